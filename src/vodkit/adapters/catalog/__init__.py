@@ -1,0 +1,1 @@
+"""Catalogs: the record of every asset and its jobs."""

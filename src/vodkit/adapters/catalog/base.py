@@ -1,0 +1,72 @@
+"""The catalog port.
+
+Every state change is a conditional write decided by the store itself:
+``complete_job`` turns the asset COMPLETED in the same atomic step that records
+the last job, and only if the asset is still PROCESSING, so the transition
+happens exactly once whatever the order, duplication or concurrency of events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from ...domain.asset import Asset, AssetError, AssetStatus, Job
+
+
+class Catalog(Protocol):
+    def create(self, asset: Asset) -> tuple[Asset, bool]:
+        """Insert unless the id exists; return the stored asset and whether it was new."""
+        ...
+
+    def get(self, asset_id: str) -> Asset | None: ...
+
+    def query(
+        self,
+        *,
+        status: AssetStatus | None = None,
+        uploader_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Asset]:
+        """Newest first, by status or by uploader (both indexed), or all."""
+        ...
+
+    def has_source(self, bucket: str, key: str) -> bool: ...
+
+    def start_processing(
+        self,
+        asset_id: str,
+        jobs: Sequence[Job],
+        *,
+        formats: Sequence[str],
+        renditions: Sequence[dict[str, Any]],
+        now: datetime,
+    ) -> Asset:
+        """Record the jobs and move PENDING -> PROCESSING atomically; Conflict otherwise."""
+        ...
+
+    def jobs(self, asset_id: str) -> list[Job]: ...
+
+    def record_progress(self, asset_id: str, job_id: str, percent: float, now: datetime) -> None:
+        """Mark a job PROGRESSING with ``percent``, unless it already ended."""
+        ...
+
+    def complete_job(
+        self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime
+    ) -> bool:
+        """Mark the job COMPLETE; return True iff this call turned the asset COMPLETED."""
+        ...
+
+    def fail(
+        self, asset_id: str, error: AssetError, now: datetime, *, job_id: str | None = None
+    ) -> bool:
+        """Record the error (and the job's ERROR); True iff this call turned the asset FAILED.
+
+        A COMPLETED asset is never overwritten; a FAILED one only gains the error.
+        """
+        ...
+
+    def retry(self, asset_id: str, now: datetime) -> Asset:
+        """FAILED -> PENDING with a new attempt number and no jobs; Conflict otherwise."""
+        ...

@@ -1,0 +1,1 @@
+"""Event buses: how job-state events reach the status processor and observers."""

@@ -1,0 +1,1 @@
+"""Metrics sinks: Prometheus here, CloudWatch in the AWS footprint."""

@@ -1,0 +1,1 @@
+"""Probers: what is inside an upload, learned safely."""

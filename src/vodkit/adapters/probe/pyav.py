@@ -1,0 +1,178 @@
+"""Probing with PyAV, in a sandboxed child process.
+
+libavformat parses hostile bytes here, so it runs in a separate Python process
+under the sandbox's limits: a crash, a hang or a memory bomb kills the child,
+not the worker. The child opens the file with ``protocol_whitelist=file`` and
+``format_whitelist`` set to the allowed demuxers, so a playlist disguised as an
+MP4 is refused before anything it references is opened. Declared limits are
+checked before a single frame is decoded; then one frame is decoded to prove
+the stream is readable and to learn its rotation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ...domain.errors import InvalidInput, LimitExceeded, UnsupportedMedia
+from ...domain.media import ALLOWED_DEMUXERS, AudioInfo, MediaInfo, MediaLimits, VideoInfo
+from .. import sandbox
+
+FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
+MAX_PACKETS_FOR_FIRST_FRAME = 600
+
+
+class PyavProber:
+    def __init__(
+        self,
+        limits: MediaLimits | None = None,
+        *,
+        timeout: float = 30.0,
+        memory_bytes: int = 1024**3,
+    ) -> None:
+        self.limits = limits or MediaLimits()
+        self.sandbox = sandbox.Limits(
+            timeout=timeout, memory_bytes=memory_bytes, cpu_seconds=int(timeout) + 1
+        )
+
+    def probe(self, path: Path) -> MediaInfo:
+        self.limits.check_size(path.stat().st_size)
+        with tempfile.TemporaryDirectory(prefix="vodkit-probe-") as tmp:
+            source = sandbox.neutral_link(path, Path(tmp))
+            finished = sandbox.run(
+                [sys.executable, "-m", __name__, str(source), json.dumps(asdict(self.limits))],
+                self.sandbox,
+            )
+        if finished.timed_out:
+            raise LimitExceeded(f"probing took longer than {self.sandbox.timeout:g} s")
+        try:
+            answer = json.loads(finished.stdout)
+        except json.JSONDecodeError:
+            raise UnsupportedMedia(
+                "the upload could not be read safely (the prober stopped with code "
+                f"{finished.returncode})",
+                code="ProbeFailed",
+            ) from None
+        if "error" in answer:
+            raise InvalidInput(answer["error"]["message"], code=answer["error"]["code"])
+        return MediaInfo.from_dict(answer["media"])
+
+
+# --- the child ---------------------------------------------------------------
+
+
+def _fraction(value: Any) -> str:
+    if value is None:
+        return "1/1"
+    fraction = Fraction(value)
+    return f"{fraction.numerator}/{fraction.denominator}" if fraction > 0 else "1/1"
+
+
+def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
+    import av  # imported in the child only: the worker never parses media itself
+
+    size = os.stat(path).st_size
+    limits.check_size(size)
+    try:
+        container = av.open(
+            path,
+            options={"protocol_whitelist": "file", "format_whitelist": FORMAT_WHITELIST},
+        )
+    except av.error.FFmpegError:
+        raise UnsupportedMedia(
+            "the upload is not a video file vodkit can read (not MP4/MOV, Matroska/WebM, "
+            "MPEG-TS, AVI or FLV, or damaged)",
+            code="NotMedia",
+        ) from None
+    with container:
+        if container.format.name not in ALLOWED_DEMUXERS:
+            raise UnsupportedMedia(f"the container {container.format.name} is not allowed")
+        vstream = next(iter(container.streams.video), None)
+        astream = next(iter(container.streams.audio), None)
+        duration = (container.duration or 0) / 1_000_000
+        if duration <= 0 and vstream is not None and vstream.duration and vstream.time_base:
+            duration = float(vstream.duration * vstream.time_base)
+        video: VideoInfo | None = None
+        audio: AudioInfo | None = None
+        if vstream is not None:
+            cc = vstream.codec_context
+            rate = vstream.average_rate or vstream.guessed_rate or 0
+            video = VideoInfo(
+                codec=cc.name,
+                width=cc.width,
+                height=cc.height,
+                fps=round(float(rate), 3),
+                sar=_fraction(cc.sample_aspect_ratio),
+                bitrate=vstream.bit_rate or None,
+                pix_fmt=cc.pix_fmt or "",
+            )
+        if astream is not None:
+            acc = astream.codec_context
+            audio = AudioInfo(
+                codec=acc.name,
+                channels=acc.channels,
+                sample_rate=acc.sample_rate,
+                bitrate=astream.bit_rate or None,
+            )
+        media = MediaInfo(
+            container=container.format.name,
+            duration=round(duration, 3),
+            size=size,
+            bitrate=container.bit_rate or None,
+            video=video,
+            audio=audio,
+        )
+        limits.check(media)  # declared values, before any decoding
+        if vstream is None or video is None:
+            return media
+        if video.width <= 0 or video.height <= 0:
+            raise UnsupportedMedia(
+                "the video stream declares no picture size", code="NoPictureSize"
+            )
+        frame = _first_frame(container, vstream)
+        rotation = round(getattr(frame, "rotation", 0) or 0) % 360
+        return MediaInfo(
+            container=media.container,
+            duration=media.duration,
+            size=size,
+            bitrate=media.bitrate,
+            video=VideoInfo(**{**asdict(video), "rotation": rotation}),
+            audio=audio,
+        )
+
+
+def _first_frame(container: Any, stream: Any) -> Any:
+    import av
+
+    try:
+        for count, packet in enumerate(container.demux(stream)):
+            if count > MAX_PACKETS_FOR_FIRST_FRAME:
+                break
+            for frame in packet.decode():
+                return frame
+    except av.error.FFmpegError:
+        pass
+    raise UnsupportedMedia(
+        "the video stream cannot be decoded (damaged or truncated)", code="Undecodable"
+    )
+
+
+def main(argv: list[str]) -> int:
+    path, limits_json = argv
+    try:
+        media = _inspect(path, MediaLimits(**json.loads(limits_json)))
+    except (LimitExceeded, InvalidInput) as exc:
+        print(json.dumps({"error": {"code": exc.code, "message": str(exc)}}))
+        return 0
+    print(json.dumps({"media": media.to_dict()}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

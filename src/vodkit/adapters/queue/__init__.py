@@ -1,0 +1,1 @@
+"""Queues with SQS semantics: at-least-once, leases, receive counts, a DLQ."""

@@ -1,0 +1,74 @@
+"""The queue port, with SQS's semantics.
+
+A received message is invisible for the visibility timeout (its lease); the
+consumer extends the lease while it works and deletes the message only after
+its work is committed. A message received ``max_receives`` times without being
+deleted moves to the dead-letter queue on its next receive, where it can be
+listed and redriven. Receipts are per delivery: a worker whose lease expired
+cannot delete a message someone else now holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_RECEIVES = 3
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    body: str
+    receipt: str
+    receive_count: int
+    sent_at: float
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str
+    queue: str
+    body: str
+    receive_count: int
+    sent_at: float
+    dead_at: float
+    last_error: str
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    visible: int
+    in_flight: int
+    dead: int
+
+
+class Queue(Protocol):
+    name: str
+    visibility_timeout: float
+
+    def send(self, body: str, *, dedup_id: str | None = None, delay: float = 0) -> str:
+        """Enqueue; a ``dedup_id`` already live in this queue or its DLQ is a no-op."""
+        ...
+
+    def receive(self, *, max_messages: int = 1, wait: float = 0) -> list[Message]: ...
+
+    def delete(self, receipt: str) -> None:
+        """Acknowledge; LeaseLost if the receipt is no longer current."""
+        ...
+
+    def extend(self, receipt: str, seconds: float) -> None:
+        """Make the message invisible for ``seconds`` from now; LeaseLost if stale."""
+        ...
+
+    def release(self, receipt: str, *, delay: float = 0, error: str = "") -> None:
+        """Give the message back (visible after ``delay``), noting why it failed."""
+        ...
+
+    def dead_letters(self) -> list[DeadLetter]: ...
+
+    def redrive(self, ids: list[str] | None = None) -> int:
+        """Move dead letters (all, or ``ids``) back with a fresh receive count."""
+        ...
+
+    def depth(self) -> QueueDepth: ...

@@ -1,0 +1,137 @@
+"""Running untrusted-input tools (FFmpeg, the prober) in a cage.
+
+Every child gets a wall-clock timeout, an address-space limit, a CPU-time
+limit and no core dumps. The limits are applied by a tiny launcher that
+``execv``s the tool, so no ``preexec_fn`` runs in a forked copy of a threaded
+worker. Inputs are reached through a link with a neutral name, so a user's
+file name never becomes a tool argument.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..domain.errors import ConfigError
+
+_LAUNCHER = (
+    "import os,resource,sys\n"
+    "m,c=int(sys.argv[1]),int(sys.argv[2])\n"
+    "if m>0:resource.setrlimit(resource.RLIMIT_AS,(m,m))\n"
+    "if c>0:resource.setrlimit(resource.RLIMIT_CPU,(c,c))\n"
+    "resource.setrlimit(resource.RLIMIT_CORE,(0,0))\n"
+    "os.execv(sys.argv[3],sys.argv[3:])\n"
+)
+STDERR_TAIL = 4000
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float  # wall clock, seconds
+    memory_bytes: int = 0  # address space; 0 = unlimited
+    cpu_seconds: int = 0  # 0 = unlimited
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int
+    stdout: str  # only when no line callback consumed it
+    stderr: str  # the tail
+    timed_out: bool
+    elapsed: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def executable(name_or_path: str) -> str:
+    found = shutil.which(name_or_path)
+    if found is None:
+        raise ConfigError(f"cannot find the executable {name_or_path!r}")
+    return str(Path(found).absolute())  # not resolve(): a venv python must stay a venv python
+
+
+def run(
+    args: Sequence[str],
+    limits: Limits,
+    *,
+    on_line: Callable[[str], None] | None = None,
+    cwd: Path | None = None,
+) -> Finished:
+    """Run ``args`` under ``limits``; stream stdout lines to ``on_line`` if given."""
+    program = executable(args[0])
+    command = [
+        sys.executable,
+        "-I",
+        "-S",
+        "-c",
+        _LAUNCHER,
+        str(limits.memory_bytes),
+        str(limits.cpu_seconds),
+        program,
+        *args[1:],
+    ]
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=cwd,
+            close_fds=True,
+        )
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(limits.timeout, expire)
+        timer.daemon = True
+        timer.start()
+        chunks: list[str] = []
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = raw.decode("utf-8", "replace")
+                if on_line is not None:
+                    on_line(line.rstrip("\n"))
+                else:
+                    chunks.append(line)
+            returncode = proc.wait()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            timer.cancel()
+        stderr.seek(max(0, os.fstat(stderr.fileno()).st_size - STDERR_TAIL))
+        tail = stderr.read().decode("utf-8", "replace")
+    return Finished(
+        returncode=returncode,
+        stdout="".join(chunks),
+        stderr=tail,
+        timed_out=timed_out.is_set(),
+        elapsed=time.monotonic() - started,
+    )
+
+
+def neutral_link(source: Path, directory: Path, name: str = "source") -> Path:
+    """Expose ``source`` as ``directory/name``: a hard link, else a copy."""
+    target = directory / name
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    return target

@@ -1,0 +1,1 @@
+"""Object stores: where uploads land and outputs are published."""

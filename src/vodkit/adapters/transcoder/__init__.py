@@ -1,0 +1,1 @@
+"""Transcoders: FFmpeg here and now, or a job handed to whatever runs jobs."""

@@ -1,0 +1,228 @@
+"""The FFmpeg transcoder: one process per asset, decode once.
+
+The decoded video is split inside one filter graph into every rung, the MP4
+preview and the poster search, so the source is read and decoded exactly once
+and each distinct rendition is encoded once. The stream rungs go to FFmpeg's
+DASH muxer, which writes one set of CMAF segments for both the MPD and the HLS
+playlists; keyframes are forced every ``gop_seconds`` with scene-cut keyframes
+off, so every rung switches at the same instants.
+
+Every argument comes from the plan (numbers and names vodkit made) or from
+constants here; the input is forced to its probed demuxer, read through a
+neutral link, with only the ``file`` protocol allowed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from ...domain.errors import ConfigError, TranscodeFailed, TransientError
+from ...domain.planning import TranscodePlan
+from .. import sandbox
+from .base import Progress, ProgressCallback, TranscodeOutput, publish_order
+from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, representation_names
+
+POSTER_CANDIDATES = 48  # frames the thumbnail filter compares to pick a representative one
+TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
+
+
+def ffmpeg_executable(setting: str) -> str:
+    """``bundled`` (imageio-ffmpeg's static build), ``system`` (PATH) or a path."""
+    if setting == "bundled":
+        try:
+            import imageio_ffmpeg
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise ConfigError("the bundled FFmpeg needs the imageio-ffmpeg package") from exc
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    return sandbox.executable("ffmpeg" if setting == "system" else setting)
+
+
+def filter_graph(plan: TranscodePlan) -> str:
+    video_branches = len(plan.video) + len(plan.files) + 1  # + the poster
+    head = "[0:v:0]" + (f"fps={plan.fps:g}," if plan.fps else "")
+    chains = [f"{head}split={video_branches}" + "".join(f"[s{i}]" for i in range(video_branches))]
+    scaled = [(v.width, v.height) for v in plan.video] + [
+        (f.video.width, f.video.height) for f in plan.files
+    ]
+    for i, (width, height) in enumerate(scaled):
+        chains.append(
+            f"[s{i}]scale={width}:{height}:flags=bicubic,format=yuv420p,setdar={plan.dar}[v{i}]"
+        )
+    poster = plan.poster
+    chains.append(
+        f"[s{video_branches - 1}]trim=start={poster.at:.3f},"
+        f"scale={poster.width}:{poster.height},setsar=1,thumbnail={POSTER_CANDIDATES}[poster]"
+    )
+    audio_renditions = list(plan.audio) + [f.audio for f in plan.files if f.audio]
+    if audio_renditions:
+        chains.append(
+            f"[0:a:0]asplit={len(audio_renditions)}"
+            + "".join(f"[as{j}]" for j in range(len(audio_renditions)))
+        )
+        for j, audio in enumerate(audio_renditions):
+            chains.append(
+                f"[as{j}]aresample={audio.sample_rate},"
+                f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{j}]"
+            )
+    return ";".join(chains)
+
+
+def _rate_control(bitrate: int, index: int | None = None) -> list[str]:
+    spec = "" if index is None else f":{index}"
+    return [
+        f"-b:v{spec}", str(bitrate),
+        f"-maxrate:v{spec}", str(bitrate),
+        f"-bufsize:v{spec}", str(bitrate * 2),
+    ]  # fmt: skip
+
+
+def build_command(
+    plan: TranscodePlan, source: Path, workdir: Path, *, ffmpeg: str, x264_preset: str
+) -> list[str]:
+    gop_frames = max(1, round(plan.fps * plan.gop_seconds))
+    keyframes = [
+        "-force_key_frames", f"expr:gte(t,n_forced*{plan.gop_seconds})",
+        "-g", str(gop_frames), "-keyint_min", str(gop_frames), "-sc_threshold", "0",
+    ]  # fmt: skip
+    h264 = ["-c:v", "libx264", "-preset", x264_preset, "-profile:v", "high"]
+    args = [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
+        "-progress", "pipe:1", "-y",
+        "-protocol_whitelist", "file", "-f", plan.demuxer, "-i", f"file:{source}",
+        "-filter_complex", filter_graph(plan),
+    ]  # fmt: skip
+
+    # The adaptive stream: CMAF segments shared by the DASH MPD and the HLS playlists.
+    for i in range(len(plan.video)):
+        args += ["-map", f"[v{i}]"]
+    for j in range(len(plan.audio)):
+        args += ["-map", f"[a{j}]"]
+    args += h264 + keyframes
+    for i, rung in enumerate(plan.video):
+        args += _rate_control(rung.bitrate, i)
+    for j, audio in enumerate(plan.audio):
+        args += [f"-c:a:{j}", "aac", f"-b:a:{j}", str(audio.bitrate)]
+    sets = "id=0,streams=v" + (" id=1,streams=a" if plan.audio else "")
+    args += [
+        "-f", "dash", "-dash_segment_type", "mp4",
+        "-seg_duration", str(plan.segment_seconds),
+        "-use_template", "1", "-use_timeline", "1", "-hls_playlist", "1",
+        "-adaptation_sets", sets,
+        "-init_seg_name", INIT_NAME, "-media_seg_name", SEGMENT_NAME,
+        str(workdir / "stream" / "manifest.mpd"),
+    ]  # fmt: skip
+
+    # Progressive MP4s (the preview).
+    audio_index = len(plan.audio)
+    for k, rendition in enumerate(plan.files):
+        args += ["-map", f"[v{len(plan.video) + k}]"]
+        if rendition.audio:
+            args += ["-map", f"[a{audio_index}]"]
+            audio_index += 1
+        args += h264 + keyframes + _rate_control(rendition.video.bitrate)
+        if rendition.audio:
+            args += ["-c:a", "aac", "-b:a", str(rendition.audio.bitrate)]
+        args += [
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+            str(workdir / "mp4" / f"{rendition.name}.mp4"),
+        ]
+
+    # The poster: one representative frame.
+    args += [
+        "-map", "[poster]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3",
+        "-f", "image2", "-update", "1", str(workdir / "thumbs" / "poster.jpg"),
+    ]  # fmt: skip
+    return args
+
+
+class _ProgressReader:
+    """Turns FFmpeg's ``-progress`` key=value lines into Progress callbacks."""
+
+    def __init__(self, duration: float, on_progress: ProgressCallback) -> None:
+        self.duration = max(duration, 0.001)
+        self.on_progress = on_progress
+        self.started = time.monotonic()
+
+    def __call__(self, line: str) -> None:
+        key, _, value = line.partition("=")
+        if key == "out_time_us" and value.strip().lstrip("-").isdigit():
+            done = max(0.0, int(value) / 1_000_000)
+            percent = min(99.9, 100.0 * done / self.duration)
+            elapsed = time.monotonic() - self.started
+            speed = done / elapsed if elapsed > 0 else None
+            eta = (self.duration - done) / speed if speed else None
+            self.on_progress(Progress(percent=percent, eta_seconds=eta, speed=speed))
+
+
+class FfmpegTranscoder:
+    def __init__(
+        self,
+        ffmpeg: str = "bundled",
+        *,
+        x264_preset: str = "veryfast",
+        timeout: float = 6 * 3600.0,
+        memory_bytes: int = 6 * 1024**3,
+    ) -> None:
+        self.ffmpeg_setting = ffmpeg
+        self.x264_preset = x264_preset
+        self.limits = sandbox.Limits(timeout=timeout, memory_bytes=memory_bytes)
+        self._ffmpeg: str | None = None
+
+    @property
+    def ffmpeg(self) -> str:
+        if self._ffmpeg is None:  # resolved lazily: nothing happens at import or wiring time
+            self._ffmpeg = ffmpeg_executable(self.ffmpeg_setting)
+        return self._ffmpeg
+
+    def transcode(
+        self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
+    ) -> TranscodeOutput:
+        for directory in ("stream", "mp4", "thumbs"):
+            shutil.rmtree(workdir / directory, ignore_errors=True)
+            (workdir / directory).mkdir(parents=True)
+        for index in range(len(representation_names(plan))):
+            (workdir / "stream" / f"r{index}").mkdir()  # the DASH muxer does not create them
+        linked = sandbox.neutral_link(source, workdir, "input")
+        args = build_command(
+            plan, linked, workdir, ffmpeg=self.ffmpeg, x264_preset=self.x264_preset
+        )
+        finished = sandbox.run(
+            args, self.limits, on_line=_ProgressReader(plan.duration, on_progress), cwd=workdir
+        )
+        linked.unlink(missing_ok=True)
+        if not finished.ok:
+            raise self._failure(finished)
+        finalize_stream(plan, workdir / "stream")
+        on_progress(Progress(percent=100.0, eta_seconds=0.0))
+        files = [
+            p.relative_to(workdir).as_posix()
+            for p in sorted(workdir.rglob("*"))
+            if p.is_file() and p.parts[len(workdir.parts)] in ("stream", "mp4", "thumbs")
+        ]
+        outputs = {
+            "hls": "stream/master.m3u8",
+            "dash": "stream/manifest.mpd",
+            "poster": "thumbs/poster.jpg",
+        }
+        if plan.files:
+            outputs["mp4"] = f"mp4/{plan.files[0].name}.mp4"
+        missing = [path for path in outputs.values() if path not in files]
+        if missing:
+            raise TranscodeFailed(f"FFmpeg finished without writing {', '.join(missing)}")
+        return TranscodeOutput(files=publish_order(files), outputs=outputs)
+
+    def _failure(self, finished: sandbox.Finished) -> Exception:
+        if finished.timed_out:
+            return TranscodeFailed(
+                f"the transcode took longer than {self.limits.timeout:g} s", code="Timeout"
+            )
+        lines = [line.strip() for line in finished.stderr.splitlines() if line.strip()]
+        detail = lines[-1][:300] if lines else f"exit code {finished.returncode}"
+        if any(marker in finished.stderr for marker in TRANSIENT_MARKERS):
+            return TransientError(f"FFmpeg failed: {detail}")
+        return TranscodeFailed(f"FFmpeg could not transcode the upload: {detail}")

@@ -1,0 +1,52 @@
+"""Fakes for unit tests: a transcoder that writes placeholder outputs, a submitter that records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...domain.errors import TranscodeFailed
+from ...domain.jobs import TranscodeJob
+from ...domain.planning import TranscodePlan
+from .base import Progress, ProgressCallback, TranscodeOutput, publish_order
+
+
+class MemoryTranscoder:
+    def __init__(self, *, fail_with: Exception | None = None) -> None:
+        self.runs: list[TranscodePlan] = []
+        self.fail_with = fail_with
+
+    def transcode(
+        self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
+    ) -> TranscodeOutput:
+        self.runs.append(plan)
+        on_progress(Progress(percent=50.0, eta_seconds=1.0))
+        if self.fail_with is not None:
+            raise self.fail_with
+        if not source.is_file():
+            raise TranscodeFailed("the source is missing")
+        outputs = {
+            "hls": "stream/master.m3u8",
+            "dash": "stream/manifest.mpd",
+            "poster": "thumbs/poster.jpg",
+        }
+        if plan.files:
+            outputs["mp4"] = f"mp4/{plan.files[0].name}.mp4"
+        files = [*outputs.values()]
+        for rung in plan.video:
+            files += [f"stream/{rung.name}/init.mp4", f"stream/{rung.name}/index.m3u8"]
+        for relative in files:
+            path = workdir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"fake {relative}\n")
+        on_progress(Progress(percent=100.0, eta_seconds=0.0))
+        return TranscodeOutput(files=publish_order(files), outputs=outputs)
+
+
+class MemoryJobSubmitter:
+    def __init__(self) -> None:
+        self.jobs: dict[str, TranscodeJob] = {}
+        self.submissions = 0
+
+    def submit(self, job: TranscodeJob) -> None:
+        self.submissions += 1
+        self.jobs.setdefault(job.job_id, job)

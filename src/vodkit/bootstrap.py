@@ -1,0 +1,171 @@
+"""The composition root: settings -> a wired application. Nothing connects before this."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .adapters.catalog.base import Catalog
+from .adapters.catalog.sqlite import SqliteCatalog
+from .adapters.events.base import EventBus
+from .adapters.events.inprocess import InProcessEventBus
+from .adapters.metrics.base import Metrics
+from .adapters.metrics.prometheus import PrometheusMetrics
+from .adapters.probe.base import Prober
+from .adapters.probe.pyav import PyavProber
+from .adapters.queue.base import Queue
+from .adapters.queue.sqlite import SqliteQueue
+from .adapters.storage.base import ObjectStore
+from .adapters.storage.local import LocalObjectStore
+from .adapters.transcoder.base import Transcoder
+from .adapters.transcoder.ffmpeg import FfmpegTranscoder
+from .adapters.transcoder.queued import QueuedJobSubmitter
+from .config import Settings, load_settings
+from .domain.asset import Asset
+from .domain.clock import Clock, isoformat, utcnow
+from .domain.events import JobStateChanged, ObjectCreated
+from .domain.keys import UPLOAD_PREFIX, asset_id_for
+from .domain.presets import Presets, load_presets
+from .services.ingest import IngestOrchestrator
+from .services.observers import watch_metrics
+from .services.status import StatusProcessor
+from .services.transcode import TranscodeService
+
+log = logging.getLogger(__name__)
+INGEST_QUEUE = "ingest"
+TRANSCODE_QUEUE = "transcode"
+
+
+def default_presets_path() -> Path:
+    return Path(str(resources.files("vodkit") / "presets" / "default.json"))
+
+
+@dataclass
+class App:
+    settings: Settings
+    presets: Presets
+    uploads: ObjectStore
+    outputs: ObjectStore
+    catalog: Catalog
+    ingest_queue: Queue
+    transcode_queue: Queue
+    bus: EventBus
+    metrics: Metrics
+    prober: Prober
+    transcoder: Transcoder
+    orchestrator: IngestOrchestrator
+    status: StatusProcessor
+    transcode_service: TranscodeService
+    clock: Clock = field(default=utcnow)
+
+    @property
+    def queues(self) -> dict[str, Queue]:
+        return {INGEST_QUEUE: self.ingest_queue, TRANSCODE_QUEUE: self.transcode_queue}
+
+    def enqueue_upload(self, event: ObjectCreated, *, attempt: int = 1) -> str:
+        """Queue an ObjectCreated for ingest (the EventBridge rule's job); return the asset id."""
+        asset_id = asset_id_for(event.bucket, event.key, event.version)
+        self.ingest_queue.send(json.dumps(event.to_eventbridge()), dedup_id=f"{asset_id}:{attempt}")
+        return asset_id
+
+    def object_created(self, key: str, size: int, etag: str) -> ObjectCreated:
+        return ObjectCreated(
+            bucket=self.uploads.bucket, key=key, size=size, etag=etag, time=isoformat(self.clock())
+        )
+
+    def retry_event(self, asset: Asset) -> ObjectCreated:
+        """The event that re-ingests ``asset``: same bucket, key and version, hence same id."""
+        return ObjectCreated(
+            bucket=asset.source_bucket,
+            key=asset.source_key,
+            size=asset.file_size,
+            etag="",
+            version_id=asset.source_version,
+            time=isoformat(self.clock()),
+        )
+
+
+def make_prober(settings: Settings) -> PyavProber:
+    return PyavProber(settings.limits, timeout=settings.probe_timeout)
+
+
+def make_transcoder(settings: Settings) -> FfmpegTranscoder:
+    return FfmpegTranscoder(
+        settings.ffmpeg,
+        x264_preset=settings.x264_preset,
+        timeout=settings.transcode_timeout,
+        memory_bytes=settings.transcode_memory_mb * 1024 * 1024,
+    )
+
+
+def make_presets(settings: Settings) -> Presets:
+    return load_presets(settings.presets or default_presets_path())
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App:
+    settings = settings or load_settings()
+    presets = make_presets(settings)
+    data = settings.data_dir.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    (data / UPLOAD_PREFIX).mkdir(exist_ok=True)
+
+    uploads = LocalObjectStore(data, bucket=settings.uploads_bucket, key_prefix=UPLOAD_PREFIX)
+    outputs = LocalObjectStore(data / "outputs", bucket="vodkit-outputs")
+    catalog = SqliteCatalog(data / "catalog.sqlite3")
+
+    def queue(name: str) -> SqliteQueue:
+        return SqliteQueue(
+            data / "queue.sqlite3",
+            name,
+            visibility_timeout=settings.visibility_timeout,
+            max_receives=settings.max_receives,
+        )
+
+    ingest_queue, transcode_queue = queue(INGEST_QUEUE), queue(TRANSCODE_QUEUE)
+    bus = InProcessEventBus()
+    metrics = PrometheusMetrics()
+    prober = make_prober(settings)
+    transcoder = make_transcoder(settings)
+    orchestrator = IngestOrchestrator(
+        uploads=uploads,
+        catalog=catalog,
+        prober=prober,
+        submitter=QueuedJobSubmitter(transcode_queue),
+        presets=presets,
+        bus=bus,
+        clock=clock,
+        max_fps=settings.max_fps,
+    )
+    status = StatusProcessor(catalog=catalog, bus=bus, clock=clock)
+    transcode_service = TranscodeService(
+        uploads=uploads,
+        outputs=outputs,
+        catalog=catalog,
+        transcoder=transcoder,
+        bus=bus,
+        metrics=metrics,
+        work_root=data / "work",
+        clock=clock,
+    )
+    bus.subscribe(JobStateChanged, status.handle)
+    watch_metrics(bus, metrics)
+    return App(
+        settings=settings,
+        presets=presets,
+        uploads=uploads,
+        outputs=outputs,
+        catalog=catalog,
+        ingest_queue=ingest_queue,
+        transcode_queue=transcode_queue,
+        bus=bus,
+        metrics=metrics,
+        prober=prober,
+        transcoder=transcoder,
+        orchestrator=orchestrator,
+        status=status,
+        transcode_service=transcode_service,
+        clock=clock,
+    )

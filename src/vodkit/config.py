@@ -1,0 +1,106 @@
+"""Settings: environment variables with the ``VODKIT_`` prefix, over a TOML file.
+
+The file is ``$VODKIT_CONFIG`` if set, else ``./vodkit.toml`` if present. Its
+keys are the settings' names (``data_dir = "/srv/vodkit"``). Precedence:
+explicit arguments, then the environment, then the file, then the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .domain.errors import ConfigError
+from .domain.media import MediaLimits
+
+X264Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VODKIT_", extra="forbid")
+
+    data_dir: Path = Field(Path("vodkit-data"), description="uploads, outputs and SQLite files")
+    presets: Path | None = Field(None, description="a presets JSON file; default: the built-in")
+    uploads_bucket: str = Field("vodkit-uploads", description="bucket name in events and ids")
+
+    visibility_timeout: float = Field(60.0, gt=0, description="queue lease, seconds")
+    max_receives: int = Field(3, ge=1, description="receives before a message is dead-lettered")
+    retry_backoff: float = Field(2.0, ge=0, description="first retry delay; doubles per receive")
+    poll_interval: float = Field(0.5, gt=0, description="idle worker's queue polling period")
+    settle_seconds: float = Field(
+        1.0, ge=0, description="an upload is complete once unchanged this long"
+    )
+
+    ffmpeg: str = Field("bundled", description="'bundled', 'system' (PATH) or a path to ffmpeg")
+    x264_preset: X264Preset = "veryfast"
+    transcode_timeout: float = Field(6 * 3600.0, gt=0, description="wall-clock limit, seconds")
+    transcode_memory_mb: int = Field(6144, ge=256, description="FFmpeg address-space limit")
+    probe_timeout: float = Field(30.0, gt=0)
+    max_fps: float = Field(60.0, gt=0, description="renditions keep the source rate up to this")
+
+    max_file_size_mb: int = Field(20 * 1024, gt=0)
+    max_width: int = Field(8192, gt=0)
+    max_height: int = Field(8192, gt=0)
+    max_pixels: int = Field(7680 * 4320, gt=0)
+    max_source_fps: float = Field(240.0, gt=0)
+    max_duration: float = Field(6 * 3600.0, gt=0, description="seconds")
+
+    metrics_port: int | None = Field(None, description="serve Prometheus /metrics on this port")
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if (path := config_file()) is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def limits(self) -> MediaLimits:
+        return MediaLimits(
+            max_file_size=self.max_file_size_mb * 1024 * 1024,
+            max_width=self.max_width,
+            max_height=self.max_height,
+            max_pixels=self.max_pixels,
+            max_fps=self.max_source_fps,
+            max_duration=self.max_duration,
+        )
+
+
+def config_file() -> Path | None:
+    explicit = os.environ.get("VODKIT_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"VODKIT_CONFIG names {path}, which is not a file")
+        return path
+    default = Path("vodkit.toml")
+    return default if default.is_file() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,83 @@
+"""Object keys: what a safe key is, the upload layout, deterministic ids.
+
+Keys are untrusted strings. They are validated here once, by rules every
+object store shares, and they never reach a local path or an FFmpeg argument
+without passing through ``validate_key``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from .errors import InvalidKey
+
+UPLOAD_PREFIX = "uploads/"
+MAX_KEY_BYTES = 1024  # S3's limit
+MAX_SEGMENT_BYTES = 255  # a file name on common file systems
+UPLOADER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
+# Namespace of asset ids: uuid5(namespace, bucket, key, version) is stable forever.
+ASSET_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4f7b-9a8e-2f6a9c4d1b7e")
+
+
+def validate_key(key: str) -> str:
+    """Refuse keys that could escape a directory or confuse a tool; return it unchanged."""
+    if not isinstance(key, str) or not key:
+        raise InvalidKey("the object key is empty")
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise InvalidKey(f"the object key is longer than {MAX_KEY_BYTES} bytes")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in key):
+        raise InvalidKey("the object key contains control characters")
+    if key.startswith("/") or "\\" in key:
+        raise InvalidKey("the object key must be relative and use '/' separators")
+    for segment in key.split("/"):
+        if segment in ("", ".", ".."):
+            raise InvalidKey("the object key has an empty, '.' or '..' path segment")
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise InvalidKey(
+                f"a segment of the object key is longer than {MAX_SEGMENT_BYTES} bytes"
+            )
+    return key
+
+
+@dataclass(frozen=True)
+class UploadKey:
+    key: str
+    uploader_id: str
+    filename: str
+
+
+def parse_upload_key(key: str) -> UploadKey:
+    """Split ``uploads/{uploaderId}/{filename}``; anything else is refused with a reason."""
+    validate_key(key)
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] + "/" != UPLOAD_PREFIX:
+        raise InvalidKey("the object key must look like uploads/{uploaderId}/{filename}")
+    _, uploader_id, filename = parts
+    if not UPLOADER_ID.fullmatch(uploader_id):
+        raise InvalidKey(
+            "the uploader id must be 1-128 letters, digits or . _ @ - and start with a letter "
+            "or digit"
+        )
+    if filename.startswith("."):
+        raise InvalidKey("the file name must not start with '.'")
+    return UploadKey(key=key, uploader_id=uploader_id, filename=filename)
+
+
+def upload_key(uploader_id: str, filename: str) -> str:
+    """The key an upload of ``filename`` by ``uploader_id`` is stored under."""
+    return parse_upload_key(f"{UPLOAD_PREFIX}{uploader_id}/{filename}").key
+
+
+def asset_id_for(bucket: str, key: str, version: str) -> str:
+    """Deterministic: the same object version always maps to the same asset."""
+    return str(uuid.uuid5(ASSET_NAMESPACE, "\x00".join((bucket, key, version))))
+
+
+def job_id_for(asset_id: str, attempt: int, index: int = 0) -> str:
+    """Deterministic too, so a resubmission after a crash is recognised as the same job."""
+    digest = hashlib.sha256(f"{asset_id}/{attempt}/{index}".encode()).hexdigest()
+    return f"job-{digest[:20]}"

@@ -1,0 +1,116 @@
+"""What a probe learns about an upload, and the limits it must respect."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any
+
+from .errors import LimitExceeded
+
+# Demuxers an upload may be read with, by the name libavformat reports after
+# probing -> the name FFmpeg's ``-f`` takes. Anything else (HLS, concat, image
+# sequences, raw streams) is refused, whatever the file is called.
+ALLOWED_DEMUXERS: dict[str, str] = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "mov",
+    "matroska,webm": "matroska",
+    "mpegts": "mpegts",
+    "avi": "avi",
+    "flv": "flv",
+}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    codec: str
+    width: int
+    height: int
+    fps: float
+    sar: str = "1/1"  # sample aspect ratio, "num/den"
+    rotation: int = 0  # degrees the player must rotate by: 0, 90, 180 or 270
+    bitrate: int | None = None
+    pix_fmt: str = ""
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height as a viewer sees them: SAR applied, then rotation."""
+        width = round(self.width * Fraction(self.sar)) if Fraction(self.sar) > 0 else self.width
+        if self.rotation % 180 == 90:
+            return self.height, width
+        return width, self.height
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    codec: str
+    channels: int
+    sample_rate: int
+    bitrate: int | None = None
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    container: str  # libavformat's demuxer name, a key of ALLOWED_DEMUXERS
+    duration: float
+    size: int
+    bitrate: int | None
+    video: VideoInfo | None
+    audio: AudioInfo | None
+
+    @property
+    def demuxer(self) -> str:
+        return ALLOWED_DEMUXERS[self.container]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MediaInfo:
+        video = data.get("video")
+        audio = data.get("audio")
+        return cls(
+            container=str(data["container"]),
+            duration=float(data["duration"]),
+            size=int(data["size"]),
+            bitrate=data.get("bitrate"),
+            video=VideoInfo(**video) if video else None,
+            audio=AudioInfo(**audio) if audio else None,
+        )
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Checked on the declared header values, before a single frame is decoded."""
+
+    max_file_size: int = 20 * 1024**3
+    max_width: int = 8192
+    max_height: int = 8192
+    max_pixels: int = 7680 * 4320  # 8K UHD
+    max_fps: float = 240.0
+    max_duration: float = 6 * 3600.0
+
+    def check_size(self, size: int) -> None:
+        if size <= 0:
+            raise LimitExceeded("the upload is empty", code="EmptyFile")
+        if size > self.max_file_size:
+            raise LimitExceeded(f"the upload is larger than {self.max_file_size} bytes")
+
+    def check(self, media: MediaInfo) -> None:
+        self.check_size(media.size)
+        if media.duration > self.max_duration:
+            raise LimitExceeded(f"the upload is longer than {self.max_duration:.0f} s")
+        video = media.video
+        if video is None:
+            return
+        if video.width > self.max_width or video.height > self.max_height:
+            raise LimitExceeded(
+                f"the video is {video.width}x{video.height}, larger than the "
+                f"{self.max_width}x{self.max_height} limit"
+            )
+        if video.width * video.height > self.max_pixels:
+            raise LimitExceeded(
+                f"the video has {video.width * video.height} pixels a frame, more than "
+                f"the limit of {self.max_pixels}"
+            )
+        if video.fps > self.max_fps:
+            raise LimitExceeded(f"the video runs at {video.fps:g} fps, above {self.max_fps:g}")

@@ -1,0 +1,258 @@
+"""From a probe result and presets to the renditions one transcode will write.
+
+Rules: never upscale; keep the display aspect ratio (a preset's WxH is a
+bounding box, turned to portrait for portrait sources); even dimensions; every
+rung shares the source's frame rate and a fixed keyframe interval so players
+can switch; the stream ladder is the union of the hls and dash presets, each
+rung paired with its audio rendition (the original design's DASH had none).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any
+
+from .errors import UnsupportedMedia
+from .media import MediaInfo
+from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
+
+GOP_SECONDS = 2
+MAX_FPS = 60.0
+MIN_VIDEO_BITRATE = 150_000
+FORMATS = ("hls", "dash", "mp4", "poster")
+
+
+@dataclass(frozen=True)
+class VideoRendition:
+    name: str
+    width: int
+    height: int
+    bitrate: int
+    audio: str | None = None  # name of the audio rendition this rung plays with
+
+
+@dataclass(frozen=True)
+class AudioRendition:
+    name: str
+    bitrate: int
+    sample_rate: int
+    channels: int = 2
+
+
+@dataclass(frozen=True)
+class FileRendition:
+    """A progressive MP4 (the preview)."""
+
+    name: str
+    video: VideoRendition
+    audio: AudioRendition | None
+
+
+@dataclass(frozen=True)
+class PosterPlan:
+    at: float  # seconds into the source where the poster search starts
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class TranscodePlan:
+    demuxer: str
+    duration: float
+    dar: str  # display aspect ratio "num/den", set on every rung
+    fps: float
+    gop_seconds: int
+    segment_seconds: int
+    video: tuple[VideoRendition, ...]
+    audio: tuple[AudioRendition, ...]
+    files: tuple[FileRendition, ...]
+    poster: PosterPlan
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return FORMATS
+
+    def summary(self) -> list[dict[str, Any]]:
+        """The renditions as the catalog and the CLI's JSON show them."""
+        audio = {a.name: a for a in self.audio}
+        rows = [
+            _summary_row("stream", v, audio.get(v.audio) if v.audio else None) for v in self.video
+        ]
+        rows += [_summary_row("mp4", f.video, f.audio, name=f.name) for f in self.files]
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TranscodePlan:
+        def audio(d: dict[str, Any] | None) -> AudioRendition | None:
+            return AudioRendition(**d) if d else None
+
+        return cls(
+            demuxer=str(data["demuxer"]),
+            duration=float(data["duration"]),
+            dar=str(data["dar"]),
+            fps=float(data["fps"]),
+            gop_seconds=int(data["gop_seconds"]),
+            segment_seconds=int(data["segment_seconds"]),
+            video=tuple(VideoRendition(**v) for v in data["video"]),
+            audio=tuple(AudioRendition(**a) for a in data["audio"]),
+            files=tuple(
+                FileRendition(
+                    name=f["name"], video=VideoRendition(**f["video"]), audio=audio(f["audio"])
+                )
+                for f in data["files"]
+            ),
+            poster=PosterPlan(**data["poster"]),
+        )
+
+
+def _summary_row(
+    kind: str, video: VideoRendition, audio: AudioRendition | None, name: str | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name or video.name,
+        "kind": kind,
+        "width": video.width,
+        "height": video.height,
+        "videoBitrate": video.bitrate,
+        "audioBitrate": audio.bitrate if audio else None,
+    }
+
+
+def even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def fit(
+    source: tuple[int, int], box: tuple[int, int], *, allow_upscale: bool = False
+) -> tuple[int, int] | None:
+    """Scale ``source`` into ``box`` keeping its aspect; None if that would upscale."""
+    src_w, src_h = source
+    box_w, box_h = box
+    if src_h > src_w:  # portrait sources get a portrait box
+        box_w, box_h = min(box), max(box)
+    else:
+        box_w, box_h = max(box), min(box)
+    scale = min(box_w / src_w, box_h / src_h)
+    if scale > 1 and not allow_upscale:
+        return None
+    return even(src_w * scale), even(src_h * scale)
+
+
+def _audio_for(settings: AudioSettings | None) -> AudioRendition | None:
+    if settings is None:
+        return None
+    return AudioRendition(
+        name=f"audio_{settings.bitrate // 1000}k",
+        bitrate=settings.bitrate,
+        sample_rate=settings.sample_rate,
+    )
+
+
+def _ladder_outputs(presets: Presets) -> list[tuple[VideoSettings, AudioSettings | None]]:
+    """Union of hls and dash outputs; a rung without audio borrows one of the same size."""
+    outputs: list[PresetOutput] = [*presets.hls.outputs, *presets.dash.outputs]
+    audio_by_size = {(o.video.width, o.video.height): o.audio for o in reversed(outputs) if o.audio}
+    any_audio = next((o.audio for o in outputs if o.audio), None)
+    seen: dict[tuple[int, int, int], tuple[VideoSettings, AudioSettings | None]] = {}
+    for o in outputs:
+        key = (o.video.width, o.video.height, o.video.bitrate)
+        audio = o.audio or audio_by_size.get((o.video.width, o.video.height)) or any_audio
+        seen.setdefault(key, (o.video, audio))
+    return sorted(seen.values(), key=lambda va: (-va[0].width * va[0].height, -va[0].bitrate))
+
+
+def _rung_name(width: int, height: int, bitrate: int, taken: set[str]) -> str:
+    name = f"{min(width, height)}p"
+    if name in taken:
+        name = f"{name}_{bitrate // 1000}k"
+    taken.add(name)
+    return name
+
+
+def _scaled_bitrate(bitrate: int, box: VideoSettings, size: tuple[int, int]) -> int:
+    """A rung smaller than its preset's box gets a proportionally smaller bitrate."""
+    ratio = (size[0] * size[1]) / (box.width * box.height)
+    return max(MIN_VIDEO_BITRATE, min(bitrate, int(bitrate * ratio)))
+
+
+def plan_transcode(
+    media: MediaInfo, presets: Presets, *, max_fps: float = MAX_FPS
+) -> TranscodePlan:
+    video = media.video
+    if video is None:
+        raise UnsupportedMedia("no video stream", code="NoVideo")
+    if media.duration <= 0:
+        raise UnsupportedMedia("the upload has no duration", code="NoDuration")
+    source = video.display_size
+    if min(source) < 2:
+        raise UnsupportedMedia("the video has no picture size", code="NoPictureSize")
+
+    taken: set[str] = set()
+    audio: dict[str, AudioRendition] = {}
+
+    def rung(
+        size: tuple[int, int], settings: VideoSettings, audio_settings: AudioSettings | None
+    ) -> VideoRendition:
+        a = _audio_for(audio_settings) if media.audio else None
+        if a:
+            audio.setdefault(a.name, a)
+        return VideoRendition(
+            name=_rung_name(*size, settings.bitrate, taken),
+            width=size[0],
+            height=size[1],
+            bitrate=_scaled_bitrate(settings.bitrate, settings, size),
+            audio=a.name if a else None,
+        )
+
+    ladder = _ladder_outputs(presets)
+    rungs = [
+        rung(size, settings, audio_settings)
+        for settings, audio_settings in ladder
+        if (size := fit(source, (settings.width, settings.height))) is not None
+    ]
+    if not rungs:  # the source is smaller than every rung: one rung at its own size
+        rungs.append(rung((even(source[0]), even(source[1])), *ladder[-1]))
+
+    files = []
+    for output in presets.mp4.outputs:
+        size = fit(source, (output.video.width, output.video.height))
+        if size is None:
+            size = (even(source[0]), even(source[1]))
+        a = _audio_for(output.audio) if media.audio else None
+        name = re.sub(r"[^a-z0-9_-]", "", output.name_modifier.lower()).strip("_-") or "preview"
+        files.append(
+            FileRendition(
+                name=name,
+                video=VideoRendition(
+                    name=name,
+                    width=size[0],
+                    height=size[1],
+                    bitrate=_scaled_bitrate(output.video.bitrate, output.video, size),
+                ),
+                audio=a,
+            )
+        )
+
+    top = rungs[0]
+    dar = Fraction(source[0], source[1])
+    return TranscodePlan(
+        demuxer=media.demuxer,
+        duration=media.duration,
+        dar=f"{dar.numerator}/{dar.denominator}",
+        fps=round(min(video.fps, max_fps), 3) if video.fps > 0 else 30.0,
+        gop_seconds=GOP_SECONDS,
+        segment_seconds=presets.segment_seconds,
+        video=tuple(rungs),
+        audio=tuple(sorted(audio.values(), key=lambda a: -a.bitrate)),
+        files=tuple(files),
+        poster=PosterPlan(
+            at=round(max(0.0, min(media.duration * 0.25, media.duration - 1.0)), 3),
+            width=top.width,
+            height=top.height,
+        ),
+    )

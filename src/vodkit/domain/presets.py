@@ -1,0 +1,210 @@
+"""Encoding presets, in the structure of the original design's SSM parameter.
+
+``{"presets": {"hls": ..., "dash": ..., "mp4": ...}}``: each preset has a
+name, outputs (nameModifier, videoSettings, audioSettings) and an outputGroup.
+Parsing is strict and names the offending field (``presets.hls.outputs[1].
+videoSettings.width: ...``), because a typo in a preset should stop start-up,
+not silently produce a wrong ladder.
+
+vodkit writes HLS and DASH from one set of CMAF segments, so the stream ladder
+is the union of the hls and dash outputs, and its segment length is the hls
+group's ``segmentDuration``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import PresetsError
+
+GROUP_TYPES = {"hls": "HLS_GROUP", "dash": "DASH_ISO_GROUP", "mp4": "FILE_GROUP"}
+VIDEO_CODECS = ("H_264",)
+AUDIO_CODECS = ("AAC",)
+SAMPLE_RATES = (44100, 48000)
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    width: int
+    height: int
+    bitrate: int
+    codec: str = "H_264"
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    bitrate: int
+    sample_rate: int = 48000
+    codec: str = "AAC"
+
+
+@dataclass(frozen=True)
+class PresetOutput:
+    name_modifier: str
+    video: VideoSettings
+    audio: AudioSettings | None
+
+
+@dataclass(frozen=True)
+class OutputGroup:
+    type: str
+    destination: str = ""
+    segment_duration: int = 6  # hls: segmentDuration; dash: segmentLength
+    fragment_length: int = 2
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    outputs: tuple[PresetOutput, ...]
+    group: OutputGroup
+
+
+@dataclass(frozen=True)
+class Presets:
+    hls: Preset
+    dash: Preset
+    mp4: Preset
+    document: dict[str, Any]  # the parsed file, for `vodkit presets show`
+
+    @property
+    def segment_seconds(self) -> int:
+        return self.hls.group.segment_duration
+
+
+class _Reader:
+    """Reads typed fields out of untrusted JSON, naming the path of any bad one."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        self.data = data
+        self.path = path
+
+    def fail(self, message: str, field: str | None = None) -> PresetsError:
+        where = f"{self.path}.{field}" if field else self.path
+        return PresetsError(f"{where}: {message}")
+
+    def obj(self, field: str, *, required: bool = True) -> _Reader | None:
+        if not isinstance(self.data, dict):
+            raise self.fail("must be an object")
+        value = self.data.get(field)
+        if value is None:
+            if required:
+                raise self.fail("is required", field)
+            return None
+        if not isinstance(value, dict):
+            raise self.fail("must be an object", field)
+        return _Reader(value, f"{self.path}.{field}")
+
+    def items(self, field: str) -> list[_Reader]:
+        value = self.data.get(field) if isinstance(self.data, dict) else None
+        if not isinstance(value, list) or not value:
+            raise self.fail("must be a non-empty list", field)
+        return [_Reader(v, f"{self.path}.{field}[{i}]") for i, v in enumerate(value)]
+
+    def integer(self, field: str, low: int, high: int, default: int | None = None) -> int:
+        value = self.data.get(field, default)
+        if value is None:
+            raise self.fail("is required", field)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(f"must be an integer from {low} to {high}", field)
+        return value
+
+    def choice(self, field: str, allowed: tuple[Any, ...], default: Any = None) -> Any:
+        value = self.data.get(field, default)
+        if value not in allowed:
+            raise self.fail(f"must be one of {', '.join(map(str, allowed))}", field)
+        return value
+
+    def text(self, field: str, default: str | None = None, max_len: int = 64) -> str:
+        value = self.data.get(field, default)
+        if not isinstance(value, str) or len(value) > max_len:
+            raise self.fail(f"must be a string of at most {max_len} characters", field)
+        return value
+
+
+def _video(r: _Reader) -> VideoSettings:
+    width = r.integer("width", 16, 7680)
+    height = r.integer("height", 16, 4320)
+    for field, value in (("width", width), ("height", height)):
+        if value % 2:
+            raise r.fail("must be even (H.264 4:2:0 needs even dimensions)", field)
+    return VideoSettings(
+        width=width,
+        height=height,
+        bitrate=r.integer("bitrate", 50_000, 100_000_000),
+        codec=r.choice("codec", VIDEO_CODECS, "H_264"),
+    )
+
+
+def _audio(r: _Reader) -> AudioSettings:
+    return AudioSettings(
+        bitrate=r.integer("bitrate", 32_000, 512_000),
+        sample_rate=r.choice("sampleRate", SAMPLE_RATES, 48000),
+        codec=r.choice("codec", AUDIO_CODECS, "AAC"),
+    )
+
+
+def _preset(r: _Reader, key: str) -> Preset:
+    outputs: list[PresetOutput] = []
+    for o in r.items("outputs"):
+        video = o.obj("videoSettings")
+        audio = o.obj("audioSettings", required=False)
+        assert video is not None
+        outputs.append(
+            PresetOutput(
+                name_modifier=o.text("nameModifier", f"_{len(outputs)}"),
+                video=_video(video),
+                audio=_audio(audio) if audio else None,
+            )
+        )
+    group = r.obj("outputGroup")
+    assert group is not None
+    group_type = group.choice("type", (GROUP_TYPES[key],))
+    segment_field = "segmentLength" if key == "dash" else "segmentDuration"
+    return Preset(
+        name=r.text("name", key),
+        outputs=tuple(outputs),
+        group=OutputGroup(
+            type=group_type,
+            destination=group.text("destination", "", max_len=1024),
+            segment_duration=group.integer(segment_field, 1, 60, 6),
+            fragment_length=group.integer("fragmentLength", 1, 60, 2),
+        ),
+    )
+
+
+def parse_presets(document: Any) -> Presets:
+    if not isinstance(document, dict) or not isinstance(document.get("presets"), dict):
+        raise PresetsError("presets: the file must hold an object with a 'presets' object")
+    inner = _Reader(document["presets"], "presets")
+    parsed = {}
+    for key in GROUP_TYPES:
+        section = inner.obj(key)
+        assert section is not None
+        parsed[key] = _preset(section, key)
+    if parsed["hls"].group.segment_duration % 2:
+        raise PresetsError(
+            "presets.hls.outputGroup.segmentDuration: must be a multiple of the 2 s keyframe "
+            "interval, so every segment starts on an aligned keyframe"
+        )
+    return Presets(hls=parsed["hls"], dash=parsed["dash"], mp4=parsed["mp4"], document=document)
+
+
+def load_presets(path: Path) -> Presets:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PresetsError(f"cannot read presets file {path}: {exc.strerror}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PresetsError(
+            f"presets file {path} is not valid JSON (line {exc.lineno}): {exc.msg}"
+        ) from exc
+    try:
+        return parse_presets(document)
+    except PresetsError as exc:
+        raise PresetsError(f"presets file {path}: {exc}") from exc

@@ -1,0 +1,153 @@
+"""The ingest orchestrator: ObjectCreated -> an asset with its transcode job submitted.
+
+Idempotent by construction: the asset id is a hash of bucket, key and version,
+the job id a hash of asset id and attempt. A redelivered event finds the asset,
+creates nothing, and at most re-submits a job that was recorded but may not
+have been submitted (the submitter dedups by job id). Bad input ends the asset
+FAILED with a reason; every other error propagates so the queue retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from ..adapters.catalog.base import Catalog
+from ..adapters.events.base import EventBus
+from ..adapters.probe.base import Prober
+from ..adapters.storage.base import ObjectStore
+from ..adapters.transcoder.base import JobSubmitter
+from ..domain.asset import Asset, AssetError, AssetStatus, Job, JobState
+from ..domain.clock import Clock, utcnow
+from ..domain.errors import Conflict, InvalidEvent, InvalidInput, InvalidKey, ObjectNotFound
+from ..domain.events import AssetStatusChanged, ObjectCreated
+from ..domain.jobs import TranscodeJob
+from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
+from ..domain.planning import plan_transcode
+from ..domain.presets import Presets
+
+log = logging.getLogger(__name__)
+UNKNOWN_UPLOADER = "unknown"
+
+
+class IngestOrchestrator:
+    def __init__(
+        self,
+        *,
+        uploads: ObjectStore,
+        catalog: Catalog,
+        prober: Prober,
+        submitter: JobSubmitter,
+        presets: Presets,
+        bus: EventBus,
+        clock: Clock = utcnow,
+        max_fps: float = 60.0,
+    ) -> None:
+        self.uploads = uploads
+        self.catalog = catalog
+        self.prober = prober
+        self.submitter = submitter
+        self.presets = presets
+        self.bus = bus
+        self.clock = clock
+        self.max_fps = max_fps
+
+    def handle_message(self, body: str) -> Asset:
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidEvent("the message is not JSON") from exc
+        return self.handle(ObjectCreated.from_eventbridge(data))
+
+    def handle(self, event: ObjectCreated) -> Asset:
+        asset_id = asset_id_for(event.bucket, event.key, event.version)
+        asset = self.catalog.get(asset_id) or self._create(asset_id, event)
+        if asset.status is AssetStatus.PENDING:
+            asset = self._start(asset, event)
+        if asset.status is AssetStatus.PROCESSING:
+            self._submit_recorded_jobs(asset)
+        return asset
+
+    def _create(self, asset_id: str, event: ObjectCreated) -> Asset:
+        rejection: InvalidKey | None = None
+        try:
+            upload = parse_upload_key(event.key)
+            uploader_id, filename = upload.uploader_id, upload.filename
+        except InvalidKey as exc:
+            uploader_id, filename, rejection = UNKNOWN_UPLOADER, "", exc
+        asset, created = self.catalog.create(
+            Asset.new(
+                asset_id=asset_id,
+                uploader_id=uploader_id,
+                source_key=event.key,
+                source_bucket=event.bucket,
+                source_version=event.version,
+                filename=filename,
+                file_size=event.size,
+                now=self.clock(),
+            )
+        )
+        if created:
+            log.info("asset %s created for %s", asset_id, ascii(event.key))
+        if rejection is not None and asset.status is AssetStatus.PENDING:
+            return self._fail(asset, rejection)
+        return asset
+
+    def _start(self, asset: Asset, event: ObjectCreated) -> Asset:
+        try:
+            if event.etag and not event.version_id:
+                stored = self.uploads.head(asset.source_key)
+                if stored.etag != event.etag:
+                    raise InvalidInput(
+                        "the upload was replaced before it was processed", code="SourceChanged"
+                    )
+            with self.uploads.local_file(asset.source_key) as path:
+                media = self.prober.probe(path)
+            plan = plan_transcode(media, self.presets, max_fps=self.max_fps)
+        except ObjectNotFound:
+            return self._fail(
+                asset, InvalidInput("the upload no longer exists", code="SourceMissing")
+            )
+        except InvalidInput as exc:
+            return self._fail(asset, exc)
+        job = TranscodeJob(
+            job_id=job_id_for(asset.asset_id, asset.attempt),
+            asset_id=asset.asset_id,
+            source_bucket=asset.source_bucket,
+            source_key=asset.source_key,
+            plan=plan,
+        )
+        try:
+            started = self.catalog.start_processing(
+                asset.asset_id,
+                [Job(job_id=job.job_id, state=JobState.SUBMITTED, request=job.to_dict())],
+                formats=plan.formats,
+                renditions=plan.summary(),
+                now=self.clock(),
+            )
+        except Conflict:  # another worker got there first: its record stands
+            current = self.catalog.get(asset.asset_id)
+            assert current is not None
+            return current
+        log.info("asset %s: %d renditions planned", asset.asset_id, len(plan.summary()))
+        self.bus.publish(
+            AssetStatusChanged(asset.asset_id, AssetStatus.PROCESSING, started.uploader_id)
+        )
+        return started
+
+    def _submit_recorded_jobs(self, asset: Asset) -> None:
+        for job in self.catalog.jobs(asset.asset_id):
+            if job.state is JobState.SUBMITTED:
+                self.submitter.submit(TranscodeJob.from_dict(job.request))
+
+    def _fail(self, asset: Asset, exc: InvalidInput) -> Asset:
+        log.warning("asset %s rejected: %s (%s)", asset.asset_id, exc, exc.code)
+        if self.catalog.fail(asset.asset_id, AssetError(exc.code, str(exc)), self.clock()):
+            self.bus.publish(
+                AssetStatusChanged(
+                    asset.asset_id, AssetStatus.FAILED, asset.uploader_id, exc.code, str(exc)
+                )
+            )
+        failed = self.catalog.get(asset.asset_id)
+        assert failed is not None
+        return failed

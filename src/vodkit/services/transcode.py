@@ -1,0 +1,170 @@
+"""Running a submitted job with the local transcoder (embedded and cluster workers).
+
+This is what MediaConvert does in the AWS footprint: take a job, emit
+PROGRESSING events with percent and ETA, write the outputs, publish them with
+the manifests last, and emit COMPLETE (or ERROR for bad input). It is
+idempotent: a job the catalog already records as ended is not run again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..adapters.catalog.base import Catalog
+from ..adapters.events.base import EventBus
+from ..adapters.metrics.base import Metrics
+from ..adapters.storage.base import ObjectStore
+from ..adapters.transcoder.base import Progress, TranscodeOutput, Transcoder
+from ..domain.asset import AssetStatus, JobState
+from ..domain.clock import Clock, isoformat, utcnow
+from ..domain.errors import AssetNotFound, InvalidEvent, InvalidInput, ObjectNotFound
+from ..domain.events import JobStateChanged
+from ..domain.jobs import TranscodeJob
+
+log = logging.getLogger(__name__)
+PRESET_NAME = "vodkit"
+
+
+def publish(
+    store: ObjectStore, workdir: Path, output: TranscodeOutput, prefix: str
+) -> dict[str, str]:
+    """Upload in the output's order (manifests last); return format -> key."""
+    for relative in output.files:
+        store.put_file(prefix + relative, workdir / relative)
+    return {kind: prefix + relative for kind, relative in output.outputs.items()}
+
+
+class TranscodeService:
+    def __init__(
+        self,
+        *,
+        uploads: ObjectStore,
+        outputs: ObjectStore,
+        catalog: Catalog,
+        transcoder: Transcoder,
+        bus: EventBus,
+        metrics: Metrics,
+        work_root: Path,
+        clock: Clock = utcnow,
+        progress_interval: float = 1.0,
+    ) -> None:
+        self.uploads = uploads
+        self.outputs = outputs
+        self.catalog = catalog
+        self.transcoder = transcoder
+        self.bus = bus
+        self.metrics = metrics
+        self.work_root = work_root
+        self.clock = clock
+        self.progress_interval = progress_interval
+
+    def handle_message(self, body: str) -> None:
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidEvent("the message is not JSON") from exc
+        self.run(TranscodeJob.from_dict(data))
+
+    def _should_run(self, job: TranscodeJob) -> bool:
+        asset = self.catalog.get(job.asset_id)
+        if asset is None:
+            raise AssetNotFound(f"job {job.job_id} names an unknown asset {job.asset_id}")
+        if asset.status is not AssetStatus.PROCESSING:
+            log.info("job %s skipped: asset %s is %s", job.job_id, job.asset_id, asset.status)
+            return False
+        record = next((j for j in self.catalog.jobs(job.asset_id) if j.job_id == job.job_id), None)
+        if record is None or record.state.terminal:
+            log.info("job %s skipped: already ended or superseded", job.job_id)
+            return False
+        return True
+
+    def run(self, job: TranscodeJob) -> None:
+        if not self._should_run(job):
+            return
+        started = time.monotonic()
+        last_emit = 0.0
+
+        def on_progress(progress: Progress) -> None:
+            nonlocal last_emit
+            now = time.monotonic()
+            if now - last_emit >= self.progress_interval:
+                last_emit = now
+                self._emit(
+                    job, JobState.PROGRESSING, percent=progress.percent, eta=progress.eta_seconds
+                )
+
+        self._emit(job, JobState.PROGRESSING, percent=0.0)
+        try:
+            with self.uploads.local_file(job.source_key) as source, self._workdir(job) as workdir:
+                output = self.transcoder.transcode(job.plan, source, workdir, on_progress)
+                keys = publish(self.outputs, workdir, output, job.output_prefix)
+        except ObjectNotFound:
+            self._emit(
+                job, JobState.ERROR, code="SourceMissing", message="the upload no longer exists"
+            )
+            return
+        except InvalidInput as exc:
+            self._emit(job, JobState.ERROR, code=exc.code, message=str(exc))
+            return
+        self.metrics.observe("JobProcessingTime", time.monotonic() - started)
+        log.info("job %s complete in %.1f s", job.job_id, time.monotonic() - started)
+        self._emit(job, JobState.COMPLETE, percent=100.0, outputs=keys)
+
+    def _emit(
+        self,
+        job: TranscodeJob,
+        status: JobState,
+        *,
+        percent: float | None = None,
+        eta: float | None = None,
+        outputs: dict[str, str] | None = None,
+        code: str = "",
+        message: str = "",
+    ) -> None:
+        self.bus.publish(
+            JobStateChanged(
+                job_id=job.job_id,
+                status=status,
+                asset_id=job.asset_id,
+                preset=PRESET_NAME,
+                percent=percent,
+                eta_seconds=eta,
+                outputs=outputs or {},
+                error_code=code,
+                error_message=message,
+                time=isoformat(self.clock()),
+            )
+        )
+
+    @contextmanager
+    def _workdir(self, job: TranscodeJob) -> Iterator[Path]:
+        # Unique per attempt: a killed worker's leftovers never mix with a retry's files.
+        path = self.work_root / f"{job.job_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_stale_workdirs(work_root: Path) -> int:
+    """Delete work directories left by processes that no longer exist."""
+    removed = 0
+    for path in work_root.glob("*.*.*") if work_root.is_dir() else []:
+        try:
+            pid = int(path.name.split(".")[-2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+        except (ValueError, PermissionError):
+            continue
+    return removed
