@@ -106,15 +106,11 @@ def make_presets(settings: Settings) -> Presets:
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App:
+    """The embedded footprint: a data directory, SQLite, FFmpeg."""
     settings = settings or load_settings()
-    presets = make_presets(settings)
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     (data / UPLOAD_PREFIX).mkdir(exist_ok=True)
-
-    uploads = LocalObjectStore(data, bucket=settings.uploads_bucket, key_prefix=UPLOAD_PREFIX)
-    outputs = LocalObjectStore(data / "outputs", bucket="vodkit-outputs")
-    catalog = SqliteCatalog(data / "catalog.sqlite3")
 
     def queue(name: str) -> SqliteQueue:
         return SqliteQueue(
@@ -124,11 +120,40 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App
             max_receives=settings.max_receives,
         )
 
-    ingest_queue, transcode_queue = queue(INGEST_QUEUE), queue(TRANSCODE_QUEUE)
-    bus = InProcessEventBus()
-    metrics = PrometheusMetrics()
-    prober = make_prober(settings)
-    transcoder = make_transcoder(settings)
+    return wire(
+        settings,
+        presets=make_presets(settings),
+        uploads=LocalObjectStore(data, bucket=settings.uploads_bucket, key_prefix=UPLOAD_PREFIX),
+        outputs=LocalObjectStore(data / "outputs", bucket="vodkit-outputs"),
+        catalog=SqliteCatalog(data / "catalog.sqlite3"),
+        ingest_queue=queue(INGEST_QUEUE),
+        transcode_queue=queue(TRANSCODE_QUEUE),
+        bus=InProcessEventBus(),
+        metrics=PrometheusMetrics(),
+        prober=make_prober(settings),
+        transcoder=make_transcoder(settings),
+        work_root=data / "work",
+        clock=clock,
+    )
+
+
+def wire(
+    settings: Settings,
+    *,
+    presets: Presets,
+    uploads: ObjectStore,
+    outputs: ObjectStore,
+    catalog: Catalog,
+    ingest_queue: Queue,
+    transcode_queue: Queue,
+    bus: EventBus,
+    metrics: Metrics,
+    prober: Prober,
+    transcoder: Transcoder,
+    work_root: Path,
+    clock: Clock = utcnow,
+) -> App:
+    """Build the services over any set of adapters (real ones, or the fakes in tests)."""
     orchestrator = IngestOrchestrator(
         uploads=uploads,
         catalog=catalog,
@@ -147,7 +172,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App
         transcoder=transcoder,
         bus=bus,
         metrics=metrics,
-        work_root=data / "work",
+        work_root=work_root,
         clock=clock,
     )
     bus.subscribe(JobStateChanged, status.handle)

@@ -82,48 +82,55 @@ def run(
     ]
     started = time.monotonic()
     with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=cwd,
             close_fds=True,
-        )
-        timed_out = threading.Event()
-
-        def expire() -> None:
-            timed_out.set()
-            proc.kill()
-
-        timer = threading.Timer(limits.timeout, expire)
-        timer.daemon = True
-        timer.start()
-        chunks: list[str] = []
-        try:
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                line = raw.decode("utf-8", "replace")
-                if on_line is not None:
-                    on_line(line.rstrip("\n"))
-                else:
-                    chunks.append(line)
-            returncode = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        finally:
-            timer.cancel()
+        ) as proc:
+            returncode, chunks, timed_out = _supervise(proc, limits.timeout, on_line)
         stderr.seek(max(0, os.fstat(stderr.fileno()).st_size - STDERR_TAIL))
         tail = stderr.read().decode("utf-8", "replace")
     return Finished(
         returncode=returncode,
         stdout="".join(chunks),
         stderr=tail,
-        timed_out=timed_out.is_set(),
+        timed_out=timed_out,
         elapsed=time.monotonic() - started,
     )
+
+
+def _supervise(
+    proc: subprocess.Popen[bytes], timeout: float, on_line: Callable[[str], None] | None
+) -> tuple[int, list[str], bool]:
+    """Read the child's stdout until it exits, killing it at the deadline."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    chunks: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            if on_line is not None:
+                on_line(line.rstrip("\n"))
+            else:
+                chunks.append(line)
+        return proc.wait(), chunks, expired.is_set()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        timer.cancel()
 
 
 def neutral_link(source: Path, directory: Path, name: str = "source") -> Path:

@@ -30,6 +30,7 @@ class VideoInfo:
     rotation: int = 0  # degrees the player must rotate by: 0, 90, 180 or 270
     bitrate: int | None = None
     pix_fmt: str = ""
+    duration: float | None = None  # the video stream's own, when the header declares it
 
     @property
     def display_size(self) -> tuple[int, int]:

@@ -60,7 +60,7 @@ class PosterPlan:
 @dataclass(frozen=True)
 class TranscodePlan:
     demuxer: str
-    duration: float
+    duration: float  # of the source's video: what every output must match
     dar: str  # display aspect ratio "num/den", set on every rung
     fps: float
     gop_seconds: int
@@ -123,8 +123,12 @@ def _summary_row(
     }
 
 
-def even(value: float) -> int:
-    return max(2, 2 * round(value / 2))
+def even(value: float, limit: int | None = None) -> int:
+    """The nearest even number, but never above ``limit`` (rounding must not upscale)."""
+    result = 2 * round(value / 2)
+    if limit is not None and result > limit:
+        result -= 2
+    return max(2, result)
 
 
 def fit(
@@ -140,7 +144,9 @@ def fit(
     scale = min(box_w / src_w, box_h / src_h)
     if scale > 1 and not allow_upscale:
         return None
-    return even(src_w * scale), even(src_h * scale)
+    if scale > 1:
+        return even(src_w * scale), even(src_h * scale)
+    return even(src_w * scale, src_w), even(src_h * scale, src_h)
 
 
 def _audio_for(settings: AudioSettings | None) -> AudioRendition | None:
@@ -216,13 +222,13 @@ def plan_transcode(
         if (size := fit(source, (settings.width, settings.height))) is not None
     ]
     if not rungs:  # the source is smaller than every rung: one rung at its own size
-        rungs.append(rung((even(source[0]), even(source[1])), *ladder[-1]))
+        rungs.append(rung((even(source[0], source[0]), even(source[1], source[1])), *ladder[-1]))
 
     files = []
     for output in presets.mp4.outputs:
         size = fit(source, (output.video.width, output.video.height))
         if size is None:
-            size = (even(source[0]), even(source[1]))
+            size = (even(source[0], source[0]), even(source[1], source[1]))
         a = _audio_for(output.audio) if media.audio else None
         name = re.sub(r"[^a-z0-9_-]", "", output.name_modifier.lower()).strip("_-") or "preview"
         files.append(
@@ -240,9 +246,10 @@ def plan_transcode(
 
     top = rungs[0]
     dar = Fraction(source[0], source[1])
+    duration = video.duration if video.duration and video.duration > 0 else media.duration
     return TranscodePlan(
         demuxer=media.demuxer,
-        duration=media.duration,
+        duration=duration,
         dar=f"{dar.numerator}/{dar.denominator}",
         fps=round(min(video.fps, max_fps), 3) if video.fps > 0 else 30.0,
         gop_seconds=GOP_SECONDS,
@@ -251,7 +258,7 @@ def plan_transcode(
         audio=tuple(sorted(audio.values(), key=lambda a: -a.bitrate)),
         files=tuple(files),
         poster=PosterPlan(
-            at=round(max(0.0, min(media.duration * 0.25, media.duration - 1.0)), 3),
+            at=round(max(0.0, min(duration * 0.25, duration - 1.0)), 3),
             width=top.width,
             height=top.height,
         ),

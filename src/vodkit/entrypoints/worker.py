@@ -51,7 +51,7 @@ class Worker:
         until: Callable[[], bool] | None = None,
         watch: bool = True,
     ) -> None:
-        remove_stale_workdirs(self.app.settings.data_dir.resolve() / "work")
+        remove_stale_workdirs(self.app.transcode_service.work_root)
         watcher_thread = self._start_watcher(stop) if watch else None
         try:
             while not stop.is_set() and not (until and until()):

@@ -111,6 +111,11 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
                 sar=_fraction(cc.sample_aspect_ratio),
                 bitrate=vstream.bit_rate or None,
                 pix_fmt=cc.pix_fmt or "",
+                duration=(
+                    round(float(vstream.duration * vstream.time_base), 3)
+                    if vstream.duration and vstream.time_base
+                    else None
+                ),
             )
         if astream is not None:
             acc = astream.codec_context

@@ -61,7 +61,7 @@ class LocalObjectStore:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise TransientError(f"cannot write object {key}: {exc.strerror}") from exc
+            raise TransientError(f"cannot write object {key}: {exc.strerror or exc}") from exc
         return ObjectInfo(key=key, size=size, etag=etag)
 
     def put_file(self, key: str, path: Path) -> ObjectInfo:
@@ -80,7 +80,7 @@ class LocalObjectStore:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectNotFound(f"no object {key}") from exc
         except OSError as exc:
-            raise TransientError(f"cannot read object {key}: {exc.strerror}") from exc
+            raise TransientError(f"cannot read object {key}: {exc.strerror or exc}") from exc
         return ObjectInfo(key=key, size=size, etag=digest.hexdigest())
 
     def open(self, key: str) -> BinaryIO:

@@ -23,6 +23,7 @@ from ...domain.planning import TranscodePlan
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput, publish_order
 from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, representation_names
+from .verify import verify_outputs
 
 POSTER_CANDIDATES = 48  # frames the thumbnail filter compares to pick a representative one
 TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
@@ -182,6 +183,7 @@ class FfmpegTranscoder:
     def transcode(
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput:
+        workdir = workdir.resolve()  # FFmpeg runs inside it: every path must be absolute
         for directory in ("stream", "mp4", "thumbs"):
             shutil.rmtree(workdir / directory, ignore_errors=True)
             (workdir / directory).mkdir(parents=True)
@@ -198,6 +200,7 @@ class FfmpegTranscoder:
         if not finished.ok:
             raise self._failure(finished)
         finalize_stream(plan, workdir / "stream")
+        verify_outputs(plan, workdir)
         on_progress(Progress(percent=100.0, eta_seconds=0.0))
         files = [
             p.relative_to(workdir).as_posix()

@@ -11,16 +11,17 @@ from .base import Progress, ProgressCallback, TranscodeOutput, publish_order
 
 
 class MemoryTranscoder:
-    def __init__(self, *, fail_with: Exception | None = None) -> None:
+    def __init__(self, *, fail_with: Exception | None = None, fail_times: int = 1_000_000) -> None:
         self.runs: list[TranscodePlan] = []
         self.fail_with = fail_with
+        self.fail_times = fail_times  # fail only the first N runs
 
     def transcode(
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput:
         self.runs.append(plan)
         on_progress(Progress(percent=50.0, eta_seconds=1.0))
-        if self.fail_with is not None:
+        if self.fail_with is not None and len(self.runs) <= self.fail_times:
             raise self.fail_with
         if not source.is_file():
             raise TranscodeFailed("the source is missing")

@@ -1,0 +1,113 @@
+"""Checking a transcode's outputs before anyone may call them done.
+
+FFmpeg exits 0 on many damaged inputs (a truncated file just ends early), so
+exit codes prove little. Every rendition is checked against the plan: the
+stream's media playlists add up to the source's duration, each rung has the
+planned resolution and codec in both manifests, every segment a manifest
+names exists, and the MP4 and poster are there. These files were written by
+FFmpeg in our work directory, so reading them here is safe.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from ...domain.errors import TranscodeFailed
+from ...domain.planning import TranscodePlan
+from .cmaf import MPD_NS
+
+TOLERANCE_SECONDS = 0.5
+
+
+def _check_duration(what: str, actual: float, expected: float) -> None:
+    if actual < expected - TOLERANCE_SECONDS:
+        raise TranscodeFailed(
+            f"{what} lasts {actual:.2f} s but the source declares {expected:.2f} s: "
+            "the upload is probably truncated or damaged",
+            code="Truncated",
+        )
+    if actual > expected + TOLERANCE_SECONDS:
+        raise TranscodeFailed(
+            f"{what} lasts {actual:.2f} s, longer than the source's {expected:.2f} s",
+            code="VerificationFailed",
+        )
+
+
+def _media_playlist(path: Path) -> float:
+    """Sum the playlist's durations, checking that its init and every segment exist."""
+    if not path.is_file():
+        raise TranscodeFailed(
+            f"{path.parent.name}: the media playlist is missing", code="VerificationFailed"
+        )
+    total = 0.0
+    for line in path.read_text().splitlines():
+        if line.startswith("#EXTINF:"):
+            total += float(line[8:].split(",")[0])
+        uri = line.split('URI="')[1].rstrip('"') if line.startswith("#EXT-X-MAP:") else line
+        if uri and not uri.startswith("#") and not (path.parent / uri).is_file():
+            raise TranscodeFailed(
+                f"{path.parent.name}: the playlist names {uri}, which was not written",
+                code="VerificationFailed",
+            )
+    return total
+
+
+def _mpd_representations(mpd: Path) -> dict[str, dict[str, str]]:
+    root = ET.parse(mpd).getroot()  # noqa: S314 - FFmpeg wrote it in our work directory
+    found: dict[str, dict[str, str]] = {}
+    for rep in root.iter(f"{{{MPD_NS}}}Representation"):
+        template = rep.find(f"{{{MPD_NS}}}SegmentTemplate")
+        init = template.get("initialization", "") if template is not None else ""
+        found[init.split("/")[0]] = dict(rep.attrib)
+    return found
+
+
+def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
+    stream = workdir / "stream"
+    reps = _mpd_representations(stream / "manifest.mpd")
+    master = (stream / "master.m3u8").read_text()
+    expected_names = {v.name for v in plan.video} | {a.name for a in plan.audio}
+    if set(reps) != expected_names:
+        raise TranscodeFailed(
+            f"the MPD lists {sorted(reps)}, the plan {sorted(expected_names)}",
+            code="VerificationFailed",
+        )
+    for rung in plan.video:
+        rep = reps[rung.name]
+        if (rep.get("width"), rep.get("height")) != (str(rung.width), str(rung.height)):
+            raise TranscodeFailed(
+                f"{rung.name}: encoded {rep.get('width')}x{rep.get('height')}, planned "
+                f"{rung.width}x{rung.height}",
+                code="VerificationFailed",
+            )
+        if not rep.get("codecs", "").startswith("avc1."):
+            raise TranscodeFailed(f"{rung.name}: not H.264", code="VerificationFailed")
+        if f"RESOLUTION={rung.width}x{rung.height}" not in master:
+            raise TranscodeFailed(
+                f"{rung.name}: missing from the HLS master", code="VerificationFailed"
+            )
+    for audio in plan.audio:
+        if not reps[audio.name].get("codecs", "").startswith("mp4a.40"):
+            raise TranscodeFailed(f"{audio.name}: not AAC", code="VerificationFailed")
+    for name in sorted(expected_names):
+        _check_duration(name, _media_playlist(stream / name / "index.m3u8"), plan.duration)
+    for rendition in plan.files:
+        _check_duration(
+            f"the {rendition.name} MP4",
+            _mp4_duration(workdir / "mp4" / f"{rendition.name}.mp4"),
+            plan.duration,
+        )
+    poster = workdir / "thumbs" / "poster.jpg"
+    if not poster.is_file() or poster.stat().st_size == 0:
+        raise TranscodeFailed("no poster was written", code="VerificationFailed")
+
+
+def _mp4_duration(path: Path) -> float:
+    import av  # reads our own output, never an upload
+
+    try:
+        with av.open(str(path)) as container:
+            return (container.duration or 0) / 1_000_000
+    except (av.error.FFmpegError, FileNotFoundError) as exc:
+        raise TranscodeFailed(f"{path.name} is unreadable", code="VerificationFailed") from exc

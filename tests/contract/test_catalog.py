@@ -1,0 +1,145 @@
+"""One contract, every catalog: the in-memory fake and SQLite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from vodkit.adapters.catalog.base import Catalog
+from vodkit.adapters.catalog.memory import MemoryCatalog
+from vodkit.adapters.catalog.sqlite import SqliteCatalog
+from vodkit.domain.asset import Asset, AssetError, AssetStatus, Job, JobState
+from vodkit.domain.errors import AssetNotFound, Conflict
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Catalog:
+    if request.param == "memory":
+        return MemoryCatalog()
+    return SqliteCatalog(tmp_path / "catalog.sqlite3")
+
+
+def new(asset_id: str, uploader: str = "u", minute: int = 0, key: str = "") -> Asset:
+    return Asset.new(
+        asset_id=asset_id,
+        uploader_id=uploader,
+        source_key=key or f"uploads/{uploader}/{asset_id}.mp4",
+        source_bucket="b",
+        source_version="v",
+        filename=f"{asset_id}.mp4",
+        file_size=42,
+        now=T0 + timedelta(minutes=minute),
+    )
+
+
+def start(catalog: Catalog, asset_id: str, jobs: int = 1) -> Asset:
+    return catalog.start_processing(
+        asset_id,
+        [Job(f"{asset_id}-j{i}", JobState.SUBMITTED, request={"n": i}) for i in range(jobs)],
+        formats=["hls", "dash"],
+        renditions=[{"name": "720p", "width": 1280}],
+        now=T0,
+    )
+
+
+def test_create_is_idempotent(catalog: Catalog) -> None:
+    asset, created = catalog.create(new("a"))
+    assert created and asset == new("a")
+    again, created = catalog.create(new("a", uploader="someone-else"))
+    assert not created and again.uploader_id == "u"
+    assert catalog.get("a") == asset
+    assert catalog.get("missing") is None
+
+
+def test_queries_by_status_and_uploader_newest_first(catalog: Catalog) -> None:
+    for i, (asset_id, uploader) in enumerate([("a", "u1"), ("b", "u2"), ("c", "u1"), ("d", "u1")]):
+        catalog.create(new(asset_id, uploader, minute=i))
+    start(catalog, "c")
+    assert [a.asset_id for a in catalog.query(uploader_id="u1")] == ["d", "c", "a"]
+    assert [a.asset_id for a in catalog.query(status=AssetStatus.PENDING)] == ["d", "b", "a"]
+    assert [a.asset_id for a in catalog.query(status=AssetStatus.PROCESSING)] == ["c"]
+    assert [a.asset_id for a in catalog.query(status=AssetStatus.PENDING, uploader_id="u1")] == [
+        "d",
+        "a",
+    ]
+    assert [a.asset_id for a in catalog.query(limit=2)] == ["d", "c"]
+    assert catalog.has_source("b", "uploads/u2/b.mp4")
+    assert not catalog.has_source("b", "uploads/u2/zzz.mp4")
+
+
+def test_start_processing_records_jobs_and_is_conditional(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    asset = start(catalog, "a", jobs=2)
+    assert asset.status is AssetStatus.PROCESSING
+    assert asset.job_ids == ("a-j0", "a-j1")
+    assert asset.formats == ("hls", "dash") and asset.renditions[0]["name"] == "720p"
+    assert [(j.job_id, j.state, j.request) for j in catalog.jobs("a")] == [
+        ("a-j0", JobState.SUBMITTED, {"n": 0}),
+        ("a-j1", JobState.SUBMITTED, {"n": 1}),
+    ]
+    with pytest.raises(Conflict):
+        start(catalog, "a")
+    with pytest.raises(AssetNotFound):
+        start(catalog, "missing")
+
+
+def test_completion_happens_exactly_once_when_every_job_is_complete(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a", jobs=2)
+    catalog.record_progress("a", "a-j0", 55.0, T0)
+    assert catalog.jobs("a")[0].state is JobState.PROGRESSING
+    assert catalog.jobs("a")[0].percent == 55.0
+    assert catalog.complete_job("a", "a-j0", {"hls": "a/h.m3u8"}, T0) is False
+    assert catalog.complete_job("a", "a-j0", {"hls": "a/h.m3u8"}, T0) is False
+    assert catalog.get("a").status is AssetStatus.PROCESSING  # type: ignore[union-attr]
+    assert catalog.complete_job("a", "a-j1", {"mp4": "a/p.mp4"}, T0) is True
+    assert catalog.complete_job("a", "a-j1", {"mp4": "a/p.mp4"}, T0) is False
+    asset = catalog.get("a")
+    assert asset is not None and asset.status is AssetStatus.COMPLETED
+    assert asset.outputs == {"hls": "a/h.m3u8", "mp4": "a/p.mp4"}
+    catalog.record_progress("a", "a-j1", 3.0, T0)  # late progress changes nothing
+    assert catalog.jobs("a")[1].percent == 100.0
+
+
+def test_failure_is_final_and_keeps_every_error(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a", jobs=2)
+    assert catalog.fail("a", AssetError("E1", "first"), T0, job_id="a-j0") is True
+    assert catalog.fail("a", AssetError("E2", "second"), T0, job_id="a-j1") is False
+    assert catalog.complete_job("a", "a-j1", {}, T0) is False
+    asset = catalog.get("a")
+    assert asset is not None and asset.status is AssetStatus.FAILED
+    assert [(e.code, e.message, e.job_id) for e in asset.errors] == [
+        ("E1", "first", "a-j0"),
+        ("E2", "second", "a-j1"),
+    ]
+    assert all(e.at for e in asset.errors)
+    assert catalog.jobs("a")[0].state is JobState.ERROR
+
+
+def test_a_pending_asset_can_fail_but_a_completed_one_cannot(catalog: Catalog) -> None:
+    catalog.create(new("p"))
+    assert catalog.fail("p", AssetError("Bad", "no video"), T0) is True
+    catalog.create(new("c"))
+    start(catalog, "c")
+    catalog.complete_job("c", "c-j0", {}, T0)
+    assert catalog.fail("c", AssetError("Late", "too late"), T0) is False
+    assert catalog.get("c").status is AssetStatus.COMPLETED  # type: ignore[union-attr]
+
+
+def test_retry_moves_a_failed_asset_back_to_pending(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    with pytest.raises(Conflict):
+        catalog.retry("a", T0)
+    start(catalog, "a")
+    catalog.fail("a", AssetError("E", "x"), T0)
+    asset = catalog.retry("a", T0)
+    assert (asset.status, asset.attempt, asset.job_ids) == (AssetStatus.PENDING, 2, ())
+    assert catalog.jobs("a") == []
+    assert len(asset.errors) == 1
+    with pytest.raises(AssetNotFound):
+        catalog.retry("missing", T0)

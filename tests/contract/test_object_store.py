@@ -1,0 +1,125 @@
+"""One contract, every object store: the in-memory fake and the local directory."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from vodkit.adapters.storage.base import CHUNK, ObjectStore
+from vodkit.adapters.storage.local import LocalObjectStore
+from vodkit.adapters.storage.memory import MemoryObjectStore
+from vodkit.domain.errors import InvalidKey, ObjectNotFound, TransientError
+
+
+@pytest.fixture(params=["memory", "local"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    if request.param == "memory":
+        return MemoryObjectStore("b")
+    return LocalObjectStore(tmp_path / "root", bucket="b")
+
+
+class CountingStream(io.RawIOBase):
+    """A stream that records how much each read asked for."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.requests: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        self.requests.append(n)
+        take = self.left if n < 0 else min(n, self.left)
+        self.left -= take
+        return b"v" * take
+
+
+def test_put_head_open_round_trip(store: ObjectStore) -> None:
+    info = store.put_stream("uploads/a/x.mp4", io.BytesIO(b"hello"))
+    assert (info.size, info.etag) == (5, hashlib.md5(b"hello").hexdigest())
+    assert store.head("uploads/a/x.mp4").etag == info.etag
+    with store.open("uploads/a/x.mp4") as stream:
+        assert stream.read() == b"hello"
+    with store.local_file("uploads/a/x.mp4") as path:
+        assert path.read_bytes() == b"hello"
+
+
+def test_writes_are_streamed_in_chunks(store: ObjectStore) -> None:
+    stream = CountingStream(5 * CHUNK + 7)
+    info = store.put_stream("big/object", stream)  # type: ignore[arg-type]
+    assert info.size == 5 * CHUNK + 7
+    assert all(0 < n <= CHUNK for n in stream.requests) and len(stream.requests) >= 6
+
+
+def test_missing_objects(store: ObjectStore) -> None:
+    with pytest.raises(ObjectNotFound):
+        store.head("nope")
+    with pytest.raises(ObjectNotFound):
+        store.open("nope")
+    with pytest.raises(ObjectNotFound), store.local_file("nope"):
+        pass
+
+
+@pytest.mark.parametrize(
+    "key", ["../escape", "a/../../escape", "/etc/passwd", "a//b", "a/./b", "a\\..\\b", "x\x00y"]
+)
+def test_traversal_keys_are_refused(store: ObjectStore, key: str) -> None:
+    with pytest.raises(InvalidKey):
+        store.put_stream(key, io.BytesIO(b"x"))
+    with pytest.raises(InvalidKey):
+        store.head(key)
+
+
+def test_list_and_delete(store: ObjectStore) -> None:
+    for key in ("p/a", "p/b/c", "q/d"):
+        store.put_stream(key, io.BytesIO(b"1"))
+    assert [o.key for o in store.list("p/")] == ["p/a", "p/b/c"]
+    store.delete("p/a")
+    store.delete("p/a")  # deleting twice is fine
+    assert [o.key for o in store.list("p/")] == ["p/b/c"]
+    assert store.locate("q/d")
+
+
+# --- local directory specifics ------------------------------------------------
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path, bucket="b")
+
+    class Broken(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def read(self, n: int = -1) -> bytes:
+            raise OSError("the client went away")
+
+    with pytest.raises(TransientError, match="the client went away"):
+        store.put_stream("uploads/a/x.mp4", Broken())  # type: ignore[arg-type]
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_symlinks_cannot_escape_the_root(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("canary")
+    root = tmp_path / "root"
+    (root / "uploads").mkdir(parents=True)
+    os.symlink(secret, root / "uploads" / "link.mp4")
+    os.symlink(tmp_path, root / "uploads" / "dir")
+    store = LocalObjectStore(root, bucket="b")
+    for key in ("uploads/link.mp4", "uploads/dir/secret.txt"):
+        with pytest.raises(InvalidKey):
+            store.head(key)
+
+
+def test_a_key_prefix_confines_the_store(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path, bucket="b", key_prefix="uploads/")
+    store.put_stream("uploads/a/x", io.BytesIO(b"1"))
+    with pytest.raises(InvalidKey):
+        store.put_stream("catalog.sqlite3", io.BytesIO(b"1"))
+    with pytest.raises(InvalidKey):
+        store.put_stream("uploads/a/.vodkit-part-x", io.BytesIO(b"1"))

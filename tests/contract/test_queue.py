@@ -1,0 +1,108 @@
+"""One contract, every queue: the in-memory fake and SQLite, with SQS semantics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vodkit.adapters.queue.base import Queue, QueueDepth
+from vodkit.adapters.queue.memory import MemoryQueue
+from vodkit.adapters.queue.sqlite import SqliteQueue
+from vodkit.domain.errors import LeaseLost
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def queue(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Queue:
+    if request.param == "memory":
+        return MemoryQueue("q", visibility_timeout=30, clock=clock)
+    return SqliteQueue(tmp_path / "q.sqlite3", "q", visibility_timeout=30, clock=clock)
+
+
+def test_send_receive_delete(queue: Queue) -> None:
+    first = queue.send("one")
+    queue.send("two")
+    (message,) = queue.receive()
+    assert (message.id, message.body, message.receive_count) == (first, "one", 1)
+    queue.delete(message.receipt)
+    assert [m.body for m in queue.receive(max_messages=5)] == ["two"]
+    assert queue.receive() == []
+
+
+def test_an_unacknowledged_message_returns_after_the_visibility_timeout(
+    queue: Queue, clock: Clock
+) -> None:
+    queue.send("m")
+    (first,) = queue.receive()
+    assert queue.receive() == []
+    assert queue.depth() == QueueDepth(visible=0, in_flight=1, dead=0)
+    clock.now += 31
+    (second,) = queue.receive()
+    assert second.receive_count == 2 and second.receipt != first.receipt
+    with pytest.raises(LeaseLost):
+        queue.delete(first.receipt)  # the first worker's receipt is stale
+    queue.delete(second.receipt)
+
+
+def test_extend_and_release(queue: Queue, clock: Clock) -> None:
+    queue.send("m")
+    (message,) = queue.receive()
+    clock.now += 25
+    queue.extend(message.receipt, 30)
+    clock.now += 25
+    assert queue.receive() == []  # still leased thanks to the extension
+    queue.release(message.receipt, delay=10, error="boom")
+    assert queue.receive() == []
+    clock.now += 10
+    (again,) = queue.receive()
+    assert again.receive_count == 2
+    with pytest.raises(LeaseLost):
+        queue.extend(message.receipt, 30)
+
+
+def test_dead_letter_after_three_receives_and_redrive(queue: Queue, clock: Clock) -> None:
+    queue.send("poison")
+    for _ in range(3):
+        (message,) = queue.receive()
+        queue.release(message.receipt, error="ValueError: bad")
+    assert queue.receive() == []  # the fourth receive dead-letters it
+    (letter,) = queue.dead_letters()
+    assert (letter.body, letter.receive_count, letter.last_error) == (
+        "poison",
+        3,
+        "ValueError: bad",
+    )
+    assert queue.depth() == QueueDepth(visible=0, in_flight=0, dead=1)
+    assert queue.redrive(["not-an-id"]) == 0
+    assert queue.redrive([letter.id]) == 1
+    (message,) = queue.receive()
+    assert message.receive_count == 1 and queue.dead_letters() == []
+
+
+def test_dedup_ids_suppress_duplicates_while_the_message_lives(queue: Queue) -> None:
+    first = queue.send("a", dedup_id="job-1")
+    assert queue.send("a again", dedup_id="job-1") == first
+    (message,) = queue.receive()
+    assert message.body == "a"
+    queue.delete(message.receipt)
+    assert queue.send("a later", dedup_id="job-1") != first
+
+
+def test_delayed_messages(queue: Queue, clock: Clock) -> None:
+    queue.send("later", delay=5)
+    assert queue.receive() == []
+    clock.now += 5
+    assert [m.body for m in queue.receive()] == ["later"]

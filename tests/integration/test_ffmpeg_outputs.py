@@ -1,0 +1,116 @@
+"""Real FFmpeg on real and generated clips; outputs judged by parsers and by decoding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_clip, real_clip
+from tests.media_checks import dash_tracks, decode, hls_tracks, joined
+from vodkit.adapters.probe.pyav import PyavProber
+from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
+from vodkit.bootstrap import default_presets_path
+from vodkit.domain.planning import plan_transcode
+from vodkit.domain.presets import load_presets
+
+pytestmark = pytest.mark.integration
+PRESETS = load_presets(default_presets_path())
+
+SOURCES = {
+    # name: (how to get it, expected rung sizes, has audio)
+    "16x9": (lambda d: make_clip(d / "s.mp4", size="1280x720", seconds=3), [(1280, 720), (854, 480)], True),
+    "cinema": (lambda d: make_clip(d / "s.mp4", size="1692x720", seconds=3, audio=None), [(1280, 544), (854, 364)], False),
+    "small-4x3": (lambda d: make_clip(d / "s.mp4", size="320x240", seconds=2), [(320, 240)], True),
+    "bigbuckbunny-5.1": (lambda d: real_clip("bigbuckbunny.mp4"), [(1280, 720), (854, 480)], True),
+    "bikes-no-audio": (lambda d: real_clip("bikes.mp4"), [(640, 272)], False),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module", params=sorted(SOURCES))
+def transcoded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    make, sizes, has_audio = SOURCES[request.param]
+    work = tmp_path_factory.mktemp(request.param)
+    source = make(work)
+    media = PyavProber().probe(source)
+    plan = plan_transcode(media, PRESETS)
+    out = work / "out"
+    output = FfmpegTranscoder().transcode(plan, source, out, lambda p: None)
+    return source, media, plan, out, output, sizes, has_audio
+
+
+def test_the_ladder_is_what_the_source_allows(transcoded) -> None:  # type: ignore[no-untyped-def]
+    _, media, plan, _, _, sizes, _ = transcoded
+    assert [(v.width, v.height) for v in plan.video] == sizes
+    source_w, source_h = media.video.display_size
+    for width, height in sizes:
+        assert width <= source_w and height <= source_h
+        assert abs(width / height - source_w / source_h) / (source_w / source_h) < 0.015
+
+
+def test_both_manifests_list_every_rendition_over_one_set_of_segments(transcoded) -> None:  # type: ignore[no-untyped-def]
+    _, _, plan, out, _, sizes, has_audio = transcoded
+    stream = out / "stream"
+    master, hls = hls_tracks(stream / "master.m3u8")
+    manifest, dash = dash_tracks(stream / "manifest.mpd")
+    assert [p.stream_info.resolution for p in master.playlists] == sizes
+    assert bool(master.media) == has_audio
+    assert sorted(hls) == sorted(dash)  # the same renditions...
+    for name, track in hls.items():
+        _, dash_track = dash[name]
+        assert track == dash_track  # ...and the very same files
+        assert track.init.is_file()
+        assert track.segments and all(s.is_file() for s in track.segments)
+    video_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "video"]
+    audio_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "audio"]
+    assert sorted((r.width, r.height) for r in video_reps) == sorted(sizes)
+    assert bool(audio_reps) == has_audio
+    for variant in master.playlists:
+        info = variant.stream_info
+        assert info.average_bandwidth and info.bandwidth >= info.average_bandwidth
+        assert info.frame_rate and info.codecs.startswith("avc1.")
+        assert ("mp4a.40.2" in info.codecs) == has_audio
+
+
+def test_every_rendition_decodes_with_the_sources_duration(transcoded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source, media, plan, out, _, sizes, has_audio = transcoded
+    _, hls = hls_tracks(out / "stream" / "master.m3u8")
+    source_duration = decode(source).duration
+    for rung, (width, height) in zip(plan.video, sizes, strict=True):
+        track = hls[rung.name]
+        decoded = decode(joined(track.init, track.segments, tmp_path / f"{rung.name}.mp4"))
+        assert (decoded.width, decoded.height) == (width, height)
+        assert decoded.codec == "h264"
+        assert abs(decoded.duration - source_duration) <= 0.2, (rung.name, decoded.duration)
+    for audio in plan.audio:
+        track = hls[audio.name]
+        decoded = decode(joined(track.init, track.segments, tmp_path / f"{audio.name}.mp4"))
+        assert decoded.audio_channels == 2  # 5.1 is downmixed
+        assert abs(decoded.duration - source_duration) <= 0.2
+    assert bool(plan.audio) == has_audio
+
+
+def test_the_preview_and_poster(transcoded) -> None:  # type: ignore[no-untyped-def]
+    source, media, plan, out, output, sizes, has_audio = transcoded
+    preview = decode(out / output.outputs["mp4"])
+    assert abs(preview.duration - decode(source).duration) <= 0.2
+    assert (preview.audio_channels == 2) if has_audio else preview.audio_channels is None
+    assert preview.width <= media.video.display_size[0]
+    poster = decode(out / output.outputs["poster"])
+    assert (poster.width, poster.height) == sizes[0]
+    assert (out / output.outputs["poster"]).read_bytes()[:2] == b"\xff\xd8"  # JPEG
+
+
+def test_keyframes_line_up_across_rungs(transcoded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, _, plan, out, _, _, _ = transcoded
+    _, hls = hls_tracks(out / "stream" / "master.m3u8")
+    keyframes = {
+        rung.name: decode(
+            joined(hls[rung.name].init, hls[rung.name].segments, tmp_path / f"{rung.name}.mp4")
+        ).keyframes
+        for rung in plan.video
+    }
+    first = next(iter(keyframes.values()))
+    assert all(k == first for k in keyframes.values())
+    gaps = {round(b - a, 1) for a, b in zip(first, first[1:], strict=False)}
+    assert gaps <= {float(plan.gop_seconds)}

@@ -1,0 +1,223 @@
+"""The embedded flow on fakes: ingest -> transcode -> status, with every bad path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import VIDEO, fake_app, upload
+from vodkit.adapters.events.memory import RecordingEventBus
+from vodkit.adapters.probe.memory import MemoryProber
+from vodkit.adapters.storage.memory import MemoryObjectStore
+from vodkit.adapters.transcoder.memory import MemoryTranscoder
+from vodkit.domain.asset import AssetStatus, JobState
+from vodkit.domain.errors import TranscodeFailed, TransientError
+from vodkit.domain.events import AssetStatusChanged, ObjectCreated
+from vodkit.entrypoints.worker import Worker
+
+
+def test_an_upload_is_planned_submitted_transcoded_and_completed(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    asset = app.orchestrator.handle(upload(app))
+    assert asset.status is AssetStatus.PROCESSING
+    assert asset.uploader_id == "alice" and asset.filename == "clip.mp4"
+    assert [r["name"] for r in asset.renditions] == ["720p", "480p", "preview"]
+    (job,) = app.catalog.jobs(asset.asset_id)
+    assert job.state is JobState.SUBMITTED
+    assert app.transcode_queue.depth().visible == 1
+
+    Worker(app).drain()
+    done = app.catalog.get(asset.asset_id)
+    assert done is not None and done.status is AssetStatus.COMPLETED
+    assert set(done.outputs) == {"hls", "dash", "mp4", "poster"}
+    outputs = app.outputs
+    assert isinstance(outputs, MemoryObjectStore)
+    for key in done.outputs.values():
+        assert key.startswith(f"{asset.asset_id}/") and key in outputs.objects
+    assert app.metrics.value("ProcessedAssets") == 1
+    assert app.metrics.value("CompletedJobs") == 1
+    assert app.metrics.value("ProcessingStarted") == 1
+    assert app.metrics.value("JobProcessingTime") == 1
+    assert app.ingest_queue.depth().visible == app.transcode_queue.depth().visible == 0
+
+
+def test_outputs_are_published_with_manifests_last(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    order: list[str] = []
+    outputs = app.outputs
+    original = outputs.put_file
+
+    def recording_put(key: str, path: Path):  # type: ignore[no-untyped-def]
+        order.append(key)
+        return original(key, path)
+
+    outputs.put_file = recording_put  # type: ignore[method-assign]
+    app.enqueue_upload(upload(app))
+    Worker(app).drain()
+    assert order[-2:] == sorted(k for k in order if k.endswith(("master.m3u8", "manifest.mpd")))
+    first_manifest = min(i for i, k in enumerate(order) if k.endswith((".m3u8", ".mpd")))
+    assert all(not k.endswith((".m3u8", ".mpd")) for k in order[:first_manifest])
+    assert all(k.endswith((".m3u8", ".mpd")) for k in order[first_manifest:])
+
+
+def test_the_same_event_twice_gives_one_asset_and_one_transcode(tmp_path: Path) -> None:
+    transcoder = MemoryTranscoder()
+    app = fake_app(tmp_path, transcoder)
+    event = upload(app)
+    first = app.orchestrator.handle(event)
+    second = app.orchestrator.handle(event)  # redelivered before the transcode ran
+    assert first.asset_id == second.asset_id
+    Worker(app).drain()
+    app.orchestrator.handle(event)  # and again after it completed
+    Worker(app).drain()
+    assert len(app.catalog.query()) == 1
+    assert len(transcoder.runs) == 1
+    assert app.metrics.value("ProcessedAssets") == 1
+
+
+def test_a_crash_between_recording_and_submitting_resubmits_once(tmp_path: Path) -> None:
+    transcoder = MemoryTranscoder()
+    app = fake_app(tmp_path, transcoder)
+    submitter = app.orchestrator.submitter
+    calls = {"n": 0}
+    real_submit = submitter.submit
+
+    def flaky_submit(job):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise TransientError("queue unavailable")
+        real_submit(job)
+
+    submitter.submit = flaky_submit  # type: ignore[method-assign]
+    app.enqueue_upload(upload(app))
+    (message,) = app.ingest_queue.receive()
+    with pytest.raises(TransientError):  # the catalog recorded the job, the submit failed
+        app.orchestrator.handle_message(message.body)
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.PROCESSING
+    app.ingest_queue.release(message.receipt)
+    Worker(app).drain()
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.COMPLETED
+    assert calls["n"] == 2 and len(transcoder.runs) == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("uploads/clip.mp4", "uploads/{uploaderId}/{filename}"),
+        ("other/alice/clip.mp4", "uploads/{uploaderId}/{filename}"),
+        ("uploads/alice/../../etc/passwd", "'..'"),
+        ("uploads/alice/a/b.mp4", "uploads/{uploaderId}/{filename}"),
+    ],
+)
+def test_keys_outside_the_layout_end_failed_with_a_reason(
+    tmp_path: Path, key: str, reason: str
+) -> None:
+    app = fake_app(tmp_path)
+    event = ObjectCreated(bucket="uploads", key=key, size=5, etag="e")
+    asset = app.orchestrator.handle(event)
+    assert asset.status is AssetStatus.FAILED
+    assert asset.errors[0].code == "InvalidKey" and reason in asset.errors[0].message
+    assert app.transcode_queue.depth().visible == 0
+    assert app.metrics.value("FailedAssets") == 1
+
+
+def test_bad_media_fails_and_the_next_upload_completes(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    for name, content in [("text.mp4", b"hello"), ("empty.mp4", b"x")]:
+        app.enqueue_upload(upload(app, f"uploads/bob/{name}", content))
+    app.enqueue_upload(upload(app, "uploads/bob/good.mp4", VIDEO))
+    Worker(app).drain()
+    by_name = {a.filename: a for a in app.catalog.query()}
+    assert by_name["text.mp4"].status is AssetStatus.FAILED
+    assert by_name["text.mp4"].errors[0].code == "NotMedia"
+    assert by_name["good.mp4"].status is AssetStatus.COMPLETED
+
+
+def test_a_vanished_or_replaced_upload_fails_with_a_reason(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    store = app.uploads
+    assert isinstance(store, MemoryObjectStore)
+    gone = upload(app, "uploads/a/gone.mp4")
+    store.delete(gone.key)
+    replaced = upload(app, "uploads/a/replaced.mp4")
+    store.put_bytes(replaced.key, b"something else")
+    assert app.orchestrator.handle(gone).errors[0].code == "SourceMissing"
+    assert app.orchestrator.handle(replaced).errors[0].code == "SourceChanged"
+
+
+def test_a_transcode_error_fails_the_asset_with_code_and_message(tmp_path: Path) -> None:
+    app = fake_app(tmp_path, MemoryTranscoder(fail_with=TranscodeFailed("corrupt frame")))
+    app.enqueue_upload(upload(app))
+    Worker(app).drain()
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.FAILED
+    assert (asset.errors[0].code, asset.errors[0].message) == ("TranscodeFailed", "corrupt frame")
+    (job,) = app.catalog.jobs(asset.asset_id)
+    assert job.state is JobState.ERROR
+    assert app.metrics.value("FailedJobs") == 1 and app.metrics.value("FailedAssets") == 1
+
+
+def test_a_transient_transcode_fault_is_retried(tmp_path: Path) -> None:
+    transcoder = MemoryTranscoder(fail_with=TransientError("disk full"), fail_times=1)
+    app = fake_app(tmp_path, transcoder)
+    app.enqueue_upload(upload(app))
+    Worker(app).drain()
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.COMPLETED and not asset.errors
+    assert len(transcoder.runs) == 2
+    assert not app.transcode_queue.dead_letters()
+
+
+def test_a_poison_message_is_dead_lettered_after_three_receives_and_redriven(
+    tmp_path: Path,
+) -> None:
+    app = fake_app(tmp_path)
+    app.ingest_queue.send("this is not an event")
+    worker = Worker(app)
+    for _ in range(5):
+        worker.drain()
+    (letter,) = app.ingest_queue.dead_letters()
+    assert letter.receive_count == 3 and "InvalidEvent" in letter.last_error
+    assert app.ingest_queue.redrive() == 1
+    assert app.ingest_queue.depth().visible == 1 and not app.ingest_queue.dead_letters()
+
+
+def test_a_failed_asset_can_be_retried(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    prober = app.prober
+    assert isinstance(prober, MemoryProber)
+    answer = prober.answers.pop(VIDEO)
+    app.enqueue_upload(upload(app))
+    Worker(app).drain()
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.FAILED
+    prober.answers[VIDEO] = answer
+    retried = app.catalog.retry(asset.asset_id, app.clock())
+    assert app.enqueue_upload(app.retry_event(retried), attempt=retried.attempt) == asset.asset_id
+    Worker(app).drain()
+    (asset,) = app.catalog.query()
+    assert (asset.status, asset.attempt) == (AssetStatus.COMPLETED, 2)
+    assert len(asset.errors) == 1  # the history of the first attempt is kept
+
+
+def test_status_announcements_happen_once(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    app.enqueue_upload(upload(app))
+    Worker(app).drain()
+    bus = app.bus
+    assert isinstance(bus, RecordingEventBus)
+    statuses = [e.status for e in bus.of_type(AssetStatusChanged)]  # type: ignore[attr-defined]
+    assert statuses == [AssetStatus.PROCESSING, AssetStatus.COMPLETED]
+
+
+def test_the_ingest_message_is_the_eventbridge_s3_event(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    app.enqueue_upload(upload(app, "uploads/alice/a b+c.mp4"))
+    (message,) = app.ingest_queue.receive()
+    body = json.loads(message.body)
+    assert body["detail-type"] == "Object Created"
+    assert body["detail"]["object"]["key"] == "uploads/alice/a+b%2Bc.mp4"

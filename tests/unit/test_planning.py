@@ -1,0 +1,118 @@
+from fractions import Fraction
+
+import pytest
+
+from vodkit.bootstrap import default_presets_path
+from vodkit.domain.errors import UnsupportedMedia
+from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
+from vodkit.domain.planning import TranscodePlan, fit, plan_transcode
+from vodkit.domain.presets import load_presets
+
+PRESETS = load_presets(default_presets_path())
+STEREO = AudioInfo(codec="aac", channels=2, sample_rate=48000)
+
+
+def media(
+    width: int,
+    height: int,
+    *,
+    audio: AudioInfo | None = STEREO,
+    sar: str = "1/1",
+    rotation: int = 0,
+) -> MediaInfo:
+    return MediaInfo(
+        container="mov,mp4,m4a,3gp,3g2,mj2",
+        duration=10.0,
+        size=1000,
+        bitrate=None,
+        video=VideoInfo(
+            codec="h264", width=width, height=height, fps=30.0, sar=sar, rotation=rotation
+        ),
+        audio=audio,
+    )
+
+
+def sizes(plan: TranscodePlan) -> list[tuple[int, int]]:
+    return [(v.width, v.height) for v in plan.video]
+
+
+def test_a_1080p_source_gets_the_original_ladder() -> None:
+    plan = plan_transcode(media(1920, 1080), PRESETS)
+    assert sizes(plan) == [(1280, 720), (854, 480)]
+    assert [v.bitrate for v in plan.video] == [2_000_000, 1_000_000]
+    assert [(a.name, a.bitrate) for a in plan.audio] == [
+        ("audio_128k", 128_000),
+        ("audio_96k", 96_000),
+    ]
+    assert [v.audio for v in plan.video] == ["audio_128k", "audio_96k"]
+    (preview,) = plan.files
+    assert (preview.name, preview.video.width, preview.video.height) == ("preview", 1280, 720)
+    assert plan.dar == "16/9"
+    assert plan.demuxer == "mov"
+    assert plan.segment_seconds == 6 and plan.gop_seconds == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ((1920, 816), [(1280, 544), (854, 362)]),  # 2.35:1 cinema
+        ((1080, 1920), [(720, 1280), (480, 854)]),  # portrait phone
+        ((1080, 1080), [(720, 720), (480, 480)]),  # square
+        ((1280, 720), [(1280, 720), (854, 480)]),  # exactly the top rung: no upscaling
+        ((1000, 562), [(854, 480)]),  # between rungs: only the smaller
+        ((320, 240), [(320, 240)]),  # smaller than every rung: one rung at its own size
+        ((321, 241), [(320, 240)]),  # odd sizes become even, never larger
+    ],
+)
+def test_the_ladder_never_upscales_and_keeps_the_aspect(
+    source: tuple[int, int], expected: list[tuple[int, int]]
+) -> None:
+    plan = plan_transcode(media(*source), PRESETS)
+    assert sizes(plan) == expected
+    for width, height in sizes(plan):
+        assert width % 2 == 0 and height % 2 == 0
+        assert abs(width / height - source[0] / source[1]) < 0.02
+    assert plan.files[0].video.width <= source[0]
+    assert plan.files[0].video.height <= source[1]
+
+
+def test_a_small_rung_gets_a_proportional_bitrate() -> None:
+    plan = plan_transcode(media(320, 240), PRESETS)
+    assert plan.video[0].bitrate < 1_000_000
+    assert plan.files[0].video.bitrate < 1_500_000
+
+
+def test_sample_aspect_and_rotation_define_the_display_size() -> None:
+    anamorphic = plan_transcode(media(720, 576, sar="16/15"), PRESETS)  # 768x576 displayed, 4:3
+    assert Fraction(anamorphic.dar) == Fraction(4, 3)
+    assert sizes(anamorphic) == [(640, 480)]
+    rotated = plan_transcode(media(1920, 1080, rotation=90), PRESETS)
+    assert sizes(rotated) == [(720, 1280), (480, 854)]
+
+
+def test_no_audio_gives_no_audio_renditions() -> None:
+    plan = plan_transcode(media(1920, 1080, audio=None), PRESETS)
+    assert plan.audio == ()
+    assert all(v.audio is None for v in plan.video)
+    assert plan.files[0].audio is None
+    assert all(r["audioBitrate"] is None for r in plan.summary())
+
+
+def test_audio_only_and_empty_sources_are_refused() -> None:
+    audio_only = MediaInfo("mov,mp4,m4a,3gp,3g2,mj2", 10.0, 10, None, None, STEREO)
+    with pytest.raises(UnsupportedMedia, match="no video stream"):
+        plan_transcode(audio_only, PRESETS)
+    no_duration = MediaInfo("mov,mp4,m4a,3gp,3g2,mj2", 0.0, 10, None, media(640, 360).video, None)
+    with pytest.raises(UnsupportedMedia, match="no duration"):
+        plan_transcode(no_duration, PRESETS)
+
+
+def test_the_plan_round_trips_through_json_shapes() -> None:
+    plan = plan_transcode(media(1920, 1080), PRESETS)
+    assert TranscodePlan.from_dict(plan.to_dict()) == plan
+
+
+def test_fit() -> None:
+    assert fit((1920, 1080), (1280, 720)) == (1280, 720)
+    assert fit((640, 360), (1280, 720)) is None
+    assert fit((640, 360), (1280, 720), allow_upscale=True) == (1280, 720)
