@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -9,9 +11,11 @@ import pytest
 from tests.conftest import make_clip, real_clip
 from tests.media_checks import dash_tracks, decode, hls_tracks, joined
 from vodkit.adapters.probe.pyav import PyavProber
+from vodkit.adapters.transcoder.base import TranscodeOutput
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
 from vodkit.bootstrap import default_presets_path
-from vodkit.domain.planning import plan_transcode
+from vodkit.domain.media import MediaInfo
+from vodkit.domain.planning import TranscodePlan, plan_transcode
 from vodkit.domain.presets import load_presets
 
 pytestmark = pytest.mark.integration
@@ -27,8 +31,21 @@ SOURCES = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Transcoded:
+    source: Path
+    media: MediaInfo
+    plan: TranscodePlan
+    out: Path
+    output: TranscodeOutput
+    sizes: list[tuple[int, int]]  # the rungs expected
+    has_audio: bool
+
+
 @pytest.fixture(scope="module", params=sorted(SOURCES))
-def transcoded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def transcoded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Transcoded:
     make, sizes, has_audio = SOURCES[request.param]
     work = tmp_path_factory.mktemp(request.param)
     source = make(work)
@@ -36,81 +53,88 @@ def transcoded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     plan = plan_transcode(media, PRESETS)
     out = work / "out"
     output = FfmpegTranscoder().transcode(plan, source, out, lambda p: None)
-    return source, media, plan, out, output, sizes, has_audio
+    return Transcoded(source, media, plan, out, output, sizes, has_audio)
 
 
-def test_the_ladder_is_what_the_source_allows(transcoded) -> None:  # type: ignore[no-untyped-def]
-    _, media, plan, _, _, sizes, _ = transcoded
-    assert [(v.width, v.height) for v in plan.video] == sizes
-    source_w, source_h = media.video.display_size
-    for width, height in sizes:
+def test_the_ladder_is_what_the_source_allows(transcoded: Transcoded) -> None:
+    t = transcoded
+    assert [(v.width, v.height) for v in t.plan.video] == t.sizes
+    assert t.media.video is not None
+    source_w, source_h = t.media.video.display_size
+    for width, height in t.sizes:
         assert width <= source_w and height <= source_h
         assert abs(width / height - source_w / source_h) / (source_w / source_h) < 0.015
 
 
-def test_both_manifests_list_every_rendition_over_one_set_of_segments(transcoded) -> None:  # type: ignore[no-untyped-def]
-    _, _, plan, out, _, sizes, has_audio = transcoded
-    stream = out / "stream"
+def test_both_manifests_list_every_rendition_over_one_set_of_segments(
+    transcoded: Transcoded,
+) -> None:
+    t = transcoded
+    stream = t.out / "stream"
     master, hls = hls_tracks(stream / "master.m3u8")
-    manifest, dash = dash_tracks(stream / "manifest.mpd")
-    assert [p.stream_info.resolution for p in master.playlists] == sizes
-    assert bool(master.media) == has_audio
+    _, dash = dash_tracks(stream / "manifest.mpd")
+    assert [p.stream_info.resolution for p in master.playlists] == t.sizes
+    assert bool(master.media) == t.has_audio
     assert sorted(hls) == sorted(dash)  # the same renditions...
     for name, track in hls.items():
         _, dash_track = dash[name]
         assert track == dash_track  # ...and the very same files
         assert track.init.is_file()
         assert track.segments and all(s.is_file() for s in track.segments)
-    video_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "video"]
-    audio_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "audio"]
-    assert sorted((r.width, r.height) for r in video_reps) == sorted(sizes)
-    assert bool(audio_reps) == has_audio
+    video_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "video"]  # type: ignore[attr-defined]
+    audio_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "audio"]  # type: ignore[attr-defined]
+    assert sorted((r.width, r.height) for r in video_reps) == sorted(t.sizes)  # type: ignore[attr-defined]
+    assert bool(audio_reps) == t.has_audio
     for variant in master.playlists:
         info = variant.stream_info
         assert info.average_bandwidth and info.bandwidth >= info.average_bandwidth
         assert info.frame_rate and info.codecs.startswith("avc1.")
-        assert ("mp4a.40.2" in info.codecs) == has_audio
+        assert ("mp4a.40.2" in info.codecs) == t.has_audio
 
 
-def test_every_rendition_decodes_with_the_sources_duration(transcoded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    source, media, plan, out, _, sizes, has_audio = transcoded
-    _, hls = hls_tracks(out / "stream" / "master.m3u8")
-    source_duration = decode(source).duration
-    for rung, (width, height) in zip(plan.video, sizes, strict=True):
+def test_every_rendition_decodes_with_the_sources_duration(
+    transcoded: Transcoded, tmp_path: Path
+) -> None:
+    t = transcoded
+    _, hls = hls_tracks(t.out / "stream" / "master.m3u8")
+    source_duration = decode(t.source).duration
+    for rung, (width, height) in zip(t.plan.video, t.sizes, strict=True):
         track = hls[rung.name]
         decoded = decode(joined(track.init, track.segments, tmp_path / f"{rung.name}.mp4"))
         assert (decoded.width, decoded.height) == (width, height)
         assert decoded.codec == "h264"
         assert abs(decoded.duration - source_duration) <= 0.2, (rung.name, decoded.duration)
-    for audio in plan.audio:
+    for audio in t.plan.audio:
         track = hls[audio.name]
         decoded = decode(joined(track.init, track.segments, tmp_path / f"{audio.name}.mp4"))
         assert decoded.audio_channels == 2  # 5.1 is downmixed
         assert abs(decoded.duration - source_duration) <= 0.2
-    assert bool(plan.audio) == has_audio
+    assert bool(t.plan.audio) == t.has_audio
 
 
-def test_the_preview_and_poster(transcoded) -> None:  # type: ignore[no-untyped-def]
-    source, media, plan, out, output, sizes, has_audio = transcoded
-    preview = decode(out / output.outputs["mp4"])
-    assert abs(preview.duration - decode(source).duration) <= 0.2
-    assert (preview.audio_channels == 2) if has_audio else preview.audio_channels is None
-    assert preview.width <= media.video.display_size[0]
-    poster = decode(out / output.outputs["poster"])
-    assert (poster.width, poster.height) == sizes[0]
-    assert (out / output.outputs["poster"]).read_bytes()[:2] == b"\xff\xd8"  # JPEG
+def test_the_preview_and_poster(transcoded: Transcoded) -> None:
+    t = transcoded
+    preview = decode(t.out / t.output.outputs["mp4"])
+    assert abs(preview.duration - decode(t.source).duration) <= 0.2
+    assert preview.audio_channels == (2 if t.has_audio else None)
+    assert t.media.video is not None and preview.width is not None
+    assert preview.width <= t.media.video.display_size[0]
+    poster = decode(t.out / t.output.outputs["poster"])
+    assert (poster.width, poster.height) == t.sizes[0]
+    assert (t.out / t.output.outputs["poster"]).read_bytes()[:2] == b"\xff\xd8"  # JPEG
 
 
-def test_keyframes_line_up_across_rungs(transcoded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _, _, plan, out, _, _, _ = transcoded
-    _, hls = hls_tracks(out / "stream" / "master.m3u8")
+def test_keyframes_line_up_across_rungs(transcoded: Transcoded, tmp_path: Path) -> None:
+    t = transcoded
+    _, hls = hls_tracks(t.out / "stream" / "master.m3u8")
     keyframes = {
         rung.name: decode(
             joined(hls[rung.name].init, hls[rung.name].segments, tmp_path / f"{rung.name}.mp4")
         ).keyframes
-        for rung in plan.video
+        for rung in t.plan.video
     }
     first = next(iter(keyframes.values()))
+    assert len(first) >= 2 or t.plan.duration <= t.plan.gop_seconds
     assert all(k == first for k in keyframes.values())
-    gaps = {round(b - a, 1) for a, b in zip(first, first[1:], strict=False)}
-    assert gaps <= {float(plan.gop_seconds)}
+    gaps = {round(b - a, 1) for a, b in pairwise(first)}
+    assert gaps <= {float(t.plan.gop_seconds)}

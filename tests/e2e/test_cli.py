@@ -1,0 +1,121 @@
+"""The CLI's contract: commands, exactly one JSON object with --json, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Vodkit
+from vodkit.bootstrap import default_presets_path
+
+pytestmark = pytest.mark.e2e
+
+
+def test_transcode_one_shot(vodkit: Vodkit, clips: dict[str, Path], tmp_path: Path) -> None:
+    code, data = vodkit.json("transcode", str(clips["hd"]), "--out", str(tmp_path / "out"))
+    assert code == 0 and data["status"] == "COMPLETED" and data["errors"] == []
+    assert set(data["outputs"]) == {"hls", "dash", "mp4", "poster"}
+    for path in data["outputs"].values():
+        assert Path(path).is_file() and Path(path).is_relative_to(tmp_path / "out")
+    assert [(r["width"], r["height"], r["videoBitrate"]) for r in data["renditions"]] == [
+        (1280, 720, 2_000_000),
+        (854, 480, 1_000_000),
+        (1280, 720, 1_500_000),
+    ]
+    assert data["assetId"]
+    assert not (vodkit.data / "catalog.sqlite3").exists()  # no catalog involved
+
+
+def test_transcode_of_something_else_fails_with_exit_code_1(vodkit: Vodkit, tmp_path: Path) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("hello\n")
+    code, data = vodkit.json("transcode", str(text), "--out", str(tmp_path / "out"))
+    assert code == 1 and data["status"] == "FAILED"
+    assert data["errors"][0]["code"] == "NotMedia" and data["errors"][0]["message"]
+
+
+def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
+    code, data = vodkit.json("ingest", str(clips["small"]), "--uploader", "alice", "--wait")
+    assert code == 0 and data["status"] == "COMPLETED"
+    assert data["sourceKey"] == "uploads/alice/small.mp4"
+    assert {"hls", "dash", "mp4", "poster"} <= set(data["outputs"])
+    assert all(Path(p).is_file() for p in data["outputs"].values())
+    assert data["renditions"][0]["width"] == 320
+    assert (vodkit.data / "uploads" / "alice" / "small.mp4").is_file()
+
+    listed = vodkit.run("assets", "list").stdout.splitlines()
+    assert len(listed) == 1 and data["assetId"] in listed[0] and "COMPLETED" in listed[0]
+    assert vodkit.run("assets", "list", "--status", "FAILED").stdout == ""
+    assert data["assetId"] in vodkit.run("assets", "list", "--uploader", "alice").stdout
+    assert vodkit.run("assets", "list", "--uploader", "bob").stdout == ""
+    shown = vodkit.run("assets", "show", data["assetId"])
+    assert "COMPLETED" in shown.stdout and "master.m3u8" in shown.stdout
+    again = vodkit.run("assets", "retry", data["assetId"])
+    assert again.returncode == 2 and "only FAILED" in again.stderr
+
+
+def test_ingest_without_wait_returns_at_once_with_the_asset_id(
+    vodkit: Vodkit, clips: dict[str, Path]
+) -> None:
+    done = vodkit.run("ingest", str(clips["tiny"]), "--uploader", "carol")
+    assert done.returncode == 0
+    asset_id = done.stdout.strip()
+    assert len(asset_id) == 36
+    assert vodkit.run("assets", "list").stdout == ""  # only queued so far
+    _, data = vodkit.json("ingest", str(clips["tiny"]), "--uploader", "carol", "--wait")
+    assert data["assetId"] == asset_id and data["status"] == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("empty.mp4", b"", "EmptyFile"),
+        ("text.mp4", b"just text\n" * 50, "NotMedia"),
+        ("random.mp4", os.urandom(50_000), "NotMedia"),
+    ],
+)
+def test_bad_uploads_end_failed_with_a_reason(
+    vodkit: Vodkit, tmp_path: Path, name: str, content: bytes, code: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    exit_code, data = vodkit.json("ingest", str(path), "--wait")
+    assert exit_code == 1 and data["status"] == "FAILED"
+    assert data["errors"][0]["code"] == code and data["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("uploader", ["../../etc", "a/b", "", "-rf"])
+def test_bad_keys_are_refused_before_anything_is_stored(
+    vodkit: Vodkit, clips: dict[str, Path], uploader: str
+) -> None:
+    done = vodkit.run("ingest", str(clips["tiny"]), "--uploader", uploader)
+    assert done.returncode == 2 and "error:" in done.stderr
+    assert not any(p.is_file() for p in (vodkit.data / "uploads").rglob("*"))
+
+
+def test_presets_show_and_a_bad_presets_file(vodkit: Vodkit, tmp_path: Path) -> None:
+    shown = vodkit.run("presets", "show")
+    assert json.loads(shown.stdout) == json.loads(default_presets_path().read_text())
+    custom = json.loads(default_presets_path().read_text())
+    custom["presets"]["hls"]["outputs"][0]["videoSettings"]["bitrate"] = -5
+    bad = tmp_path / "presets.json"
+    bad.write_text(json.dumps(custom))
+    for command in (("presets", "show"), ("worker",), ("ingest", str(bad))):
+        done = vodkit.run(*command, env={"VODKIT_PRESETS": str(bad)})
+        assert done.returncode == 2
+        assert "presets.hls.outputs[0].videoSettings.bitrate" in done.stderr
+
+
+def test_settings_from_a_config_file_and_bad_settings(vodkit: Vodkit, tmp_path: Path) -> None:
+    config = tmp_path / "vodkit.toml"
+    config.write_text(f'data_dir = "{tmp_path / "from-file"}"\n')
+    env = {"VODKIT_CONFIG": str(config)}
+    env_without_dir = {k: v for k, v in vodkit.env.items() if k != "VODKIT_DATA_DIR"}
+    vodkit.env = env_without_dir
+    assert vodkit.run("assets", "list", env=env).returncode == 0
+    assert (tmp_path / "from-file" / "catalog.sqlite3").exists()
+    done = vodkit.run("assets", "list", env={"VODKIT_VISIBILITY_TIMEOUT": "-1"})
+    assert done.returncode == 2 and "visibility_timeout" in done.stderr
