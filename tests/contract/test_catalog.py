@@ -143,3 +143,21 @@ def test_retry_moves_a_failed_asset_back_to_pending(catalog: Catalog) -> None:
     assert len(asset.errors) == 1
     with pytest.raises(AssetNotFound):
         catalog.retry("missing", T0)
+
+
+def test_sqlite_queries_by_status_and_uploader_use_their_indexes(tmp_path: Path) -> None:
+    catalog = SqliteCatalog(tmp_path / "c.sqlite3")
+    catalog.create(new("a"))
+    conn = catalog.db.read()
+    for where, index in (
+        ("status = 'PENDING'", "assets_by_status"),
+        ("uploader_id = 'u'", "assets_by_uploader"),
+    ):
+        plan = " ".join(
+            str(row[3])
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT * FROM assets WHERE {where} ORDER BY created_at DESC"
+            )
+        )
+        assert f"USING INDEX {index}" in plan, plan
+        assert "TEMP B-TREE" not in plan  # ordered by the index, not sorted afterwards

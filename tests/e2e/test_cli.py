@@ -119,3 +119,28 @@ def test_settings_from_a_config_file_and_bad_settings(vodkit: Vodkit, tmp_path: 
     assert (tmp_path / "from-file" / "catalog.sqlite3").exists()
     done = vodkit.run("assets", "list", env={"VODKIT_VISIBILITY_TIMEOUT": "-1"})
     assert done.returncode == 2 and "visibility_timeout" in done.stderr
+
+
+def test_the_ffmpeg_is_chosen_by_configuration(
+    vodkit: Vodkit, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    from vodkit.adapters.transcoder.ffmpeg import ffmpeg_executable
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ffmpeg").symlink_to(ffmpeg_executable("bundled"))
+    code, data = vodkit.json(
+        "transcode", str(clips["tiny"]), "--out", str(tmp_path / "a"),
+        env={"VODKIT_FFMPEG": "system", "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    assert code == 0 and data["status"] == "COMPLETED"
+    missing = vodkit.run("worker", env={"VODKIT_FFMPEG": str(tmp_path / "nope")})
+    assert missing.returncode == 2 and "cannot find the executable" in missing.stderr
+    useless = vodkit.run(
+        "transcode",
+        str(clips["tiny"]),
+        "--out",
+        str(tmp_path / "b"),
+        env={"VODKIT_FFMPEG": "/bin/true"},
+    )
+    assert useless.returncode == 2 and "lacks the libx264" in useless.stderr

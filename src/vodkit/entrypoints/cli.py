@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from .. import __version__
 from ..adapters.storage.local import LocalObjectStore
 from ..adapters.transcoder.base import Progress as TranscodeProgress
-from ..adapters.transcoder.ffmpeg import ffmpeg_executable
+from ..adapters.transcoder.ffmpeg import FfmpegTranscoder, ffmpeg_executable
 from ..bootstrap import App, bootstrap, make_presets, make_prober, make_transcoder
 from ..config import Settings, load_settings
 from ..domain.asset import Asset, AssetStatus
@@ -66,8 +66,16 @@ def _settings() -> Settings:
     return settings
 
 
-def _app() -> App:
-    return bootstrap(_settings())
+def _app(*, transcodes: bool = False) -> App:
+    app = bootstrap(_settings())
+    if transcodes:
+        _check_transcoder(app.transcoder)
+    return app
+
+
+def _check_transcoder(transcoder: object) -> None:
+    if isinstance(transcoder, FfmpegTranscoder):
+        transcoder.check()
 
 
 def result(app: App, asset: Asset) -> dict[str, Any]:
@@ -149,6 +157,7 @@ def transcode(
         make_prober(settings),
         make_transcoder(settings),
     )
+    _check_transcoder(transcoder)
     digest = hashlib.md5(usedforsecurity=False)
     with source.open("rb") as stream:
         while chunk := stream.read(1024 * 1024):
@@ -198,7 +207,13 @@ def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
             task = bar.add_task("queued", total=100, visible=show_progress)
             while True:
                 asset = app.catalog.get(asset_id)
-                if asset is None:  # still queued for ingest
+                if asset is None:  # still queued for ingest, unless its message died
+                    depth = app.ingest_queue.depth()
+                    if depth.visible == depth.in_flight == 0 and app.catalog.get(asset_id) is None:
+                        raise VodkitError(
+                            f"the ingest message of {asset_id} was dead-lettered: "
+                            "see `vodkit dlq list`"
+                        )
                     time.sleep(0.3)
                     continue
                 jobs = app.catalog.jobs(asset_id)
@@ -225,7 +240,7 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Upload FILE to the uploads store and queue it for processing."""
-    app = _app()
+    app = _app(transcodes=wait)
     if not file.is_file():
         raise typer.BadParameter(f"{file} is not a readable file", param_hint="FILE")
     key = upload_key(uploader, file.name)  # InvalidKey: refused before anything is stored
@@ -251,7 +266,7 @@ def worker(
     ] = None,
 ) -> None:
     """Process uploads until interrupted (Ctrl-C finishes nothing half-way: the message returns)."""
-    app = _app()
+    app = _app(transcodes=True)
     port = metrics_port or app.settings.metrics_port
     if port:
         from prometheus_client import start_http_server
@@ -370,7 +385,7 @@ def make_sample(ffmpeg: str, target: Path, seconds: int = 10) -> Path:
 @app.command()
 def demo(as_json: JsonOption = False) -> None:
     """Make a sample clip, ingest it, process it here, and show where the outputs are."""
-    app = _app()
+    app = _app(transcodes=True)
     with tempfile.TemporaryDirectory(prefix="vodkit-demo-") as tmp:
         sample = make_sample(ffmpeg_executable(app.settings.ffmpeg), Path(tmp) / "sample.mp4")
         key = upload_key("demo", f"sample-{int(time.time())}.mp4")

@@ -9,7 +9,6 @@ FAILED with a reason; every other error propagates so the queue retries.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from ..adapters.catalog.base import Catalog
@@ -19,12 +18,13 @@ from ..adapters.storage.base import ObjectStore
 from ..adapters.transcoder.base import JobSubmitter
 from ..domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from ..domain.clock import Clock, utcnow
-from ..domain.errors import Conflict, InvalidEvent, InvalidInput, InvalidKey, ObjectNotFound
+from ..domain.errors import Conflict, InvalidInput, InvalidKey, ObjectNotFound
 from ..domain.events import AssetStatusChanged, ObjectCreated
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
 from ..domain.planning import plan_transcode
 from ..domain.presets import Presets
+from .messages import decode
 
 log = logging.getLogger(__name__)
 UNKNOWN_UPLOADER = "unknown"
@@ -53,11 +53,7 @@ class IngestOrchestrator:
         self.max_fps = max_fps
 
     def handle_message(self, body: str) -> Asset:
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidEvent("the message is not JSON") from exc
-        return self.handle(ObjectCreated.from_eventbridge(data))
+        return self.handle(ObjectCreated.from_eventbridge(decode(body)))
 
     def handle(self, event: ObjectCreated) -> Asset:
         asset_id = asset_id_for(event.bucket, event.key, event.version)

@@ -8,15 +8,15 @@ update): the transport retries, then dead-letters.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..domain.asset import AssetError, AssetStatus, JobState
 from ..domain.clock import Clock, utcnow
-from ..domain.errors import AssetNotFound, InvalidEvent
+from ..domain.errors import AssetNotFound
 from ..domain.events import AssetStatusChanged, JobStateChanged
+from .messages import decode
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,7 @@ class StatusProcessor:
         self.clock = clock
 
     def handle_message(self, body: str) -> None:
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidEvent("the message is not JSON") from exc
-        self.handle(JobStateChanged.from_eventbridge(data))
+        self.handle(JobStateChanged.from_eventbridge(decode(body)))
 
     def handle(self, event: JobStateChanged) -> None:
         now = self.clock()

@@ -8,7 +8,6 @@ idempotent: a job the catalog already records as ended is not run again.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -25,9 +24,10 @@ from ..adapters.storage.base import ObjectStore
 from ..adapters.transcoder.base import Progress, TranscodeOutput, Transcoder
 from ..domain.asset import AssetStatus, JobState
 from ..domain.clock import Clock, isoformat, utcnow
-from ..domain.errors import AssetNotFound, InvalidEvent, InvalidInput, ObjectNotFound
+from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
 from ..domain.events import JobStateChanged
 from ..domain.jobs import TranscodeJob
+from .messages import decode
 
 log = logging.getLogger(__name__)
 PRESET_NAME = "vodkit"
@@ -67,11 +67,7 @@ class TranscodeService:
         self.progress_interval = progress_interval
 
     def handle_message(self, body: str) -> None:
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidEvent("the message is not JSON") from exc
-        self.run(TranscodeJob.from_dict(data))
+        self.run(TranscodeJob.from_dict(decode(body)))
 
     def _should_run(self, job: TranscodeJob) -> bool:
         asset = self.catalog.get(job.asset_id)

@@ -48,6 +48,18 @@ class JobSubmitter(Protocol):
     def submit(self, job: TranscodeJob) -> None: ...
 
 
+def output_layout(plan: TranscodePlan) -> dict[str, str]:
+    """Where each format lives, relative to the asset's prefix (DESIGN.md's layout)."""
+    outputs = {
+        "hls": "stream/master.m3u8",
+        "dash": "stream/manifest.mpd",
+        "poster": "thumbs/poster.jpg",
+    }
+    if plan.files:
+        outputs["mp4"] = f"mp4/{plan.files[0].name}.mp4"
+    return outputs
+
+
 def publish_order(files: list[str]) -> tuple[str, ...]:
     """Media first, rendition playlists next, top-level manifests last."""
 

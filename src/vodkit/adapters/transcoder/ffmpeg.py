@@ -15,16 +15,18 @@ neutral link, with only the ``file`` protocol allowed.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
 from ...domain.errors import ConfigError, TranscodeFailed, TransientError
 from ...domain.planning import TranscodePlan
 from .. import sandbox
-from .base import Progress, ProgressCallback, TranscodeOutput, publish_order
+from .base import Progress, ProgressCallback, TranscodeOutput, output_layout, publish_order
 from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, representation_names
 from .verify import verify_outputs
 
+REQUIRED_ENCODERS = ("libx264", "aac", "mjpeg")
 POSTER_CANDIDATES = 48  # frames the thumbnail filter compares to pick a representative one
 TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
 
@@ -180,6 +182,25 @@ class FfmpegTranscoder:
             self._ffmpeg = ffmpeg_executable(self.ffmpeg_setting)
         return self._ffmpeg
 
+    def check(self) -> None:
+        """Fail fast, with a clear message, if the configured FFmpeg cannot do the job."""
+        try:
+            listing = subprocess.run(
+                [self.ffmpeg, "-hide_banner", "-encoders"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            ).stdout
+        except OSError as exc:
+            raise ConfigError(f"cannot run FFmpeg at {self.ffmpeg}: {exc.strerror}") from exc
+        missing = [name for name in REQUIRED_ENCODERS if f" {name} " not in listing]
+        if missing:
+            raise ConfigError(
+                f"the FFmpeg at {self.ffmpeg} lacks the {', '.join(missing)} encoder(s); "
+                "set VODKIT_FFMPEG=bundled or point it at a build that has them"
+            )
+
     def transcode(
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput:
@@ -207,13 +228,7 @@ class FfmpegTranscoder:
             for p in sorted(workdir.rglob("*"))
             if p.is_file() and p.parts[len(workdir.parts)] in ("stream", "mp4", "thumbs")
         ]
-        outputs = {
-            "hls": "stream/master.m3u8",
-            "dash": "stream/manifest.mpd",
-            "poster": "thumbs/poster.jpg",
-        }
-        if plan.files:
-            outputs["mp4"] = f"mp4/{plan.files[0].name}.mp4"
+        outputs = output_layout(plan)
         missing = [path for path in outputs.values() if path not in files]
         if missing:
             raise TranscodeFailed(f"FFmpeg finished without writing {', '.join(missing)}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from ...domain.errors import TranscodeFailed
 from ...domain.jobs import TranscodeJob
 from ...domain.planning import TranscodePlan
-from .base import Progress, ProgressCallback, TranscodeOutput, publish_order
+from .base import Progress, ProgressCallback, TranscodeOutput, output_layout, publish_order
 
 
 class MemoryTranscoder:
@@ -25,13 +25,7 @@ class MemoryTranscoder:
             raise self.fail_with
         if not source.is_file():
             raise TranscodeFailed("the source is missing")
-        outputs = {
-            "hls": "stream/master.m3u8",
-            "dash": "stream/manifest.mpd",
-            "poster": "thumbs/poster.jpg",
-        }
-        if plan.files:
-            outputs["mp4"] = f"mp4/{plan.files[0].name}.mp4"
+        outputs = output_layout(plan)
         files = [*outputs.values()]
         for rung in plan.video:
             files += [f"stream/{rung.name}/init.mp4", f"stream/{rung.name}/index.m3u8"]
