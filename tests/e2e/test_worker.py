@@ -109,6 +109,21 @@ def test_a_worker_killed_mid_transcode_loses_nothing(vodkit: Vodkit, tmp_path: P
     assert not list((vodkit.data / "work").iterdir())  # the dead worker's files were cleaned up
 
 
+def test_a_stopped_worker_hands_its_job_straight_back(vodkit: Vodkit, tmp_path: Path) -> None:
+    env = {"VODKIT_VISIBILITY_TIMEOUT": "600", "VODKIT_X264_PRESET": "medium"}
+    clip = make_clip(tmp_path / "long.mp4", size="1280x720", seconds=12)
+    worker = vodkit.worker("--no-watch", env=env)
+    asset_id = vodkit.run("ingest", str(clip), "--uploader", "erin").stdout.strip()
+    wait_for(lambda: any(j.percent > 5 for j in vodkit.catalog.jobs(asset_id)))
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=20) == 0
+    # visible again at once, not after the 600 s lease
+    assert SqliteQueue(vodkit.data / "queue.sqlite3", "transcode").depth().visible == 1
+    wait_for(lambda: not ffmpeg_of(worker.pid), timeout=10, what="FFmpeg to stop")
+    vodkit.worker("--no-watch")
+    wait_for(lambda: assets_where(vodkit, lambda a: a.status is AssetStatus.COMPLETED), timeout=180)
+
+
 def test_a_message_failing_three_times_is_dead_lettered_and_redriven(vodkit: Vodkit) -> None:
     vodkit.run("assets", "list")  # creates the data directory
     SqliteQueue(vodkit.data / "queue.sqlite3", "ingest").send('{"not": "an S3 event"}')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -42,8 +43,8 @@ def test_the_same_object_created_twice_gives_one_asset_and_one_transcode(
     key = upload_key("alice", "clip.mp4")
     info = app.uploads.put_file(key, clips["small"])
     event = app.object_created(key, info.size, info.etag)
-    app.ingest_queue.send(__import__("json").dumps(event.to_eventbridge()))
-    app.ingest_queue.send(__import__("json").dumps(event.to_eventbridge()))  # a redelivery
+    app.ingest_queue.send(json.dumps(event.to_eventbridge()))
+    app.ingest_queue.send(json.dumps(event.to_eventbridge()))  # a redelivery
     Worker(app).drain()
     app.orchestrator.handle(event)  # and one more after completion
     Worker(app).drain()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import signal
 import subprocess
 import sys
 import tempfile
@@ -277,11 +278,16 @@ def worker(
         start_http_server(port, addr="127.0.0.1", registry=app.metrics.registry)
         err.print(f"metrics on http://127.0.0.1:{port}/metrics")
     err.print(f"vodkit worker on {app.settings.data_dir.resolve()} (Ctrl-C to stop)")
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop: same as Ctrl-C
     stop = threading.Event()
     try:
         Worker(app).run(stop, watch=watch)
     except KeyboardInterrupt:
         stop.set()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @assets_app.command("list")
