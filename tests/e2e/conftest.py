@@ -74,15 +74,23 @@ class Vodkit:
     def catalog(self) -> SqliteCatalog:
         return SqliteCatalog(self.data / "catalog.sqlite3")
 
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-6000:]}"
+            for log in sorted(self.data.parent.glob("*.log"))
+        )
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 90.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+    def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 90.0, what: str = "condition"
+    ) -> Any:
+        """Poll until ``predicate`` is truthy; on timeout, fail with the workers' logs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.2)
+        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.logs()}")
 
 
 def assets_where(vodkit: Vodkit, check: Callable[[Asset], bool]) -> list[Asset]:

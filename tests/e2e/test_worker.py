@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_clip
-from tests.e2e.conftest import Vodkit, assets_where, wait_for
+from tests.e2e.conftest import Vodkit, assets_where
 from vodkit.adapters.queue.sqlite import SqliteQueue
 from vodkit.domain.asset import AssetStatus, JobState
 
@@ -34,16 +34,18 @@ def slow_copy(source: Path, target: Path, pieces: int = 5, pause: float = 0.3) -
 
 def test_a_file_dropped_into_uploads_is_processed(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     worker = vodkit.worker()
-    wait_for(lambda: (vodkit.data / "uploads").is_dir(), what="the worker to start")
+    vodkit.wait_for(lambda: (vodkit.data / "uploads").is_dir(), what="the worker to start")
     slow_copy(clips["small"], vodkit.data / "uploads" / "bob" / "dropped.mp4")
     shutil.copy(clips["tiny"], vodkit.data / "uploads" / "stray.mp4")  # outside the layout
-    (done,) = wait_for(
+    (done,) = vodkit.wait_for(
         lambda: assets_where(vodkit, lambda a: a.filename == "dropped.mp4" and a.status.terminal),
         what="the dropped file to be processed",
     )
     assert done.status is AssetStatus.COMPLETED and done.uploader_id == "bob"
     assert done.file_size == clips["small"].stat().st_size  # the whole file, not a part
-    (stray,) = wait_for(lambda: assets_where(vodkit, lambda a: a.source_key == "uploads/stray.mp4"))
+    (stray,) = vodkit.wait_for(
+        lambda: assets_where(vodkit, lambda a: a.source_key == "uploads/stray.mp4")
+    )
     assert stray.status is AssetStatus.FAILED and stray.errors[0].code == "InvalidKey"
     assert len(vodkit.catalog.query()) == 2
     assert worker.poll() is None  # still serving
@@ -56,7 +58,7 @@ def test_uploads_that_arrived_while_no_worker_ran_are_caught_up(
     target.parent.mkdir(parents=True)
     shutil.copy(clips["tiny"], target)
     vodkit.worker()
-    (done,) = wait_for(lambda: assets_where(vodkit, lambda a: a.status.terminal))
+    (done,) = vodkit.wait_for(lambda: assets_where(vodkit, lambda a: a.status.terminal))
     assert done.status is AssetStatus.COMPLETED and done.filename == "early.mp4"
 
 
@@ -79,7 +81,7 @@ def test_a_worker_killed_mid_transcode_loses_nothing(vodkit: Vodkit, tmp_path: P
     clip = make_clip(tmp_path / "long.mp4", size="1280x720", seconds=12)
     first = vodkit.worker("--no-watch", env=env)
     asset_id = vodkit.run("ingest", str(clip), "--uploader", "erin").stdout.strip()
-    wait_for(
+    vodkit.wait_for(
         lambda: any(j.percent > 5 for j in vodkit.catalog.jobs(asset_id)),
         what="the transcode to be under way",
     )
@@ -90,14 +92,16 @@ def test_a_worker_killed_mid_transcode_loses_nothing(vodkit: Vodkit, tmp_path: P
     second = vodkit.worker("--no-watch", env=env)
     # The lease was extended at most a heartbeat (1 s) before the kill, so the message stays
     # invisible for at least 2 more seconds; then the second worker restarts the job from 0 %.
-    wait_for(
+    vodkit.wait_for(
         lambda: vodkit.catalog.jobs(asset_id)[0].percent < stalled_at,
         what="the job to be redelivered",
     )
     redelivered_after = time.monotonic() - killed_at
     assert 2.0 <= redelivered_after < 20, redelivered_after
-    wait_for(lambda: not ffmpeg_of(first.pid), timeout=10, what="the orphaned FFmpeg to exit")
-    (done,) = wait_for(
+    vodkit.wait_for(
+        lambda: not ffmpeg_of(first.pid), timeout=10, what="the orphaned FFmpeg to exit"
+    )
+    (done,) = vodkit.wait_for(
         lambda: assets_where(vodkit, lambda a: a.asset_id == asset_id and a.status.terminal),
         timeout=180,
     )
@@ -114,21 +118,23 @@ def test_a_stopped_worker_hands_its_job_straight_back(vodkit: Vodkit, tmp_path: 
     clip = make_clip(tmp_path / "long.mp4", size="1280x720", seconds=12)
     worker = vodkit.worker("--no-watch", env=env)
     asset_id = vodkit.run("ingest", str(clip), "--uploader", "erin").stdout.strip()
-    wait_for(lambda: any(j.percent > 5 for j in vodkit.catalog.jobs(asset_id)))
+    vodkit.wait_for(lambda: any(j.percent > 5 for j in vodkit.catalog.jobs(asset_id)))
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=20) == 0
     # visible again at once, not after the 600 s lease
     assert SqliteQueue(vodkit.data / "queue.sqlite3", "transcode").depth().visible == 1
-    wait_for(lambda: not ffmpeg_of(worker.pid), timeout=10, what="FFmpeg to stop")
+    vodkit.wait_for(lambda: not ffmpeg_of(worker.pid), timeout=10, what="FFmpeg to stop")
     vodkit.worker("--no-watch")
-    wait_for(lambda: assets_where(vodkit, lambda a: a.status is AssetStatus.COMPLETED), timeout=180)
+    vodkit.wait_for(
+        lambda: assets_where(vodkit, lambda a: a.status is AssetStatus.COMPLETED), timeout=180
+    )
 
 
 def test_a_message_failing_three_times_is_dead_lettered_and_redriven(vodkit: Vodkit) -> None:
     vodkit.run("assets", "list")  # creates the data directory
     SqliteQueue(vodkit.data / "queue.sqlite3", "ingest").send('{"not": "an S3 event"}')
     worker = vodkit.worker("--no-watch")
-    wait_for(
+    vodkit.wait_for(
         lambda: json.loads(vodkit.run("dlq", "list", "--json").stdout)["deadLetters"],
         what="the message to be dead-lettered",
     )
@@ -146,7 +152,7 @@ def test_a_message_failing_three_times_is_dead_lettered_and_redriven(vodkit: Vod
 def test_several_workers_share_one_data_directory(
     vodkit: Vodkit, clips: dict[str, Path], tmp_path: Path
 ) -> None:
-    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    logs = [vodkit.data.parent / f"w{i}.log" for i in range(2)]
     for log in logs:
         vodkit.worker("--no-watch", log=log)
     ids = []
@@ -156,7 +162,7 @@ def test_several_workers_share_one_data_directory(
         with copy.open("ab") as sink:
             sink.write(os.urandom(16))  # distinct content: distinct assets
         ids.append(vodkit.run("ingest", str(copy), "--uploader", "team").stdout.strip())
-    wait_for(
+    vodkit.wait_for(
         lambda: len(assets_where(vodkit, lambda a: a.status is AssetStatus.COMPLETED)) == 4,
         timeout=120,
     )
@@ -170,12 +176,12 @@ def test_the_worker_serves_prometheus_metrics(vodkit: Vodkit, clips: dict[str, P
     port = 19000 + os.getpid() % 1000
     vodkit.worker("--metrics-port", str(port))
     vodkit.run("ingest", str(clips["tiny"]), "--uploader", "m")
-    wait_for(lambda: assets_where(vodkit, lambda a: a.status is AssetStatus.COMPLETED))
+    vodkit.wait_for(lambda: assets_where(vodkit, lambda a: a.status is AssetStatus.COMPLETED))
 
     def scrape() -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             return str(response.read().decode())
 
-    text = wait_for(lambda: "vodkit_processed_assets_total 1.0" in scrape() and scrape())
+    text = vodkit.wait_for(lambda: "vodkit_processed_assets_total 1.0" in scrape() and scrape())
     assert "vodkit_completed_jobs_total 1.0" in text
     assert "vodkit_job_processing_seconds_count 1.0" in text

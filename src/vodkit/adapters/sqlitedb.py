@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from ..domain.errors import TransientError
@@ -33,20 +34,42 @@ class SqliteDatabase:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             with self._schema_lock:
                 if not self._schema_ready:
-                    conn.executescript(self.schema)
+                    self._prepare(conn)
                     self._schema_ready = True
             self._local.conn = conn
         return conn
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (persistent, so once per file) and create the schema.
+
+        Changing the journal mode does not wait on the busy handler, so a second
+        process opening the file while another writes must retry it by hand.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise TransientError(f"cannot open {self.path}: {exc}") from exc
+                time.sleep(0.05)
+        with self._transaction(conn):
+            for statement in self.schema.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction that holds the lock from its first statement."""
-        conn = self.connection()
+        return self._transaction(self.connection())
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

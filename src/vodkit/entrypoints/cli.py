@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import signal
@@ -19,8 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from .. import __version__
+from ..adapters.storage.base import file_md5
 from ..adapters.storage.local import LocalObjectStore
-from ..adapters.transcoder.base import Progress as TranscodeProgress
 from ..adapters.transcoder.ffmpeg import FfmpegTranscoder, ffmpeg_executable
 from ..bootstrap import App, bootstrap, make_presets, make_prober, make_transcoder
 from ..config import Settings, load_settings
@@ -28,8 +27,7 @@ from ..domain.asset import Asset, AssetStatus
 from ..domain.errors import AssetNotFound, InvalidInput, NotFound, VodkitError
 from ..domain.events import ObjectCreated
 from ..domain.keys import asset_id_for, upload_key
-from ..domain.planning import plan_transcode
-from ..services.transcode import publish
+from ..services.transcode import transcode_file
 from .worker import Worker
 
 app = typer.Typer(
@@ -153,40 +151,31 @@ def transcode(
 ) -> None:
     """Transcode one file into OUT (no catalog, no queue)."""
     settings = _settings()
-    presets, prober, transcoder = (
-        make_presets(settings),
-        make_prober(settings),
-        make_transcoder(settings),
-    )
+    transcoder = make_transcoder(settings)
     _check_transcoder(transcoder)
-    digest = hashlib.md5(usedforsecurity=False)
-    with source.open("rb") as stream:
-        while chunk := stream.read(1024 * 1024):
-            digest.update(chunk)
     data: dict[str, Any] = {
-        "assetId": asset_id_for("file", str(source.resolve()), digest.hexdigest()),
+        "assetId": asset_id_for("file", str(source.resolve()), file_md5(source)[1]),
         "status": str(AssetStatus.COMPLETED),
         "outputs": {},
         "renditions": [],
         "errors": [],
     }
     store = LocalObjectStore(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        plan = plan_transcode(prober.probe(source), presets, max_fps=settings.max_fps)
-        data["renditions"] = plan.summary()
-        with (
-            tempfile.TemporaryDirectory(
-                prefix="vodkit-", dir=out_dir.parent if out_dir.parent.exists() else None
-            ) as tmp,
-            _progress_bar() as bar,
-        ):
+        with _progress_bar() as bar:
             task = bar.add_task("transcoding", total=100)
-
-            def on_progress(p: TranscodeProgress) -> None:
-                bar.update(task, completed=p.percent)
-
-            output = transcoder.transcode(plan, source, Path(tmp), on_progress)
-            keys = publish(store, Path(tmp), output, "")
+            keys = transcode_file(
+                source,
+                store=store,
+                prober=make_prober(settings),
+                transcoder=transcoder,
+                presets=make_presets(settings),
+                work_root=out_dir.resolve().parent,  # beside the outputs: same file system
+                on_plan=lambda plan: data.update(renditions=plan.summary()),
+                on_progress=lambda p: bar.update(task, completed=p.percent),
+                max_fps=settings.max_fps,
+            )
         data["outputs"] = {kind: store.locate(key) for kind, key in keys.items()}
     except InvalidInput as exc:
         data["status"] = str(AssetStatus.FAILED)

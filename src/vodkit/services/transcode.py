@@ -11,22 +11,26 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..adapters.metrics.base import Metrics
+from ..adapters.probe.base import Prober
 from ..adapters.storage.base import ObjectStore
-from ..adapters.transcoder.base import Progress, TranscodeOutput, Transcoder
+from ..adapters.transcoder.base import Progress, ProgressCallback, TranscodeOutput, Transcoder
 from ..domain.asset import AssetStatus, JobState
 from ..domain.clock import Clock, isoformat, utcnow
 from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
 from ..domain.events import JobStateChanged
 from ..domain.jobs import TranscodeJob
+from ..domain.planning import TranscodePlan, plan_transcode
+from ..domain.presets import Presets
 from .messages import decode
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,29 @@ def publish(
     for relative in output.files:
         store.put_file(prefix + relative, workdir / relative)
     return {kind: prefix + relative for kind, relative in output.outputs.items()}
+
+
+def transcode_file(
+    source: Path,
+    *,
+    store: ObjectStore,
+    prober: Prober,
+    transcoder: Transcoder,
+    presets: Presets,
+    work_root: Path,
+    on_plan: Callable[[TranscodePlan], None] = lambda plan: None,
+    on_progress: ProgressCallback = lambda progress: None,
+    max_fps: float = 60.0,
+) -> dict[str, str]:
+    """The one-shot use case: probe, plan, transcode, publish into ``store``; format -> key.
+
+    Bad input raises InvalidInput, as everywhere else.
+    """
+    plan = plan_transcode(prober.probe(source), presets, max_fps=max_fps)
+    on_plan(plan)
+    with tempfile.TemporaryDirectory(prefix="vodkit-", dir=work_root) as tmp:
+        output = transcoder.transcode(plan, source, Path(tmp), on_progress)
+        return publish(store, Path(tmp), output, "")
 
 
 class TranscodeService:

@@ -48,6 +48,17 @@ class ObjectStore(Protocol):
         ...
 
 
+def file_md5(path: Path) -> tuple[int, str]:
+    """Size and md5 hex of a file, read in chunks."""
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
 def copy_hashing(source: BinaryIO, sink: BinaryIO) -> tuple[int, str]:
     """Copy in chunks; return (size, md5 hex), which is S3's etag of a simple put."""
     digest = hashlib.md5(usedforsecurity=False)

@@ -8,7 +8,6 @@ upload watcher) never sees a half-written object.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import BinaryIO
 
 from ...domain.errors import InvalidKey, ObjectNotFound, TransientError
 from ...domain.keys import validate_key
-from .base import CHUNK, ObjectInfo, copy_hashing
+from .base import ObjectInfo, copy_hashing, file_md5
 
 TEMP_PREFIX = ".vodkit-part-"
 
@@ -69,19 +68,13 @@ class LocalObjectStore:
             return self.put_stream(key, stream)
 
     def head(self, key: str) -> ObjectInfo:
-        path = self.path_for(key)
-        digest = hashlib.md5(usedforsecurity=False)
-        size = 0
         try:
-            with path.open("rb") as stream:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
+            size, etag = file_md5(self.path_for(key))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectNotFound(f"no object {key}") from exc
         except OSError as exc:
             raise TransientError(f"cannot read object {key}: {exc.strerror or exc}") from exc
-        return ObjectInfo(key=key, size=size, etag=digest.hexdigest())
+        return ObjectInfo(key=key, size=size, etag=etag)
 
     def open(self, key: str) -> BinaryIO:
         try:
