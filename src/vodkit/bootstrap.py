@@ -71,6 +71,11 @@ class App:
         self.ingest_queue.send(json.dumps(event.to_eventbridge()), dedup_id=f"{asset_id}:{attempt}")
         return asset_id
 
+    def upload_file(self, path: Path, key: str) -> str:
+        """Store a local file under ``key`` and queue it for ingest; return the asset id."""
+        info = self.uploads.put_file(key, path)
+        return self.enqueue_upload(self.object_created(key, info.size, info.etag))
+
     def object_created(self, key: str, size: int, etag: str) -> ObjectCreated:
         return ObjectCreated(
             bucket=self.uploads.bucket, key=key, size=size, etag=etag, time=isoformat(self.clock())

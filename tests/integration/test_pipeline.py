@@ -24,9 +24,7 @@ def app(tmp_path: Path) -> App:
 
 
 def put(app: App, path: Path, uploader: str = "alice", name: str | None = None) -> str:
-    key = upload_key(uploader, name or path.name)
-    info = app.uploads.put_file(key, path)
-    return app.enqueue_upload(app.object_created(key, info.size, info.etag))
+    return app.upload_file(path, upload_key(uploader, name or path.name))
 
 
 def test_the_same_object_created_twice_gives_one_asset_and_one_transcode(

@@ -87,9 +87,3 @@ class SqliteDatabase:
 
     def read(self) -> sqlite3.Connection:
         return self.connection()
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None

@@ -25,7 +25,6 @@ from ..bootstrap import App, bootstrap, make_presets, make_prober, make_transcod
 from ..config import Settings, load_settings
 from ..domain.asset import Asset, AssetStatus
 from ..domain.errors import AssetNotFound, InvalidInput, NotFound, VodkitError
-from ..domain.events import ObjectCreated
 from ..domain.keys import asset_id_for, upload_key
 from ..services.transcode import transcode_file
 from .worker import Worker
@@ -234,8 +233,7 @@ def ingest(
     if not file.is_file():
         raise typer.BadParameter(f"{file} is not a readable file", param_hint="FILE")
     key = upload_key(uploader, file.name)  # InvalidKey: refused before anything is stored
-    info = app.uploads.put_file(key, file)
-    asset_id = app.enqueue_upload(app.object_created(key, info.size, info.etag))
+    asset_id = app.upload_file(file, key)
     if not wait:
         if as_json:
             out.print(json.dumps({"assetId": asset_id, "status": "QUEUED", "sourceKey": key}))
@@ -384,11 +382,8 @@ def demo(as_json: JsonOption = False) -> None:
     with tempfile.TemporaryDirectory(prefix="vodkit-demo-") as tmp:
         sample = make_sample(ffmpeg_executable(app.settings.ffmpeg), Path(tmp) / "sample.mp4")
         key = upload_key("demo", f"sample-{int(time.time())}.mp4")
-        info = app.uploads.put_file(key, sample)
+        asset_id = app.upload_file(sample, key)
     err.print(f"uploaded a 10 s 1280x720 sample as {key}")
-    asset_id = app.enqueue_upload(
-        ObjectCreated(bucket=app.uploads.bucket, key=key, size=info.size, etag=info.etag)
-    )
     asset = _wait(app, asset_id, show_progress=True)
     data = result(app, asset)
     _print_result(data, as_json)

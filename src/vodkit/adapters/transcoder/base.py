@@ -24,7 +24,6 @@ MANIFEST_SUFFIXES = (".m3u8", ".mpd")
 class Progress:
     percent: float
     eta_seconds: float | None = None
-    speed: float | None = None  # media seconds per wall-clock second
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ class _ProgressReader:
             elapsed = time.monotonic() - self.started
             speed = done / elapsed if elapsed > 0 else None
             eta = (self.duration - done) / speed if speed else None
-            self.on_progress(Progress(percent=percent, eta_seconds=eta, speed=speed))
+            self.on_progress(Progress(percent=percent, eta_seconds=eta))
 
 
 class FfmpegTranscoder:
