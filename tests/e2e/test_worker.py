@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_clip
-from tests.e2e.conftest import Vodkit, assets_where
+from tests.e2e.conftest import VODKIT, Vodkit, assets_where
 from vodkit.adapters.queue.sqlite import SqliteQueue
 from vodkit.domain.asset import AssetStatus, JobState
 
@@ -113,17 +114,32 @@ def test_a_worker_killed_mid_transcode_loses_nothing(vodkit: Vodkit, tmp_path: P
     assert not list((vodkit.data / "work").iterdir())  # the dead worker's files were cleaned up
 
 
-def test_a_stopped_worker_hands_its_job_straight_back(vodkit: Vodkit, tmp_path: Path) -> None:
-    env = {"VODKIT_VISIBILITY_TIMEOUT": "600", "VODKIT_X264_PRESET": "medium"}
+@pytest.mark.parametrize(
+    ("command", "stop_signal"),
+    [(("worker", "--no-watch"), signal.SIGTERM), (("ingest", "--wait"), signal.SIGINT)],
+    ids=["worker-sigterm", "ingest-wait-ctrl-c"],
+)
+def test_a_stopped_worker_hands_its_job_straight_back(
+    vodkit: Vodkit, tmp_path: Path, command: tuple[str, ...], stop_signal: int
+) -> None:
+    env = {**vodkit.env, "VODKIT_VISIBILITY_TIMEOUT": "600", "VODKIT_X264_PRESET": "medium"}
     clip = make_clip(tmp_path / "long.mp4", size="1280x720", seconds=12)
-    worker = vodkit.worker("--no-watch", env=env)
-    asset_id = vodkit.run("ingest", str(clip), "--uploader", "erin").stdout.strip()
-    vodkit.wait_for(lambda: any(j.percent > 5 for j in vodkit.catalog.jobs(asset_id)))
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=20) == 0
+    if command[0] == "worker":
+        proc = vodkit.worker(*command[1:], env=env)
+        vodkit.run("ingest", str(clip), "--uploader", "erin")
+    else:
+        proc = subprocess.Popen(
+            [VODKIT, "ingest", str(clip), "--uploader", "erin", "--wait"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    (asset,) = vodkit.wait_for(lambda: assets_where(vodkit, lambda a: True))
+    vodkit.wait_for(lambda: any(j.percent > 5 for j in vodkit.catalog.jobs(asset.asset_id)))
+    proc.send_signal(stop_signal)
+    code = proc.wait(timeout=20)
+    assert code == (0 if command[0] == "worker" else 130)  # 130: interrupted, as shells expect
     # visible again at once, not after the 600 s lease
     assert SqliteQueue(vodkit.data / "queue.sqlite3", "transcode").depth().visible == 1
-    vodkit.wait_for(lambda: not ffmpeg_of(worker.pid), timeout=10, what="FFmpeg to stop")
+    vodkit.wait_for(lambda: not ffmpeg_of(proc.pid), timeout=10, what="FFmpeg to stop")
     vodkit.worker("--no-watch")
     vodkit.wait_for(
         lambda: assets_where(vodkit, lambda a: a.status is AssetStatus.COMPLETED), timeout=180

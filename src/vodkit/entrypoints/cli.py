@@ -15,7 +15,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from .. import __version__
 from ..adapters.storage.base import file_md5
@@ -184,17 +191,17 @@ def transcode(
 
 
 def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
-    """Run an embedded worker until ``asset_id`` is COMPLETED or FAILED."""
+    """Run an embedded worker until ``asset_id`` is COMPLETED or FAILED.
+
+    The worker runs in this (the main) thread, so Ctrl-C stops FFmpeg and hands the
+    message back exactly as in `vodkit worker`; a background thread follows the asset.
+    """
     done = threading.Event()
-    worker = Worker(app)
-    thread = threading.Thread(
-        target=worker.run, args=(threading.Event(),), kwargs={"until": done.is_set, "watch": False}
-    )
-    thread.start()
-    try:
-        with _progress_bar() as bar:
-            task = bar.add_task("queued", total=100, visible=show_progress)
-            while True:
+    outcome: list[Asset | VodkitError] = []
+
+    def follow(bar: Progress, task: TaskID) -> None:
+        try:
+            while not done.is_set():
                 asset = app.catalog.get(asset_id)
                 if asset is None:  # still queued for ingest, unless its message died
                     depth = app.ingest_queue.depth()
@@ -203,18 +210,28 @@ def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
                             f"the ingest message of {asset_id} was dead-lettered: "
                             "see `vodkit dlq list`"
                         )
-                    time.sleep(0.3)
-                    continue
-                jobs = app.catalog.jobs(asset_id)
-                if jobs:
+                elif asset.status.terminal:
+                    outcome.append(asset)
+                    return
+                elif jobs := app.catalog.jobs(asset_id):
                     percent = sum(j.percent for j in jobs) / len(jobs)
                     bar.update(task, completed=percent, description="transcoding")
-                if asset.status.terminal:
-                    return asset
                 time.sleep(0.3)
-    finally:
-        done.set()
-        thread.join()
+        except VodkitError as exc:
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    with _progress_bar() as bar:
+        task = bar.add_task("queued", total=100, visible=show_progress)
+        follower = threading.Thread(target=follow, args=(bar, task), daemon=True)
+        follower.start()
+        Worker(app).run(threading.Event(), until=done.is_set, watch=False)
+        follower.join()
+    (result,) = outcome
+    if isinstance(result, VodkitError):
+        raise result
+    return result
 
 
 @app.command()
