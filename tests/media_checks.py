@@ -116,3 +116,11 @@ def dash_tracks(mpd: Path) -> tuple[object, dict[str, tuple[object, Track]]]:
                     Track(init=mpd.parent / template.initialization, segments=segments),
                 )
     return manifest, tracks
+
+
+def luma(path: Path) -> tuple[float, float]:
+    """Mean and standard deviation of a picture's luma (0-255)."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+    grey = frame.to_ndarray(format="gray")
+    return float(grey.mean()), float(grey.std())

@@ -53,7 +53,7 @@ def test_a_plan_becomes_outputs_in_publish_order(
     plan = plan_transcode(PyavProber().probe(clips["small"]), PRESETS)
     seen: list[Progress] = []
     output = transcoder.transcode(plan, clips["small"], tmp_path, seen.append)
-    assert set(output.outputs) == {"hls", "dash", "mp4", "poster"}
+    assert set(output.outputs) == {"hls", "dash", "mp4", "poster", "sprite"}
     assert set(output.outputs.values()) <= set(output.files)
     for relative in output.files:
         assert (tmp_path / relative).is_file(), relative

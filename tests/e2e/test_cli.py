@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_transcode_one_shot(vodkit: Vodkit, clips: dict[str, Path], tmp_path: Path) -> None:
     code, data = vodkit.json("transcode", str(clips["hd"]), "--out", str(tmp_path / "out"))
     assert code == 0 and data["status"] == "COMPLETED" and data["errors"] == []
-    assert set(data["outputs"]) == {"hls", "dash", "mp4", "poster"}
+    assert set(data["outputs"]) == {"hls", "dash", "mp4", "poster", "sprite"}
     for path in data["outputs"].values():
         assert Path(path).is_file() and Path(path).is_relative_to(tmp_path / "out")
     assert [(r["width"], r["height"], r["videoBitrate"]) for r in data["renditions"]] == [
@@ -41,7 +41,7 @@ def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     code, data = vodkit.json("ingest", str(clips["small"]), "--uploader", "alice", "--wait")
     assert code == 0 and data["status"] == "COMPLETED"
     assert data["sourceKey"] == "uploads/alice/small.mp4"
-    assert {"hls", "dash", "mp4", "poster"} <= set(data["outputs"])
+    assert {"hls", "dash", "mp4", "poster", "sprite"} <= set(data["outputs"])
     assert all(Path(p).is_file() for p in data["outputs"].values())
     assert data["renditions"][0]["width"] == 320
     assert (vodkit.data / "uploads" / "alice" / "small.mp4").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_clip, real_clip
-from tests.media_checks import dash_tracks, decode, hls_tracks, joined
+from tests.media_checks import dash_tracks, decode, hls_tracks, joined, luma
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.base import TranscodeOutput
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
@@ -28,6 +29,8 @@ SOURCES = {
     "small-4x3": (lambda d: make_clip(d / "s.mp4", size="320x240", seconds=2), [(320, 240)], True),
     "bigbuckbunny-5.1": (lambda d: real_clip("bigbuckbunny.mp4"), [(1280, 720), (854, 480)], True),
     "bikes-no-audio": (lambda d: real_clip("bikes.mp4"), [(640, 272)], False),
+    # black for its first and last seconds: the poster must come from the middle
+    "fades": (lambda d: make_clip(d / "s.mp4", size="640x360", seconds=8, extra=("-vf", "fade=in:st=0:d=3,fade=out:st=5:d=3")), [(640, 360)], True),
 }  # fmt: skip
 
 
@@ -122,6 +125,35 @@ def test_the_preview_and_poster(transcoded: Transcoded) -> None:
     poster = decode(t.out / t.output.outputs["poster"])
     assert (poster.width, poster.height) == t.sizes[0]
     assert (t.out / t.output.outputs["poster"]).read_bytes()[:2] == b"\xff\xd8"  # JPEG
+    mean, spread = luma(t.out / t.output.outputs["poster"])
+    assert 30 < mean < 230 and spread > 20, (mean, spread)  # not a black, white or flat frame
+
+
+def test_the_scrub_sprite_and_its_cues(transcoded: Transcoded) -> None:
+    t = transcoded
+    vtt = t.out / t.output.outputs["sprite"]
+    text = vtt.read_text()
+    assert text.startswith("WEBVTT")
+    cues = re.findall(
+        r"(\d\d):(\d\d):(\d\d\.\d{3}) --> (\d\d):(\d\d):(\d\d\.\d{3})\n(\S+)#xywh=(\d+),(\d+),(\d+),(\d+)",
+        text,
+    )
+    assert cues
+    seconds = [
+        (int(h1) * 3600 + int(m1) * 60 + float(s1), int(h2) * 3600 + int(m2) * 60 + float(s2))
+        for h1, m1, s1, h2, m2, s2, *_ in cues
+    ]
+    assert seconds[0][0] == 0
+    assert all(a[1] == b[0] for a, b in pairwise(seconds))  # contiguous
+    assert abs(seconds[-1][1] - decode(t.source).duration) < 0.25
+    assert max(end - start for start, end in seconds) <= 5  # a tile every 5 s
+    images = {cue[6] for cue in cues}
+    assert images == {"sprite.jpg"}
+    sheet = decode(vtt.parent / "sprite.jpg")  # the image the cues name exists
+    assert sheet.width and sheet.height
+    for *_, x, y, w, h in cues:
+        assert int(x) + int(w) <= sheet.width and int(y) + int(h) <= sheet.height
+        assert abs(int(w) / int(h) - t.sizes[0][0] / t.sizes[0][1]) < 0.05
 
 
 def test_keyframes_line_up_across_rungs(transcoded: Transcoded, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def test_an_upload_is_planned_submitted_transcoded_and_completed(tmp_path: Path)
     Worker(app).drain()
     done = app.catalog.get(asset.asset_id)
     assert done is not None and done.status is AssetStatus.COMPLETED
-    assert set(done.outputs) == {"hls", "dash", "mp4", "poster"}
+    assert set(done.outputs) == {"hls", "dash", "mp4", "poster", "sprite"}
     outputs = app.outputs
     assert isinstance(outputs, MemoryObjectStore)
     for key in done.outputs.values():

@@ -5,7 +5,7 @@ import pytest
 from vodkit.bootstrap import default_presets_path
 from vodkit.domain.errors import UnsupportedMedia
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
-from vodkit.domain.planning import TranscodePlan, fit, plan_transcode
+from vodkit.domain.planning import TranscodePlan, fit, plan_sprite, plan_transcode
 from vodkit.domain.presets import load_presets
 
 PRESETS = load_presets(default_presets_path())
@@ -116,3 +116,34 @@ def test_fit() -> None:
     assert fit((1920, 1080), (1280, 720)) == (1280, 720)
     assert fit((640, 360), (1280, 720)) is None
     assert fit((640, 360), (1280, 720), allow_upscale=True) == (1280, 720)
+
+
+@pytest.mark.parametrize(
+    ("source", "duration", "tile", "grid", "count"),
+    [
+        ((1920, 1080), 12.0, (160, 90), (3, 1), 3),
+        ((1920, 1080), 2.0, (160, 90), (1, 1), 1),  # shorter than the interval: still one tile
+        ((1920, 1080), 10.0, (160, 90), (2, 1), 2),
+        ((1920, 1080), 3600.0, (160, 90), (10, 72), 720),
+        ((1080, 1920), 60.0, (90, 160), (10, 2), 12),  # portrait tiles
+        ((64, 48), 6.0, (64, 48), (2, 1), 2),  # tiny sources are not upscaled
+    ],
+)
+def test_the_sprite_grid(
+    source: tuple[int, int],
+    duration: float,
+    tile: tuple[int, int],
+    grid: tuple[int, int],
+    count: int,
+) -> None:
+    sprite = plan_sprite(source, duration, 5)
+    assert (sprite.tile_width, sprite.tile_height) == tile
+    assert (sprite.columns, sprite.rows) == grid
+    assert sprite.count == count
+    assert sprite.columns * sprite.rows >= sprite.count
+
+
+def test_the_sprite_interval_and_gop_are_parameters() -> None:
+    plan = plan_transcode(media(1920, 1080), PRESETS, sprite_interval=2, gop_seconds=3)
+    assert plan.sprite.interval == 2 and plan.sprite.count == 5
+    assert plan.gop_seconds == 3

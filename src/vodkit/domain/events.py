@@ -200,12 +200,18 @@ def _number(value: Any, low: float, high: float) -> float | None:
 
 
 # Output kinds by file suffix: how outputGroupDetails paths map to catalog outputs.
-_SUFFIX_FORMATS = {".m3u8": "hls", ".mpd": "dash", ".mp4": "mp4", ".jpg": "poster"}
+_SUFFIX_FORMATS = {
+    ".m3u8": "hls",
+    ".mpd": "dash",
+    ".mp4": "mp4",
+    ".jpg": "poster",
+    ".vtt": "sprite",
+}
 
 
 def _output_group_details(outputs: dict[str, str]) -> list[dict[str, Any]]:
     playlists = [outputs[k] for k in ("hls", "dash") if k in outputs]
-    files = [outputs[k] for k in ("mp4", "poster") if k in outputs]
+    files = [outputs[k] for k in ("mp4", "poster", "sprite") if k in outputs]
     groups: list[dict[str, Any]] = []
     if playlists:
         groups.append({"type": "CMAF_GROUP", "playlistFilePaths": playlists, "outputDetails": []})

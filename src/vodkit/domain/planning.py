@@ -9,6 +9,7 @@ rung paired with its audio rendition (the original design's DASH had none).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -21,7 +22,11 @@ from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
 GOP_SECONDS = 2
 MAX_FPS = 60.0
 MIN_VIDEO_BITRATE = 150_000
-FORMATS = ("hls", "dash", "mp4", "poster")
+SPRITE_INTERVAL = 5  # seconds between scrub-preview tiles
+SPRITE_TILE_BOX = (160, 90)
+SPRITE_COLUMNS = 10
+POSTER_CANDIDATES = 10
+FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,21 @@ class FileRendition:
 
 @dataclass(frozen=True)
 class PosterPlan:
-    at: float  # seconds into the source where the poster search starts
     width: int
     height: int
+    candidates: int  # frames spread over the video, of which the most telling one wins
+
+
+@dataclass(frozen=True)
+class SpritePlan:
+    """Scrub previews: one tile every ``interval`` seconds, in a grid on one JPEG."""
+
+    interval: int
+    tile_width: int
+    tile_height: int
+    columns: int
+    rows: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,7 @@ class TranscodePlan:
     audio: tuple[AudioRendition, ...]
     files: tuple[FileRendition, ...]
     poster: PosterPlan
+    sprite: SpritePlan
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -107,6 +125,7 @@ class TranscodePlan:
                 for f in data["files"]
             ),
             poster=PosterPlan(**data["poster"]),
+            sprite=SpritePlan(**data["sprite"]),
         )
 
 
@@ -186,8 +205,27 @@ def _scaled_bitrate(bitrate: int, box: VideoSettings, size: tuple[int, int]) -> 
     return max(MIN_VIDEO_BITRATE, min(bitrate, int(bitrate * ratio)))
 
 
+def plan_sprite(source: tuple[int, int], duration: float, interval: int) -> SpritePlan:
+    tile = fit(source, SPRITE_TILE_BOX) or (even(source[0], source[0]), even(source[1], source[1]))
+    count = max(1, math.ceil(duration / interval))
+    columns = min(SPRITE_COLUMNS, count)
+    return SpritePlan(
+        interval=interval,
+        tile_width=tile[0],
+        tile_height=tile[1],
+        columns=columns,
+        rows=math.ceil(count / columns),
+        count=count,
+    )
+
+
 def plan_transcode(
-    media: MediaInfo, presets: Presets, *, max_fps: float = MAX_FPS
+    media: MediaInfo,
+    presets: Presets,
+    *,
+    max_fps: float = MAX_FPS,
+    gop_seconds: int = GOP_SECONDS,
+    sprite_interval: int = SPRITE_INTERVAL,
 ) -> TranscodePlan:
     video = media.video
     if video is None:
@@ -252,14 +290,11 @@ def plan_transcode(
         duration=duration,
         dar=f"{dar.numerator}/{dar.denominator}",
         fps=round(min(video.fps, max_fps), 3) if video.fps > 0 else 30.0,
-        gop_seconds=GOP_SECONDS,
+        gop_seconds=gop_seconds,
         segment_seconds=presets.segment_seconds,
         video=tuple(rungs),
         audio=tuple(sorted(audio.values(), key=lambda a: -a.bitrate)),
         files=tuple(files),
-        poster=PosterPlan(
-            at=round(max(0.0, min(duration * 0.25, duration - 1.0)), 3),
-            width=top.width,
-            height=top.height,
-        ),
+        poster=PosterPlan(width=top.width, height=top.height, candidates=POSTER_CANDIDATES),
+        sprite=plan_sprite(source, duration, sprite_interval),
     )

@@ -53,6 +53,7 @@ def output_layout(plan: TranscodePlan) -> dict[str, str]:
         "hls": "stream/master.m3u8",
         "dash": "stream/manifest.mpd",
         "poster": "thumbs/poster.jpg",
+        "sprite": "thumbs/sprite.vtt",
     }
     if plan.files:
         outputs["mp4"] = f"mp4/{plan.files[0].name}.mp4"

@@ -24,10 +24,11 @@ from ...domain.planning import TranscodePlan
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput, output_layout, publish_order
 from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, representation_names
+from .thumbs import choose_poster, sprite_vtt
 from .verify import verify_outputs
 
 REQUIRED_ENCODERS = ("libx264", "aac", "mjpeg")
-POSTER_CANDIDATES = 48  # frames the thumbnail filter compares to pick a representative one
+CANDIDATES = "candidates"  # poster candidates: in the work directory, never published
 TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
 
 
@@ -42,21 +43,31 @@ def ffmpeg_executable(setting: str) -> str:
     return sandbox.executable("ffmpeg" if setting == "system" else setting)
 
 
+def _every(seconds: float) -> str:
+    """A select expression keeping the first frame of every ``seconds``-long window."""
+    return f"select='eq(n\\,0)+gt(floor(t/{seconds:g})\\,floor(prev_t/{seconds:g}))'"
+
+
 def filter_graph(plan: TranscodePlan) -> str:
-    video_branches = len(plan.video) + len(plan.files) + 1  # + the poster
-    head = "[0:v:0]" + (f"fps={plan.fps:g}," if plan.fps else "")
-    chains = [f"{head}split={video_branches}" + "".join(f"[s{i}]" for i in range(video_branches))]
     scaled = [(v.width, v.height) for v in plan.video] + [
         (f.video.width, f.video.height) for f in plan.files
     ]
+    branches = len(scaled) + 2  # + the poster candidates and the sprite tiles
+    head = "[0:v:0]" + (f"fps={plan.fps:g}," if plan.fps else "")
+    chains = [f"{head}split={branches}" + "".join(f"[s{i}]" for i in range(branches))]
     for i, (width, height) in enumerate(scaled):
         chains.append(
             f"[s{i}]scale={width}:{height}:flags=bicubic,format=yuv420p,setdar={plan.dar}[v{i}]"
         )
-    poster = plan.poster
+    poster, sprite = plan.poster, plan.sprite
+    window = max(plan.duration / poster.candidates, 0.1)
     chains.append(
-        f"[s{video_branches - 1}]trim=start={poster.at:.3f},"
-        f"scale={poster.width}:{poster.height},setsar=1,thumbnail={POSTER_CANDIDATES}[poster]"
+        f"[s{branches - 2}]{_every(window)},scale={poster.width}:{poster.height},setsar=1[poster]"
+    )
+    chains.append(
+        f"[s{branches - 1}]{_every(sprite.interval)},"
+        f"scale={sprite.tile_width}:{sprite.tile_height},setsar=1,"
+        f"tile={sprite.columns}x{sprite.rows}[sprite]"
     )
     audio_renditions = list(plan.audio) + [f.audio for f in plan.files if f.audio]
     if audio_renditions:
@@ -135,10 +146,12 @@ def build_command(
             str(workdir / "mp4" / f"{rendition.name}.mp4"),
         ]
 
-    # The poster: one representative frame.
+    # Poster candidates (one is chosen afterwards) and the scrub sprite sheet.
     args += [
-        "-map", "[poster]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3",
-        "-f", "image2", "-update", "1", str(workdir / "thumbs" / "poster.jpg"),
+        "-map", "[poster]", "-fps_mode", "passthrough", "-c:v", "mjpeg", "-q:v", "3",
+        "-f", "image2", str(workdir / CANDIDATES / "%03d.jpg"),
+        "-map", "[sprite]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "5",
+        "-f", "image2", "-update", "1", str(workdir / "thumbs" / "sprite.jpg"),
     ]  # fmt: skip
     return args
 
@@ -205,7 +218,7 @@ class FfmpegTranscoder:
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput:
         workdir = workdir.resolve()  # FFmpeg runs inside it: every path must be absolute
-        for directory in ("stream", "mp4", "thumbs"):
+        for directory in ("stream", "mp4", "thumbs", CANDIDATES):
             shutil.rmtree(workdir / directory, ignore_errors=True)
             (workdir / directory).mkdir(parents=True)
         for index in range(len(representation_names(plan))):
@@ -221,6 +234,8 @@ class FfmpegTranscoder:
         if not finished.ok:
             raise self._failure(finished)
         finalize_stream(plan, workdir / "stream")
+        choose_poster(workdir / CANDIDATES, workdir / "thumbs" / "poster.jpg")
+        (workdir / "thumbs" / "sprite.vtt").write_text(sprite_vtt(plan.sprite, plan.duration))
         verify_outputs(plan, workdir)
         on_progress(Progress(percent=100.0, eta_seconds=0.0))
         files = [

@@ -98,16 +98,34 @@ def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
             _mp4_duration(workdir / "mp4" / f"{rendition.name}.mp4"),
             plan.duration,
         )
-    poster = workdir / "thumbs" / "poster.jpg"
-    if not poster.is_file() or poster.stat().st_size == 0:
-        raise TranscodeFailed("no poster was written", code="VerificationFailed")
+    poster = _picture_size(workdir / "thumbs" / "poster.jpg")
+    if poster != (plan.poster.width, plan.poster.height):
+        raise TranscodeFailed(f"the poster is {poster}, not as planned", code="VerificationFailed")
+    sprite = plan.sprite
+    expected = (sprite.columns * sprite.tile_width, sprite.rows * sprite.tile_height)
+    if _picture_size(workdir / "thumbs" / "sprite.jpg") != expected:
+        raise TranscodeFailed("the sprite sheet is not the planned grid", code="VerificationFailed")
+    if "sprite.jpg#xywh=" not in (workdir / "thumbs" / "sprite.vtt").read_text():
+        raise TranscodeFailed("the sprite has no WebVTT cues", code="VerificationFailed")
 
 
-def _mp4_duration(path: Path) -> float:
+def _open(path: Path):  # type: ignore[no-untyped-def]
     import av  # reads our own output, never an upload
 
     try:
-        with av.open(str(path)) as container:
-            return (container.duration or 0) / 1_000_000
+        return av.open(str(path))
     except (av.error.FFmpegError, FileNotFoundError) as exc:
-        raise TranscodeFailed(f"{path.name} is unreadable", code="VerificationFailed") from exc
+        raise TranscodeFailed(
+            f"{path.name} is missing or unreadable", code="VerificationFailed"
+        ) from exc
+
+
+def _mp4_duration(path: Path) -> float:
+    with _open(path) as container:
+        return (container.duration or 0) / 1_000_000
+
+
+def _picture_size(path: Path) -> tuple[int, int]:
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        return stream.codec_context.width, stream.codec_context.height

@@ -1,0 +1,70 @@
+"""Thumbnails: choosing the poster, describing the scrub sprite.
+
+The poster is chosen among frames spread over the whole video (FFmpeg writes
+them in the same run): the one with the most contrast wins, and black, white
+or flat frames (fades, title cards, slates) lose to any frame with a picture.
+The sprite's WebVTT gives each interval of the video its tile, as
+``sprite.jpg#xywh=x,y,w,h``, which is what players read to preview seeking.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+from ...domain.errors import TranscodeFailed
+from ...domain.planning import SpritePlan
+
+SAMPLE = (64, 36)  # candidates are judged on a small grey copy
+DARK, BRIGHT = 24, 235  # mean luma outside this range: a blank frame
+
+
+def frame_score(path: Path) -> float:
+    """Contrast (luma standard deviation); near-blank frames score a tenth."""
+    import av  # our own JPEGs, written by FFmpeg in the work directory
+
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+    grey = frame.reformat(width=SAMPLE[0], height=SAMPLE[1], format="gray")
+    plane = grey.planes[0]
+    data = bytes(plane)
+    pixels = [
+        value
+        for row in range(SAMPLE[1])
+        for value in data[row * plane.line_size : row * plane.line_size + SAMPLE[0]]
+    ]
+    mean = sum(pixels) / len(pixels)
+    deviation = math.sqrt(sum((p - mean) ** 2 for p in pixels) / len(pixels))
+    return deviation if DARK <= mean <= BRIGHT else deviation / 10
+
+
+def choose_poster(candidates: Path, poster: Path) -> None:
+    frames = sorted(candidates.glob("*.jpg"))
+    if not frames:
+        raise TranscodeFailed("no frame could be taken for the poster", code="VerificationFailed")
+    best = max(frames, key=frame_score)
+    poster.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(best, poster)
+
+
+def _timestamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def sprite_vtt(sprite: SpritePlan, duration: float, image: str = "sprite.jpg") -> str:
+    lines = ["WEBVTT", ""]
+    for index in range(sprite.count):
+        start = index * sprite.interval
+        end = min(duration, start + sprite.interval)
+        x = (index % sprite.columns) * sprite.tile_width
+        y = (index // sprite.columns) * sprite.tile_height
+        lines += [
+            f"{_timestamp(start)} --> {_timestamp(end)}",
+            f"{image}#xywh={x},{y},{sprite.tile_width},{sprite.tile_height}",
+            "",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FFMPEG
+from vodkit.adapters.transcoder.thumbs import choose_poster, frame_score, sprite_vtt
+from vodkit.domain.errors import TranscodeFailed
+from vodkit.domain.planning import SpritePlan
+
+
+def picture(path: Path, source: str) -> Path:
+    subprocess.run(
+        [
+            FFMPEG,
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-frames:v",
+            "1",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def test_a_picture_beats_black_white_and_flat_frames(tmp_path: Path) -> None:
+    candidates = tmp_path / "c"
+    candidates.mkdir()
+    picture(candidates / "001.jpg", "color=black:size=320x180")
+    picture(candidates / "002.jpg", "color=white:size=320x180")
+    picture(candidates / "003.jpg", "color=gray:size=320x180")
+    picture(candidates / "004.jpg", "testsrc2=size=320x180")
+    picture(candidates / "005.jpg", "color=0x101010:size=320x180")
+    scores = {p.name: frame_score(p) for p in sorted(candidates.iterdir())}
+    assert max(scores, key=scores.__getitem__) == "004.jpg"
+    choose_poster(candidates, tmp_path / "poster.jpg")
+    assert (tmp_path / "poster.jpg").read_bytes() == (candidates / "004.jpg").read_bytes()
+
+
+def test_no_candidate_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(TranscodeFailed):
+        choose_poster(tmp_path, tmp_path / "poster.jpg")
+
+
+def test_sprite_cues_cover_the_video_with_their_tiles() -> None:
+    sprite = SpritePlan(interval=5, tile_width=160, tile_height=90, columns=2, rows=2, count=3)
+    assert sprite_vtt(sprite, 12.5) == (
+        "WEBVTT\n\n"
+        "00:00:00.000 --> 00:00:05.000\nsprite.jpg#xywh=0,0,160,90\n\n"
+        "00:00:05.000 --> 00:00:10.000\nsprite.jpg#xywh=160,0,160,90\n\n"
+        "00:00:10.000 --> 00:00:12.500\nsprite.jpg#xywh=0,90,160,90\n"
+    )
+    long = SpritePlan(interval=5, tile_width=160, tile_height=90, columns=10, rows=80, count=800)
+    assert "01:06:35.000 --> 01:06:40.000\nsprite.jpg#xywh=1440,7110,160,90" in sprite_vtt(
+        long, 4000
+    )
