@@ -26,6 +26,7 @@ from .adapters.transcoder.queued import QueuedJobSubmitter
 from .config import Settings, load_settings
 from .domain.asset import Asset
 from .domain.clock import Clock, isoformat, utcnow
+from .domain.errors import PresetsError
 from .domain.events import JobStateChanged, ObjectCreated
 from .domain.keys import UPLOAD_PREFIX, asset_id_for
 from .domain.presets import Presets, load_presets
@@ -107,7 +108,14 @@ def make_transcoder(settings: Settings) -> FfmpegTranscoder:
 
 
 def make_presets(settings: Settings) -> Presets:
-    return load_presets(settings.presets or default_presets_path())
+    presets = load_presets(settings.presets or default_presets_path())
+    if presets.segment_seconds % settings.gop_seconds:
+        raise PresetsError(
+            f"presets.hls.outputGroup.segmentDuration: {presets.segment_seconds} s is not a "
+            f"multiple of the {settings.gop_seconds} s keyframe interval (VODKIT_GOP_SECONDS), "
+            "so segments could not all start on an aligned keyframe"
+        )
+    return presets
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App:
@@ -167,7 +175,7 @@ def wire(
         presets=presets,
         bus=bus,
         clock=clock,
-        max_fps=settings.max_fps,
+        rules=settings.rules,
     )
     status = StatusProcessor(catalog=catalog, bus=bus, clock=clock)
     transcode_service = TranscodeService(

@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from .domain.errors import ConfigError
 from .domain.media import MediaLimits
+from .domain.planning import PlanningRules
 
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     transcode_memory_mb: int = Field(6144, ge=256, description="FFmpeg address-space limit")
     probe_timeout: float = Field(30.0, gt=0)
     max_fps: float = Field(60.0, gt=0, description="renditions keep the source rate up to this")
+    gop_seconds: int = Field(2, ge=1, le=10, description="keyframe interval on every rung")
+    sprite_interval: int = Field(5, ge=1, le=600, description="seconds between scrub tiles")
 
     max_file_size_mb: int = Field(20 * 1024, gt=0)
     max_width: int = Field(8192, gt=0)
@@ -72,6 +75,14 @@ class Settings(BaseSettings):
         if (path := config_file()) is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    @property
+    def rules(self) -> PlanningRules:
+        return PlanningRules(
+            max_fps=self.max_fps,
+            gop_seconds=self.gop_seconds,
+            sprite_interval=self.sprite_interval,
+        )
 
     @property
     def limits(self) -> MediaLimits:

@@ -161,3 +161,14 @@ def test_sqlite_queries_by_status_and_uploader_use_their_indexes(tmp_path: Path)
         )
         assert f"USING INDEX {index}" in plan, plan
         assert "TEMP B-TREE" not in plan  # ordered by the index, not sorted afterwards
+
+
+def test_progress_carries_an_eta(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a")
+    catalog.record_progress("a", "a-j0", 40.0, T0, eta_seconds=12.5)
+    (job,) = catalog.jobs("a")
+    assert (job.percent, job.eta_seconds) == (40.0, 12.5)
+    catalog.complete_job("a", "a-j0", {}, T0)
+    (job,) = catalog.jobs("a")
+    assert (job.percent, job.eta_seconds) == (100.0, 0.0)

@@ -170,3 +170,20 @@ def test_keyframes_line_up_across_rungs(transcoded: Transcoded, tmp_path: Path) 
     assert all(k == first for k in keyframes.values())
     gaps = {round(b - a, 1) for a, b in pairwise(first)}
     assert gaps <= {float(t.plan.gop_seconds)}
+
+
+def test_progress_flows_during_the_transcode_with_an_eta(
+    clips: dict[str, Path], tmp_path: Path
+) -> None:
+    from vodkit.adapters.transcoder.base import Progress
+
+    source = make_clip(tmp_path / "s.mp4", size="1280x720", seconds=8)
+    plan = plan_transcode(PyavProber().probe(source), PRESETS)
+    seen: list[Progress] = []
+    FfmpegTranscoder(x264_preset="medium").transcode(plan, source, tmp_path / "out", seen.append)
+    middle = [p for p in seen if 0 < p.percent < 100]
+    assert len(middle) >= 3, seen  # reported while it runs, not only at the end
+    assert middle[0].percent < 50
+    assert all(a.percent <= b.percent for a, b in pairwise(middle))
+    assert all(p.eta_seconds is not None and p.eta_seconds >= 0 for p in middle)
+    assert seen[-1].percent == 100.0

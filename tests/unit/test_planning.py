@@ -5,7 +5,13 @@ import pytest
 from vodkit.bootstrap import default_presets_path
 from vodkit.domain.errors import UnsupportedMedia
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
-from vodkit.domain.planning import TranscodePlan, fit, plan_sprite, plan_transcode
+from vodkit.domain.planning import (
+    PlanningRules,
+    TranscodePlan,
+    fit,
+    plan_sprite,
+    plan_transcode,
+)
 from vodkit.domain.presets import load_presets
 
 PRESETS = load_presets(default_presets_path())
@@ -144,6 +150,35 @@ def test_the_sprite_grid(
 
 
 def test_the_sprite_interval_and_gop_are_parameters() -> None:
-    plan = plan_transcode(media(1920, 1080), PRESETS, sprite_interval=2, gop_seconds=3)
+    plan = plan_transcode(
+        media(1920, 1080), PRESETS, PlanningRules(sprite_interval=2, gop_seconds=3, max_fps=24)
+    )
     assert plan.sprite.interval == 2 and plan.sprite.count == 5
     assert plan.gop_seconds == 3
+    assert plan.fps == 24.0  # the 30 fps source is capped
+
+
+def test_no_rung_carries_more_than_the_source() -> None:
+    lean = MediaInfo(
+        container="mov,mp4,m4a,3gp,3g2,mj2",
+        duration=10.0,
+        size=1000,
+        bitrate=None,
+        video=VideoInfo(codec="h264", width=1920, height=1080, fps=30.0, bitrate=700_000),
+        audio=STEREO,
+    )
+    plan = plan_transcode(lean, PRESETS)
+    assert [v.bitrate for v in plan.video] == [700_000, 700_000]
+    assert plan.files[0].video.bitrate == 700_000
+    # from the container's figure when the stream has none, minus the audio
+    muxed = MediaInfo(
+        container="matroska,webm",
+        duration=10.0,
+        size=1000,
+        bitrate=900_000,
+        video=VideoInfo(codec="h264", width=1920, height=1080, fps=30.0),
+        audio=AudioInfo(codec="aac", channels=2, sample_rate=48000, bitrate=128_000),
+    )
+    assert max(v.bitrate for v in plan_transcode(muxed, PRESETS).video) == 772_000
+    rich = plan_transcode(media(1920, 1080), PRESETS)  # unknown bitrate: the presets' figures
+    assert [v.bitrate for v in rich.video] == [2_000_000, 1_000_000]

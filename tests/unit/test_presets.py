@@ -69,7 +69,7 @@ def test_the_original_ssm_parameter_is_accepted() -> None:
         ),
         (("mp4", "outputGroup", "type"), "HLS_GROUP", "presets.mp4.outputGroup.type"),
         (("hls", "outputs"), [], "presets.hls.outputs"),
-        (("hls", "outputGroup", "segmentDuration"), 5, "presets.hls.outputGroup.segmentDuration"),
+        (("hls", "outputGroup", "segmentDuration"), 0, "presets.hls.outputGroup.segmentDuration"),
         (("dash",), None, "presets.dash"),
     ],
 )
@@ -97,3 +97,16 @@ def test_unreadable_files_are_refused_with_their_path(tmp_path: Path) -> None:
     bad.write_text("[]")
     with pytest.raises(PresetsError, match="'presets' object"):
         load_presets(bad)
+
+
+def test_segments_must_be_a_multiple_of_the_keyframe_interval(tmp_path: Path) -> None:
+    from vodkit.bootstrap import make_presets
+    from vodkit.config import load_settings
+
+    document = default_document()
+    document["presets"]["hls"]["outputGroup"]["segmentDuration"] = 5
+    custom = tmp_path / "p.json"
+    custom.write_text(json.dumps(document))
+    with pytest.raises(PresetsError, match=r"segmentDuration: 5 s is not a multiple of the 2 s"):
+        make_presets(load_settings(presets=custom))
+    assert make_presets(load_settings(presets=custom, gop_seconds=1)).segment_seconds == 5

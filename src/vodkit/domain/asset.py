@@ -90,6 +90,7 @@ class Job:
     job_id: str
     state: JobState
     percent: float = 0.0
+    eta_seconds: float | None = None
     request: dict[str, Any] = field(default_factory=dict)  # what was submitted, to resubmit
     outputs: dict[str, str] = field(default_factory=dict)
     updated_at: str = ""

@@ -30,6 +30,15 @@ FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
 
 
 @dataclass(frozen=True)
+class PlanningRules:
+    """Operator choices that shape every plan (settings, not presets)."""
+
+    max_fps: float = MAX_FPS  # renditions keep the source's rate up to this
+    gop_seconds: int = GOP_SECONDS  # keyframe interval, identical on every rung
+    sprite_interval: int = SPRITE_INTERVAL
+
+
+@dataclass(frozen=True)
 class VideoRendition:
     name: str
     width: int
@@ -199,10 +208,14 @@ def _rung_name(width: int, height: int, bitrate: int, taken: set[str]) -> str:
     return name
 
 
-def _scaled_bitrate(bitrate: int, box: VideoSettings, size: tuple[int, int]) -> int:
-    """A rung smaller than its preset's box gets a proportionally smaller bitrate."""
+def _scaled_bitrate(
+    bitrate: int, box: VideoSettings, size: tuple[int, int], ceiling: int | None
+) -> int:
+    """A rung smaller than its preset's box gets a proportionally smaller bitrate, and no
+    rung gets more than the source itself carries (it would only spend bits on noise)."""
     ratio = (size[0] * size[1]) / (box.width * box.height)
-    return max(MIN_VIDEO_BITRATE, min(bitrate, int(bitrate * ratio)))
+    scaled = max(MIN_VIDEO_BITRATE, min(bitrate, int(bitrate * ratio)))
+    return min(scaled, ceiling) if ceiling else scaled
 
 
 def plan_sprite(source: tuple[int, int], duration: float, interval: int) -> SpritePlan:
@@ -219,14 +232,20 @@ def plan_sprite(source: tuple[int, int], duration: float, interval: int) -> Spri
     )
 
 
+def source_video_bitrate(media: MediaInfo) -> int | None:
+    """What the source's video carries: its own figure, else the container's minus audio."""
+    if media.video and media.video.bitrate:
+        return media.video.bitrate
+    if media.bitrate:
+        audio = media.audio.bitrate if media.audio and media.audio.bitrate else 0
+        return media.bitrate - audio if media.bitrate > audio else None
+    return None
+
+
 def plan_transcode(
-    media: MediaInfo,
-    presets: Presets,
-    *,
-    max_fps: float = MAX_FPS,
-    gop_seconds: int = GOP_SECONDS,
-    sprite_interval: int = SPRITE_INTERVAL,
+    media: MediaInfo, presets: Presets, rules: PlanningRules | None = None
 ) -> TranscodePlan:
+    rules = rules or PlanningRules()
     video = media.video
     if video is None:
         raise UnsupportedMedia("no video stream", code="NoVideo")
@@ -238,6 +257,7 @@ def plan_transcode(
 
     taken: set[str] = set()
     audio: dict[str, AudioRendition] = {}
+    ceiling = source_video_bitrate(media)
 
     def rung(
         size: tuple[int, int], settings: VideoSettings, audio_settings: AudioSettings | None
@@ -249,7 +269,7 @@ def plan_transcode(
             name=_rung_name(*size, settings.bitrate, taken),
             width=size[0],
             height=size[1],
-            bitrate=_scaled_bitrate(settings.bitrate, settings, size),
+            bitrate=_scaled_bitrate(settings.bitrate, settings, size, ceiling),
             audio=a.name if a else None,
         )
 
@@ -276,7 +296,7 @@ def plan_transcode(
                     name=name,
                     width=size[0],
                     height=size[1],
-                    bitrate=_scaled_bitrate(output.video.bitrate, output.video, size),
+                    bitrate=_scaled_bitrate(output.video.bitrate, output.video, size, ceiling),
                 ),
                 audio=a,
             )
@@ -289,12 +309,12 @@ def plan_transcode(
         demuxer=media.demuxer,
         duration=duration,
         dar=f"{dar.numerator}/{dar.denominator}",
-        fps=round(min(video.fps, max_fps), 3) if video.fps > 0 else 30.0,
-        gop_seconds=gop_seconds,
+        fps=round(min(video.fps, rules.max_fps), 3) if video.fps > 0 else 30.0,
+        gop_seconds=rules.gop_seconds,
         segment_seconds=presets.segment_seconds,
         video=tuple(rungs),
         audio=tuple(sorted(audio.values(), key=lambda a: -a.bitrate)),
         files=tuple(files),
         poster=PosterPlan(width=top.width, height=top.height, candidates=POSTER_CANDIDATES),
-        sprite=plan_sprite(source, duration, sprite_interval),
+        sprite=plan_sprite(source, duration, rules.sprite_interval),
     )

@@ -185,11 +185,6 @@ def parse_presets(document: Any) -> Presets:
         section = inner.obj(key)
         assert section is not None
         parsed[key] = _preset(section, key)
-    if parsed["hls"].group.segment_duration % 2:
-        raise PresetsError(
-            "presets.hls.outputGroup.segmentDuration: must be a multiple of the 2 s keyframe "
-            "interval, so every segment starts on an aligned keyframe"
-        )
     return Presets(hls=parsed["hls"], dash=parsed["dash"], mp4=parsed["mp4"], document=document)
 
 

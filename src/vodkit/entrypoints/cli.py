@@ -21,7 +21,6 @@ from rich.progress import (
     TaskID,
     TaskProgressColumn,
     TextColumn,
-    TimeRemainingColumn,
 )
 
 from .. import __version__
@@ -124,15 +123,22 @@ def _print_result(data: dict[str, Any], as_json: bool) -> None:
 
 
 def _progress_bar() -> Progress:
+    """Percent and ETA as FFmpeg's progress reports them (via the job's events)."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        TextColumn("ETA {task.fields[eta]}"),
         console=err,
         transient=True,
     )
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
 def _exit_for(status: str) -> None:
@@ -170,7 +176,7 @@ def transcode(
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         with _progress_bar() as bar:
-            task = bar.add_task("transcoding", total=100)
+            task = bar.add_task("transcoding", total=100, eta=_eta(None))
             keys = transcode_file(
                 source,
                 store=store,
@@ -179,8 +185,10 @@ def transcode(
                 presets=make_presets(settings),
                 work_root=out_dir.resolve().parent,  # beside the outputs: same file system
                 on_plan=lambda plan: data.update(renditions=plan.summary()),
-                on_progress=lambda p: bar.update(task, completed=p.percent),
-                max_fps=settings.max_fps,
+                on_progress=lambda p: bar.update(
+                    task, completed=p.percent, eta=_eta(p.eta_seconds)
+                ),
+                rules=settings.rules,
             )
         data["outputs"] = {kind: store.locate(key) for kind, key in keys.items()}
     except InvalidInput as exc:
@@ -215,7 +223,9 @@ def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
                     return
                 elif jobs := app.catalog.jobs(asset_id):
                     percent = sum(j.percent for j in jobs) / len(jobs)
-                    bar.update(task, completed=percent, description="transcoding")
+                    etas = [j.eta_seconds for j in jobs if j.eta_seconds is not None]
+                    eta = _eta(max(etas) if etas else None)
+                    bar.update(task, completed=percent, description="transcoding", eta=eta)
                 time.sleep(0.3)
         except VodkitError as exc:
             outcome.append(exc)
@@ -223,7 +233,7 @@ def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
             done.set()
 
     with _progress_bar() as bar:
-        task = bar.add_task("queued", total=100, visible=show_progress)
+        task = bar.add_task("queued", total=100, visible=show_progress, eta=_eta(None))
         follower = threading.Thread(target=follow, args=(bar, task), daemon=True)
         follower.start()
         Worker(app).run(threading.Event(), until=done.is_set, watch=False)

@@ -22,7 +22,7 @@ from ..domain.errors import Conflict, InvalidInput, InvalidKey, ObjectNotFound
 from ..domain.events import AssetStatusChanged, ObjectCreated
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
-from ..domain.planning import plan_transcode
+from ..domain.planning import PlanningRules, plan_transcode
 from ..domain.presets import Presets
 from .messages import decode
 
@@ -41,7 +41,7 @@ class IngestOrchestrator:
         presets: Presets,
         bus: EventBus,
         clock: Clock = utcnow,
-        max_fps: float = 60.0,
+        rules: PlanningRules | None = None,
     ) -> None:
         self.uploads = uploads
         self.catalog = catalog
@@ -50,7 +50,7 @@ class IngestOrchestrator:
         self.presets = presets
         self.bus = bus
         self.clock = clock
-        self.max_fps = max_fps
+        self.rules = rules or PlanningRules()
 
     def handle_message(self, body: str) -> Asset:
         return self.handle(ObjectCreated.from_eventbridge(decode(body)))
@@ -99,7 +99,7 @@ class IngestOrchestrator:
                     )
             with self.uploads.local_file(asset.source_key) as path:
                 media = self.prober.probe(path)
-            plan = plan_transcode(media, self.presets, max_fps=self.max_fps)
+            plan = plan_transcode(media, self.presets, self.rules)
         except ObjectNotFound:
             return self._fail(
                 asset, InvalidInput("the upload no longer exists", code="SourceMissing")

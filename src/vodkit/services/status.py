@@ -33,7 +33,9 @@ class StatusProcessor:
     def handle(self, event: JobStateChanged) -> None:
         now = self.clock()
         if event.status is JobState.PROGRESSING:
-            self.catalog.record_progress(event.asset_id, event.job_id, event.percent or 0.0, now)
+            self.catalog.record_progress(
+                event.asset_id, event.job_id, event.percent or 0.0, now, event.eta_seconds
+            )
         elif event.status is JobState.COMPLETE:
             if self.catalog.complete_job(event.asset_id, event.job_id, event.outputs, now):
                 self._announce(event.asset_id, AssetStatus.COMPLETED)

@@ -29,7 +29,7 @@ from ..domain.clock import Clock, isoformat, utcnow
 from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
 from ..domain.events import JobStateChanged
 from ..domain.jobs import TranscodeJob
-from ..domain.planning import TranscodePlan, plan_transcode
+from ..domain.planning import PlanningRules, TranscodePlan, plan_transcode
 from ..domain.presets import Presets
 from .messages import decode
 
@@ -56,13 +56,13 @@ def transcode_file(
     work_root: Path,
     on_plan: Callable[[TranscodePlan], None] = lambda plan: None,
     on_progress: ProgressCallback = lambda progress: None,
-    max_fps: float = 60.0,
+    rules: PlanningRules | None = None,
 ) -> dict[str, str]:
     """The one-shot use case: probe, plan, transcode, publish into ``store``; format -> key.
 
     Bad input raises InvalidInput, as everywhere else.
     """
-    plan = plan_transcode(prober.probe(source), presets, max_fps=max_fps)
+    plan = plan_transcode(prober.probe(source), presets, rules)
     on_plan(plan)
     with tempfile.TemporaryDirectory(prefix="vodkit-", dir=work_root) as tmp:
         output = transcoder.transcode(plan, source, Path(tmp), on_progress)

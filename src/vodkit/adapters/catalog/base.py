@@ -48,8 +48,15 @@ class Catalog(Protocol):
 
     def jobs(self, asset_id: str) -> list[Job]: ...
 
-    def record_progress(self, asset_id: str, job_id: str, percent: float, now: datetime) -> None:
-        """Mark a job PROGRESSING with ``percent``, unless it already ended."""
+    def record_progress(
+        self,
+        asset_id: str,
+        job_id: str,
+        percent: float,
+        now: datetime,
+        eta_seconds: float | None = None,
+    ) -> None:
+        """Mark a job PROGRESSING with ``percent`` and ETA, unless it already ended."""
         ...
 
     def complete_job(

@@ -109,7 +109,14 @@ class MemoryCatalog:
                 return True
         return False
 
-    def record_progress(self, asset_id: str, job_id: str, percent: float, now: datetime) -> None:
+    def record_progress(
+        self,
+        asset_id: str,
+        job_id: str,
+        percent: float,
+        now: datetime,
+        eta_seconds: float | None = None,
+    ) -> None:
         with self._lock:
             self._require(asset_id)
             self._update_job(
@@ -117,6 +124,7 @@ class MemoryCatalog:
                 job_id,
                 state=JobState.PROGRESSING,
                 percent=percent,
+                eta_seconds=eta_seconds,
                 updated_at=isoformat(now),
             )
 
@@ -130,6 +138,7 @@ class MemoryCatalog:
                 job_id,
                 state=JobState.COMPLETE,
                 percent=100.0,
+                eta_seconds=0.0,
                 outputs=dict(outputs),
                 updated_at=isoformat(now),
             )

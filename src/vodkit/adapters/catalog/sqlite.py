@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     position   INTEGER NOT NULL,
     state      TEXT NOT NULL,
     percent    REAL NOT NULL DEFAULT 0,
+    eta        REAL,
     request    TEXT NOT NULL DEFAULT '{}',
     outputs    TEXT NOT NULL DEFAULT '{}',
     updated_at TEXT NOT NULL,
@@ -140,6 +141,7 @@ class SqliteCatalog:
                 job_id=r["job_id"],
                 state=JobState(r["state"]),
                 percent=r["percent"],
+                eta_seconds=r["eta"],
                 request=json.loads(r["request"]),
                 outputs=json.loads(r["outputs"]),
                 updated_at=r["updated_at"],
@@ -258,15 +260,22 @@ class SqliteCatalog:
             (*args, asset_id, job_id, *TERMINAL_JOB_STATES),
         )
 
-    def record_progress(self, asset_id: str, job_id: str, percent: float, now: datetime) -> None:
+    def record_progress(
+        self,
+        asset_id: str,
+        job_id: str,
+        percent: float,
+        now: datetime,
+        eta_seconds: float | None = None,
+    ) -> None:
         with self.db.write() as conn:
             self._require(conn, asset_id)
             self._update_job(
                 conn,
                 asset_id,
                 job_id,
-                "state = ?, percent = ?, updated_at = ?",
-                (str(JobState.PROGRESSING), percent, isoformat(now)),
+                "state = ?, percent = ?, eta = ?, updated_at = ?",
+                (str(JobState.PROGRESSING), percent, eta_seconds, isoformat(now)),
             )
 
     def complete_job(
@@ -278,7 +287,7 @@ class SqliteCatalog:
                 conn,
                 asset_id,
                 job_id,
-                "state = ?, percent = 100, outputs = ?, updated_at = ?",
+                "state = ?, percent = 100, eta = 0, outputs = ?, updated_at = ?",
                 (str(JobState.COMPLETE), json.dumps(outputs), isoformat(now)),
             )
             merged: dict[str, str] = {}

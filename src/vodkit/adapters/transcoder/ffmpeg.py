@@ -29,6 +29,8 @@ from .verify import verify_outputs
 
 REQUIRED_ENCODERS = ("libx264", "aac", "mjpeg")
 CANDIDATES = "candidates"  # poster candidates: in the work directory, never published
+TILES = "tiles"  # scrub tiles, before they are sheeted
+SHEET_LIMITS = sandbox.Limits(timeout=120, memory_bytes=2 * 1024**3)
 TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
 
 
@@ -66,8 +68,7 @@ def filter_graph(plan: TranscodePlan) -> str:
     )
     chains.append(
         f"[s{branches - 1}]{_every(sprite.interval)},"
-        f"scale={sprite.tile_width}:{sprite.tile_height},setsar=1,"
-        f"tile={sprite.columns}x{sprite.rows}[sprite]"
+        f"scale={sprite.tile_width}:{sprite.tile_height},setsar=1[sprite]"
     )
     audio_renditions = list(plan.audio) + [f.audio for f in plan.files if f.audio]
     if audio_renditions:
@@ -146,14 +147,28 @@ def build_command(
             str(workdir / "mp4" / f"{rendition.name}.mp4"),
         ]
 
-    # Poster candidates (one is chosen afterwards) and the scrub sprite sheet.
+    # Poster candidates (one is chosen afterwards) and the scrub tiles (sheeted afterwards).
+    # Both start at t=0: FFmpeg reports no progress until every output has begun.
     args += [
         "-map", "[poster]", "-fps_mode", "passthrough", "-c:v", "mjpeg", "-q:v", "3",
         "-f", "image2", str(workdir / CANDIDATES / "%03d.jpg"),
-        "-map", "[sprite]", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "5",
-        "-f", "image2", "-update", "1", str(workdir / "thumbs" / "sprite.jpg"),
+        "-map", "[sprite]", "-fps_mode", "passthrough", "-c:v", "mjpeg", "-q:v", "5",
+        "-f", "image2", str(workdir / TILES / "%05d.jpg"),
     ]  # fmt: skip
     return args
+
+
+def sprite_command(plan: TranscodePlan, workdir: Path, *, ffmpeg: str) -> list[str]:
+    """Sheet the tiles the transcode wrote (vodkit's own JPEGs, never an upload)."""
+    sprite = plan.sprite
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-protocol_whitelist", "file", "-f", "image2", "-framerate", "1",
+        "-i", str(workdir / TILES / "%05d.jpg"),
+        "-vf", f"tile={sprite.columns}x{sprite.rows}", "-frames:v", "1",
+        "-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-update", "1",
+        str(workdir / "thumbs" / "sprite.jpg"),
+    ]  # fmt: skip
 
 
 class _ProgressReader:
@@ -218,7 +233,7 @@ class FfmpegTranscoder:
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput:
         workdir = workdir.resolve()  # FFmpeg runs inside it: every path must be absolute
-        for directory in ("stream", "mp4", "thumbs", CANDIDATES):
+        for directory in ("stream", "mp4", "thumbs", CANDIDATES, TILES):
             shutil.rmtree(workdir / directory, ignore_errors=True)
             (workdir / directory).mkdir(parents=True)
         for index in range(len(representation_names(plan))):
@@ -235,7 +250,13 @@ class FfmpegTranscoder:
             raise self._failure(finished)
         finalize_stream(plan, workdir / "stream")
         choose_poster(workdir / CANDIDATES, workdir / "thumbs" / "poster.jpg")
-        (workdir / "thumbs" / "sprite.vtt").write_text(sprite_vtt(plan.sprite, plan.duration))
+        tiles = len(list((workdir / TILES).glob("*.jpg")))
+        sheet = sprite_command(plan, workdir, ffmpeg=self.ffmpeg)
+        if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
+            raise TranscodeFailed("the scrub sprite could not be made", code="VerificationFailed")
+        (workdir / "thumbs" / "sprite.vtt").write_text(
+            sprite_vtt(plan.sprite, plan.duration, count=min(tiles, plan.sprite.count))
+        )
         verify_outputs(plan, workdir)
         on_progress(Progress(percent=100.0, eta_seconds=0.0))
         files = [

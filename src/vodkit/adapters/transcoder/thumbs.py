@@ -55,11 +55,15 @@ def _timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
-def sprite_vtt(sprite: SpritePlan, duration: float, image: str = "sprite.jpg") -> str:
+def sprite_vtt(
+    sprite: SpritePlan, duration: float, image: str = "sprite.jpg", count: int | None = None
+) -> str:
+    """Cues for the first ``count`` tiles (default: all the plan expects)."""
     lines = ["WEBVTT", ""]
-    for index in range(sprite.count):
+    for index in range(sprite.count if count is None else count):
         start = index * sprite.interval
-        end = min(duration, start + sprite.interval)
+        last = index == (sprite.count if count is None else count) - 1
+        end = duration if last else min(duration, start + sprite.interval)
         x = (index % sprite.columns) * sprite.tile_width
         y = (index // sprite.columns) * sprite.tile_height
         lines += [
