@@ -12,7 +12,7 @@ import pytest
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-AUDIO_LAYOUTS = {"mono": 1, "stereo": 2, "5.1": 6}
+AUDIO_LAYOUTS = {"mono": 1, "stereo": 2, "5.1": 6, "7.1": 8}
 
 
 def make_clip(
@@ -24,6 +24,7 @@ def make_clip(
     audio: str | None = "stereo",
     video: bool = True,
     extra: tuple[str, ...] = (),
+    rotation: int | None = None,
 ) -> Path:
     """A real H.264/AAC file from FFmpeg's test sources (testsrc2 and sine)."""
     args = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
@@ -35,9 +36,16 @@ def make_clip(
         args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30"]
     if audio:
         args += ["-c:a", "aac", "-ac", str(AUDIO_LAYOUTS[audio])]
-    args += [*extra, str(path)]
+    target = path.with_name(f"unrotated-{path.name}") if rotation is not None else path
+    args += [*extra, str(target)]
     path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(args, check=True)
+    if rotation is not None:  # as a phone records it: landscape frames, a display matrix
+        subprocess.run(
+            [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-display_rotation",
+             str(rotation), "-i", str(target), "-c", "copy", str(path)],
+            check=True,
+        )  # fmt: skip
     return path
 
 

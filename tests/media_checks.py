@@ -21,6 +21,7 @@ class Decoded:
     codec: str | None
     audio_channels: int | None
     keyframes: tuple[float, ...]
+    frames: int = 0  # video frames decoded
 
 
 def decode(path: Path) -> Decoded:
@@ -32,6 +33,7 @@ def decode(path: Path) -> Decoded:
         starts: list[float] = []
         keyframes: list[float] = []
         width = height = None
+        frames = 0
         for index, stream in enumerate(s for s in (video, audio) if s is not None):
             if index:
                 container.seek(0)
@@ -47,6 +49,7 @@ def decode(path: Path) -> Decoded:
                 for frame in packet.decode():
                     if stream is video:
                         width, height = frame.width, frame.height
+                        frames += 1
             try:
                 for frame in stream.codec_context.decode(None):  # flush delayed frames
                     if stream is video:
@@ -63,6 +66,7 @@ def decode(path: Path) -> Decoded:
             codec=video.codec_context.name if video else None,
             audio_channels=audio.codec_context.channels if audio else None,
             keyframes=tuple(sorted(keyframes)),
+            frames=frames,
         )
 
 

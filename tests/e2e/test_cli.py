@@ -144,3 +144,12 @@ def test_the_ffmpeg_is_chosen_by_configuration(
         env={"VODKIT_FFMPEG": "/bin/true"},
     )
     assert useless.returncode == 2 and "lacks the libx264" in useless.stderr
+
+
+def test_an_audio_only_upload_fails_with_no_video_stream(vodkit: Vodkit, tmp_path: Path) -> None:
+    from tests.conftest import make_clip
+
+    song = make_clip(tmp_path / "song.m4a", video=False, audio="stereo", seconds=2)
+    code, data = vodkit.json("ingest", str(song), "--wait")
+    assert code == 1 and data["status"] == "FAILED"
+    assert data["errors"] == [{"code": "NoVideo", "message": "no video stream"}]

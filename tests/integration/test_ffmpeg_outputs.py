@@ -29,6 +29,9 @@ SOURCES = {
     "small-4x3": (lambda d: make_clip(d / "s.mp4", size="320x240", seconds=2), [(320, 240)], True),
     "bigbuckbunny-5.1": (lambda d: real_clip("bigbuckbunny.mp4"), [(1280, 720), (854, 480)], True),
     "bikes-no-audio": (lambda d: real_clip("bikes.mp4"), [(640, 272)], False),
+    "rotated-phone": (lambda d: make_clip(d / "s.mp4", size="1280x720", seconds=3, rotation=90), [(720, 1280), (480, 854)], True),
+    "anamorphic-mono": (lambda d: make_clip(d / "s.mp4", size="720x576", seconds=3, audio="mono", extra=("-vf", "setsar=16/15")), [(640, 480)], True),
+    "120fps-7.1": (lambda d: make_clip(d / "s.mp4", size="320x240", seconds=2, rate=120, audio="7.1"), [(320, 240)], True),
     # black for its first and last seconds: the poster must come from the middle
     "fades": (lambda d: make_clip(d / "s.mp4", size="640x360", seconds=8, extra=("-vf", "fade=in:st=0:d=3,fade=out:st=5:d=3")), [(640, 360)], True),
 }  # fmt: skip
@@ -88,11 +91,20 @@ def test_both_manifests_list_every_rendition_over_one_set_of_segments(
     audio_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "audio"]  # type: ignore[attr-defined]
     assert sorted((r.width, r.height) for r in video_reps) == sorted(t.sizes)  # type: ignore[attr-defined]
     assert bool(audio_reps) == t.has_audio
-    for variant in master.playlists:
+    assert t.media.video is not None
+    expected_fps = min(t.media.video.fps, 60.0)
+    audio_bitrates = {a.name: a.bitrate for a in t.plan.audio}
+    for variant, rung in zip(master.playlists, t.plan.video, strict=True):
         info = variant.stream_info
         assert info.average_bandwidth and info.bandwidth >= info.average_bandwidth
-        assert info.frame_rate and info.codecs.startswith("avc1.")
+        assert info.codecs.startswith("avc1.")
         assert ("mp4a.40.2" in info.codecs) == t.has_audio
+        assert abs(info.frame_rate - expected_fps) < 0.01  # kept, up to the 60 fps cap
+        planned = rung.bitrate + audio_bitrates.get(rung.audio or "", 0)
+        assert info.average_bandwidth <= planned * 1.15  # the encoder kept to the plan
+        source_rate = t.media.video.bitrate
+        if source_rate:
+            assert rung.bitrate <= source_rate  # never more than the source carries
 
 
 def test_every_rendition_decodes_with_the_sources_duration(
@@ -106,6 +118,7 @@ def test_every_rendition_decodes_with_the_sources_duration(
         decoded = decode(joined(track.init, track.segments, tmp_path / f"{rung.name}.mp4"))
         assert (decoded.width, decoded.height) == (width, height)
         assert decoded.codec == "h264"
+        assert abs(decoded.frames / decoded.duration - min(t.media.video.fps, 60)) < 1.5
         assert abs(decoded.duration - source_duration) <= 0.2, (rung.name, decoded.duration)
     for audio in t.plan.audio:
         track = hls[audio.name]

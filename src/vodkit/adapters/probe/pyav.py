@@ -26,6 +26,15 @@ from .. import sandbox
 
 FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
 MAX_PACKETS_FOR_FIRST_FRAME = 600
+# Refused by their first bytes, before libavformat sees them: a clearer reason, and
+# a second wall (the format whitelist is the first) against opening what they name.
+SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"#EXTM3U", "Playlist", "the upload is an HLS playlist; playlists are never opened"),
+    (b"ffconcat", "Playlist", "the upload is an ffconcat list; playlists are never opened"),
+    (b"<?xml", "Playlist", "the upload is an XML document (a DASH manifest?); not a video"),
+    (b"<MPD", "Playlist", "the upload is a DASH manifest; manifests are never opened"),
+    (b"YUV4MPEG2", "UnsupportedContainer", "the upload is raw YUV4MPEG video, not accepted"),
+)
 
 
 class PyavProber:
@@ -79,6 +88,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
 
     size = os.stat(path).st_size
     limits.check_size(size)
+    _refuse_known_non_media(path)
     try:
         container = av.open(
             path,
@@ -150,6 +160,14 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             video=VideoInfo(**{**asdict(video), "rotation": rotation}),
             audio=audio,
         )
+
+
+def _refuse_known_non_media(path: str) -> None:
+    with open(path, "rb") as stream:
+        head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    for signature, code, message in SIGNATURES:
+        if head.startswith(signature):
+            raise UnsupportedMedia(message, code=code)
 
 
 def _first_frame(container: Any, stream: Any) -> Any:
