@@ -6,7 +6,8 @@ Measured in one run, on the same inputs, with the same x264 preset:
       preview), each decoding the source: five video encodes;
   (b) vodkit's pipeline (`vodkit transcode`): probe, one decode, three encodes
       (two rungs and the preview), poster, manifests, verification;
-  (c) the encoder floor: only (b)'s distinct encodes, into FFmpeg's null muxer.
+  (c) the encoder floor: only (b)'s distinct encodes, from one decode and the same
+      scaler cascade, into FFmpeg's null muxer.
 
 Each run happens in a fresh wrapper process, so its CPU time (user + system
 of every process it waited for) and peak RSS (the largest single process)
@@ -171,8 +172,16 @@ def encoder_floor(source: Path, plan: TranscodePlan) -> list[list[str]]:
         (f.video.width, f.video.height, f.video.bitrate) for f in plan.files
     ]
     audio = [a.bitrate for a in plan.audio] + [f.audio.bitrate for f in plan.files if f.audio]
-    graph = [f"[0:v:0]split={len(sizes)}" + "".join(f"[s{i}]" for i in range(len(sizes)))]
-    graph += [f"[s{i}]scale={w}:{h},format=yuv420p[v{i}]" for i, (w, h, _) in enumerate(sizes)]
+    # The same scaler cascade as vodkit: one pass to the largest size, smaller ones from it.
+    base = max(sizes, key=lambda s: s[0] * s[1])
+    graph = [
+        f"[0:v:0]scale={base[0]}:{base[1]},format=yuv420p,split={len(sizes)}"
+        + "".join(f"[s{i}]" for i in range(len(sizes)))
+    ]
+    graph += [
+        f"[s{i}]" + ("null" if (w, h) == base[:2] else f"scale={w}:{h}") + f"[v{i}]"
+        for i, (w, h, _) in enumerate(sizes)
+    ]
     if audio:
         graph.append(f"[0:a:0]asplit={len(audio)}" + "".join(f"[x{j}]" for j in range(len(audio))))
         graph += [

@@ -51,17 +51,25 @@ def _every(seconds: float) -> str:
 
 
 def filter_graph(plan: TranscodePlan) -> str:
+    """Decode once, scale once to the largest output, derive every smaller one from it.
+
+    Every output shares the source's display aspect, so scaling the largest output's
+    frames down loses nothing visible and saves a full-resolution scaler pass per output.
+    """
     scaled = [(v.width, v.height) for v in plan.video] + [
         (f.video.width, f.video.height) for f in plan.files
     ]
-    branches = len(scaled) + 2  # + the poster candidates and the sprite tiles
-    head = "[0:v:0]" + (f"fps={plan.fps:g}," if plan.fps else "")
-    chains = [f"{head}split={branches}" + "".join(f"[s{i}]" for i in range(branches))]
-    for i, (width, height) in enumerate(scaled):
-        chains.append(
-            f"[s{i}]scale={width}:{height}:flags=bicubic,format=yuv420p,setdar={plan.dar}[v{i}]"
-        )
     poster, sprite = plan.poster, plan.sprite
+    base_w, base_h = max([*scaled, (poster.width, poster.height)], key=lambda s: s[0] * s[1])
+    branches = len(scaled) + 2  # + the poster candidates and the sprite tiles
+    fps = f"fps={plan.fps:g}," if plan.fps else ""
+    chains = [
+        f"[0:v:0]{fps}scale={base_w}:{base_h}:flags=bicubic,format=yuv420p,setdar={plan.dar},"
+        f"split={branches}" + "".join(f"[s{i}]" for i in range(branches))
+    ]
+    for i, (width, height) in enumerate(scaled):
+        resize = "" if (width, height) == (base_w, base_h) else f"scale={width}:{height},"
+        chains.append(f"[s{i}]{resize}setdar={plan.dar}[v{i}]")
     window = max(plan.duration / poster.candidates, 0.1)
     chains.append(
         f"[s{branches - 2}]{_every(window)},scale={poster.width}:{poster.height},setsar=1[poster]"
