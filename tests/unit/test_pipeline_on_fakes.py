@@ -57,9 +57,10 @@ def test_outputs_are_published_with_manifests_last(tmp_path: Path) -> None:
     app.enqueue_upload(upload(app))
     Worker(app).drain()
     assert order[-2:] == sorted(k for k in order if k.endswith(("master.m3u8", "manifest.mpd")))
-    first_manifest = min(i for i, k in enumerate(order) if k.endswith((".m3u8", ".mpd")))
-    assert all(not k.endswith((".m3u8", ".mpd")) for k in order[:first_manifest])
-    assert all(k.endswith((".m3u8", ".mpd")) for k in order[first_manifest:])
+    naming_others = (".m3u8", ".mpd", ".vtt")  # files that point at other files
+    first_manifest = min(i for i, k in enumerate(order) if k.endswith(naming_others))
+    assert all(not k.endswith(naming_others) for k in order[:first_manifest])
+    assert all(k.endswith(naming_others) for k in order[first_manifest:])
 
 
 def test_the_same_event_twice_gives_one_asset_and_one_transcode(tmp_path: Path) -> None:
@@ -221,3 +222,35 @@ def test_the_ingest_message_is_the_eventbridge_s3_event(tmp_path: Path) -> None:
     body = json.loads(message.body)
     assert body["detail-type"] == "Object Created"
     assert body["detail"]["object"]["key"] == "uploads/alice/a+b%2Bc.mp4"
+
+
+def test_a_publish_cut_short_leaves_no_manifest_behind(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    outputs = app.outputs
+    assert isinstance(outputs, MemoryObjectStore)
+    real_put = outputs.put_file
+    puts = {"n": 0}
+
+    def dying_put(key: str, path: Path):  # type: ignore[no-untyped-def]
+        puts["n"] += 1
+        if puts["n"] == 4:  # the worker dies in the middle of publishing
+            raise TransientError("connection reset")
+        return real_put(key, path)
+
+    outputs.put_file = dying_put  # type: ignore[method-assign]
+    app.enqueue_upload(upload(app))
+    (message,) = app.ingest_queue.receive()
+    app.orchestrator.handle_message(message.body)
+    app.ingest_queue.delete(message.receipt)
+    (job,) = app.transcode_queue.receive()
+    with pytest.raises(TransientError):
+        app.transcode_service.handle_message(job.body)
+    published = list(outputs.objects)
+    assert published and not [k for k in published if k.endswith((".m3u8", ".mpd", ".vtt"))]
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.PROCESSING  # not COMPLETED on a partial publish
+    app.transcode_queue.release(job.receipt)
+    Worker(app).drain()  # the retry publishes everything, manifests last
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.COMPLETED
+    assert all(key in outputs.objects for key in asset.outputs.values())

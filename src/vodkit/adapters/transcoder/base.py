@@ -17,7 +17,7 @@ from typing import Protocol
 from ...domain.jobs import TranscodeJob
 from ...domain.planning import TranscodePlan
 
-MANIFEST_SUFFIXES = (".m3u8", ".mpd")
+MANIFEST_SUFFIXES = (".m3u8", ".mpd", ".vtt")  # files that name other files: published last
 
 
 @dataclass(frozen=True)
