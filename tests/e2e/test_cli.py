@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,18 @@ def test_an_audio_only_upload_fails_with_no_video_stream(vodkit: Vodkit, tmp_pat
     code, data = vodkit.json("ingest", str(song), "--wait")
     assert code == 1 and data["status"] == "FAILED"
     assert data["errors"] == [{"code": "NoVideo", "message": "no video stream"}]
+
+
+def test_the_progress_bar_shows_percent_and_eta(vodkit: Vodkit, tmp_path: Path) -> None:
+    from tests.conftest import make_clip
+
+    clip = make_clip(tmp_path / "clip.mp4", size="1280x720", seconds=8)
+    done = vodkit.run(
+        "transcode", str(clip), "--out", str(tmp_path / "out"),
+        env={"FORCE_COLOR": "1", "COLUMNS": "100", "VODKIT_X264_PRESET": "medium"},
+    )  # fmt: skip
+    assert done.returncode == 0
+    plain = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", done.stderr).replace("\r", "\n")
+    shown = re.findall(r"(\d+)% ETA (\d+:\d\d:\d\d)", plain)
+    midway = [(int(p), eta) for p, eta in shown if 0 < int(p) < 100]
+    assert len(midway) >= 2, shown  # the bar moved while FFmpeg ran, with an ETA

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+import m3u8
 import pytest
 
 from tests.conftest import make_clip, real_clip
@@ -85,6 +86,10 @@ def test_both_manifests_list_every_rendition_over_one_set_of_segments(
     for name, track in hls.items():
         _, dash_track = dash[name]
         assert track == dash_track  # ...and the very same files
+    for media in (m3u8.load(str(stream / name / "index.m3u8")) for name in hls):
+        durations = [segment.duration for segment in media.segments]
+        assert all(abs(d - t.plan.segment_seconds) < 0.05 for d in durations[:-1]), durations
+        assert durations[-1] <= t.plan.segment_seconds + 0.05
         assert track.init.is_file()
         assert track.segments and all(s.is_file() for s in track.segments)
     video_reps = [rep for (a, rep), _ in dash.values() if a.content_type == "video"]  # type: ignore[attr-defined]
