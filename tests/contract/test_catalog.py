@@ -105,20 +105,22 @@ def test_completion_happens_exactly_once_when_every_job_is_complete(catalog: Cat
     assert catalog.jobs("a")[1].percent == 100.0
 
 
-def test_failure_is_final_and_keeps_every_error(catalog: Catalog) -> None:
+def test_failure_is_final_and_late_events_write_nothing(catalog: Catalog) -> None:
     catalog.create(new("a"))
     start(catalog, "a", jobs=2)
     assert catalog.fail("a", AssetError("E1", "first"), T0, job_id="a-j0") is True
-    assert catalog.fail("a", AssetError("E2", "second"), T0, job_id="a-j1") is False
-    assert catalog.complete_job("a", "a-j1", {}, T0) is False
-    asset = catalog.get("a")
-    assert asset is not None and asset.status is AssetStatus.FAILED
-    assert [(e.code, e.message, e.job_id) for e in asset.errors] == [
-        ("E1", "first", "a-j0"),
-        ("E2", "second", "a-j1"),
-    ]
-    assert all(e.at for e in asset.errors)
-    assert catalog.jobs("a")[0].state is JobState.ERROR
+    failed = catalog.get("a")
+    jobs = catalog.jobs("a")
+    later = T0 + timedelta(minutes=5)
+    assert catalog.fail("a", AssetError("E2", "second"), later, job_id="a-j1") is False
+    assert catalog.complete_job("a", "a-j1", {"hls": "x"}, later) is False
+    catalog.record_progress("a", "a-j1", 50.0, later)
+    assert catalog.get("a") == failed  # not even updatedAt moves
+    assert catalog.jobs("a") == jobs
+    assert failed is not None and failed.status is AssetStatus.FAILED
+    assert [(e.code, e.message, e.job_id) for e in failed.errors] == [("E1", "first", "a-j0")]
+    assert all(e.at for e in failed.errors)
+    assert [j.state for j in jobs] == [JobState.ERROR, JobState.SUBMITTED]
 
 
 def test_a_pending_asset_can_fail_but_a_completed_one_cannot(catalog: Catalog) -> None:
@@ -127,8 +129,10 @@ def test_a_pending_asset_can_fail_but_a_completed_one_cannot(catalog: Catalog) -
     catalog.create(new("c"))
     start(catalog, "c")
     catalog.complete_job("c", "c-j0", {}, T0)
-    assert catalog.fail("c", AssetError("Late", "too late"), T0) is False
-    assert catalog.get("c").status is AssetStatus.COMPLETED  # type: ignore[union-attr]
+    completed = catalog.get("c")
+    assert catalog.fail("c", AssetError("Late", "too late"), T0, job_id="c-j0") is False
+    assert catalog.get("c") == completed and completed is not None
+    assert completed.status is AssetStatus.COMPLETED and completed.errors == ()
 
 
 def test_retry_moves_a_failed_asset_back_to_pending(catalog: Catalog) -> None:

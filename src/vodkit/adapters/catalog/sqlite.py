@@ -254,6 +254,9 @@ class SqliteCatalog:
     def _update_job(
         self, conn: sqlite3.Connection, asset_id: str, job_id: str, sets: str, args: Sequence[Any]
     ) -> None:
+        """Update a job that has not ended, of an asset that has not ended."""
+        if self._require(conn, asset_id)["status"] != AssetStatus.PROCESSING:
+            return  # a late or duplicate event: an ended asset is never written again
         conn.execute(
             f"UPDATE jobs SET {sets} WHERE asset_id = ? AND job_id = ?"  # noqa: S608
             f" AND state NOT IN ({_placeholders(TERMINAL_JOB_STATES)})",
@@ -269,7 +272,6 @@ class SqliteCatalog:
         eta_seconds: float | None = None,
     ) -> None:
         with self.db.write() as conn:
-            self._require(conn, asset_id)
             self._update_job(
                 conn,
                 asset_id,
@@ -282,7 +284,6 @@ class SqliteCatalog:
         self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime
     ) -> bool:
         with self.db.write() as conn:
-            self._require(conn, asset_id)
             self._update_job(
                 conn,
                 asset_id,
@@ -312,6 +313,8 @@ class SqliteCatalog:
     ) -> bool:
         with self.db.write() as conn:
             row = self._require(conn, asset_id)
+            if AssetStatus(row["status"]).terminal:
+                return False  # an ended asset is never written again
             if job_id:
                 self._update_job(
                     conn,
@@ -320,19 +323,13 @@ class SqliteCatalog:
                     "state = ?, updated_at = ?",
                     (str(JobState.ERROR), isoformat(now)),
                 )
-            if row["status"] == AssetStatus.COMPLETED:
-                return False
             stamped = AssetError(
                 error.code, error.message, error.at or isoformat(now), job_id or error.job_id
             )
             errors = json.dumps([*json.loads(row["errors"]), stamped.to_item()])
-            if self._transition(conn, asset_id, AssetStatus.FAILED, now, ", errors = ?", (errors,)):
-                return True
-            conn.execute(
-                "UPDATE assets SET errors = ?, updated_at = ? WHERE asset_id = ? AND status = ?",
-                (errors, isoformat(now), asset_id, str(AssetStatus.FAILED)),
+            return self._transition(
+                conn, asset_id, AssetStatus.FAILED, now, ", errors = ?", (errors,)
             )
-            return False
 
     def retry(self, asset_id: str, now: datetime) -> Asset:
         with self.db.write() as conn:

@@ -1,0 +1,130 @@
+"""The catalog's updates as pure functions of an asset and its jobs.
+
+A store that keeps an asset and its jobs in one record (the in-memory fake,
+DynamoDB's single item) applies these to what it read and writes the result
+only if the record is unchanged since (a lock, or a condition on its version),
+so every decision is atomic. ``None`` means "write nothing": once an asset is
+COMPLETED or FAILED, duplicate or late events leave it exactly as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from .asset import Asset, AssetError, AssetStatus, Job, JobState
+from .clock import isoformat
+from .errors import Conflict
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    asset: Asset
+    jobs: tuple[Job, ...] = ()
+
+    def _job(self, job_id: str) -> Job | None:
+        return next((j for j in self.jobs if j.job_id == job_id), None)
+
+    def _with_job(self, job: Job) -> tuple[Job, ...]:
+        return tuple(job if j.job_id == job.job_id else j for j in self.jobs)
+
+
+def start(
+    record: AssetRecord,
+    jobs: Sequence[Job],
+    *,
+    formats: Sequence[str],
+    renditions: Sequence[dict[str, Any]],
+    now: datetime,
+) -> AssetRecord:
+    """PENDING -> PROCESSING with the jobs recorded; Conflict from any other status."""
+    asset = record.asset
+    if asset.status is not AssetStatus.PENDING:
+        raise Conflict(f"asset {asset.asset_id} is {asset.status}, not PENDING")
+    stamp = isoformat(now)
+    return AssetRecord(
+        replace(
+            asset.transition(AssetStatus.PROCESSING, now),
+            job_ids=tuple(j.job_id for j in jobs),
+            formats=tuple(formats),
+            renditions=tuple(dict(r) for r in renditions),
+        ),
+        tuple(replace(j, updated_at=stamp) for j in jobs),
+    )
+
+
+def _open_job(record: AssetRecord, job_id: str) -> Job | None:
+    """The job, if the asset is PROCESSING and the job has not ended."""
+    job = record._job(job_id)
+    if record.asset.status is not AssetStatus.PROCESSING or job is None or job.state.terminal:
+        return None
+    return job
+
+
+def progress(
+    record: AssetRecord, job_id: str, percent: float, eta: float | None, now: datetime
+) -> AssetRecord | None:
+    job = _open_job(record, job_id)
+    if job is None:
+        return None
+    moved = replace(
+        job, state=JobState.PROGRESSING, percent=percent, eta_seconds=eta, updated_at=isoformat(now)
+    )
+    return replace(record, jobs=record._with_job(moved))
+
+
+def complete(
+    record: AssetRecord, job_id: str, outputs: dict[str, str], now: datetime
+) -> tuple[AssetRecord | None, bool]:
+    """Record the job COMPLETE; the second value is True iff the asset turned COMPLETED."""
+    job = _open_job(record, job_id)
+    if job is None:
+        return None, False
+    done = replace(
+        job,
+        state=JobState.COMPLETE,
+        percent=100.0,
+        eta_seconds=0.0,
+        outputs=dict(outputs),
+        updated_at=isoformat(now),
+    )
+    jobs = record._with_job(done)
+    if not all(j.state is JobState.COMPLETE for j in jobs):
+        return AssetRecord(replace(record.asset, updated_at=isoformat(now)), jobs), False
+    merged: dict[str, str] = {}
+    for j in jobs:
+        merged.update(j.outputs)
+    asset = replace(record.asset.transition(AssetStatus.COMPLETED, now), outputs=merged)
+    return AssetRecord(asset, jobs), True
+
+
+def fail(
+    record: AssetRecord, error: AssetError, now: datetime, job_id: str | None = None
+) -> tuple[AssetRecord | None, bool]:
+    """-> FAILED with the error (and the job's ERROR); nothing once the asset has ended."""
+    asset = record.asset
+    if asset.status.terminal:
+        return None, False
+    stamp = isoformat(now)
+    stamped = replace(error, at=error.at or stamp, job_id=job_id or error.job_id)
+    jobs = record.jobs
+    job = record._job(job_id) if job_id else None
+    if job is not None and not job.state.terminal:
+        jobs = record._with_job(replace(job, state=JobState.ERROR, updated_at=stamp))
+    failed = replace(asset.transition(AssetStatus.FAILED, now), errors=(*asset.errors, stamped))
+    return AssetRecord(failed, jobs), True
+
+
+def retry(record: AssetRecord, now: datetime) -> AssetRecord:
+    """FAILED -> PENDING with the next attempt number and no jobs; Conflict otherwise."""
+    asset = record.asset
+    if asset.status is not AssetStatus.FAILED:
+        raise Conflict(
+            f"asset {asset.asset_id} is {asset.status}; only FAILED assets can be retried"
+        )
+    pending = replace(
+        asset.transition(AssetStatus.PENDING, now), attempt=asset.attempt + 1, job_ids=()
+    )
+    return AssetRecord(pending, ())
