@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import imageio_ffmpeg
 import pytest
@@ -68,3 +71,64 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "small": make_clip(root / "small.mp4", size="320x240", seconds=2),
         "tiny": make_clip(root / "tiny.mp4", size="320x180", seconds=1, audio=None),
     }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A real moto server process (S3, DynamoDB, SQS, SSM, CloudWatch, CloudFormation...)."""
+    import time
+    import urllib.request
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()  # noqa: S310
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("the moto server did not start: pip install -e '.[dev]'")
+            time.sleep(0.2)
+    yield endpoint
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> AwsSession:
+    """boto3 clients on the moto server; credentials that reach nothing else."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105
+        "AWS_SESSION_TOKEN": "testing",  # noqa: S105
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return AwsSession(moto_endpoint)
+
+
+class AwsSession:
+    def __init__(self, endpoint: str) -> None:
+        import boto3
+
+        self.endpoint = endpoint
+        self.session = boto3.session.Session(region_name="us-east-1")
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]

@@ -1,4 +1,4 @@
-"""One contract, every catalog: the in-memory fake and SQLite."""
+"""One contract, every catalog: the in-memory fake, SQLite and DynamoDB (moto)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.aws_stack import dynamodb_catalog
 
 from vodkit.adapters.catalog.base import Catalog
 from vodkit.adapters.catalog.memory import MemoryCatalog
@@ -16,10 +18,12 @@ from vodkit.domain.errors import AssetNotFound, Conflict
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
 def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Catalog:
     if request.param == "memory":
         return MemoryCatalog()
+    if request.param == "dynamodb":
+        return dynamodb_catalog(request.getfixturevalue("aws"))
     return SqliteCatalog(tmp_path / "catalog.sqlite3")
 
 

@@ -1,25 +1,38 @@
-"""One contract, every object store: the in-memory fake and the local directory."""
+"""One contract, every object store: the in-memory fake, the local directory, S3 (moto)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import AwsSession
+
 from vodkit.adapters.storage.base import CHUNK, ObjectStore
 from vodkit.adapters.storage.local import LocalObjectStore
 from vodkit.adapters.storage.memory import MemoryObjectStore
+from vodkit.adapters.storage.s3 import PART, S3ObjectStore
 from vodkit.domain.errors import InvalidKey, ObjectNotFound, TransientError
 
 
-@pytest.fixture(params=["memory", "local"])
+@pytest.fixture(params=["memory", "local", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     if request.param == "memory":
         return MemoryObjectStore("b")
+    if request.param == "s3":
+        return s3_store(request.getfixturevalue("aws"))
     return LocalObjectStore(tmp_path / "root", bucket="b")
+
+
+def s3_store(aws: AwsSession) -> S3ObjectStore:
+    client = aws.client("s3")
+    bucket = f"b-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    return S3ObjectStore(client, bucket)
 
 
 class CountingStream(io.RawIOBase):
@@ -123,3 +136,32 @@ def test_a_key_prefix_confines_the_store(tmp_path: Path) -> None:
         store.put_stream("catalog.sqlite3", io.BytesIO(b"1"))
     with pytest.raises(InvalidKey):
         store.put_stream("uploads/a/.vodkit-part-x", io.BytesIO(b"1"))
+
+
+# --- S3 specifics ---------------------------------------------------------------
+
+
+def test_s3_large_objects_go_up_in_parts_and_come_back_whole(aws: AwsSession) -> None:
+    store = s3_store(aws)
+    stream = CountingStream(2 * PART + 3)
+    info = store.put_stream("uploads/a/big.mp4", stream)  # type: ignore[arg-type]
+    assert info.size == 2 * PART + 3 and info.etag.endswith("-3")  # a three-part upload
+    assert all(0 < n <= CHUNK for n in stream.requests)
+    assert store.head("uploads/a/big.mp4").size == info.size
+    with store.local_file("uploads/a/big.mp4") as path:
+        assert path.stat().st_size == info.size
+
+
+def test_s3_a_failed_multipart_write_leaves_nothing_behind(aws: AwsSession) -> None:
+    store = s3_store(aws)
+
+    class BreaksLate(CountingStream):
+        def read(self, n: int = -1) -> bytes:
+            if self.left < PART // 2:
+                raise OSError("the client went away")
+            return super().read(n)
+
+    with pytest.raises(OSError, match="went away"):
+        store.put_stream("uploads/a/x.mp4", BreaksLate(2 * PART))  # type: ignore[arg-type]
+    assert list(store.list()) == []
+    assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from ...domain import transitions
-from ...domain.asset import Asset, AssetError, AssetStatus, Job
+from ...domain.asset import Asset, AssetStatus, Job
 from ...domain.errors import AssetNotFound
 from ...domain.transitions import AssetRecord
+from .records import Change, RecordCatalog
 
 T = TypeVar("T")
 
 
-class MemoryCatalog:
+class MemoryCatalog(RecordCatalog):
     def __init__(self) -> None:
         self.records: dict[str, AssetRecord] = {}
         self._lock = threading.RLock()
@@ -61,9 +59,7 @@ class MemoryCatalog:
             record = self.records.get(asset_id)
             return list(record.jobs) if record else []
 
-    def _apply(
-        self, asset_id: str, change: Callable[[AssetRecord], tuple[AssetRecord | None, T]]
-    ) -> T:
+    def _apply(self, asset_id: str, change: Change[T]) -> T:
         with self._lock:
             record = self.records.get(asset_id)
             if record is None:
@@ -72,49 +68,3 @@ class MemoryCatalog:
             if updated is not None:
                 self.records[asset_id] = updated
             return result
-
-    def start_processing(
-        self,
-        asset_id: str,
-        jobs: Sequence[Job],
-        *,
-        formats: Sequence[str],
-        renditions: Sequence[dict[str, Any]],
-        now: datetime,
-    ) -> Asset:
-        def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
-            started = transitions.start(
-                record, jobs, formats=formats, renditions=renditions, now=now
-            )
-            return started, started.asset
-
-        return self._apply(asset_id, change)
-
-    def record_progress(
-        self,
-        asset_id: str,
-        job_id: str,
-        percent: float,
-        now: datetime,
-        eta_seconds: float | None = None,
-    ) -> None:
-        self._apply(
-            asset_id, lambda r: (transitions.progress(r, job_id, percent, eta_seconds, now), None)
-        )
-
-    def complete_job(
-        self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime
-    ) -> bool:
-        return self._apply(asset_id, lambda r: transitions.complete(r, job_id, outputs, now))
-
-    def fail(
-        self, asset_id: str, error: AssetError, now: datetime, *, job_id: str | None = None
-    ) -> bool:
-        return self._apply(asset_id, lambda r: transitions.fail(r, error, now, job_id))
-
-    def retry(self, asset_id: str, now: datetime) -> Asset:
-        def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
-            pending = transitions.retry(record, now)
-            return pending, pending.asset
-
-        return self._apply(asset_id, change)

@@ -1,0 +1,71 @@
+"""The catalog's writes for stores that keep an asset and its jobs in one record.
+
+A subclass supplies ``_apply``: read the record, run the change, and store
+what it returns only if the record did not change meanwhile (a lock, or a
+condition on a version). The decisions themselves are ``domain.transitions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ...domain import transitions
+from ...domain.asset import Asset, AssetError, Job
+from ...domain.transitions import AssetRecord
+
+T = TypeVar("T")
+Change = Callable[[AssetRecord], tuple[AssetRecord | None, T]]
+
+
+class RecordCatalog:
+    def _apply(self, asset_id: str, change: Change[T]) -> T:
+        """Apply ``change`` atomically; AssetNotFound if there is no such asset."""
+        raise NotImplementedError
+
+    def start_processing(
+        self,
+        asset_id: str,
+        jobs: Sequence[Job],
+        *,
+        formats: Sequence[str],
+        renditions: Sequence[dict[str, Any]],
+        now: datetime,
+    ) -> Asset:
+        def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
+            started = transitions.start(
+                record, jobs, formats=formats, renditions=renditions, now=now
+            )
+            return started, started.asset
+
+        return self._apply(asset_id, change)
+
+    def record_progress(
+        self,
+        asset_id: str,
+        job_id: str,
+        percent: float,
+        now: datetime,
+        eta_seconds: float | None = None,
+    ) -> None:
+        self._apply(
+            asset_id, lambda r: (transitions.progress(r, job_id, percent, eta_seconds, now), None)
+        )
+
+    def complete_job(
+        self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime
+    ) -> bool:
+        return self._apply(asset_id, lambda r: transitions.complete(r, job_id, outputs, now))
+
+    def fail(
+        self, asset_id: str, error: AssetError, now: datetime, *, job_id: str | None = None
+    ) -> bool:
+        return self._apply(asset_id, lambda r: transitions.fail(r, error, now, job_id))
+
+    def retry(self, asset_id: str, now: datetime) -> Asset:
+        def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
+            pending = transitions.retry(record, now)
+            return pending, pending.asset
+
+        return self._apply(asset_id, change)
