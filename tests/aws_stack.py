@@ -35,7 +35,7 @@ _Loader.add_multi_constructor("!", _tag)
 
 
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_Loader)  # noqa: S506
+    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_Loader)
     return loaded
 
 

@@ -97,7 +97,7 @@ def moto_endpoint() -> Iterator[str]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()  # noqa: S310
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()
             break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
@@ -114,8 +114,8 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> AwsSession:
     """boto3 clients on the moto server; credentials that reach nothing else."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105
-        "AWS_SESSION_TOKEN": "testing",  # noqa: S105
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": moto_endpoint,
     }.items():

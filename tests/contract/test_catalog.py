@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.aws_stack import dynamodb_catalog
-
 from vodkit.adapters.catalog.base import Catalog
 from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.catalog.sqlite import SqliteCatalog

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AwsSession
-
 from vodkit.adapters.storage.base import CHUNK, ObjectStore
 from vodkit.adapters.storage.local import LocalObjectStore
 from vodkit.adapters.storage.memory import MemoryObjectStore
