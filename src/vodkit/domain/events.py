@@ -148,7 +148,7 @@ class JobStateChanged:
         detail: dict[str, Any] = {
             "jobId": self.job_id,
             "status": str(self.status),
-            "userMetadata": {"assetId": self.asset_id, "preset": self.preset},
+            "userMetadata": {"assetId": self.asset_id, "jobId": self.job_id, "preset": self.preset},
         }
         if self.percent is not None:
             progress: dict[str, Any] = {"jobPercentComplete": round(self.percent, 1)}
@@ -179,8 +179,11 @@ class JobStateChanged:
         if isinstance(progress, dict):
             percent = _number(progress.get("jobPercentComplete"), 0, 100)
             eta = _number(progress.get("etaSeconds"), 0, 10**7)
+        metadata = _field(detail, "userMetadata")
+        # vodkit's job id travels in userMetadata: MediaConvert's own jobId is another id
+        ours = "jobId" in metadata if isinstance(metadata, dict) else False
         return cls(
-            job_id=_text(detail, "jobId", pattern=TOKEN),
+            job_id=_text(metadata if ours else detail, "jobId", pattern=TOKEN),
             status=status,
             asset_id=_text(detail, "userMetadata", "assetId", pattern=TOKEN),
             preset=_optional_text(detail["userMetadata"], "preset")[:64],
@@ -235,8 +238,8 @@ def _outputs_from_details(groups: Any) -> dict[str, str]:
     for path in paths:
         key = re.sub(r"^s3://[^/]+/", "", path)
         for suffix, kind in _SUFFIX_FORMATS.items():
-            if key.endswith(suffix):
-                outputs.setdefault(kind, key)
+            if key.endswith(suffix) and (kind == "poster" or kind not in outputs):
+                outputs[kind] = key  # the first of each kind; the last frame capture
     return outputs
 
 

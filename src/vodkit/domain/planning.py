@@ -96,6 +96,7 @@ class TranscodePlan:
     files: tuple[FileRendition, ...]
     poster: PosterPlan
     sprite: SpritePlan
+    source_channels: int = 0  # the source's audio channels (0: no audio), for remixing
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -135,6 +136,7 @@ class TranscodePlan:
             ),
             poster=PosterPlan(**data["poster"]),
             sprite=SpritePlan(**data["sprite"]),
+            source_channels=int(data.get("source_channels", 0)),
         )
 
 
@@ -317,4 +319,5 @@ def plan_transcode(
         files=tuple(files),
         poster=PosterPlan(width=top.width, height=top.height, candidates=POSTER_CANDIDATES),
         sprite=plan_sprite(source, duration, rules.sprite_interval),
+        source_channels=media.audio.channels if media.audio else 0,
     )

@@ -1,0 +1,238 @@
+"""MediaConvert as the job submitter (AWS footprint): one job per upload.
+
+The job is built from the same plan the FFmpeg transcoder runs: one CMAF
+group writes the HLS and the DASH manifest over one set of segments (every
+rung, and the audio renditions, in CMFC), a FILE group writes the MP4
+preview, and a frame-capture group the poster. Rungs carry the plan's sizes
+(display aspect kept, never upscaled, portrait for rotated phone video with
+``Rotate: AUTO``), a fixed GOP without scene-cut keyframes so rungs switch
+cleanly, and 5.1/7.1 sources are remixed to stereo. ``ClientRequestToken`` is
+the job id, so a redelivered upload event submits nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from fractions import Fraction
+from typing import Any
+
+from ...domain.jobs import TranscodeJob
+from ...domain.planning import AudioRendition, TranscodePlan, VideoRendition
+
+log = logging.getLogger(__name__)
+AUDIO_SELECTOR = "Audio Selector 1"
+SILENT_DB = -60  # MediaConvert's "off" in a remix matrix
+# Stereo downmix gains (dB) per input channel, in SMPTE order (L R C LFE Ls Rs [Lb Rb]):
+# centre and surrounds at -3 dB, LFE dropped, as ITU-R BS.775 folds 5.1 down.
+DOWNMIX = {
+    6: ([0, SILENT_DB, -3, SILENT_DB, -3, SILENT_DB], [SILENT_DB, 0, -3, SILENT_DB, SILENT_DB, -3]),
+    8: (
+        [0, SILENT_DB, -3, SILENT_DB, -3, SILENT_DB, -3, SILENT_DB],
+        [SILENT_DB, 0, -3, SILENT_DB, SILENT_DB, -3, SILENT_DB, -3],
+    ),
+}
+
+
+def _video(plan: TranscodePlan, rung: VideoRendition) -> dict[str, Any]:
+    rate = Fraction(plan.fps).limit_denominator(1001)
+    return {
+        "Width": rung.width,
+        "Height": rung.height,
+        "ScalingBehavior": "DEFAULT",  # the plan's size already keeps the display aspect
+        "AntiAlias": "ENABLED",
+        "Sharpness": 50,
+        "CodecSettings": {
+            "Codec": "H_264",
+            "H264Settings": {
+                "RateControlMode": "QVBR",
+                "QvbrSettings": {"QvbrQualityLevel": 7},
+                "MaxBitrate": rung.bitrate,
+                "GopSize": float(plan.gop_seconds),
+                "GopSizeUnits": "SECONDS",
+                "GopClosedCadence": 1,
+                "SceneChangeDetect": "DISABLED",  # keyframes aligned across rungs
+                "NumberBFramesBetweenReferenceFrames": 2,
+                "CodecProfile": "HIGH",
+                "CodecLevel": "AUTO",
+                "QualityTuningLevel": "SINGLE_PASS_HQ",
+                "FramerateControl": "SPECIFIED",
+                "FramerateConversionAlgorithm": "DUPLICATE_DROP",
+                "FramerateNumerator": rate.numerator,
+                "FramerateDenominator": rate.denominator,
+                "ParControl": "SPECIFIED",
+                "ParNumerator": 1,
+                "ParDenominator": 1,
+            },
+        },
+    }
+
+
+def _audio(plan: TranscodePlan, rendition: AudioRendition) -> dict[str, Any]:
+    description: dict[str, Any] = {
+        "AudioSourceName": AUDIO_SELECTOR,
+        "CodecSettings": {
+            "Codec": "AAC",
+            "AacSettings": {
+                "Bitrate": rendition.bitrate,
+                "CodingMode": "CODING_MODE_2_0",
+                "SampleRate": rendition.sample_rate,
+                "CodecProfile": "LC",
+                "RateControlMode": "CBR",
+            },
+        },
+    }
+    if plan.source_channels == 1:
+        description["CodecSettings"]["AacSettings"]["CodingMode"] = "CODING_MODE_1_0"
+    elif plan.source_channels in DOWNMIX:
+        left, right = DOWNMIX[plan.source_channels]
+        description["RemixSettings"] = {
+            "ChannelsIn": plan.source_channels,
+            "ChannelsOut": 2,
+            "ChannelMapping": {
+                "OutputChannels": [{"InputChannels": left}, {"InputChannels": right}]
+            },
+        }
+    return description
+
+
+def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
+    outputs: list[dict[str, Any]] = [
+        {
+            "NameModifier": f"_{rung.name}",
+            "ContainerSettings": {"Container": "CMFC"},
+            "VideoDescription": _video(plan, rung),
+        }
+        for rung in plan.video
+    ]
+    outputs += [
+        {
+            "NameModifier": f"_{audio.name}",
+            "ContainerSettings": {"Container": "CMFC"},
+            "AudioDescriptions": [_audio(plan, audio)],
+        }
+        for audio in plan.audio
+    ]
+    return {
+        "Name": "CMAF",
+        "OutputGroupSettings": {
+            "Type": "CMAF_GROUP_SETTINGS",
+            "CmafGroupSettings": {
+                "Destination": destination,
+                "SegmentLength": plan.segment_seconds,
+                "FragmentLength": plan.gop_seconds,
+                "SegmentControl": "SEGMENTED_FILES",
+                "WriteHlsManifest": "ENABLED",
+                "WriteDashManifest": "ENABLED",
+                "CodecSpecification": "RFC_6381",
+                "StreamInfResolution": "INCLUDE",
+                "ManifestDurationFormat": "FLOATING_POINT",
+                "MpdProfile": "ON_DEMAND_PROFILE",
+                "ClientCache": "ENABLED",
+            },
+        },
+        "Outputs": outputs,
+    }
+
+
+def _preview_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
+    outputs = []
+    for file in plan.files:
+        output: dict[str, Any] = {
+            "NameModifier": f"_{file.name}",
+            "ContainerSettings": {
+                "Container": "MP4",
+                "Mp4Settings": {"MoovPlacement": "PROGRESSIVE_DOWNLOAD"},  # plays while loading
+            },
+            "VideoDescription": _video(plan, file.video),
+        }
+        if file.audio:
+            output["AudioDescriptions"] = [_audio(plan, file.audio)]
+        outputs.append(output)
+    return {
+        "Name": "MP4 preview",
+        "OutputGroupSettings": {
+            "Type": "FILE_GROUP_SETTINGS",
+            "FileGroupSettings": {"Destination": destination},
+        },
+        "Outputs": outputs,
+    }
+
+
+def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
+    # Two captures, at the start and a third of the way in; the event names the last,
+    # which is past any fade-in (MediaConvert cannot rank frames as the FFmpeg path does).
+    interval = max(1, round(plan.duration / 3))
+    return {
+        "Name": "Poster",
+        "OutputGroupSettings": {
+            "Type": "FILE_GROUP_SETTINGS",
+            "FileGroupSettings": {"Destination": destination},
+        },
+        "Outputs": [
+            {
+                "ContainerSettings": {"Container": "RAW"},
+                "VideoDescription": {
+                    "Width": plan.poster.width,
+                    "Height": plan.poster.height,
+                    "CodecSettings": {
+                        "Codec": "FRAME_CAPTURE",
+                        "FrameCaptureSettings": {
+                            "FramerateNumerator": 1,
+                            "FramerateDenominator": interval,
+                            "MaxCaptures": 2,
+                            "Quality": 85,
+                        },
+                    },
+                },
+            }
+        ],
+    }
+
+
+def build_job(
+    job: TranscodeJob, *, role_arn: str, outputs_bucket: str, stack: str = ""
+) -> dict[str, Any]:
+    """CreateJob's parameters for ``job``: what botocore's MediaConvert model accepts."""
+    plan = job.plan
+    base = f"s3://{outputs_bucket}/{job.output_prefix}"
+    source: dict[str, Any] = {
+        "FileInput": f"s3://{job.source_bucket}/{job.source_key}",
+        "VideoSelector": {"Rotate": "AUTO"},  # phone video: portrait renditions
+        "TimecodeSource": "ZEROBASED",
+    }
+    if plan.audio:
+        source["AudioSelectors"] = {AUDIO_SELECTOR: {"DefaultSelection": "DEFAULT"}}
+    groups = [
+        _cmaf_group(plan, f"{base}stream/master"),
+        _preview_group(plan, f"{base}mp4/"),
+        _poster_group(plan, f"{base}thumbs/poster"),
+    ]
+    metadata = {"assetId": job.asset_id, "jobId": job.job_id}
+    if stack:
+        metadata["stack"] = stack
+    return {
+        "Role": role_arn,
+        "ClientRequestToken": job.job_id,
+        "UserMetadata": metadata,
+        "StatusUpdateInterval": "SECONDS_10",
+        "Settings": {
+            "TimecodeConfig": {"Source": "ZEROBASED"},
+            "Inputs": [source],
+            "OutputGroups": groups,
+        },
+    }
+
+
+class MediaConvertJobSubmitter:
+    def __init__(self, client: Any, *, role_arn: str, outputs_bucket: str, stack: str = "") -> None:
+        self.client = client
+        self.role_arn = role_arn
+        self.outputs_bucket = outputs_bucket
+        self.stack = stack
+
+    def submit(self, job: TranscodeJob) -> None:
+        params = build_job(
+            job, role_arn=self.role_arn, outputs_bucket=self.outputs_bucket, stack=self.stack
+        )
+        reply = self.client.create_job(**params)
+        log.info("asset %s: MediaConvert job %s", job.asset_id, reply["Job"]["Id"])

@@ -1,0 +1,109 @@
+"""The MediaConvert job built from a plan: valid for botocore's model, and what the issue asks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import validate_parameters
+
+from tests.fakes import HD
+from vodkit.adapters.transcoder.mediaconvert import build_job
+from vodkit.bootstrap import default_presets_path
+from vodkit.domain.jobs import TranscodeJob
+from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
+from vodkit.domain.planning import plan_transcode
+from vodkit.domain.presets import load_presets
+
+PRESETS = load_presets(default_presets_path())
+CREATE_JOB = (
+    botocore.session.get_session().get_service_model("mediaconvert").operation_model("CreateJob")
+)
+PHONE = replace(HD, video=VideoInfo(codec="h264", width=1920, height=1080, fps=30.0, rotation=90))
+SURROUND = replace(HD, audio=AudioInfo(codec="aac", channels=6, sample_rate=48000))
+SILENT = replace(HD, audio=None)
+TINY = replace(HD, video=VideoInfo(codec="h264", width=320, height=240, fps=25.0))
+SOURCES = {"hd": HD, "phone": PHONE, "surround": SURROUND, "silent": SILENT, "tiny": TINY}
+
+
+def job_for(media: MediaInfo) -> dict[str, Any]:
+    plan = plan_transcode(media, PRESETS)
+    job = TranscodeJob("job-1", "asset-1", "uploads-bucket", "uploads/alice/clip.mp4", plan)
+    return build_job(
+        job,
+        role_arn="arn:aws:iam::123456789012:role/MediaConvertRole-dev",
+        outputs_bucket="outputs-bucket",
+        stack="vodkit",
+    )
+
+
+def groups(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {g["OutputGroupSettings"]["Type"]: g for g in params["Settings"]["OutputGroups"]}
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_every_job_validates_against_botocores_model(name: str) -> None:
+    validate_parameters(job_for(SOURCES[name]), CREATE_JOB.input_shape)  # raises if invalid
+
+
+def test_one_job_cmaf_for_hls_and_dash_an_mp4_preview_and_a_poster() -> None:
+    params = job_for(HD)
+    assert params["ClientRequestToken"] == "job-1"  # a redelivery cannot make a second job
+    assert params["UserMetadata"] == {"assetId": "asset-1", "jobId": "job-1", "stack": "vodkit"}
+    by_type = groups(params)
+    assert set(by_type) == {"CMAF_GROUP_SETTINGS", "FILE_GROUP_SETTINGS"}
+    cmaf = by_type["CMAF_GROUP_SETTINGS"]
+    settings = cmaf["OutputGroupSettings"]["CmafGroupSettings"]
+    assert settings["WriteHlsManifest"] == settings["WriteDashManifest"] == "ENABLED"
+    assert settings["Destination"] == "s3://outputs-bucket/asset-1/stream/master"
+    assert settings["SegmentLength"] == 6 and settings["FragmentLength"] == 2
+    assert {o["ContainerSettings"]["Container"] for o in cmaf["Outputs"]} == {"CMFC"}
+    audio = [o for o in cmaf["Outputs"] if "AudioDescriptions" in o]
+    assert audio, "the adaptive group carries audio when the source has it"
+    files = [g for g in params["Settings"]["OutputGroups"] if g["Name"] != "CMAF"]
+    containers = {
+        g["Name"]: {o["ContainerSettings"]["Container"] for o in g["Outputs"]} for g in files
+    }
+    assert containers == {"MP4 preview": {"MP4"}, "Poster": {"RAW"}}
+    preview = files[0]["Outputs"][0]
+    assert "AudioDescriptions" in preview
+    for output in cmaf["Outputs"]:
+        if "VideoDescription" in output:
+            h264 = output["VideoDescription"]["CodecSettings"]["H264Settings"]
+            assert (h264["GopSize"], h264["GopSizeUnits"], h264["SceneChangeDetect"]) == (
+                2.0,
+                "SECONDS",
+                "DISABLED",
+            )
+
+
+def test_the_ladder_follows_the_source() -> None:
+    def sizes(media: MediaInfo) -> list[tuple[int, int]]:
+        cmaf = groups(job_for(media))["CMAF_GROUP_SETTINGS"]
+        return [
+            (o["VideoDescription"]["Width"], o["VideoDescription"]["Height"])
+            for o in cmaf["Outputs"]
+            if "VideoDescription" in o
+        ]
+
+    assert sizes(HD) == [(1280, 720), (854, 480)]
+    assert sizes(PHONE) == [(720, 1280), (480, 854)]  # portrait, as the phone shows it
+    assert sizes(TINY) == [(320, 240)]  # never upscaled
+    assert job_for(PHONE)["Settings"]["Inputs"][0]["VideoSelector"]["Rotate"] == "AUTO"
+
+
+def test_audio_surround_is_downmixed_and_silence_has_no_audio() -> None:
+    cmaf = groups(job_for(SURROUND))["CMAF_GROUP_SETTINGS"]
+    (remix,) = {
+        str(d.get("RemixSettings")) for o in cmaf["Outputs"] for d in o.get("AudioDescriptions", [])
+    }
+    assert "'ChannelsIn': 6" in remix and "'ChannelsOut': 2" in remix
+    silent = job_for(SILENT)
+    assert "AudioSelectors" not in silent["Settings"]["Inputs"][0]
+    assert all(
+        "AudioDescriptions" not in o
+        for g in silent["Settings"]["OutputGroups"]
+        for o in g["Outputs"]
+    )
