@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import yaml
 
 from tests.conftest import AwsSession
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
+from vodkit.adapters.queue.sqs import SqsQueue
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "aws" / "template.yaml"
 
@@ -57,3 +59,24 @@ def dynamodb_catalog(aws: AwsSession) -> DynamoDbCatalog:
         GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
     )
     return DynamoDbCatalog(client, name)
+
+
+def sqs_queue(aws: AwsSession, visibility: int = 1) -> SqsQueue:
+    """A queue and its DLQ with the template's redrive policy, under fresh names."""
+    client = aws.client("sqs")
+    suffix = uuid.uuid4().hex[:12]
+    dlq = client.create_queue(QueueName=f"dlq-{suffix}")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = resource("ProcessingQueue")["RedrivePolicy"]
+    url = client.create_queue(
+        QueueName=f"queue-{suffix}",
+        Attributes={
+            "VisibilityTimeout": str(visibility),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": redrive["maxReceiveCount"]}
+            ),
+        },
+    )["QueueUrl"]
+    return SqsQueue(client, url, dlq_url=dlq)

@@ -1,4 +1,4 @@
-"""One contract, every queue: the in-memory fake and SQLite, with SQS semantics."""
+"""One contract, every queue: the in-memory fake and SQLite, with SQS semantics; SQS (moto)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.aws_stack import sqs_queue
+from tests.conftest import AwsSession
 from vodkit.adapters.queue.base import Queue, QueueDepth
 from vodkit.adapters.queue.memory import MemoryQueue
 from vodkit.adapters.queue.sqlite import SqliteQueue
@@ -106,3 +108,43 @@ def test_delayed_messages(queue: Queue, clock: Clock) -> None:
     assert queue.receive() == []
     clock.now += 5
     assert [m.body for m in queue.receive()] == ["later"]
+
+
+# --- SQS (moto), in real time: the part of the contract SQS itself keeps -------------
+
+
+def test_sqs_send_receive_release_delete(aws: AwsSession) -> None:
+    queue = sqs_queue(aws)
+    sent = queue.send("one")
+    (message,) = queue.receive()
+    assert (message.id, message.body, message.receive_count) == (sent, "one", 1)
+    assert queue.receive() == []  # leased
+    assert queue.depth() == QueueDepth(visible=0, in_flight=1, dead=0)
+    queue.release(message.receipt)
+    (again,) = queue.receive()
+    assert again.receive_count == 2 and again.receipt != message.receipt
+    queue.extend(again.receipt, 30)
+    queue.delete(again.receipt)
+    assert queue.depth() == QueueDepth(visible=0, in_flight=0, dead=0)
+
+
+def test_sqs_dead_letters_after_three_receives_are_listed_and_redriven(aws: AwsSession) -> None:
+    queue = sqs_queue(aws)
+    queue.send("poison")
+    queue.send("fine")
+    for _ in range(3):
+        for message in queue.receive(max_messages=10):
+            if message.body == "poison":
+                queue.release(message.receipt)
+            else:
+                queue.release(message.receipt, delay=60)  # out of the way
+    assert queue.receive(max_messages=10) == []  # the fourth receive dead-letters "poison"
+    (letter,) = queue.dead_letters()
+    assert (letter.body, letter.receive_count) == ("poison", 3)
+    assert [(d.id, d.body) for d in queue.dead_letters()] == [(letter.id, "poison")]  # still there
+    assert queue.depth().dead == 1
+    assert queue.redrive(["not-an-id"]) == 0
+    assert queue.redrive([letter.id]) == 1
+    (message,) = queue.receive()
+    assert message.body == "poison" and message.receive_count == 1
+    assert queue.dead_letters() == []
