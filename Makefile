@@ -38,13 +38,22 @@ browser: $(PLAYER)/node_modules
 test: dev browser  ## the whole test suite (unit, contract, integration, e2e, playback)
 	SE_OFFLINE=true $(BIN)/python -m pytest
 
-lint: dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+# checkov pins old versions of shared libraries, so it lives in a venv of its own.
+TOOLS := .tools
+$(TOOLS)/bin/checkov:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov>=3.2'
+
+lint: dev $(TOOLS)/bin/checkov  ## ruff, mypy, cfn-lint and checkov (zero findings)
+	$(BIN)/ruff check src tests bench infra
+	$(BIN)/ruff format --check src tests bench infra
 	$(BIN)/mypy
+	$(BIN)/cfn-lint infra/aws/template.yaml
+	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+	  -f infra/aws/template.yaml
 
 bench: dev  ## transcode speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/transcode.py
 
 clean:
-	rm -rf $(VENV) vodkit-data
+	rm -rf $(VENV) $(TOOLS) vodkit-data

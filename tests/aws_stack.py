@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from tests.conftest import AwsSession
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
 from vodkit.adapters.queue.sqs import SqsQueue
-
-TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "aws" / "template.yaml"
-
-
-class _Loader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags (!Ref, !Sub...) as plain data."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    if name == "Fn::GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {name: value}
-
-
-_Loader.add_multi_constructor("!", _tag)
+from vodkit.aws_package import TEMPLATE, load_template
 
 
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_Loader)
-    return loaded
+    return load_template(TEMPLATE)
 
 
 def resource(name: str) -> dict[str, Any]:
@@ -80,3 +56,28 @@ def sqs_queue(aws: AwsSession, visibility: int = 1) -> SqsQueue:
         },
     )["QueueUrl"]
     return SqsQueue(client, url, dlq_url=dlq)
+
+
+def custom_metrics_read_by_the_template(
+    namespace: str = "MediaPipeline",
+) -> set[tuple[str, tuple[str, ...]]]:
+    """(metric name, dimension names) of every custom metric an alarm or the dashboard reads."""
+    read: set[tuple[str, tuple[str, ...]]] = set()
+    resources = template()["Resources"]
+    for res in resources.values():
+        props = res.get("Properties", {})
+        if res["Type"] == "AWS::CloudWatch::Alarm":
+            metrics = [props] + [
+                m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m
+            ]
+            for m in metrics:
+                if m.get("Namespace") == namespace:
+                    read.add((m["MetricName"], tuple(d["Name"] for d in m.get("Dimensions", []))))
+        if res["Type"] == "AWS::CloudWatch::Dashboard":
+            body = json.loads(re.sub(r"\$\{[^}]+\}", "x", props["DashboardBody"]["Fn::Sub"]))
+            for widget in body["widgets"]:
+                for row in widget["properties"].get("metrics", []):
+                    values = [v for v in row if isinstance(v, str)]
+                    if values[0] == namespace:
+                        read.add((values[1], tuple(values[2::2])))
+    return read

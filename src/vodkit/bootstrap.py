@@ -20,13 +20,13 @@ from .adapters.queue.base import Queue
 from .adapters.queue.sqlite import SqliteQueue
 from .adapters.storage.base import ObjectStore
 from .adapters.storage.local import LocalObjectStore
-from .adapters.transcoder.base import Transcoder
+from .adapters.transcoder.base import JobSubmitter, Transcoder
 from .adapters.transcoder.ffmpeg import FfmpegTranscoder
 from .adapters.transcoder.queued import QueuedJobSubmitter
 from .config import Settings, load_settings
 from .domain.asset import Asset
 from .domain.clock import Clock, isoformat, utcnow
-from .domain.errors import PresetsError
+from .domain.errors import ConfigError, PresetsError
 from .domain.events import JobStateChanged, ObjectCreated
 from .domain.keys import UPLOAD_PREFIX, asset_id_for
 from .domain.presets import Presets, load_presets
@@ -52,19 +52,24 @@ class App:
     outputs: ObjectStore
     catalog: Catalog
     ingest_queue: Queue
-    transcode_queue: Queue
+    transcode_queue: Queue | None  # None where jobs run elsewhere (MediaConvert)
     bus: EventBus
     metrics: Metrics
     prober: Prober
-    transcoder: Transcoder
+    transcoder: Transcoder | None
     orchestrator: IngestOrchestrator
     status: StatusProcessor
-    transcode_service: TranscodeService
+    transcode_service: TranscodeService | None
+    queues: dict[str, Queue]  # by name, for `vodkit dlq` and the depth gauges
     clock: Clock = field(default=utcnow)
 
-    @property
-    def queues(self) -> dict[str, Queue]:
-        return {INGEST_QUEUE: self.ingest_queue, TRANSCODE_QUEUE: self.transcode_queue}
+    def local_transcoding(self) -> tuple[Queue, TranscodeService]:
+        if self.transcode_queue is None or self.transcode_service is None:
+            raise ConfigError(
+                f"the {self.settings.backend} backend runs transcode jobs on MediaConvert: "
+                "there is no local worker to run"
+            )
+        return self.transcode_queue, self.transcode_service
 
     def enqueue_upload(self, event: ObjectCreated, *, attempt: int = 1) -> str:
         """Queue an ObjectCreated for ingest (the EventBridge rule's job); return the asset id."""
@@ -158,36 +163,52 @@ def wire(
     outputs: ObjectStore,
     catalog: Catalog,
     ingest_queue: Queue,
-    transcode_queue: Queue,
+    transcode_queue: Queue | None,
     bus: EventBus,
     metrics: Metrics,
     prober: Prober,
-    transcoder: Transcoder,
+    transcoder: Transcoder | None,
     work_root: Path,
     clock: Clock = utcnow,
+    submitter: JobSubmitter | None = None,
+    queues: dict[str, Queue] | None = None,
 ) -> App:
-    """Build the services over any set of adapters (real ones, or the fakes in tests)."""
+    """Build the services over any set of adapters (real ones, or the fakes in tests).
+
+    Jobs go to ``submitter`` (MediaConvert) if given, else onto ``transcode_queue`` for
+    a local worker that runs ``transcoder``.
+    """
+    if submitter is None:
+        if transcode_queue is None:
+            raise ConfigError("wire() needs a job submitter or a transcode queue")
+        submitter = QueuedJobSubmitter(transcode_queue)
     orchestrator = IngestOrchestrator(
         uploads=uploads,
         catalog=catalog,
         prober=prober,
-        submitter=QueuedJobSubmitter(transcode_queue),
+        submitter=submitter,
         presets=presets,
         bus=bus,
         clock=clock,
         rules=settings.rules,
     )
     status = StatusProcessor(catalog=catalog, bus=bus, clock=clock)
-    transcode_service = TranscodeService(
-        uploads=uploads,
-        outputs=outputs,
-        catalog=catalog,
-        transcoder=transcoder,
-        bus=bus,
-        metrics=metrics,
-        work_root=work_root,
-        clock=clock,
-    )
+    transcode_service = None
+    if transcoder is not None:
+        transcode_service = TranscodeService(
+            uploads=uploads,
+            outputs=outputs,
+            catalog=catalog,
+            transcoder=transcoder,
+            bus=bus,
+            metrics=metrics,
+            work_root=work_root,
+            clock=clock,
+        )
+    if queues is None:
+        queues = {INGEST_QUEUE: ingest_queue}
+        if transcode_queue is not None:
+            queues[TRANSCODE_QUEUE] = transcode_queue
     bus.subscribe(JobStateChanged, status.handle)
     watch_metrics(bus, metrics)
     return App(
@@ -205,5 +226,6 @@ def wire(
         orchestrator=orchestrator,
         status=status,
         transcode_service=transcode_service,
+        queues=queues,
         clock=clock,
     )

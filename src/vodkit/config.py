@@ -62,6 +62,23 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, description="serve Prometheus /metrics on this port")
     log_level: str = "INFO"
 
+    # The AWS footprint (VODKIT_BACKEND=aws): the stack's outputs; the template sets the
+    # Lambda functions' share, `vodkit aws outputs` prints the CLI's. Credentials, region and
+    # AWS_ENDPOINT_URL come from boto3's own environment and files.
+    backend: Literal["embedded", "aws"] = Field("embedded", description="embedded or aws")
+    environment: str = Field("dev", description="the stack's EnvironmentSuffix; metric dimension")
+    stack_name: str = Field("", description="the CloudFormation stack (jobs are tagged with it)")
+    outputs_bucket: str = Field("vodkit-outputs", description="renditions bucket (aws)")
+    catalog_table: str = Field("", description="DynamoDB table of the catalog (aws)")
+    presets_parameter: str = Field("", description="SSM parameter holding the presets (aws)")
+    mediaconvert_role: str = Field("", description="role ARN MediaConvert assumes (aws)")
+    mediaconvert_endpoint: str = Field("", description="account endpoint; empty: regional")
+    metrics_namespace: str = Field("MediaPipeline", description="CloudWatch namespace (aws)")
+    processing_queue_url: str = Field("", description="upload events queue (aws CLI)")
+    processing_dlq_url: str = Field("", description="its dead-letter queue (aws CLI)")
+    job_events_queue_url: str = Field("", description="job-state events queue (aws CLI)")
+    job_events_dlq_url: str = Field("", description="its dead-letter queue (aws CLI)")
+
     @classmethod
     def settings_customise_sources(
         cls,

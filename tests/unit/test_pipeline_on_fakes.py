@@ -212,7 +212,7 @@ def test_status_announcements_happen_once(tmp_path: Path) -> None:
     bus = app.bus
     assert isinstance(bus, RecordingEventBus)
     statuses = [e.status for e in bus.of_type(AssetStatusChanged)]  # type: ignore[attr-defined]
-    assert statuses == [AssetStatus.PROCESSING, AssetStatus.COMPLETED]
+    assert statuses == [AssetStatus.PENDING, AssetStatus.PROCESSING, AssetStatus.COMPLETED]
 
 
 def test_the_ingest_message_is_the_eventbridge_s3_event(tmp_path: Path) -> None:

@@ -26,9 +26,10 @@ class Worker:
     def __init__(self, app: App) -> None:
         self.app = app
         backoff = app.settings.retry_backoff
+        transcode_queue, self.transcode_service = app.local_transcoding()
         self.consumers = [
             Consumer(app.ingest_queue, app.orchestrator.handle_message, backoff=backoff),
-            Consumer(app.transcode_queue, app.transcode_service.handle_message, backoff=backoff),
+            Consumer(transcode_queue, self.transcode_service.handle_message, backoff=backoff),
         ]
         self._gauges_at = 0.0
 
@@ -51,7 +52,7 @@ class Worker:
         until: Callable[[], bool] | None = None,
         watch: bool = True,
     ) -> None:
-        remove_stale_workdirs(self.app.transcode_service.work_root)
+        remove_stale_workdirs(self.transcode_service.work_root)
         watcher_thread = self._start_watcher(stop) if watch else None
         try:
             while not stop.is_set() and not (until and until()):

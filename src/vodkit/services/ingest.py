@@ -85,6 +85,7 @@ class IngestOrchestrator:
         )
         if created:
             log.info("asset %s created for %s", asset_id, ascii(event.key))
+            self.bus.publish(AssetStatusChanged(asset_id, AssetStatus.PENDING, uploader_id))
         if rejection is not None and asset.status is AssetStatus.PENDING:
             return self._fail(asset, rejection)
         return asset

@@ -8,6 +8,7 @@ from ..domain.asset import AssetStatus, JobState
 from ..domain.events import AssetStatusChanged, JobStateChanged
 
 ASSET_METRICS = {
+    AssetStatus.PENDING: "UploadsAccepted",
     AssetStatus.PROCESSING: "ProcessingStarted",
     AssetStatus.COMPLETED: "ProcessedAssets",
     AssetStatus.FAILED: "FailedAssets",

@@ -11,6 +11,7 @@ from typing import Protocol
 
 # name -> (kind, help)
 METRICS: dict[str, tuple[str, str]] = {
+    "UploadsAccepted": ("counter", "Uploads recorded in the catalog as new assets"),
     "ProcessingStarted": ("counter", "Assets whose transcode jobs were submitted"),
     "ProcessedAssets": ("counter", "Assets that reached COMPLETED"),
     "FailedAssets": ("counter", "Assets that reached FAILED"),

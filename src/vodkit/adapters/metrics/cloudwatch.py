@@ -1,0 +1,62 @@
+"""Metrics as CloudWatch custom metrics (AWS footprint).
+
+Every datum goes to one namespace with exactly one dimension, ``Environment``
+(the stack's EnvironmentSuffix), which is what the template's alarms and
+dashboard query: a metric put with any other dimension set is a different
+metric to CloudWatch, and the original design's graphs stayed empty for that
+reason. Labels (a queue's name...) are therefore not dimensions here: SQS and
+Lambda publish their own per-resource metrics.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+from .base import METRICS
+
+UNITS = {"counter": "Count", "gauge": "Count", "histogram": "Seconds"}
+
+
+class CloudWatchMetrics:
+    def __init__(self, client: Any, *, namespace: str, environment: str) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.dimensions = [{"Name": "Environment", "Value": environment}]
+        self._totals: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
+
+    def _put(self, name: str, value: float) -> None:
+        kind = METRICS.get(name, ("counter", ""))[0]
+        self.client.put_metric_data(
+            Namespace=self.namespace,
+            MetricData=[
+                {
+                    "MetricName": name,
+                    "Dimensions": self.dimensions,
+                    "Value": value,
+                    "Unit": UNITS[kind],
+                }
+            ],
+        )
+
+    def increment(self, name: str, value: float = 1, **labels: str) -> None:
+        self._put(name, value)
+        with self._lock:
+            self._totals[name] += value
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        self._put(name, value)
+        with self._lock:
+            self._totals[name] += 1
+
+    def gauge(self, name: str, value: float, **labels: str) -> None:
+        self._put(name, value)
+        with self._lock:
+            self._totals[name] = value
+
+    def value(self, name: str, **labels: str) -> float:
+        """What this process has put (CloudWatch itself aggregates across processes)."""
+        with self._lock:
+            return self._totals[name]

@@ -1,0 +1,1 @@
+"""Where presets come from besides a file: SSM Parameter Store."""

@@ -1,0 +1,273 @@
+"""The AWS footprint end to end on moto: the packaged stack, its queues, the real handlers.
+
+moto has no MediaConvert: CreateJob is answered by a fake hooked into botocore
+(after botocore has validated the request against MediaConvert's model), which
+keeps MediaConvert's idempotency by ClientRequestToken. The test plays Lambda's
+SQS event source mapping: it receives a batch, calls the handler, deletes what
+succeeded and gives back what the handler reported as failed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+
+from tests.conftest import AwsSession, make_clip
+from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
+from vodkit.aws_package import package, stack_outputs
+from vodkit.domain.asset import AssetStatus, JobState
+from vodkit.domain.events import JobStateChanged, ObjectCreated
+from vodkit.entrypoints import aws_lambda
+
+Handler = Callable[[Any], dict[str, list[dict[str, str]]]]
+
+
+class FakeMediaConvert:
+    """CreateJob at the botocore level: idempotent by ClientRequestToken, can be told to fail."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.fail_next = 0
+        self.during_submit: Callable[[dict[str, Any]], None] | None = None
+        self._request: dict[str, Any] = {}
+
+    def install(self, session: boto3.session.Session) -> None:
+        events = session.events  # type: ignore[attr-defined]
+        events.register("before-parameter-build.mediaconvert.CreateJob", self._keep)
+        events.register("before-call.mediaconvert.CreateJob", self._answer)
+
+    def _keep(self, params: dict[str, Any], **_: Any) -> None:
+        self._request = dict(params)  # botocore validates these next, then calls _answer
+
+    def _answer(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+        params = self._request
+        if self.fail_next:
+            self.fail_next -= 1
+            error = {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}
+            raise ClientError(error, "CreateJob")
+        token = params["ClientRequestToken"]
+        if token not in self.jobs:
+            self.jobs[token] = {"Id": f"mc-{len(self.jobs) + 1}", **params}
+            if self.during_submit:
+                self.during_submit(self.jobs[token])
+        reply = {"Job": {"Id": self.jobs[token]["Id"], "Status": "SUBMITTED"}}
+        return AWSResponse("https://mediaconvert.invalid", 201, {}, None), reply
+
+
+class Stack:
+    def __init__(self, aws: AwsSession, outputs: dict[str, str], env: dict[str, str]) -> None:
+        self.aws = aws
+        self.outputs = outputs
+        self.env = env
+        self.s3 = aws.client("s3")
+        self.sqs = aws.client("sqs")
+        self.events = aws.client("events")
+        self.catalog = DynamoDbCatalog(aws.client("dynamodb"), outputs["MediaAssetsTableName"])
+
+    def upload(self, path: Path, key: str) -> ObjectCreated:
+        bucket = self.outputs["UploadsBucketName"]
+        reply = self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+        return ObjectCreated(
+            bucket=bucket,
+            key=key,
+            size=path.stat().st_size,
+            etag=reply["ETag"].strip('"'),
+            version_id=reply.get("VersionId"),
+            time="2026-11-24T00:00:00Z",
+        )
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """What S3 and MediaConvert do: put the event on EventBridge (the stack's rules route it)."""
+        reply = self.events.put_events(
+            Entries=[
+                {
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                    "Resources": event["resources"],
+                }
+            ]
+        )
+        assert reply["FailedEntryCount"] == 0
+
+    def deliver(self, queue_output: str, handler: Handler) -> list[str]:
+        """One event-source-mapping poll: returns the bodies the handler reported as failed."""
+        url = self.outputs[queue_output]
+        messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        records = [
+            {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"]}
+            for m in messages
+        ]
+        failed = {f["itemIdentifier"] for f in handler({"Records": records})["batchItemFailures"]}
+        for m in messages:
+            if m["MessageId"] in failed:
+                self.sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return [m["Body"] for m in messages if m["MessageId"] in failed]
+
+    def job_event(self, job: dict[str, Any], status: str, **detail: Any) -> dict[str, Any]:
+        metadata = job["UserMetadata"]
+        state = JobState.PROGRESSING if status == "STATUS_UPDATE" else JobState(status)
+        event = JobStateChanged(
+            job_id=metadata["jobId"], status=state, asset_id=metadata["assetId"]
+        ).to_eventbridge()
+        event["detail"].update(status=status, jobId=job["Id"], userMetadata=metadata, **detail)
+        event["resources"] = [f"arn:aws:mediaconvert:us-east-1:123456789012:jobs/{job['Id']}"]
+        return event
+
+    def depth(self, output: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.outputs[output],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    # dependencies=False: moto never runs the code; the artifact's layout is what matters here
+    return package(tmp_path_factory.mktemp("package"), "vodkit-artifacts", dependencies=False)
+
+
+@pytest.fixture
+def stack(
+    aws: AwsSession, packaged: tuple[Path, Path, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Stack, FakeMediaConvert]]:
+    artifact, template, key = packaged
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="vodkit-artifacts")
+    s3.upload_file(str(artifact), "vodkit-artifacts", key)
+    name = f"vodkit-{uuid.uuid4().hex[:8]}"
+    suffix = name.replace("-", "")
+    cfn = aws.client("cloudformation")
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=template.read_text(),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+        Parameters=[{"ParameterKey": "EnvironmentSuffix", "ParameterValue": suffix}],
+    )
+    outputs = stack_outputs(cfn, name)
+    # The handlers get exactly the environment the stack gave each function.
+    lam = aws.client("lambda")
+    env = {
+        fn: lam.get_function_configuration(FunctionName=outputs[f"{fn}FunctionArn"])["Environment"][
+            "Variables"
+        ]
+        for fn in ("IngestOrchestrator", "JobStatusProcessor")
+    }
+    # The test plays the event source mappings itself (moto would try to run the code in Docker).
+    for fn in env:
+        arn = outputs[f"{fn}FunctionArn"]
+        for mapping in lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]:
+            assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+            lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    mediaconvert = FakeMediaConvert()
+    boto3.setup_default_session(region_name="us-east-1")
+    assert boto3.DEFAULT_SESSION is not None
+    mediaconvert.install(boto3.DEFAULT_SESSION)
+    for variables in env.values():
+        for k, v in variables.items():
+            monkeypatch.setenv(k, v)
+    aws_lambda._ingest.cache_clear()
+    aws_lambda._status.cache_clear()
+    yield Stack(aws, outputs, env["IngestOrchestrator"]), mediaconvert
+    aws_lambda._ingest.cache_clear()
+    aws_lambda._status.cache_clear()
+    boto3.DEFAULT_SESSION = None
+
+
+def test_an_upload_goes_through_the_stack_to_completed(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path
+) -> None:
+    st, mediaconvert = stack
+    event = st.upload(
+        make_clip(tmp_path / "clip.mp4", size="320x180", seconds=1), "uploads/alice/my clip.mp4"
+    )
+    st.emit(event.to_eventbridge())
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    (asset,) = st.catalog.query(status=AssetStatus.PROCESSING)
+    assert (asset.uploader_id, asset.source_key) == ("alice", "uploads/alice/my clip.mp4")
+    (job,) = mediaconvert.jobs.values()
+    assert job["UserMetadata"]["assetId"] == asset.asset_id
+
+    st.emit(event.to_eventbridge())  # S3 and EventBridge deliver at least once
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    assert len(mediaconvert.jobs) == 1 and len(st.catalog.query()) == 1
+
+    st.emit(st.job_event(job, "STATUS_UPDATE", jobProgress={"jobPercentComplete": 40}))
+    st.emit(
+        st.job_event(
+            job,
+            "COMPLETE",
+            outputGroupDetails=[
+                {
+                    "type": "CMAF_GROUP",
+                    "playlistFilePaths": [
+                        f"s3://out/{asset.asset_id}/stream/master.m3u8",
+                        f"s3://out/{asset.asset_id}/stream/master.mpd",
+                    ],
+                }
+            ],
+        )
+    )
+    while st.depth("JobEventsQueueUrl"):
+        assert st.deliver("JobEventsQueueUrl", aws_lambda.status) == []
+    (done,) = st.catalog.query(uploader_id="alice")
+    assert done.status is AssetStatus.COMPLETED
+    assert done.outputs == {
+        "hls": f"{asset.asset_id}/stream/master.m3u8",
+        "dash": f"{asset.asset_id}/stream/master.mpd",
+    }
+    assert st.catalog.query(status=AssetStatus.COMPLETED) == [done]
+
+    st.emit(st.job_event(job, "COMPLETE"))  # a late duplicate writes nothing
+    st.deliver("JobEventsQueueUrl", aws_lambda.status)
+    assert st.catalog.get(asset.asset_id) == done
+
+
+def test_metrics_are_the_ones_the_alarms_and_dashboard_read(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path
+) -> None:
+    st, mediaconvert = stack
+    clip = make_clip(tmp_path / "clip.mp4", size="320x180", seconds=1)
+    for key in ("uploads/bob/ok.mp4", "uploads/bob/bad.mp4", "uploads/not-a-video.txt"):
+        st.emit(st.upload(clip, key).to_eventbridge())
+        assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    for job in list(mediaconvert.jobs.values()):
+        ok = "ok.mp4" in job["Settings"]["Inputs"][0]["FileInput"]
+        st.emit(
+            st.job_event(job, "COMPLETE")
+            if ok
+            else st.job_event(job, "ERROR", errorCode=1010, errorMessage="bad")
+        )
+    while st.depth("JobEventsQueueUrl"):
+        st.deliver("JobEventsQueueUrl", aws_lambda.status)
+
+    emitted = {
+        (m["MetricName"], tuple((d["Name"], d["Value"]) for d in m["Dimensions"]))
+        for m in st.aws.client("cloudwatch").list_metrics(Namespace="MediaPipeline")["Metrics"]
+    }
+    environment = st.env["VODKIT_ENVIRONMENT"]
+    wanted = {("UploadsAccepted",), ("ProcessingStarted",), ("ProcessedAssets",), ("FailedAssets",)}
+    for (name,) in wanted:
+        assert (name, (("Environment", environment),)) in emitted, name
+    # ...and the template's readers ask for exactly these names and dimensions
+    from tests.aws_stack import custom_metrics_read_by_the_template
+
+    read = custom_metrics_read_by_the_template()
+    assert {name for name, _ in read} >= {name for (name,) in wanted}
+    assert all(dims == ("Environment",) for _, dims in read)
+    assert {name for name, _ in read} <= {name for name, _ in emitted}
