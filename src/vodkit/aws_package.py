@@ -89,7 +89,11 @@ def build_artifact(out: Path, *, dependencies: bool = True, template: Path = TEM
         if dependencies:
             _pip_target(build, list(RUNTIME_DEPENDENCIES), platform=True)
         out.parent.mkdir(parents=True, exist_ok=True)
-        files = sorted(p for p in build.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        shutil.rmtree(build / "bin", ignore_errors=True)  # console scripts: useless in Lambda
+        files = sorted(
+            (p for p in build.rglob("*") if p.is_file() and "__pycache__" not in p.parts),
+            key=lambda p: p.relative_to(build).as_posix(),
+        )
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
             for path in files:
                 info = zipfile.ZipInfo(path.relative_to(build).as_posix(), ZIP_TIME)

@@ -271,3 +271,23 @@ def test_metrics_are_the_ones_the_alarms_and_dashboard_read(
     assert {name for name, _ in read} >= {name for (name,) in wanted}
     assert all(dims == ("Environment",) for _, dims in read)
     assert {name for name, _ in read} <= {name for name, _ in emitted}
+
+
+def test_the_artifact_is_deterministic_and_holds_the_handler_and_vodkit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    runs = []
+    for name in ("a", "b"):
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("vodkit")), "aws", "package", "--bucket", "art",
+             "--out", str(tmp_path / name), "--no-dependencies"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        runs.append((tmp_path / name / "lambda.zip").read_bytes())
+        assert result.stdout.splitlines()[2].startswith("s3://art/vodkit/lambda-")
+    assert runs[0] == runs[1]
+    names = zipfile.ZipFile(tmp_path / "a" / "lambda.zip").namelist()
+    assert "vodkit_lambda.py" in names and "vodkit/entrypoints/aws_lambda.py" in names
+    assert names == sorted(names)

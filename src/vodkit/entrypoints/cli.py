@@ -46,6 +46,8 @@ presets_app = typer.Typer(help="Encoding presets.", no_args_is_help=True)
 app.add_typer(assets_app, name="assets")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(presets_app, name="presets")
+aws_app = typer.Typer(help="The AWS footprint: package and deploy the stack.", no_args_is_help=True)
+app.add_typer(aws_app, name="aws")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -71,7 +73,12 @@ def _settings() -> Settings:
 
 
 def _app(*, transcodes: bool = False) -> App:
-    app = bootstrap(_settings())
+    settings = _settings()
+    if settings.backend == "aws":
+        from ..bootstrap_aws import bootstrap_aws
+
+        return bootstrap_aws(settings)
+    app = bootstrap(settings)
     if transcodes:
         _check_transcoder(app.transcoder)
     return app
@@ -418,6 +425,41 @@ def demo(as_json: JsonOption = False) -> None:
         err.print("\nplay it: any HLS or DASH player on the files above; list assets with "
                   "`vodkit assets list`")  # fmt: skip
     _exit_for(data["status"])
+
+
+@aws_app.command("package")
+def aws_package(
+    bucket: Annotated[str, typer.Option(help="S3 bucket the artifact will be uploaded to.")],
+    out: Annotated[Path, typer.Option(help="Directory for lambda.zip and the template.")] = Path(
+        "build"
+    ),
+    dependencies: Annotated[
+        bool, typer.Option(help="Include runtime dependencies (pip, Lambda's platform).")
+    ] = True,
+) -> None:
+    """Build lambda.zip (deterministic) and template.packaged.json pointing at it."""
+    from ..aws_package import package
+
+    artifact, template, key = package(out, bucket, dependencies=dependencies)
+    typer.echo(f"{artifact}\n{template}\ns3://{bucket}/{key}")
+
+
+@aws_app.command("deploy")
+def aws_deploy(
+    stack: Annotated[str, typer.Option(help="CloudFormation stack name.")],
+    bucket: Annotated[str, typer.Option(help="Existing S3 bucket for the artifact.")],
+    out: Annotated[Path, typer.Option(help="Build directory.")] = Path("build"),
+    parameter: Annotated[
+        list[str] | None, typer.Option(help="Template parameter, Key=Value (repeatable).")
+    ] = None,
+) -> None:
+    """Package, upload, create or update the stack; print the settings the CLI needs."""
+    from ..aws_package import deploy, settings_env
+
+    pairs = dict(p.split("=", 1) for p in parameter or [] if "=" in p)
+    outputs = deploy(stack, bucket, out, parameters=pairs)
+    for name, value in settings_env(outputs, stack).items():
+        typer.echo(f"export {name}={value}")
 
 
 def main() -> None:
