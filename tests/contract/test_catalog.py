@@ -179,3 +179,33 @@ def test_progress_carries_an_eta(catalog: Catalog) -> None:
     catalog.complete_job("a", "a-j0", {}, T0)
     (job,) = catalog.jobs("a")
     assert (job.percent, job.eta_seconds) == (100.0, 0.0)
+
+
+def test_two_last_completions_at_once_complete_the_asset_exactly_once(catalog: Catalog) -> None:
+    import threading
+
+    for round_ in range(5):
+        asset_id = f"race-{round_}"
+        catalog.create(new(asset_id))
+        start(catalog, asset_id, jobs=2)
+        barrier = threading.Barrier(2)
+        results: list[bool] = []
+
+        def finish(
+            job: str,
+            asset_id: str = asset_id,
+            barrier: threading.Barrier = barrier,
+            results: list[bool] = results,
+        ) -> None:
+            barrier.wait()
+            results.append(catalog.complete_job(asset_id, job, {job: job}, T0))
+
+        threads = [threading.Thread(target=finish, args=(f"{asset_id}-j{i}",)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [False, True]
+        asset = catalog.get(asset_id)
+        assert asset is not None and asset.status is AssetStatus.COMPLETED
+        assert set(asset.outputs) == {f"{asset_id}-j0", f"{asset_id}-j1"}
