@@ -36,24 +36,17 @@ def _missing(exc: ClientError) -> bool:
 
 
 class S3ObjectStore:
-    def __init__(self, client: Any, bucket: str, *, kms_key_id: str | None = None) -> None:
+    def __init__(self, client: Any, bucket: str) -> None:
         self.client = client
-        self.bucket = bucket
-        self._encryption = (
-            {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
-        )
+        self.bucket = bucket  # encryption is the bucket's default (the stack's KMS key)
 
     def put_stream(self, key: str, stream: BinaryIO) -> ObjectInfo:
         validate_key(key)
         first = _read_part(stream)
         if len(first) < PART:
-            reply = self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=first, **self._encryption
-            )
+            reply = self.client.put_object(Bucket=self.bucket, Key=key, Body=first)
             return self._info(key, len(first), reply)
-        upload = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, **self._encryption
-        )["UploadId"]
+        upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
         try:
             parts: list[dict[str, Any]] = []
             size, part = 0, first
