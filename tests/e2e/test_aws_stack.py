@@ -169,11 +169,16 @@ def stack(
         for fn in ("IngestOrchestrator", "JobStatusProcessor")
     }
     # The test plays the event source mappings itself (moto would try to run the code in Docker).
-    for fn in env:
-        arn = outputs[f"{fn}FunctionArn"]
-        for mapping in lam.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]:
-            assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-            lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    # (moto filters mappings by the FunctionName they were created with: look them up by queue)
+    sqs = aws.client("sqs")
+    for fn, queue in (("IngestOrchestrator", "ProcessingQueueUrl"),
+                      ("JobStatusProcessor", "JobEventsQueueUrl")):  # fmt: skip
+        attributes = sqs.get_queue_attributes(QueueUrl=outputs[queue], AttributeNames=["QueueArn"])
+        queue_arn = attributes["Attributes"]["QueueArn"]
+        (mapping,) = lam.list_event_source_mappings(EventSourceArn=queue_arn)["EventSourceMappings"]
+        assert mapping["FunctionArn"] == outputs[f"{fn}FunctionArn"]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
     mediaconvert = FakeMediaConvert()
     boto3.setup_default_session(region_name="us-east-1")
     assert boto3.DEFAULT_SESSION is not None
@@ -271,6 +276,121 @@ def test_metrics_are_the_ones_the_alarms_and_dashboard_read(
     assert {name for name, _ in read} >= {name for (name,) in wanted}
     assert all(dims == ("Environment",) for _, dims in read)
     assert {name for name, _ in read} <= {name for name, _ in emitted}
+
+
+class DynamoDbFault:
+    """Fails the next ``times`` PutItem calls, as a throttled or unreachable table would."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+
+    def __call__(self, **_: Any) -> None:
+        if self.times:
+            self.times -= 1
+            error = {"Error": {"Code": "InternalServerError", "Message": "injected fault"}}
+            raise ClientError(error, "PutItem")
+
+
+def _drain_job_events(st: Stack) -> None:
+    while st.depth("JobEventsQueueUrl"):
+        assert st.deliver("JobEventsQueueUrl", aws_lambda.status) == []
+
+
+def test_an_error_during_submission_is_never_overwritten(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path
+) -> None:
+    st, mediaconvert = stack
+    clip = make_clip(tmp_path / "clip.mp4", size="320x180", seconds=1)
+    event = st.upload(clip, "uploads/carol/early-error.mp4")
+
+    def fail_at_once(job: dict[str, Any]) -> None:
+        # MediaConvert rejects the input while CreateJob has not yet returned to ingest
+        st.emit(st.job_event(job, "ERROR", errorCode=1030, errorMessage="unreadable input"))
+        _drain_job_events(st)
+
+    mediaconvert.during_submit = fail_at_once
+    st.emit(event.to_eventbridge())
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    (asset,) = st.catalog.query(uploader_id="carol")
+    assert asset.status is AssetStatus.FAILED
+    assert [(e.code, e.message) for e in asset.errors] == [("1030", "unreadable input")]
+
+    mediaconvert.during_submit = None
+    st.emit(event.to_eventbridge())  # a redelivered upload event resubmits nothing
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    st.emit(st.job_event(next(iter(mediaconvert.jobs.values())), "STATUS_UPDATE"))
+    _drain_job_events(st)
+    assert len(mediaconvert.jobs) == 1
+    assert st.catalog.get(asset.asset_id) == asset
+
+
+def test_a_catalog_write_fault_is_reported_and_the_retry_completes(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path
+) -> None:
+    st, mediaconvert = stack
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    fault = DynamoDbFault(times=1)
+    session.events.register("before-call.dynamodb.PutItem", fault)
+    try:
+        event = st.upload(make_clip(tmp_path / "c.mp4", seconds=1), "uploads/dave/c.mp4")
+        st.emit(event.to_eventbridge())
+        (failed,) = st.deliver("ProcessingQueueUrl", aws_lambda.ingest)
+        assert json.loads(failed)["detail"]["object"]["key"] == "uploads/dave/c.mp4"
+        assert st.catalog.query(uploader_id="dave") == [] and not mediaconvert.jobs
+        assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []  # SQS redelivers it
+        (job,) = mediaconvert.jobs.values()
+
+        fault.times = 1
+        st.emit(st.job_event(job, "COMPLETE"))
+        (kept,) = st.deliver("JobEventsQueueUrl", aws_lambda.status)
+        assert json.loads(kept)["detail"]["status"] == "COMPLETE"
+        assert st.catalog.query(uploader_id="dave")[0].status is AssetStatus.PROCESSING
+        assert st.deliver("JobEventsQueueUrl", aws_lambda.status) == []
+        (done,) = st.catalog.query(uploader_id="dave")
+        assert done.status is AssetStatus.COMPLETED and st.depth("JobEventsQueueUrl") == 0
+    finally:
+        session.events.unregister("before-call.dynamodb.PutItem", fault)
+
+
+def test_a_create_job_fault_keeps_the_message_until_the_job_is_submitted(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path
+) -> None:
+    st, mediaconvert = stack
+    mediaconvert.fail_next = 1
+    event = st.upload(make_clip(tmp_path / "c.mp4", seconds=1), "uploads/erin/c.mp4")
+    st.emit(event.to_eventbridge())
+    assert len(st.deliver("ProcessingQueueUrl", aws_lambda.ingest)) == 1
+    assert not mediaconvert.jobs and st.depth("ProcessingQueueUrl") == 1
+    (recorded,) = st.catalog.query(uploader_id="erin")  # the job is recorded before CreateJob
+    assert recorded.status is AssetStatus.PROCESSING
+
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    (job,) = mediaconvert.jobs.values()
+    assert job["UserMetadata"]["assetId"] == recorded.asset_id
+    assert st.depth("ProcessingQueueUrl") == 0
+
+
+@pytest.mark.parametrize(
+    ("queue", "dlq", "handler", "body"),
+    [
+        ("ProcessingQueueUrl", "ProcessingDLQUrl", "ingest", "not json at all"),
+        ("ProcessingQueueUrl", "ProcessingDLQUrl", "ingest", '{"source": "aws.s3", "detail": 7}'),
+        ("JobEventsQueueUrl", "JobEventsDLQUrl", "status", '{"detail": {"status": "COMPLETE"}}'),
+    ],
+)
+def test_a_poison_message_reaches_the_dlq_after_three_receives(
+    stack: tuple[Stack, FakeMediaConvert], queue: str, dlq: str, handler: str, body: str
+) -> None:
+    st, _ = stack
+    st.sqs.send_message(QueueUrl=st.outputs[queue], MessageBody=body)
+    for receive in range(3):
+        assert st.deliver(queue, getattr(aws_lambda, handler)) == [body], receive
+    assert st.deliver(queue, getattr(aws_lambda, handler)) == []  # a 4th receive: SQS moves it
+    assert st.depth(queue) == 0
+    (letter,) = st.sqs.receive_message(QueueUrl=st.outputs[dlq]).get("Messages", [])
+    assert letter["Body"] == body
+    assert st.catalog.query() == []
 
 
 def test_the_artifact_is_deterministic_and_holds_the_handler_and_vodkit(tmp_path: Path) -> None:
