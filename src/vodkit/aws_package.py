@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,12 +25,13 @@ import yaml
 
 from .domain.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "infra" / "aws" / "template.yaml"
+PACKAGE = Path(__file__).resolve().parent  # vodkit itself, wherever it is installed
+TEMPLATE = PACKAGE.parents[1] / "infra" / "aws" / "template.yaml"  # in a source checkout
 LAMBDA_PYTHON = "3.12"
 LAMBDA_PLATFORM = "manylinux2014_x86_64"
-# What the functions import at run time (boto3 is in Lambda's runtime already).
-RUNTIME_DEPENDENCIES = ("pydantic-settings>=2.3", "av>=14")
+# vodkit's dependencies that the functions never import: the CLI's, the local worker's,
+# and FFmpeg's (jobs run in MediaConvert). boto3 is in Lambda's runtime already.
+NOT_IN_LAMBDA = frozenset({"imageio-ffmpeg", "typer", "watchfiles", "boto3"})
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
@@ -66,12 +68,11 @@ def code_directories(template: dict[str, Any]) -> set[str]:
     }
 
 
-def _pip_target(target: Path, requirements: list[str], *, platform: bool) -> None:
+def _pip_install_for_lambda(target: Path, requirements: list[str]) -> None:
     args = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-compile", "--target", str(target)]  # fmt: skip
-    if platform:
-        args += ["--platform", LAMBDA_PLATFORM, "--implementation", "cp",
-                 "--python-version", LAMBDA_PYTHON, "--only-binary=:all:"]  # fmt: skip
+            "--no-compile", "--target", str(target), "--platform", LAMBDA_PLATFORM,
+            "--implementation", "cp", "--python-version", LAMBDA_PYTHON,
+            "--only-binary=:all:"]  # fmt: skip
     result = subprocess.run([*args, *requirements], capture_output=True, text=True, check=False)
     if result.returncode:
         raise ConfigError(
@@ -79,15 +80,39 @@ def _pip_target(target: Path, requirements: list[str], *, platform: bool) -> Non
         )
 
 
+def runtime_dependencies() -> list[str]:
+    """vodkit's declared dependencies that the functions import (not its extras)."""
+    from importlib.metadata import requires
+
+    wanted = []
+    for requirement in requires("vodkit") or []:
+        if "extra ==" in requirement:
+            continue
+        name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0]
+        if name.lower().replace("_", "-") not in NOT_IN_LAMBDA:
+            wanted.append(requirement)
+    return sorted(wanted)
+
+
+def _template(path: Path) -> Path:
+    if not path.is_file():
+        raise ConfigError(
+            f"no template at {path}: run from a vodkit source checkout or pass --template"
+        )
+    return path
+
+
 def build_artifact(out: Path, *, dependencies: bool = True, template: Path = TEMPLATE) -> Path:
     """Zip the handler directory with vodkit (and its dependencies) into ``out``."""
-    (code,) = code_directories(load_template(template))
+    (code,) = code_directories(load_template(_template(template)))
     with tempfile.TemporaryDirectory(prefix="vodkit-package-") as tmp:
         build = Path(tmp) / "build"
         shutil.copytree(template.parent / code, build)
-        _pip_target(build, ["--no-deps", str(ROOT)], platform=False)  # pure Python: any platform
+        shutil.copytree(  # pure Python: the same on any platform
+            PACKAGE, build / "vodkit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
         if dependencies:
-            _pip_target(build, list(RUNTIME_DEPENDENCIES), platform=True)
+            _pip_install_for_lambda(build, runtime_dependencies())
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(build / "bin", ignore_errors=True)  # console scripts: useless in Lambda
         files = sorted(
@@ -115,12 +140,15 @@ def packaged_template(bucket: str, key: str, template: Path = TEMPLATE) -> dict[
     return document
 
 
-def package(out_dir: Path, bucket: str, *, dependencies: bool = True) -> tuple[Path, Path, str]:
+def package(
+    out_dir: Path, bucket: str, *, dependencies: bool = True, template: Path = TEMPLATE
+) -> tuple[Path, Path, str]:
     """Build the artifact and the packaged template; return their paths and the S3 key."""
-    artifact = build_artifact(out_dir / "lambda.zip", dependencies=dependencies)
+    artifact = build_artifact(out_dir / "lambda.zip", dependencies=dependencies, template=template)
     key = f"vodkit/lambda-{sha256(artifact)[:32]}.zip"
     packaged = out_dir / "template.packaged.json"
-    packaged.write_text(json.dumps(packaged_template(bucket, key), indent=1, sort_keys=True))
+    document = packaged_template(bucket, key, template)
+    packaged.write_text(json.dumps(document, indent=1, sort_keys=True))
     return artifact, packaged, key
 
 
@@ -131,40 +159,80 @@ def deploy(
     *,
     parameters: dict[str, str] | None = None,
     dependencies: bool = True,
+    template: Path = TEMPLATE,
     session: Any = None,
 ) -> dict[str, str]:
-    """Package, upload, create or update the stack, wait; return the stack's outputs."""
+    """Package, upload, create or update the stack, wait; return the stack's outputs.
+
+    On update, a parameter not given keeps its deployed value (not the template's default).
+    The template goes through S3 too: TemplateBody is capped at 51,200 bytes.
+    """
     import boto3
+    from botocore.exceptions import ClientError, WaiterError
 
     session = session or boto3.session.Session()
-    artifact, packaged, key = package(out_dir, bucket, dependencies=dependencies)
+    artifact, packaged, key = package(out_dir, bucket, dependencies=dependencies, template=template)
     s3 = session.client("s3")
     s3.upload_file(str(artifact), bucket, key)
+    template_key = f"vodkit/template-{sha256(packaged)[:32]}.json"
+    s3.upload_file(str(packaged), bucket, template_key)
     cfn = session.client("cloudformation")
+    given = dict(parameters or {})
+    deployed = _deployed_parameters(cfn, stack)
+    unknown = set(given) - set(load_template(template).get("Parameters", {}))
+    if unknown:
+        raise ConfigError(f"the template has no parameter {', '.join(sorted(unknown))}")
     request: dict[str, Any] = {
         "StackName": stack,
-        "TemplateBody": packaged.read_text(),
+        "TemplateURL": f"https://{bucket}.s3.{s3.meta.region_name}.amazonaws.com/{template_key}",
         "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        # the deployed values, spelled out (the template has no NoEcho parameter to hide)
         "Parameters": [
-            {"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()
+            {"ParameterKey": k, "ParameterValue": v}
+            for k, v in {**(deployed or {}), **given}.items()
         ],
     }
     try:
-        cfn.describe_stacks(StackName=stack)
-        exists = True
-    except cfn.exceptions.ClientError:
-        exists = False
-    if exists:
-        try:
-            cfn.update_stack(**request)
-            cfn.get_waiter("stack_update_complete").wait(StackName=stack)
-        except cfn.exceptions.ClientError as exc:
-            if "No updates are to be performed" not in str(exc):
-                raise
-    else:
-        cfn.create_stack(**request)
-        cfn.get_waiter("stack_create_complete").wait(StackName=stack)
+        if deployed is None:
+            cfn.create_stack(**request)
+            cfn.get_waiter("stack_create_complete").wait(StackName=stack)
+        else:
+            try:
+                cfn.update_stack(**request)
+            except ClientError as exc:
+                if "No updates are to be performed" not in str(exc):
+                    raise
+            else:
+                cfn.get_waiter("stack_update_complete").wait(StackName=stack)
+    except WaiterError as exc:
+        raise ConfigError(f"stack {stack} did not deploy: {_failure(cfn, stack) or exc}") from exc
     return stack_outputs(cfn, stack)
+
+
+def _deployed_parameters(cfn: Any, stack: str) -> dict[str, str] | None:
+    """The deployed stack's parameters, or None if there is no such stack."""
+    from botocore.exceptions import ClientError
+
+    try:
+        (described,) = cfn.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    if described["StackStatus"] == "ROLLBACK_COMPLETE":
+        raise ConfigError(
+            f"stack {stack} failed to create (ROLLBACK_COMPLETE): delete it, then deploy again"
+        )
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+
+
+def _failure(cfn: Any, stack: str) -> str:
+    """The first reason CloudFormation gave for a failed resource, if any."""
+    events = cfn.describe_stack_events(StackName=stack).get("StackEvents", [])
+    for event in reversed(events):
+        if str(event.get("ResourceStatus", "")).endswith("FAILED"):
+            return f"{event['LogicalResourceId']}: {event.get('ResourceStatusReason', '')}"
+    return ""
 
 
 def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:

@@ -62,6 +62,9 @@ class App:
     transcode_service: TranscodeService | None
     queues: dict[str, Queue]  # by name, for `vodkit dlq` and the depth gauges
     clock: Clock = field(default=utcnow)
+    # True where the uploads store announces new objects itself (S3 -> EventBridge -> queue):
+    # an upload is then only stored; queueing it too would deliver it twice.
+    uploads_announced: bool = False
 
     def local_transcoding(self) -> tuple[Queue, TranscodeService]:
         if self.transcode_queue is None or self.transcode_service is None:
@@ -80,11 +83,21 @@ class App:
     def upload_file(self, path: Path, key: str) -> str:
         """Store a local file under ``key`` and queue it for ingest; return the asset id."""
         info = self.uploads.put_file(key, path)
-        return self.enqueue_upload(self.object_created(key, info.size, info.etag))
+        event = self.object_created(key, info.size, info.etag, info.version_id)
+        if self.uploads_announced:
+            return asset_id_for(event.bucket, event.key, event.version)
+        return self.enqueue_upload(event)
 
-    def object_created(self, key: str, size: int, etag: str) -> ObjectCreated:
+    def object_created(
+        self, key: str, size: int, etag: str, version_id: str | None = None
+    ) -> ObjectCreated:
         return ObjectCreated(
-            bucket=self.uploads.bucket, key=key, size=size, etag=etag, time=isoformat(self.clock())
+            bucket=self.uploads.bucket,
+            key=key,
+            size=size,
+            etag=etag,
+            version_id=version_id,
+            time=isoformat(self.clock()),
         )
 
     def retry_event(self, asset: Asset) -> ObjectCreated:
@@ -172,6 +185,7 @@ def wire(
     clock: Clock = utcnow,
     submitter: JobSubmitter | None = None,
     queues: dict[str, Queue] | None = None,
+    uploads_announced: bool = False,
 ) -> App:
     """Build the services over any set of adapters (real ones, or the fakes in tests).
 
@@ -228,4 +242,5 @@ def wire(
         transcode_service=transcode_service,
         queues=queues,
         clock=clock,
+        uploads_announced=uploads_announced,
     )

@@ -136,4 +136,5 @@ def bootstrap_aws(settings: Settings) -> App:
         work_root=Path(settings.data_dir) / "work",
         submitter=_submitter(settings),
         queues=queues,
+        uploads_announced=True,  # the stack's rule routes the bucket's events to the queue
     )

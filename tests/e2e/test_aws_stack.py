@@ -10,7 +10,14 @@ succeeded and gives back what the handler reported as failed.
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +35,7 @@ from vodkit.domain.events import JobStateChanged, ObjectCreated
 from vodkit.entrypoints import aws_lambda
 
 Handler = Callable[[Any], dict[str, list[dict[str, str]]]]
+VODKIT = str(Path(sys.executable).with_name("vodkit"))
 
 
 class FakeMediaConvert:
@@ -63,8 +71,11 @@ class FakeMediaConvert:
 
 
 class Stack:
-    def __init__(self, aws: AwsSession, outputs: dict[str, str], env: dict[str, str]) -> None:
+    def __init__(
+        self, aws: AwsSession, name: str, outputs: dict[str, str], env: dict[str, str]
+    ) -> None:
         self.aws = aws
+        self.name = name
         self.outputs = outputs
         self.env = env
         self.s3 = aws.client("s3")
@@ -74,13 +85,19 @@ class Stack:
 
     def upload(self, path: Path, key: str) -> ObjectCreated:
         bucket = self.outputs["UploadsBucketName"]
-        reply = self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+        self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+        return self.object_created(key)
+
+    def object_created(self, key: str) -> ObjectCreated:
+        """The event S3 sends EventBridge for the object now under ``key``."""
+        bucket = self.outputs["UploadsBucketName"]
+        head = self.s3.head_object(Bucket=bucket, Key=key)
         return ObjectCreated(
             bucket=bucket,
             key=key,
-            size=path.stat().st_size,
-            etag=reply["ETag"].strip('"'),
-            version_id=reply.get("VersionId"),
+            size=head["ContentLength"],
+            etag=head["ETag"].strip('"'),
+            version_id=head.get("VersionId"),
             time="2026-11-24T00:00:00Z",
         )
 
@@ -188,7 +205,7 @@ def stack(
             monkeypatch.setenv(k, v)
     aws_lambda._ingest.cache_clear()
     aws_lambda._status.cache_clear()
-    yield Stack(aws, outputs, env["IngestOrchestrator"]), mediaconvert
+    yield Stack(aws, name, outputs, env["IngestOrchestrator"]), mediaconvert
     aws_lambda._ingest.cache_clear()
     aws_lambda._status.cache_clear()
     boto3.DEFAULT_SESSION = None
@@ -393,15 +410,224 @@ def test_a_poison_message_reaches_the_dlq_after_three_receives(
     assert st.catalog.query() == []
 
 
-def test_the_artifact_is_deterministic_and_holds_the_handler_and_vodkit(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-    import zipfile
+def _vodkit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    ran = subprocess.run(
+        [VODKIT, *args], env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    return ran
 
+
+def test_the_cli_speaks_to_the_deployed_stack(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path
+) -> None:
+    st, mediaconvert = stack
+    # Configured only by what `vodkit aws outputs` prints (plus the AWS credentials).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VODKIT_")}
+    for line in _vodkit(env, "aws", "outputs", "--stack", st.name).stdout.splitlines():
+        name, value = shlex.split(line.removeprefix("export "))[0].split("=", 1)
+        env[name] = value
+    assert env["VODKIT_BACKEND"] == "aws"
+    clip = make_clip(tmp_path / "clip one.mp4", size="320x180", seconds=1)
+
+    queued = json.loads(_vodkit(env, "ingest", str(clip), "--uploader", "frank", "--json").stdout)
+    assert queued["sourceKey"] == "uploads/frank/clip one.mp4"
+    assert st.depth("ProcessingQueueUrl") == 0  # only stored: the stack's rule announces it
+    st.emit(st.object_created(queued["sourceKey"]).to_eventbridge())
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    listed = json.loads(_vodkit(env, "assets", "list", "--uploader", "frank", "--json").stdout)
+    assert [(a["assetId"], a["status"]) for a in listed["assets"]] == [
+        (queued["assetId"], "PROCESSING")
+    ]
+
+    # `ingest --wait` follows the asset while the stack (played here) processes it
+    waiting = subprocess.Popen(
+        [VODKIT, "ingest", str(clip), "--uploader", "gina", "--wait", "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    key = "uploads/gina/clip one.mp4"
+    for _ in range(300):
+        if st.s3.list_objects_v2(Bucket=st.outputs["UploadsBucketName"], Prefix=key)["KeyCount"]:
+            break
+        time.sleep(0.1)
+    st.emit(st.object_created(key).to_eventbridge())
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    job = next(j for j in mediaconvert.jobs.values() if "gina" in str(j["Settings"]["Inputs"]))
+    asset_id = job["UserMetadata"]["assetId"]
+    st.emit(st.job_event(job, "STATUS_UPDATE", jobProgress={"jobPercentComplete": 50}))
+    st.emit(
+        st.job_event(
+            job,
+            "COMPLETE",
+            outputGroupDetails=[
+                {
+                    "type": "CMAF_GROUP",
+                    "playlistFilePaths": [f"s3://o/{asset_id}/stream/master.m3u8"],
+                }
+            ],
+        )
+    )
+    _drain_job_events(st)
+    stdout, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, stderr
+    done = json.loads(stdout)
+    assert (done["assetId"], done["status"]) == (asset_id, "COMPLETED")
+    assert done["outputs"]["hls"] == (
+        f"s3://{st.outputs['OutputsBucketName']}/{asset_id}/stream/master.m3u8"
+    )
+    shown = json.loads(_vodkit(env, "assets", "show", asset_id, "--json").stdout)
+    assert shown == done
+    completed = json.loads(_vodkit(env, "assets", "list", "--status", "COMPLETED", "--json").stdout)
+    assert [a["assetId"] for a in completed["assets"]] == [asset_id]
+
+    # a poison message dead-letters; the CLI lists it and redrives it
+    st.sqs.send_message(QueueUrl=st.outputs["ProcessingQueueUrl"], MessageBody="{poison")
+    for _ in range(4):
+        st.deliver("ProcessingQueueUrl", aws_lambda.ingest)
+    letters = json.loads(_vodkit(env, "dlq", "list", "--json").stdout)["deadLetters"]
+    assert [(d["queue"], d["body"]) for d in letters] == [("ingest", "{poison")]
+    assert _vodkit(env, "dlq", "redrive").stdout.strip() == "1 message(s) redriven"
+    assert st.depth("ProcessingDLQUrl") == 0 and st.depth("ProcessingQueueUrl") == 1
+
+
+def lambda_python() -> str:
+    """An interpreter of the functions' runtime (python3.12), to run the packaged artifact."""
+    candidates = [os.environ.get("VODKIT_LAMBDA_PYTHON", ""), "python3.12"]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(str(p) for p in pyenv.glob("versions/3.12*/bin/python3.12"))
+    for candidate in filter(None, candidates):
+        found = shutil.which(candidate)
+        version = found and subprocess.run(
+            [found, "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()  # fmt: skip
+        if found and version == "True":
+            return found
+    if os.environ.get("CI") == "true":
+        pytest.fail("no python3.12 to run the Lambda artifact (set VODKIT_LAMBDA_PYTHON)")
+    pytest.skip("no python3.12 to run the Lambda artifact")
+
+
+# What Lambda's Python bootstrap does before importing the handler: the function's code
+# (/var/task) goes first on sys.path; boto3 comes from the runtime's own PYTHONPATH.
+LAMBDA_BOOTSTRAP = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import vodkit_lambda
+print(json.dumps(getattr(vodkit_lambda, sys.argv[2])(json.load(sys.stdin), None)))
+"""
+
+
+@pytest.fixture(scope="module")
+def lambda_task(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
+    """The artifact WITH its runtime dependencies for Lambda's platform, unzipped; boto3."""
+    python = lambda_python()
+    root = tmp_path_factory.mktemp("lambda")
+    artifact, _, _ = package(root / "build", "art", dependencies=True)
+    size = sum(i.file_size for i in zipfile.ZipFile(artifact).infolist())
+    assert size < 250 * 1024**2, f"Lambda refuses code over 250 MiB unzipped: {size}"
+    zipfile.ZipFile(artifact).extractall(root / "task")
+    runtime = root / "runtime"  # Lambda's python3.12 runtime ships boto3
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--target", str(runtime), "--platform", "manylinux2014_x86_64",
+         "--python-version", "3.12", "--only-binary=:all:", "boto3"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return python, root / "task", runtime
+
+
+def test_the_packaged_artifact_runs_on_lambdas_python(
+    stack: tuple[Stack, FakeMediaConvert],
+    lambda_task: tuple[str, Path, Path],
+    tmp_path: Path,
+) -> None:
+    python, task, runtime = lambda_task
+    st, _ = stack
+    for name in ("av", "pydantic_core"):  # compiled for Lambda's platform and Python
+        assert list((task / name).glob("*cpython-312-x86_64-linux-gnu.so")), name
+    video = make_clip(tmp_path / "v.mp4", size="320x180", seconds=1)
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    for path, key in ((video, "uploads/hana/v.mp4"), (text, "uploads/hana/notes.mp4")):
+        st.emit(st.upload(path, key).to_eventbridge())
+    url = st.outputs["ProcessingQueueUrl"]
+    messages = st.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
+    env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    env |= st.env | {
+        "PYTHONPATH": str(runtime),
+        "LAMBDA_TASK_ROOT": str(task),
+        "PATH": "/usr/bin:/bin",
+    }
+    ran = subprocess.run(
+        [python, "-s", "-c", LAMBDA_BOOTSTRAP, str(task), "ingest"],
+        input=json.dumps(batch), env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.splitlines()[-1]  # the batch response
+    # moto has no MediaConvert: CreateJob fails, so the video's record is reported for retry,
+    # after the packaged code probed and planned it on python3.12.
+    by_key = {a.source_key: a for a in st.catalog.query(uploader_id="hana")}
+    planned, rejected = by_key["uploads/hana/v.mp4"], by_key["uploads/hana/notes.mp4"]
+    assert planned.status is AssetStatus.PROCESSING, ran.stderr[-3000:]
+    assert next((r["width"], r["height"]) for r in planned.renditions) == (320, 180)
+    assert (rejected.status, rejected.errors[0].code) == (AssetStatus.FAILED, "NotMedia")
+    failed = json.loads(ran.stdout.splitlines()[-1])["batchItemFailures"]
+    assert [f["itemIdentifier"] for f in failed] == [
+        m["MessageId"] for m in messages if "v.mp4" in m["Body"]
+    ]
+
+
+def test_vodkit_aws_deploy_creates_then_updates_the_stack(aws: AwsSession, tmp_path: Path) -> None:
+    aws.client("s3").create_bucket(Bucket="deploy-artifacts")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VODKIT_")}
+    deploy = [
+        "aws", "deploy", "--stack", "vodkit-deployed", "--bucket", "deploy-artifacts",
+        "--out", str(tmp_path / "build"), "--no-dependencies",
+    ]  # fmt: skip
+    created = _vodkit(env, *deploy, "--parameter", "EnvironmentSuffix=staging")
+    exports = dict(
+        shlex.split(line.removeprefix("export "))[0].split("=", 1)
+        for line in created.stdout.splitlines()
+    )
+    assert exports["VODKIT_BACKEND"] == "aws"
+    assert exports["VODKIT_CATALOG_TABLE"] == "MediaAssets-staging"
+    cfn = aws.client("cloudformation")
+
+    def deployed() -> tuple[str, dict[str, str]]:
+        (stack,) = cfn.describe_stacks(StackName="vodkit-deployed")["Stacks"]
+        return stack["StackStatus"], {
+            p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]
+        }
+
+    status, parameters = deployed()
+    assert status == "CREATE_COMPLETE" and parameters["EnvironmentSuffix"] == "staging"
+    lam = aws.client("lambda")
+
+    # An update changes what is given and keeps the rest (not the template's defaults).
+    updated = _vodkit(env, *deploy, "--parameter", "ProcessingConcurrency=3")
+    status, parameters = deployed()
+    assert status == "UPDATE_COMPLETE", status
+    assert (
+        parameters["ProcessingConcurrency"] == "3" and parameters["EnvironmentSuffix"] == "staging"
+    )
+    assert updated.stdout == created.stdout  # same stack, same outputs
+    config = lam.get_function_configuration(FunctionName="vodkit-ingest-orchestrator-staging")
+    assert config["Environment"]["Variables"]["VODKIT_ENVIRONMENT"] == "staging"
+
+    refused = subprocess.run(
+        [VODKIT, *deploy, "--parameter", "NoSuchParameter=1"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "no parameter NoSuchParameter" in refused.stderr
+
+
+def test_the_artifact_is_deterministic_and_holds_the_handler_and_vodkit(tmp_path: Path) -> None:
     runs = []
     for name in ("a", "b"):
         result = subprocess.run(
-            [str(Path(sys.executable).with_name("vodkit")), "aws", "package", "--bucket", "art",
+            [VODKIT, "aws", "package", "--bucket", "art",
              "--out", str(tmp_path / name), "--no-dependencies"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+import pytest
+
 from vodkit.adapters import sandbox
 
 
@@ -35,3 +37,15 @@ def test_stdout_lines_stream_to_the_callback() -> None:
         on_line=lines.append,
     )
     assert finished.ok and lines == ["a=1", "b=2"] and finished.stdout == ""
+
+
+def test_the_child_sees_no_credentials_only_what_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "canary-secret")
+    monkeypatch.setenv("VODKIT_DATABASE_URL", "postgresql://user:pw@db/vodkit")
+    show = "import os, sys; print(sorted(os.environ)); print(sys.path)"
+    finished = sandbox.run(
+        [sys.executable, "-c", show], sandbox.Limits(30), env={"PYTHONPATH": "/extra/path"}
+    )
+    names, path = finished.stdout.splitlines()
+    assert finished.ok and "canary" not in finished.stdout and "VODKIT" not in names
+    assert "PATH" in names and "/extra/path" in path

@@ -1,10 +1,11 @@
 """Running untrusted-input tools (FFmpeg, the prober) in a cage.
 
 Every child gets a wall-clock timeout, an address-space limit, a CPU-time
-limit and no core dumps. The limits are applied by a tiny launcher that
-``execv``s the tool, so no ``preexec_fn`` runs in a forked copy of a threaded
-worker. Inputs are reached through a link with a neutral name, so a user's
-file name never becomes a tool argument.
+limit, no core dumps and a bare environment (no credentials: on AWS the
+process environment holds the role's keys). The limits are applied by a tiny
+launcher that ``execv``s the tool, so no ``preexec_fn`` runs in a forked copy
+of a threaded worker. Inputs are reached through a link with a neutral name,
+so a user's file name never becomes a tool argument.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ _LAUNCHER = (
     "os.execv(sys.argv[3],sys.argv[3:])\n"
 )
 STDERR_TAIL = 4000
+# What a child may see of our environment: enough to find programs and libraries.
+PASSED_ENVIRONMENT = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,14 @@ def run(
     *,
     on_line: Callable[[str], None] | None = None,
     cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Finished:
-    """Run ``args`` under ``limits``; stream stdout lines to ``on_line`` if given."""
+    """Run ``args`` under ``limits``; stream stdout lines to ``on_line`` if given.
+
+    The child's environment is the few ``PASSED_ENVIRONMENT`` variables, plus ``env``.
+    """
+    environment = {k: os.environ[k] for k in PASSED_ENVIRONMENT if k in os.environ}
+    environment.update(env or {})
     program = executable(args[0])
     command = [
         sys.executable,
@@ -88,6 +97,7 @@ def run(
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=cwd,
+            env=environment,
             close_fds=True,
         ) as proc:
             returncode, chunks, timed_out = _supervise(proc, limits.timeout, on_line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import signal
 import subprocess
 import sys
@@ -54,6 +55,7 @@ err = Console(stderr=True, highlight=False)
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+REMOTE_DELIVERY_GRACE = 120.0  # seconds: S3 -> EventBridge -> SQS -> Lambda, generously
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
@@ -206,24 +208,34 @@ def transcode(
 
 
 def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
-    """Run an embedded worker until ``asset_id`` is COMPLETED or FAILED.
+    """Follow ``asset_id`` until COMPLETED or FAILED, running an embedded worker if there is one.
 
     The worker runs in this (the main) thread, so Ctrl-C stops FFmpeg and hands the
     message back exactly as in `vodkit worker`; a background thread follows the asset.
+    Where jobs run elsewhere (the AWS stack), this only follows the catalog.
     """
     done = threading.Event()
     outcome: list[Asset | VodkitError] = []
+    local = app.transcode_service is not None
+    # How long an upload may have neither an asset nor a queued message: none for the
+    # embedded worker (it was queued before we started); event delivery time on AWS.
+    grace, poll = (0.0, 0.3) if local else (REMOTE_DELIVERY_GRACE, 2.0)
 
     def follow(bar: Progress, task: TaskID) -> None:
+        started = time.monotonic()
         try:
             while not done.is_set():
                 asset = app.catalog.get(asset_id)
                 if asset is None:  # still queued for ingest, unless its message died
                     depth = app.ingest_queue.depth()
-                    if depth.visible == depth.in_flight == 0 and app.catalog.get(asset_id) is None:
+                    if (
+                        depth.visible == depth.in_flight == 0
+                        and time.monotonic() - started >= grace
+                        and app.catalog.get(asset_id) is None
+                    ):
                         raise VodkitError(
-                            f"the ingest message of {asset_id} was dead-lettered: "
-                            "see `vodkit dlq list`"
+                            f"the ingest message of {asset_id} was dead-lettered or never "
+                            "delivered: see `vodkit dlq list`"
                         )
                 elif asset.status.terminal:
                     outcome.append(asset)
@@ -233,7 +245,7 @@ def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
                     etas = [j.eta_seconds for j in jobs if j.eta_seconds is not None]
                     eta = _eta(max(etas) if etas else None)
                     bar.update(task, completed=percent, description="transcoding", eta=eta)
-                time.sleep(0.3)
+                done.wait(poll)
         except VodkitError as exc:
             outcome.append(exc)
         finally:
@@ -241,10 +253,13 @@ def _wait(app: App, asset_id: str, *, show_progress: bool) -> Asset:
 
     with _progress_bar() as bar:
         task = bar.add_task("queued", total=100, visible=show_progress, eta=_eta(None))
-        follower = threading.Thread(target=follow, args=(bar, task), daemon=True)
-        follower.start()
-        Worker(app).run(threading.Event(), until=done.is_set, watch=False)
-        follower.join()
+        if local:
+            follower = threading.Thread(target=follow, args=(bar, task), daemon=True)
+            follower.start()
+            Worker(app).run(threading.Event(), until=done.is_set, watch=False)
+            follower.join()
+        else:
+            follow(bar, task)
     (result,) = outcome
     if isinstance(result, VodkitError):
         raise result
@@ -374,7 +389,10 @@ def dlq_list(as_json: JsonOption = False) -> None:
 @dlq_app.command("redrive")
 def dlq_redrive(
     ids: Annotated[list[str] | None, typer.Argument(help="Message ids (default: all).")] = None,
-    queue: Annotated[str | None, typer.Option(help="Only this queue (ingest, transcode).")] = None,
+    queue: Annotated[
+        str | None,
+        typer.Option(help="Only this queue: ingest, transcode (embedded), job-events (aws)."),
+    ] = None,
 ) -> None:
     """Move dead-lettered messages back to their queue."""
     app = _app()
@@ -427,21 +445,31 @@ def demo(as_json: JsonOption = False) -> None:
     _exit_for(data["status"])
 
 
+TemplateOption = Annotated[
+    Path | None,
+    typer.Option(help="The stack's template (default: infra/aws/template.yaml of the checkout)."),
+]
+DependenciesOption = Annotated[
+    bool, typer.Option(help="Include runtime dependencies (pip, Lambda's platform).")
+]
+
+
 @aws_app.command("package")
 def aws_package(
     bucket: Annotated[str, typer.Option(help="S3 bucket the artifact will be uploaded to.")],
     out: Annotated[Path, typer.Option(help="Directory for lambda.zip and the template.")] = Path(
         "build"
     ),
-    dependencies: Annotated[
-        bool, typer.Option(help="Include runtime dependencies (pip, Lambda's platform).")
-    ] = True,
+    dependencies: DependenciesOption = True,
+    template: TemplateOption = None,
 ) -> None:
     """Build lambda.zip (deterministic) and template.packaged.json pointing at it."""
-    from ..aws_package import package
+    from ..aws_package import TEMPLATE, package
 
-    artifact, template, key = package(out, bucket, dependencies=dependencies)
-    typer.echo(f"{artifact}\n{template}\ns3://{bucket}/{key}")
+    artifact, packaged, key = package(
+        out, bucket, dependencies=dependencies, template=template or TEMPLATE
+    )
+    typer.echo(f"{artifact}\n{packaged}\ns3://{bucket}/{key}")
 
 
 @aws_app.command("deploy")
@@ -450,16 +478,48 @@ def aws_deploy(
     bucket: Annotated[str, typer.Option(help="Existing S3 bucket for the artifact.")],
     out: Annotated[Path, typer.Option(help="Build directory.")] = Path("build"),
     parameter: Annotated[
-        list[str] | None, typer.Option(help="Template parameter, Key=Value (repeatable).")
+        list[str] | None,
+        typer.Option(help="Template parameter, Key=Value (repeatable); others keep their value."),
     ] = None,
+    dependencies: DependenciesOption = True,
+    template: TemplateOption = None,
 ) -> None:
     """Package, upload, create or update the stack; print the settings the CLI needs."""
-    from ..aws_package import deploy, settings_env
+    from ..aws_package import TEMPLATE, deploy
 
-    pairs = dict(p.split("=", 1) for p in parameter or [] if "=" in p)
-    outputs = deploy(stack, bucket, out, parameters=pairs)
+    malformed = [p for p in parameter or [] if "=" not in p]
+    if malformed:
+        raise typer.BadParameter(
+            f"expected Key=Value, got {malformed[0]!r}", param_hint="--parameter"
+        )
+    pairs = dict(p.split("=", 1) for p in parameter or [])
+    outputs = deploy(
+        stack,
+        bucket,
+        out,
+        parameters=pairs,
+        dependencies=dependencies,
+        template=template or TEMPLATE,
+    )
+    err.print(f"stack {stack} is deployed; point the CLI at it with:")
+    _print_exports(outputs, stack)
+
+
+@aws_app.command("outputs")
+def aws_outputs(stack: Annotated[str, typer.Option(help="CloudFormation stack name.")]) -> None:
+    """Print the settings (export VODKIT_...=...) that point the CLI at a deployed stack."""
+    import boto3
+
+    from ..aws_package import stack_outputs
+
+    _print_exports(stack_outputs(boto3.client("cloudformation"), stack), stack)
+
+
+def _print_exports(outputs: dict[str, str], stack: str) -> None:
+    from ..aws_package import settings_env
+
     for name, value in settings_env(outputs, stack).items():
-        typer.echo(f"export {name}={value}")
+        typer.echo(f"export {name}={shlex.quote(value)}")
 
 
 def main() -> None:

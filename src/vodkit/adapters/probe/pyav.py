@@ -57,6 +57,8 @@ class PyavProber:
             finished = sandbox.run(
                 [sys.executable, "-m", __name__, str(source), json.dumps(asdict(self.limits))],
                 self.sandbox,
+                # the child imports what we import (on Lambda, /var/task is on sys.path only)
+                env={"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
         if finished.timed_out:
             raise LimitExceeded(f"probing took longer than {self.sandbox.timeout:g} s")
