@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 
 from tests.conftest import AwsSession
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
@@ -81,3 +85,35 @@ def custom_metrics_read_by_the_template(
                     if values[0] == namespace:
                         read.add((values[1], tuple(values[2::2])))
     return read
+
+
+class FakeMediaConvert:
+    """CreateJob at the botocore level: idempotent by ClientRequestToken, can be told to fail."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.fail_next = 0
+        self.during_submit: Callable[[dict[str, Any]], None] | None = None
+        self._request: dict[str, Any] = {}
+
+    def install(self, events: Any) -> None:
+        """Hook into a session's (or a client's ``meta``) event system."""
+        events.register("before-parameter-build.mediaconvert.CreateJob", self._keep)
+        events.register("before-call.mediaconvert.CreateJob", self._answer)
+
+    def _keep(self, params: dict[str, Any], **_: Any) -> None:
+        self._request = dict(params)  # botocore validates these next, then calls _answer
+
+    def _answer(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+        params = self._request
+        if self.fail_next:
+            self.fail_next -= 1
+            error = {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}
+            raise ClientError(error, "CreateJob")
+        token = params["ClientRequestToken"]
+        if token not in self.jobs:
+            self.jobs[token] = {"Id": f"mc-{len(self.jobs) + 1}", **params}
+            if self.during_submit:
+                self.during_submit(self.jobs[token])
+        reply = {"Job": {"Id": self.jobs[token]["Id"], "Status": "SUBMITTED"}}
+        return AWSResponse("https://mediaconvert.invalid", 201, {}, None), reply

@@ -1,4 +1,10 @@
-"""The job submitter's contract: a job id submitted twice is one job to run."""
+"""The job submitter's contract: a job id submitted twice is one job to run, as planned.
+
+Over the queue the embedded and cluster workers drain, the in-memory fake, and
+MediaConvert (botocore validates each CreateJob against MediaConvert's model; a
+fake behind botocore answers with MediaConvert's idempotency by ClientRequestToken,
+since no MediaConvert runs without an AWS account).
+"""
 
 from __future__ import annotations
 
@@ -8,45 +14,110 @@ from pathlib import Path
 
 import pytest
 
+from tests.aws_stack import FakeMediaConvert
 from tests.fakes import HD
 from vodkit.adapters.queue.sqlite import SqliteQueue
 from vodkit.adapters.transcoder.base import JobSubmitter
+from vodkit.adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.adapters.transcoder.queued import QueuedJobSubmitter
 from vodkit.bootstrap import default_presets_path
 from vodkit.domain.jobs import TranscodeJob
-from vodkit.domain.planning import plan_transcode
+from vodkit.domain.planning import FORMATS, plan_transcode
 from vodkit.domain.presets import load_presets
 
 PLAN = plan_transcode(HD, load_presets(default_presets_path()))
+# What a job runner received, job by job: (job id, asset id, source, the ladder's sizes).
+Received = list[tuple[str, str, str, list[tuple[int, int]]]]
 
 
-@pytest.fixture(params=["memory", "queued"])
+def _as_received(jobs: list[TranscodeJob]) -> Received:
+    return [
+        (
+            j.job_id,
+            j.asset_id,
+            f"s3://{j.source_bucket}/{j.source_key}",
+            [(v.width, v.height) for v in j.plan.video],
+        )
+        for j in jobs
+    ]
+
+
+def _mediaconvert() -> tuple[JobSubmitter, Callable[[], Received]]:
+    import boto3
+
+    client = boto3.session.Session().client(
+        "mediaconvert",
+        region_name="us-east-1",
+        endpoint_url="https://mediaconvert.invalid",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    fake = FakeMediaConvert()
+    fake.install(client.meta.events)
+    submitter = MediaConvertJobSubmitter(
+        client, role_arn="arn:aws:iam::123456789012:role/mc", outputs_bucket="out"
+    )
+
+    def received() -> Received:
+        result: Received = []
+        for request in fake.jobs.values():
+            (cmaf, *_) = request["Settings"]["OutputGroups"]
+            sizes = [
+                (o["VideoDescription"]["Width"], o["VideoDescription"]["Height"])
+                for o in cmaf["Outputs"]
+                if "VideoDescription" in o
+            ]
+            metadata = request["UserMetadata"]
+            result.append(
+                (
+                    metadata["jobId"],
+                    metadata["assetId"],
+                    request["Settings"]["Inputs"][0]["FileInput"],
+                    sizes,
+                )
+            )
+        return result
+
+    return submitter, received
+
+
+@pytest.fixture(params=["memory", "queued", "mediaconvert"])
 def submitter(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> tuple[JobSubmitter, Callable[[], list[TranscodeJob]]]:
+) -> tuple[JobSubmitter, Callable[[], Received]]:
     if request.param == "memory":
         memory = MemoryJobSubmitter()
-        return memory, lambda: list(memory.jobs.values())
+        return memory, lambda: _as_received(list(memory.jobs.values()))
+    if request.param == "mediaconvert":
+        return _mediaconvert()
     queue = SqliteQueue(tmp_path / "q.sqlite3", "transcode")
 
-    def pending() -> list[TranscodeJob]:
+    def pending() -> Received:
         messages = queue.receive(max_messages=10)
         for m in messages:
             queue.release(m.receipt)
-        return [TranscodeJob.from_dict(json.loads(m.body)) for m in messages]
+        return _as_received([TranscodeJob.from_dict(json.loads(m.body)) for m in messages])
 
     return QueuedJobSubmitter(queue), pending
 
 
-def test_a_job_submitted_twice_is_one_job(
-    submitter: tuple[JobSubmitter, Callable[[], list[TranscodeJob]]],
+def test_a_job_submitted_twice_is_one_job_as_planned(
+    submitter: tuple[JobSubmitter, Callable[[], Received]],
 ) -> None:
-    port, pending = submitter
+    port, received = submitter
     job = TranscodeJob("job-1", "asset-1", "uploads", "uploads/a/x.mp4", PLAN)
     port.submit(job)
     port.submit(job)
     port.submit(TranscodeJob("job-2", "asset-2", "uploads", "uploads/a/y.mp4", PLAN))
-    jobs = pending()
-    assert sorted(j.job_id for j in jobs) == ["job-1", "job-2"]
-    assert next(j for j in jobs if j.job_id == "job-1") == job  # the plan survives the trip
+    jobs = sorted(received())
+    assert [j[0] for j in jobs] == ["job-1", "job-2"]
+    ladder = [(v.width, v.height) for v in PLAN.video]
+    assert jobs[0] == ("job-1", "asset-1", "s3://uploads/uploads/a/x.mp4", ladder)
+
+
+def test_it_declares_what_its_jobs_make(
+    submitter: tuple[JobSubmitter, Callable[[], Received]],
+) -> None:
+    port, _ = submitter
+    assert {"hls", "dash", "mp4", "poster"} <= set(port.formats) <= set(FORMATS)

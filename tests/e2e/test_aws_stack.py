@@ -24,9 +24,9 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
+from tests.aws_stack import FakeMediaConvert
 from tests.conftest import AwsSession, make_clip
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
 from vodkit.aws_package import package, stack_outputs
@@ -36,38 +36,6 @@ from vodkit.entrypoints import aws_lambda
 
 Handler = Callable[[Any], dict[str, list[dict[str, str]]]]
 VODKIT = str(Path(sys.executable).with_name("vodkit"))
-
-
-class FakeMediaConvert:
-    """CreateJob at the botocore level: idempotent by ClientRequestToken, can be told to fail."""
-
-    def __init__(self) -> None:
-        self.jobs: dict[str, dict[str, Any]] = {}
-        self.fail_next = 0
-        self.during_submit: Callable[[dict[str, Any]], None] | None = None
-        self._request: dict[str, Any] = {}
-
-    def install(self, session: boto3.session.Session) -> None:
-        events = session.events  # type: ignore[attr-defined]
-        events.register("before-parameter-build.mediaconvert.CreateJob", self._keep)
-        events.register("before-call.mediaconvert.CreateJob", self._answer)
-
-    def _keep(self, params: dict[str, Any], **_: Any) -> None:
-        self._request = dict(params)  # botocore validates these next, then calls _answer
-
-    def _answer(self, **_: Any) -> tuple[Any, dict[str, Any]]:
-        params = self._request
-        if self.fail_next:
-            self.fail_next -= 1
-            error = {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}
-            raise ClientError(error, "CreateJob")
-        token = params["ClientRequestToken"]
-        if token not in self.jobs:
-            self.jobs[token] = {"Id": f"mc-{len(self.jobs) + 1}", **params}
-            if self.during_submit:
-                self.during_submit(self.jobs[token])
-        reply = {"Job": {"Id": self.jobs[token]["Id"], "Status": "SUBMITTED"}}
-        return AWSResponse("https://mediaconvert.invalid", 201, {}, None), reply
 
 
 class Stack:
@@ -199,7 +167,7 @@ def stack(
     mediaconvert = FakeMediaConvert()
     boto3.setup_default_session(region_name="us-east-1")
     assert boto3.DEFAULT_SESSION is not None
-    mediaconvert.install(boto3.DEFAULT_SESSION)
+    mediaconvert.install(boto3.DEFAULT_SESSION.events)  # type: ignore[attr-defined]
     for variables in env.values():
         for k, v in variables.items():
             monkeypatch.setenv(k, v)
@@ -224,6 +192,7 @@ def test_an_upload_goes_through_the_stack_to_completed(
     assert (asset.uploader_id, asset.source_key) == ("alice", "uploads/alice/my clip.mp4")
     (job,) = mediaconvert.jobs.values()
     assert job["UserMetadata"]["assetId"] == asset.asset_id
+    assert asset.formats == ("hls", "dash", "mp4", "poster")  # MediaConvert tiles no sprite
 
     st.emit(event.to_eventbridge())  # S3 and EventBridge deliver at least once
     assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []

@@ -118,7 +118,7 @@ class IngestOrchestrator:
             started = self.catalog.start_processing(
                 asset.asset_id,
                 [Job(job_id=job.job_id, state=JobState.SUBMITTED, request=job.to_dict())],
-                formats=plan.formats,
+                formats=tuple(f for f in plan.formats if f in self.submitter.formats),
                 renditions=plan.summary(),
                 now=self.clock(),
             )

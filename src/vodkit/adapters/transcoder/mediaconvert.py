@@ -224,6 +224,9 @@ def build_job(
 
 
 class MediaConvertJobSubmitter:
+    # MediaConvert cannot tile frames into a scrub sprite: its jobs make no sprite.
+    formats: tuple[str, ...] = ("hls", "dash", "mp4", "poster")
+
     def __init__(self, client: Any, *, role_arn: str, outputs_bucket: str, stack: str = "") -> None:
         self.client = client
         self.role_arn = role_arn
