@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import AwsSession
 from vodkit.adapters.events.base import EventBus
 from vodkit.adapters.events.inprocess import InProcessEventBus
 from vodkit.adapters.events.memory import RecordingEventBus
 from vodkit.adapters.metrics.base import Metrics
+from vodkit.adapters.metrics.cloudwatch import CloudWatchMetrics
 from vodkit.adapters.metrics.memory import MemoryMetrics
 from vodkit.adapters.metrics.prometheus import PrometheusMetrics, prometheus_name
 
@@ -17,8 +19,11 @@ def bus(request: pytest.FixtureRequest) -> EventBus:
     return InProcessEventBus() if request.param == "inprocess" else RecordingEventBus()
 
 
-@pytest.fixture(params=["memory", "prometheus"])
+@pytest.fixture(params=["memory", "prometheus", "cloudwatch"])
 def metrics(request: pytest.FixtureRequest) -> Metrics:
+    if request.param == "cloudwatch":  # on moto: every datum is really put
+        aws: AwsSession = request.getfixturevalue("aws")
+        return CloudWatchMetrics(aws.client("cloudwatch"), namespace="Contract", environment="t")
     return MemoryMetrics() if request.param == "memory" else PrometheusMetrics()
 
 

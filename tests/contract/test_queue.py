@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,14 @@ def test_sqs_send_receive_release_delete(aws: AwsSession) -> None:
     queue.extend(again.receipt, 30)
     queue.delete(again.receipt)
     assert queue.depth() == QueueDepth(visible=0, in_flight=0, dead=0)
+
+
+def test_sqs_delayed_messages(aws: AwsSession) -> None:
+    queue = sqs_queue(aws)
+    queue.send("later", delay=1)
+    assert queue.receive() == []
+    time.sleep(1.2)
+    assert [m.body for m in queue.receive()] == ["later"]
 
 
 def test_sqs_dead_letters_after_three_receives_are_listed_and_redriven(aws: AwsSession) -> None:
