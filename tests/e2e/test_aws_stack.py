@@ -555,13 +555,13 @@ def test_vodkit_aws_deploy_creates_then_updates_the_stack(aws: AwsSession, tmp_p
         "aws", "deploy", "--stack", "vodkit-deployed", "--bucket", "deploy-artifacts",
         "--out", str(tmp_path / "build"), "--no-dependencies",
     ]  # fmt: skip
-    created = _vodkit(env, *deploy, "--parameter", "EnvironmentSuffix=staging")
+    created = _vodkit(env, *deploy)  # no parameter given: every one has a default
     exports = dict(
         shlex.split(line.removeprefix("export "))[0].split("=", 1)
         for line in created.stdout.splitlines()
     )
     assert exports["VODKIT_BACKEND"] == "aws"
-    assert exports["VODKIT_CATALOG_TABLE"] == "MediaAssets-staging"
+    assert exports["VODKIT_CATALOG_TABLE"] == "MediaAssets-dev"
     cfn = aws.client("cloudformation")
 
     def deployed() -> tuple[str, dict[str, str]]:
@@ -570,20 +570,21 @@ def test_vodkit_aws_deploy_creates_then_updates_the_stack(aws: AwsSession, tmp_p
             p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]
         }
 
-    status, parameters = deployed()
-    assert status == "CREATE_COMPLETE" and parameters["EnvironmentSuffix"] == "staging"
-    lam = aws.client("lambda")
+    assert deployed()[0] == "CREATE_COMPLETE"
 
-    # An update changes what is given and keeps the rest (not the template's defaults).
+    # Updates change what is given and keep the rest (not the template's defaults).
+    _vodkit(env, *deploy, "--parameter", "NotificationEmail=ops@example.com")
     updated = _vodkit(env, *deploy, "--parameter", "ProcessingConcurrency=3")
     status, parameters = deployed()
     assert status == "UPDATE_COMPLETE", status
-    assert (
-        parameters["ProcessingConcurrency"] == "3" and parameters["EnvironmentSuffix"] == "staging"
-    )
+    assert parameters["ProcessingConcurrency"] == "3"
+    assert parameters["NotificationEmail"] == "ops@example.com"
+    assert parameters["EnvironmentSuffix"] == "dev"
     assert updated.stdout == created.stdout  # same stack, same outputs
-    config = lam.get_function_configuration(FunctionName="vodkit-ingest-orchestrator-staging")
-    assert config["Environment"]["Variables"]["VODKIT_ENVIRONMENT"] == "staging"
+    lam = aws.client("lambda")
+    config = lam.get_function_configuration(FunctionName="vodkit-ingest-orchestrator-dev")
+    assert config["Environment"]["Variables"]["VODKIT_CATALOG_TABLE"] == "MediaAssets-dev"
+    assert _vodkit(env, "aws", "outputs", "--stack", "vodkit-deployed").stdout == created.stdout
 
     refused = subprocess.run(
         [VODKIT, *deploy, "--parameter", "NoSuchParameter=1"],
