@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AwsSession
-from vodkit.adapters.storage.base import CHUNK, ObjectStore
+from vodkit.adapters.storage.base import CHUNK, ObjectStore, sampled_copy
 from vodkit.adapters.storage.local import LocalObjectStore
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.storage.s3 import PART, S3ObjectStore
@@ -66,6 +66,28 @@ def test_writes_are_streamed_in_chunks(store: ObjectStore) -> None:
     info = store.put_stream("big/object", stream)  # type: ignore[arg-type]
     assert info.size == 5 * CHUNK + 7
     assert all(0 < n <= CHUNK for n in stream.requests) and len(stream.requests) >= 6
+
+
+def test_ranges_of_an_object(store: ObjectStore) -> None:
+    data = bytes(range(256)) * 4
+    store.put_stream("uploads/a/r.bin", io.BytesIO(data))
+    assert store.read_range("uploads/a/r.bin", 0, 10) == data[:10]
+    assert store.read_range("uploads/a/r.bin", 1000, 100) == data[1000:]  # short at the end
+    assert store.read_range("uploads/a/r.bin", 5000, 10) == b""
+    with pytest.raises(ObjectNotFound):
+        store.read_range("uploads/a/none.bin", 0, 10)
+
+
+def test_a_large_object_is_sampled_at_both_ends(store: ObjectStore) -> None:
+    data = bytes(range(256)) * 64  # 16 KiB
+    store.put_stream("uploads/a/big.bin", io.BytesIO(data))
+    with sampled_copy(store, "uploads/a/big.bin", len(data), edge=1024) as (path, sampled):
+        copy = path.read_bytes()
+    assert sampled and len(copy) == len(data)
+    assert copy[:1024] == data[:1024] and copy[-1024:] == data[-1024:]
+    assert copy[1024:-1024] == bytes(len(data) - 2048)  # the hole reads as zeros
+    with sampled_copy(store, "uploads/a/big.bin", len(data), edge=4096) as (path, sampled):
+        assert not sampled and path.read_bytes() == data  # small: the whole object
 
 
 def test_missing_objects(store: ObjectStore) -> None:

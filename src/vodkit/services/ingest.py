@@ -14,14 +14,15 @@ import logging
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..adapters.probe.base import Prober
-from ..adapters.storage.base import ObjectStore
+from ..adapters.storage.base import SAMPLE_EDGE, ObjectStore, sampled_copy
 from ..adapters.transcoder.base import JobSubmitter
 from ..domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from ..domain.clock import Clock, utcnow
-from ..domain.errors import Conflict, InvalidInput, InvalidKey, ObjectNotFound
+from ..domain.errors import Conflict, InvalidInput, InvalidKey, LimitExceeded, ObjectNotFound
 from ..domain.events import AssetStatusChanged, ObjectCreated
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
+from ..domain.media import MediaInfo
 from ..domain.planning import PlanningRules, plan_transcode
 from ..domain.presets import Presets
 from .messages import decode
@@ -42,6 +43,7 @@ class IngestOrchestrator:
         bus: EventBus,
         clock: Clock = utcnow,
         rules: PlanningRules | None = None,
+        sample_edge: int = SAMPLE_EDGE,
     ) -> None:
         self.uploads = uploads
         self.catalog = catalog
@@ -51,6 +53,7 @@ class IngestOrchestrator:
         self.bus = bus
         self.clock = clock
         self.rules = rules or PlanningRules()
+        self.sample_edge = sample_edge
 
     def handle_message(self, body: str) -> Asset:
         return self.handle(ObjectCreated.from_eventbridge(decode(body)))
@@ -92,14 +95,12 @@ class IngestOrchestrator:
 
     def _start(self, asset: Asset, event: ObjectCreated) -> Asset:
         try:
-            if event.etag and not event.version_id:
-                stored = self.uploads.head(asset.source_key)
-                if stored.etag != event.etag:
-                    raise InvalidInput(
-                        "the upload was replaced before it was processed", code="SourceChanged"
-                    )
-            with self.uploads.local_file(asset.source_key) as path:
-                media = self.prober.probe(path)
+            stored = self.uploads.head(asset.source_key)
+            if event.etag and not event.version_id and stored.etag != event.etag:
+                raise InvalidInput(
+                    "the upload was replaced before it was processed", code="SourceChanged"
+                )
+            media = self._probe(asset.source_key, stored.size)
             plan = plan_transcode(media, self.presets, self.rules)
         except ObjectNotFound:
             return self._fail(
@@ -131,6 +132,24 @@ class IngestOrchestrator:
             AssetStatusChanged(asset.asset_id, AssetStatus.PROCESSING, started.uploader_id)
         )
         return started
+
+    def _probe(self, key: str, size: int) -> MediaInfo:
+        """Probe from the two ends of a large upload, from all of it if that was not enough.
+
+        An upload on S3 is then read in two ranged GETs, not downloaded whole (on Lambda,
+        whole means time and /tmp); a declared limit is final either way.
+        """
+        with sampled_copy(self.uploads, key, size, self.sample_edge) as (path, sampled):
+            try:
+                return self.prober.probe(path)
+            except LimitExceeded:
+                raise
+            except InvalidInput as exc:
+                if not sampled:
+                    raise
+                log.info("probing the ends of %s was not enough (%s): reading all", ascii(key), exc)
+        with self.uploads.local_file(key) as path:
+            return self.prober.probe(path)
 
     def _submit_recorded_jobs(self, asset: Asset) -> None:
         for job in self.catalog.jobs(asset.asset_id):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 CHUNK = 1024 * 1024  # every copy is streamed in chunks of this size
+SAMPLE_EDGE = 16 * 1024 * 1024  # bytes of each end of a large upload that probing reads
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class ObjectStore(Protocol):
         ...
 
     def open(self, key: str) -> BinaryIO: ...
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``start`` (fewer at the end of the object)."""
+        ...
 
     def local_file(self, key: str) -> AbstractContextManager[Path]:
         """A local, read-only path to the object for as long as the context lasts."""
@@ -68,3 +74,29 @@ def copy_hashing(source: BinaryIO, sink: BinaryIO) -> tuple[int, str]:
         sink.write(chunk)
         size += len(chunk)
     return size, digest.hexdigest()
+
+
+@contextmanager
+def sampled_copy(
+    store: ObjectStore, key: str, size: int, edge: int = SAMPLE_EDGE
+) -> Iterator[tuple[Path, bool]]:
+    """A local file to probe: the object itself if small, else only its two ends.
+
+    Containers keep what a prober reads at their start (headers, first frames) and
+    at their end (an MP4's ``moov`` when not fast-started, an MKV's cues, an MPEG-TS's
+    last timestamps). A large upload is copied as a sparse file of its full size with
+    its first and last ``edge`` bytes; the hole reads as zeros. Yields (path, sampled).
+    """
+    if size <= 4 * edge:
+        with store.local_file(key) as path:
+            yield path, False
+        return
+    with tempfile.TemporaryDirectory(prefix="vodkit-sample-") as tmp:
+        path = Path(tmp) / "object"
+        with path.open("wb") as sink:
+            sink.write(store.read_range(key, 0, edge))
+            sink.seek(size - edge)
+            sink.write(store.read_range(key, size - edge, edge))
+            sink.truncate(size)
+        path.chmod(0o400)
+        yield path, True

@@ -82,6 +82,11 @@ class LocalObjectStore:
         except (FileNotFoundError, IsADirectoryError) as exc:
             raise ObjectNotFound(f"no object {key}") from exc
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        with self.open(key) as stream:
+            stream.seek(start)
+            return stream.read(length)
+
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         path = self.path_for(key)

@@ -51,6 +51,9 @@ class MemoryObjectStore:
     def open(self, key: str) -> BinaryIO:
         return io.BytesIO(self._get(key))
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        return self._get(key)[start : start + length]
+
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         data = self._get(key)

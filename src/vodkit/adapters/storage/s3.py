@@ -99,6 +99,23 @@ class S3ObjectStore:
             raise
         return cast(BinaryIO, io.BufferedReader(_Body(body), buffer_size=CHUNK))
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        validate_key(key)
+        if length <= 0:
+            return b""
+        try:
+            reply = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+            )
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectNotFound(f"no object {key}") from exc
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""  # starts past the end
+            raise
+        data: bytes = reply["Body"].read()
+        return data
+
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="vodkit-s3-") as tmp:

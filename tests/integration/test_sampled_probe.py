@@ -1,0 +1,100 @@
+"""Probing a large upload from its two ends gives what probing all of it gives.
+
+Real files from FFmpeg and real footage; the sample edge is shrunk so that small
+files count as large. The store counts the bytes the probe read.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_clip, real_clip
+from vodkit.adapters.catalog.memory import MemoryCatalog
+from vodkit.adapters.events.inprocess import InProcessEventBus
+from vodkit.adapters.probe.pyav import PyavProber
+from vodkit.adapters.storage.memory import MemoryObjectStore
+from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
+from vodkit.bootstrap import default_presets_path
+from vodkit.domain.asset import AssetStatus
+from vodkit.domain.events import ObjectCreated
+from vodkit.domain.planning import plan_transcode
+from vodkit.domain.presets import load_presets
+from vodkit.services.ingest import IngestOrchestrator
+
+EDGE = 64 * 1024
+
+
+class CountingStore(MemoryObjectStore):
+    def __init__(self) -> None:
+        super().__init__("uploads")
+        self.ranged = 0
+        self.whole = 0
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        data = super().read_range(key, start, length)
+        self.ranged += len(data)
+        return data
+
+    def local_file(self, key: str):  # type: ignore[no-untyped-def]
+        self.whole += 1
+        return super().local_file(key)
+
+
+def _clip(tmp_path: Path, kind: str) -> Path:
+    long_gop = ("-g", "60")
+    return {
+        "mp4 (moov at the end)": lambda: make_clip(tmp_path / "a.mp4", seconds=6),
+        "mp4 (fast start)": lambda: make_clip(
+            tmp_path / "b.mp4", seconds=6, extra=("-movflags", "+faststart")
+        ),
+        "matroska": lambda: make_clip(tmp_path / "c.mkv", seconds=6, extra=long_gop),
+        "mpeg-ts": lambda: make_clip(tmp_path / "d.ts", seconds=6, extra=long_gop),
+        "bigbuckbunny (5.1)": lambda: real_clip("bigbuckbunny.mp4"),
+        "bikes (no audio)": lambda: real_clip("bikes.mp4"),
+    }[kind]()
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["mp4 (moov at the end)", "mp4 (fast start)", "matroska", "mpeg-ts",
+     "bigbuckbunny (5.1)", "bikes (no audio)"],
+)  # fmt: skip
+def test_the_ends_of_an_upload_tell_what_all_of_it_tells(tmp_path: Path, kind: str) -> None:
+    source = _clip(tmp_path, kind)
+    size = source.stat().st_size
+    assert size > 4 * EDGE, "the clip must be large enough to be sampled"
+    store = CountingStore()
+    info = store.put_stream("uploads/u/clip", io.BytesIO(source.read_bytes()))
+    presets = load_presets(default_presets_path())
+    prober, submitter = PyavProber(), MemoryJobSubmitter()
+    orchestrator = IngestOrchestrator(
+        uploads=store, catalog=MemoryCatalog(), prober=prober, submitter=submitter,
+        presets=presets, bus=InProcessEventBus(), sample_edge=EDGE,
+    )  # fmt: skip
+    asset = orchestrator.handle(
+        ObjectCreated("uploads", "uploads/u/clip", size, info.etag, time="2026-11-24T00:00:00Z")
+    )
+    assert asset.status is AssetStatus.PROCESSING, asset.errors
+    assert store.whole == 0, "the two ends were enough: nothing else was read"
+    assert store.ranged == 2 * EDGE
+    (job,) = submitter.jobs.values()
+    assert job.plan == plan_transcode(prober.probe(source), presets)  # as if all was read
+
+
+def test_when_the_ends_are_not_enough_the_whole_upload_is_probed(tmp_path: Path) -> None:
+    source = make_clip(tmp_path / "a.mp4", seconds=6)  # its moov, at the end, is over 1 KiB
+    store = CountingStore()
+    info = store.put_stream("uploads/u/clip", io.BytesIO(source.read_bytes()))
+    submitter = MemoryJobSubmitter()
+    orchestrator = IngestOrchestrator(
+        uploads=store, catalog=MemoryCatalog(), prober=PyavProber(), submitter=submitter,
+        presets=load_presets(default_presets_path()), bus=InProcessEventBus(), sample_edge=1024,
+    )  # fmt: skip
+    asset = orchestrator.handle(
+        ObjectCreated("uploads", "uploads/u/clip", info.size, info.etag, time="2026-11-24T00:00Z")
+    )
+    assert asset.status is AssetStatus.PROCESSING, asset.errors
+    assert (store.ranged, store.whole) == (2 * 1024, 1) and len(submitter.jobs) == 1
