@@ -493,6 +493,8 @@ def lambda_task(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Pa
     python = lambda_python()
     root = tmp_path_factory.mktemp("lambda")
     artifact, _, _ = package(root / "build", "art", dependencies=True)
+    again, _, _ = package(root / "again", "art", dependencies=True)
+    assert again.read_bytes() == artifact.read_bytes(), "with dependencies, still deterministic"
     size = sum(i.file_size for i in zipfile.ZipFile(artifact).infolist())
     assert size < 250 * 1024**2, f"Lambda refuses code over 250 MiB unzipped: {size}"
     zipfile.ZipFile(artifact).extractall(root / "task")
