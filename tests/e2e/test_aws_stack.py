@@ -145,6 +145,11 @@ def stack(
         Parameters=[{"ParameterKey": "EnvironmentSuffix", "ParameterValue": suffix}],
     )
     outputs = stack_outputs(cfn, name)
+    # moto's CloudFormation ignores VersioningConfiguration (test_aws_template checks the
+    # template's); versioning on, S3 events carry a version-id, as they do on AWS.
+    s3.put_bucket_versioning(
+        Bucket=outputs["UploadsBucketName"], VersioningConfiguration={"Status": "Enabled"}
+    )
     # The handlers get exactly the environment the stack gave each function.
     lam = aws.client("lambda")
     env = {
@@ -308,6 +313,22 @@ def test_an_error_during_submission_is_never_overwritten(
     _drain_job_events(st)
     assert len(mediaconvert.jobs) == 1
     assert st.catalog.get(asset.asset_id) == asset
+
+
+def test_an_upload_replaced_before_ingest_fails_and_its_successor_is_processed(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path
+) -> None:
+    st, mediaconvert = stack
+    first = st.upload(make_clip(tmp_path / "a.mp4", seconds=1), "uploads/ivan/clip.mp4")
+    second = st.upload(make_clip(tmp_path / "b.mp4", seconds=2), "uploads/ivan/clip.mp4")
+    assert first.version_id and second.version_id != first.version_id  # a versioned bucket
+    for event in (first, second):
+        st.emit(event.to_eventbridge())
+        assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    by_status = {a.status: a for a in st.catalog.query(uploader_id="ivan")}
+    assert by_status[AssetStatus.FAILED].errors[0].code == "SourceChanged"
+    assert by_status[AssetStatus.PROCESSING].source_version == second.version_id
+    assert len(mediaconvert.jobs) == 1  # only the object the job will read
 
 
 def test_a_catalog_write_fault_is_reported_and_the_retry_completes(

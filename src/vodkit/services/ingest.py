@@ -14,7 +14,7 @@ import logging
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..adapters.probe.base import Prober
-from ..adapters.storage.base import SAMPLE_EDGE, ObjectStore, sampled_copy
+from ..adapters.storage.base import SAMPLE_EDGE, ObjectInfo, ObjectStore, sampled_copy
 from ..adapters.transcoder.base import JobSubmitter
 from ..domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from ..domain.clock import Clock, utcnow
@@ -96,7 +96,7 @@ class IngestOrchestrator:
     def _start(self, asset: Asset, event: ObjectCreated) -> Asset:
         try:
             stored = self.uploads.head(asset.source_key)
-            if event.etag and not event.version_id and stored.etag != event.etag:
+            if _replaced(event, stored):  # jobs read the key's latest object: not this one
                 raise InvalidInput(
                     "the upload was replaced before it was processed", code="SourceChanged"
                 )
@@ -167,3 +167,10 @@ class IngestOrchestrator:
         failed = self.catalog.get(asset.asset_id)
         assert failed is not None
         return failed
+
+
+def _replaced(event: ObjectCreated, stored: ObjectInfo) -> bool:
+    """Whether the object under the event's key is no longer the one the event announced."""
+    if event.version_id and stored.version_id:
+        return stored.version_id != event.version_id
+    return bool(event.etag) and not event.version_id and stored.etag != event.etag
