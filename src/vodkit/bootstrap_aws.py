@@ -18,6 +18,7 @@ from .adapters.queue.base import Queue
 from .adapters.queue.sqs import SqsQueue
 from .adapters.storage.s3 import S3ObjectStore
 from .adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
+from .adapters.transcoder.mediaconvert_sprite import MediaConvertSprite
 from .bootstrap import INGEST_QUEUE, App, make_presets, make_prober, wire
 from .config import Settings
 from .domain.errors import ConfigError
@@ -83,11 +84,11 @@ def ingest_orchestrator(settings: Settings) -> IngestOrchestrator:
 
 def status_processor(settings: Settings) -> tuple[StatusProcessor, InProcessEventBus]:
     """The status function's service and the bus its events go through (to metrics)."""
-    _require(settings, "catalog_table")
+    _require(settings, "catalog_table", "outputs_bucket")
     bus = InProcessEventBus()
-    status = StatusProcessor(
-        catalog=DynamoDbCatalog(_client("dynamodb"), settings.catalog_table), bus=bus
-    )
+    catalog = DynamoDbCatalog(_client("dynamodb"), settings.catalog_table)
+    outputs = S3ObjectStore(_client("s3"), settings.outputs_bucket)
+    status = StatusProcessor(catalog=catalog, bus=bus, finish=MediaConvertSprite(outputs, catalog))
     bus.subscribe(JobStateChanged, status.handle)
     watch_metrics(bus, _metrics(settings))
     return status, bus

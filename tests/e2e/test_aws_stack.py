@@ -22,16 +22,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import av
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.aws_stack import FakeMediaConvert
-from tests.conftest import AwsSession, make_clip
+from tests.conftest import FFMPEG, AwsSession, make_clip
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
+from vodkit.adapters.transcoder.mediaconvert import build_job
 from vodkit.aws_package import package, stack_outputs
 from vodkit.domain.asset import AssetStatus, JobState
 from vodkit.domain.events import JobStateChanged, ObjectCreated
+from vodkit.domain.jobs import TranscodeJob
 from vodkit.entrypoints import aws_lambda
 
 Handler = Callable[[Any], dict[str, list[dict[str, str]]]]
@@ -40,12 +43,13 @@ VODKIT = str(Path(sys.executable).with_name("vodkit"))
 
 class Stack:
     def __init__(
-        self, aws: AwsSession, name: str, outputs: dict[str, str], env: dict[str, str]
+        self, aws: AwsSession, name: str, outputs: dict[str, str], env: dict[str, dict[str, str]]
     ) -> None:
         self.aws = aws
         self.name = name
+        self.status_env = env["JobStatusProcessor"]
         self.outputs = outputs
-        self.env = env
+        self.env = env["IngestOrchestrator"]
         self.s3 = aws.client("s3")
         self.sqs = aws.client("sqs")
         self.events = aws.client("events")
@@ -102,6 +106,38 @@ class Stack:
             else:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         return [m["Body"] for m in messages if m["MessageId"] in failed]
+
+    def run(self, job: dict[str, Any], tmp: Path) -> list[dict[str, Any]]:
+        """Write the frame captures MediaConvert would (tile.NNNNNNN.jpg); return the
+        COMPLETE event's outputGroupDetails for the job's groups."""
+        groups = {g["Name"]: g for g in job["Settings"]["OutputGroups"]}
+        tiles = groups["Sprite tiles"]
+        destination = tiles["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+        capture = tiles["Outputs"][0]["VideoDescription"]
+        every = capture["CodecSettings"]["FrameCaptureSettings"]
+        pictures = tmp / "captures"
+        pictures.mkdir()
+        subprocess.run(
+            [FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i",
+             f"testsrc2=size={capture['Width']}x{capture['Height']}:rate=1",
+             "-frames:v", str(every["MaxCaptures"]), "-start_number", "0",
+             str(pictures / "tile.%07d.jpg")],
+            check=True,
+        )  # fmt: skip
+        bucket, key = destination.removeprefix("s3://").split("/", 1)
+        for picture in sorted(pictures.iterdir()):
+            self.s3.upload_file(str(picture), bucket, f"{key.rsplit('/', 1)[0]}/{picture.name}")
+        base = destination.rsplit("/thumbs/", 1)[0]
+        return [
+            {"type": "CMAF_GROUP",
+             "playlistFilePaths": [f"{base}/stream/master.m3u8", f"{base}/stream/master.mpd"]},
+            {"type": "FILE_GROUP",
+             "outputDetails": [{"outputFilePaths": [f"{base}/mp4/master_preview.mp4"]}]},
+            {"type": "FILE_GROUP",
+             "outputDetails": [{"outputFilePaths": [f"{base}/thumbs/poster.0000001.jpg"]}]},
+            {"type": "FILE_GROUP",
+             "outputDetails": [{"outputFilePaths": [f"{destination}.0000002.jpg"]}]},
+        ]  # fmt: skip
 
     def job_event(self, job: dict[str, Any], status: str, **detail: Any) -> dict[str, Any]:
         metadata = job["UserMetadata"]
@@ -178,7 +214,7 @@ def stack(
             monkeypatch.setenv(k, v)
     aws_lambda._ingest.cache_clear()
     aws_lambda._status.cache_clear()
-    yield Stack(aws, name, outputs, env["IngestOrchestrator"]), mediaconvert
+    yield Stack(aws, name, outputs, env), mediaconvert
     aws_lambda._ingest.cache_clear()
     aws_lambda._status.cache_clear()
     boto3.DEFAULT_SESSION = None
@@ -189,7 +225,7 @@ def test_an_upload_goes_through_the_stack_to_completed(
 ) -> None:
     st, mediaconvert = stack
     event = st.upload(
-        make_clip(tmp_path / "clip.mp4", size="320x180", seconds=1), "uploads/alice/my clip.mp4"
+        make_clip(tmp_path / "clip.mp4", size="320x180", seconds=12), "uploads/alice/my clip.mp4"
     )
     st.emit(event.to_eventbridge())
     assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
@@ -197,37 +233,37 @@ def test_an_upload_goes_through_the_stack_to_completed(
     assert (asset.uploader_id, asset.source_key) == ("alice", "uploads/alice/my clip.mp4")
     (job,) = mediaconvert.jobs.values()
     assert job["UserMetadata"]["assetId"] == asset.asset_id
-    assert asset.formats == ("hls", "dash", "mp4", "poster")  # MediaConvert tiles no sprite
+    assert asset.formats == ("hls", "dash", "mp4", "poster", "sprite")
 
     st.emit(event.to_eventbridge())  # S3 and EventBridge deliver at least once
     assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
     assert len(mediaconvert.jobs) == 1 and len(st.catalog.query()) == 1
 
     st.emit(st.job_event(job, "STATUS_UPDATE", jobProgress={"jobPercentComplete": 40}))
-    st.emit(
-        st.job_event(
-            job,
-            "COMPLETE",
-            outputGroupDetails=[
-                {
-                    "type": "CMAF_GROUP",
-                    "playlistFilePaths": [
-                        f"s3://out/{asset.asset_id}/stream/master.m3u8",
-                        f"s3://out/{asset.asset_id}/stream/master.mpd",
-                    ],
-                }
-            ],
-        )
-    )
+    written = st.run(job, tmp_path)  # what MediaConvert writes, as it would name it
+    st.emit(st.job_event(job, "COMPLETE", outputGroupDetails=written))
     while st.depth("JobEventsQueueUrl"):
         assert st.deliver("JobEventsQueueUrl", aws_lambda.status) == []
     (done,) = st.catalog.query(uploader_id="alice")
     assert done.status is AssetStatus.COMPLETED
+    prefix = asset.asset_id
     assert done.outputs == {
-        "hls": f"{asset.asset_id}/stream/master.m3u8",
-        "dash": f"{asset.asset_id}/stream/master.mpd",
+        "hls": f"{prefix}/stream/master.m3u8",
+        "dash": f"{prefix}/stream/master.mpd",
+        "mp4": f"{prefix}/mp4/master_preview.mp4",
+        "poster": f"{prefix}/thumbs/poster.0000001.jpg",
+        "sprite": f"{prefix}/thumbs/sprite.vtt",
     }
     assert st.catalog.query(status=AssetStatus.COMPLETED) == [done]
+    # the sprite sheeted from MediaConvert's three tiles (12 s, one every 5 s), and its cues
+    bucket = st.outputs["OutputsBucketName"]
+    sheet = tmp_path / "sprite.jpg"
+    st.s3.download_file(bucket, f"{prefix}/thumbs/sprite.jpg", str(sheet))
+    with av.open(str(sheet)) as container:
+        frame = next(container.decode(video=0))
+    assert (frame.width, frame.height) == (3 * 160, 90)
+    cues = st.s3.get_object(Bucket=bucket, Key=f"{prefix}/thumbs/sprite.vtt")["Body"].read()
+    assert cues.decode().count("sprite.jpg#xywh=") == 3
 
     st.emit(st.job_event(job, "COMPLETE"))  # a late duplicate writes nothing
     st.deliver("JobEventsQueueUrl", aws_lambda.status)
@@ -538,37 +574,56 @@ def test_the_packaged_artifact_runs_on_lambdas_python(
     st, _ = stack
     for name in ("av", "pydantic_core"):  # compiled for Lambda's platform and Python
         assert list((task / name).glob("*cpython-312-x86_64-linux-gnu.so")), name
-    video = make_clip(tmp_path / "v.mp4", size="320x180", seconds=1)
+    video = make_clip(tmp_path / "v.mp4", size="320x180", seconds=6)
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     for path, key in ((video, "uploads/hana/v.mp4"), (text, "uploads/hana/notes.mp4")):
         st.emit(st.upload(path, key).to_eventbridge())
-    url = st.outputs["ProcessingQueueUrl"]
-    messages = st.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
-    env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-    env |= st.env | {
-        "PYTHONPATH": str(runtime),
-        "LAMBDA_TASK_ROOT": str(task),
-        "PATH": "/usr/bin:/bin",
-    }
-    ran = subprocess.run(
-        [python, "-s", "-c", LAMBDA_BOOTSTRAP, str(task), "ingest"],
-        input=json.dumps(batch), env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert ran.returncode == 0, ran.stderr[-3000:]
-    assert ran.stdout.splitlines()[-1]  # the batch response
+
+    def run(handler: str, queue: str, env: dict[str, str]) -> tuple[list[str], list[str], str]:
+        """One invocation of the packaged handler on python3.12: (ids sent, ids failed, log)."""
+        url = st.outputs[queue]
+        messages = st.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
+        environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} | env
+        environment |= {
+            "PYTHONPATH": str(runtime),
+            "LAMBDA_TASK_ROOT": str(task),
+            "PATH": "/usr/bin:/bin",
+        }
+        ran = subprocess.run(
+            [python, "-s", "-c", LAMBDA_BOOTSTRAP, str(task), handler],
+            input=json.dumps(batch), env=environment, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        failed = json.loads(ran.stdout.splitlines()[-1])["batchItemFailures"]
+        sent = [m["MessageId"] for m in messages if "v.mp4" in m["Body"] or handler == "status"]
+        return sent, [f["itemIdentifier"] for f in failed], ran.stderr[-3000:]
+
     # moto has no MediaConvert: CreateJob fails, so the video's record is reported for retry,
     # after the packaged code probed and planned it on python3.12.
+    video_ids, failed, log = run("ingest", "ProcessingQueueUrl", st.env)
+    assert failed == video_ids
     by_key = {a.source_key: a for a in st.catalog.query(uploader_id="hana")}
     planned, rejected = by_key["uploads/hana/v.mp4"], by_key["uploads/hana/notes.mp4"]
-    assert planned.status is AssetStatus.PROCESSING, ran.stderr[-3000:]
+    assert planned.status is AssetStatus.PROCESSING, log
     assert next((r["width"], r["height"]) for r in planned.renditions) == (320, 180)
     assert (rejected.status, rejected.errors[0].code) == (AssetStatus.FAILED, "NotMedia")
-    failed = json.loads(ran.stdout.splitlines()[-1])["batchItemFailures"]
-    assert [f["itemIdentifier"] for f in failed] == [
-        m["MessageId"] for m in messages if "v.mp4" in m["Body"]
-    ]
+
+    # The job (as it would have been submitted) completes: the status handler sheets its tiles.
+    (recorded,) = st.catalog.jobs(planned.asset_id)
+    job = build_job(
+        TranscodeJob.from_dict(recorded.request),
+        role_arn="arn:aws:iam::123456789012:role/mc",
+        outputs_bucket=st.outputs["OutputsBucketName"],
+        stack=st.name,  # the stack's rule routes only its own jobs' events
+    ) | {"Id": "1700000000000-abcdef"}
+    st.emit(st.job_event(job, "COMPLETE", outputGroupDetails=st.run(job, tmp_path)))
+    _, failed, log = run("status", "JobEventsQueueUrl", st.status_env)
+    assert failed == []
+    done = st.catalog.get(planned.asset_id)
+    assert done is not None and done.status is AssetStatus.COMPLETED, log
+    assert done.outputs["sprite"] == f"{planned.asset_id}/thumbs/sprite.vtt"
 
 
 def test_vodkit_aws_deploy_creates_then_updates_the_stack(aws: AwsSession, tmp_path: Path) -> None:

@@ -95,6 +95,12 @@ def test_job_state_change_matches_mediaconvert_shape() -> None:
                         {"outputFilePaths": ["s3://out/a-1/thumbs/poster.0000000.jpg"]},
                     ],
                 },
+                {  # the sprite's tiles: frame captures too, but not the poster
+                    "type": "FILE_GROUP",
+                    "outputDetails": [
+                        {"outputFilePaths": ["s3://out/a-1/thumbs/tiles/tile.0000009.jpg"]}
+                    ],
+                },
             ],
         },
     }

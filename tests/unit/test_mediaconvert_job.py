@@ -48,7 +48,7 @@ def test_every_job_validates_against_botocores_model(name: str) -> None:
     validate_parameters(job_for(SOURCES[name]), CREATE_JOB.input_shape)  # raises if invalid
 
 
-def test_one_job_cmaf_for_hls_and_dash_an_mp4_preview_and_a_poster() -> None:
+def test_one_job_cmaf_for_hls_and_dash_an_mp4_preview_a_poster_and_sprite_tiles() -> None:
     params = job_for(HD)
     assert params["ClientRequestToken"] == "job-1"  # a redelivery cannot make a second job
     assert params["UserMetadata"] == {"assetId": "asset-1", "jobId": "job-1", "stack": "vodkit"}
@@ -66,7 +66,12 @@ def test_one_job_cmaf_for_hls_and_dash_an_mp4_preview_and_a_poster() -> None:
     containers = {
         g["Name"]: {o["ContainerSettings"]["Container"] for o in g["Outputs"]} for g in files
     }
-    assert containers == {"MP4 preview": {"MP4"}, "Poster": {"RAW"}}
+    assert containers == {"MP4 preview": {"MP4"}, "Poster": {"RAW"}, "Sprite tiles": {"RAW"}}
+    (tiles,) = next(g for g in files if g["Name"] == "Sprite tiles")["Outputs"]
+    sprite, capture = plan_transcode(HD, PRESETS).sprite, tiles["VideoDescription"]
+    assert (capture["Width"], capture["Height"]) == (sprite.tile_width, sprite.tile_height)
+    every = capture["CodecSettings"]["FrameCaptureSettings"]
+    assert (every["FramerateDenominator"], every["MaxCaptures"]) == (sprite.interval, sprite.count)
     preview = files[0]["Outputs"][0]
     assert "AudioDescriptions" in preview
     for output in cmaf["Outputs"]:

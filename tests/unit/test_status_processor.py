@@ -98,3 +98,20 @@ def test_events_for_an_unknown_asset_raise_so_the_transport_retries() -> None:
     processor, _, _ = processing(1)
     with pytest.raises(AssetNotFound):
         processor.handle(JobStateChanged("j0", JobState.COMPLETE, "nope"))
+
+
+def test_finishing_adds_outputs_before_completion_and_never_after() -> None:
+    _, catalog, bus = processing(1)
+    finished: list[str] = []
+
+    def finish(e: JobStateChanged) -> dict[str, str]:
+        finished.append(e.job_id)
+        return {"sprite": "a1/thumbs/sprite.vtt"}
+
+    processor = StatusProcessor(catalog=catalog, bus=bus, clock=lambda: NOW, finish=finish)
+    processor.handle(event("j0", JobState.COMPLETE, outputs={"hls": "a1/h.m3u8"}))
+    asset = catalog.get("a1")
+    assert asset is not None and asset.status is AssetStatus.COMPLETED
+    assert asset.outputs == {"hls": "a1/h.m3u8", "sprite": "a1/thumbs/sprite.vtt"}
+    processor.handle(event("j0", JobState.COMPLETE, outputs={"hls": "a1/h.m3u8"}))  # late
+    assert finished == ["j0"]

@@ -238,6 +238,8 @@ def _outputs_from_details(groups: Any) -> dict[str, str]:
     for path in paths:
         key = re.sub(r"^s3://[^/]+/", "", path)
         for suffix, kind in _SUFFIX_FORMATS.items():
+            if kind == "poster" and not key.rsplit("/", 1)[-1].startswith("poster"):
+                continue  # other frame captures (the sprite's tiles) are not posters
             if key.endswith(suffix) and (kind == "poster" or kind not in outputs):
                 outputs[kind] = key  # the first of each kind; the last frame capture
     return outputs

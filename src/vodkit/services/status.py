@@ -9,6 +9,7 @@ update): the transport retries, then dead-letters.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
@@ -22,10 +23,19 @@ log = logging.getLogger(__name__)
 
 
 class StatusProcessor:
-    def __init__(self, *, catalog: Catalog, bus: EventBus, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        bus: EventBus,
+        clock: Clock = utcnow,
+        finish: Callable[[JobStateChanged], dict[str, str]] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.bus = bus
         self.clock = clock
+        # Makes what the job runner could not (MediaConvert: the sprite) before completion.
+        self.finish = finish
 
     def handle_message(self, body: str) -> None:
         self.handle(JobStateChanged.from_eventbridge(decode(body)))
@@ -37,7 +47,10 @@ class StatusProcessor:
                 event.asset_id, event.job_id, event.percent or 0.0, now, event.eta_seconds
             )
         elif event.status is JobState.COMPLETE:
-            if self.catalog.complete_job(event.asset_id, event.job_id, event.outputs, now):
+            outputs = event.outputs
+            if self.finish is not None and not self._ended(event.asset_id):
+                outputs = {**outputs, **self.finish(event)}
+            if self.catalog.complete_job(event.asset_id, event.job_id, outputs, now):
                 self._announce(event.asset_id, AssetStatus.COMPLETED)
         elif event.status in (JobState.ERROR, JobState.CANCELED):
             error = AssetError(
@@ -46,6 +59,10 @@ class StatusProcessor:
             )
             if self.catalog.fail(event.asset_id, error, now, job_id=event.job_id):
                 self._announce(event.asset_id, AssetStatus.FAILED, error)
+
+    def _ended(self, asset_id: str) -> bool:
+        asset = self.catalog.get(asset_id)
+        return asset is not None and asset.status.terminal
 
     def _announce(
         self, asset_id: str, status: AssetStatus, error: AssetError | None = None

@@ -3,7 +3,8 @@
 The job is built from the same plan the FFmpeg transcoder runs: one CMAF
 group writes the HLS and the DASH manifest over one set of segments (every
 rung, and the audio renditions, in CMFC), a FILE group writes the MP4
-preview, and a frame-capture group the poster. Rungs carry the plan's sizes
+preview, and frame-capture groups the poster and the sprite's tiles (sheeted
+when the job completes, by ``MediaConvertSprite``). Rungs carry the plan's sizes
 (display aspect kept, never upscaled, portrait for rotated phone video with
 ``Rotate: AUTO``), a fixed GOP without scene-cut keyframes so rungs switch
 cleanly, and 5.1/7.1 sources are remixed to stereo. ``ClientRequestToken`` is
@@ -17,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import AudioRendition, TranscodePlan, VideoRendition
+from ...domain.planning import FORMATS, AudioRendition, TranscodePlan, VideoRendition
 
 log = logging.getLogger(__name__)
 AUDIO_SELECTOR = "Audio Selector 1"
@@ -189,6 +190,36 @@ def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
     }
 
 
+def _tiles_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
+    # The scrub sprite's tiles, one every interval; MediaConvertSprite sheets them.
+    sprite = plan.sprite
+    return {
+        "Name": "Sprite tiles",
+        "OutputGroupSettings": {
+            "Type": "FILE_GROUP_SETTINGS",
+            "FileGroupSettings": {"Destination": destination},
+        },
+        "Outputs": [
+            {
+                "ContainerSettings": {"Container": "RAW"},
+                "VideoDescription": {
+                    "Width": sprite.tile_width,
+                    "Height": sprite.tile_height,
+                    "CodecSettings": {
+                        "Codec": "FRAME_CAPTURE",
+                        "FrameCaptureSettings": {
+                            "FramerateNumerator": 1,
+                            "FramerateDenominator": sprite.interval,
+                            "MaxCaptures": sprite.count,
+                            "Quality": 80,
+                        },
+                    },
+                },
+            }
+        ],
+    }
+
+
 def build_job(
     job: TranscodeJob, *, role_arn: str, outputs_bucket: str, stack: str = ""
 ) -> dict[str, Any]:
@@ -206,6 +237,7 @@ def build_job(
         _cmaf_group(plan, f"{base}stream/master"),
         _preview_group(plan, f"{base}mp4/"),
         _poster_group(plan, f"{base}thumbs/poster"),
+        _tiles_group(plan, f"{base}thumbs/tiles/tile"),
     ]
     metadata = {"assetId": job.asset_id, "jobId": job.job_id}
     if stack:
@@ -224,8 +256,8 @@ def build_job(
 
 
 class MediaConvertJobSubmitter:
-    # MediaConvert cannot tile frames into a scrub sprite: its jobs make no sprite.
-    formats: tuple[str, ...] = ("hls", "dash", "mp4", "poster")
+    # the sprite too: its tiles come from the job, the sheet from MediaConvertSprite
+    formats: tuple[str, ...] = FORMATS
 
     def __init__(self, client: Any, *, role_arn: str, outputs_bucket: str, stack: str = "") -> None:
         self.client = client

@@ -5,12 +5,16 @@ them in the same run): the one with the most contrast wins, and black, white
 or flat frames (fades, title cards, slates) lose to any frame with a picture.
 The sprite's WebVTT gives each interval of the video its tile, as
 ``sprite.jpg#xywh=x,y,w,h``, which is what players read to preview seeking.
+Where no FFmpeg runs (MediaConvert writes the tiles as single JPEGs), PyAV's
+``tile`` filter sheets them.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
+from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 from ...domain.errors import TranscodeFailed
@@ -72,3 +76,39 @@ def sprite_vtt(
             "",
         ]
     return "\n".join(lines)
+
+
+def sheet_tiles(tiles: Sequence[Path], sprite: SpritePlan, target: Path) -> int:
+    """Lay out ``tiles`` (JPEGs, in time order) on the plan's grid; return how many."""
+    import av  # JPEGs written by our own MediaConvert job, not an upload
+
+    size = (sprite.tile_width, sprite.tile_height)
+    graph = av.filter.Graph()
+    source = graph.add_buffer(
+        width=size[0],
+        height=size[1],
+        format=av.VideoFormat("yuvj420p"),
+        time_base=Fraction(1, 1),
+    )
+    grid = graph.add("tile", f"{sprite.columns}x{sprite.rows}")
+    sink = graph.add("buffersink")
+    source.link_to(grid)
+    grid.link_to(sink)
+    graph.configure()
+    used = tiles[: sprite.count]
+    for index, path in enumerate(used):
+        with av.open(str(path)) as container:
+            frame = next(container.decode(video=0))
+        frame = frame.reformat(width=size[0], height=size[1], format="yuvj420p")
+        frame.pts, frame.time_base = index, Fraction(1, 1)
+        graph.push(frame)
+    graph.push(None)  # a grid with empty cells is still emitted
+    sheet = graph.vpull()
+    sheet.pts = None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(target), "w", format="image2") as output:
+        stream = output.add_stream("mjpeg", rate=1)
+        stream.width, stream.height, stream.pix_fmt = sheet.width, sheet.height, "yuvj420p"
+        for packet in [*stream.encode(sheet), *stream.encode(None)]:
+            output.mux(packet)
+    return len(used)
