@@ -159,12 +159,12 @@ def _preview_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
     }
 
 
-def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
-    # Two captures, at the start and a third of the way in; the event names the last,
-    # which is past any fade-in (MediaConvert cannot rank frames as the FFmpeg path does).
-    interval = max(1, round(plan.duration / 3))
+def _frame_capture_group(
+    name: str, destination: str, size: tuple[int, int], every: int, count: int, quality: int
+) -> dict[str, Any]:
+    """JPEGs of ``size``, one every ``every`` seconds, at most ``count``."""
     return {
-        "Name": "Poster",
+        "Name": name,
         "OutputGroupSettings": {
             "Type": "FILE_GROUP_SETTINGS",
             "FileGroupSettings": {"Destination": destination},
@@ -173,51 +173,42 @@ def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
             {
                 "ContainerSettings": {"Container": "RAW"},
                 "VideoDescription": {
-                    "Width": plan.poster.width,
-                    "Height": plan.poster.height,
+                    "Width": size[0],
+                    "Height": size[1],
                     "CodecSettings": {
                         "Codec": "FRAME_CAPTURE",
                         "FrameCaptureSettings": {
                             "FramerateNumerator": 1,
-                            "FramerateDenominator": interval,
-                            "MaxCaptures": 2,
-                            "Quality": 85,
+                            "FramerateDenominator": every,
+                            "MaxCaptures": count,
+                            "Quality": quality,
                         },
                     },
                 },
             }
         ],
     }
+
+
+def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
+    # Two captures, at the start and a third of the way in; the event names the last,
+    # which is past any fade-in (MediaConvert cannot rank frames as the FFmpeg path does).
+    poster = (plan.poster.width, plan.poster.height)
+    every = max(1, round(plan.duration / 3))
+    return _frame_capture_group("Poster", destination, poster, every, count=2, quality=85)
 
 
 def _tiles_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
     # The scrub sprite's tiles, one every interval; MediaConvertSprite sheets them.
     sprite = plan.sprite
-    return {
-        "Name": "Sprite tiles",
-        "OutputGroupSettings": {
-            "Type": "FILE_GROUP_SETTINGS",
-            "FileGroupSettings": {"Destination": destination},
-        },
-        "Outputs": [
-            {
-                "ContainerSettings": {"Container": "RAW"},
-                "VideoDescription": {
-                    "Width": sprite.tile_width,
-                    "Height": sprite.tile_height,
-                    "CodecSettings": {
-                        "Codec": "FRAME_CAPTURE",
-                        "FrameCaptureSettings": {
-                            "FramerateNumerator": 1,
-                            "FramerateDenominator": sprite.interval,
-                            "MaxCaptures": sprite.count,
-                            "Quality": 80,
-                        },
-                    },
-                },
-            }
-        ],
-    }
+    return _frame_capture_group(
+        "Sprite tiles",
+        destination,
+        (sprite.tile_width, sprite.tile_height),
+        sprite.interval,
+        count=sprite.count,
+        quality=80,
+    )
 
 
 def build_job(
