@@ -23,7 +23,7 @@ from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.adapters.transcoder.queued import QueuedJobSubmitter
 from vodkit.bootstrap import default_presets_path
 from vodkit.domain.jobs import TranscodeJob
-from vodkit.domain.planning import FORMATS, plan_transcode
+from vodkit.domain.planning import plan_transcode
 from vodkit.domain.presets import load_presets
 
 PLAN = plan_transcode(HD, load_presets(default_presets_path()))
@@ -114,10 +114,3 @@ def test_a_job_submitted_twice_is_one_job_as_planned(
     assert [j[0] for j in jobs] == ["job-1", "job-2"]
     ladder = [(v.width, v.height) for v in PLAN.video]
     assert jobs[0] == ("job-1", "asset-1", "s3://uploads/uploads/a/x.mp4", ladder)
-
-
-def test_it_declares_what_its_jobs_make(
-    submitter: tuple[JobSubmitter, Callable[[], Received]],
-) -> None:
-    port, _ = submitter
-    assert {"hls", "dash", "mp4", "poster"} <= set(port.formats) <= set(FORMATS)

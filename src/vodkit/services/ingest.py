@@ -119,7 +119,7 @@ class IngestOrchestrator:
             started = self.catalog.start_processing(
                 asset.asset_id,
                 [Job(job_id=job.job_id, state=JobState.SUBMITTED, request=job.to_dict())],
-                formats=tuple(f for f in plan.formats if f in self.submitter.formats),
+                formats=plan.formats,
                 renditions=plan.summary(),
                 now=self.clock(),
             )

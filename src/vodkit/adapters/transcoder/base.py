@@ -44,8 +44,6 @@ class Transcoder(Protocol):
 
 
 class JobSubmitter(Protocol):
-    formats: tuple[str, ...]  # what the jobs it hands over produce (the catalog records it)
-
     def submit(self, job: TranscodeJob) -> None: ...
 
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import FORMATS, AudioRendition, TranscodePlan, VideoRendition
+from ...domain.planning import AudioRendition, TranscodePlan, VideoRendition
 
 log = logging.getLogger(__name__)
 AUDIO_SELECTOR = "Audio Selector 1"
@@ -247,9 +247,6 @@ def build_job(
 
 
 class MediaConvertJobSubmitter:
-    # the sprite too: its tiles come from the job, the sheet from MediaConvertSprite
-    formats: tuple[str, ...] = FORMATS
-
     def __init__(self, client: Any, *, role_arn: str, outputs_bucket: str, stack: str = "") -> None:
         self.client = client
         self.role_arn = role_arn

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...domain.errors import TranscodeFailed
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import FORMATS, TranscodePlan
+from ...domain.planning import TranscodePlan
 from .base import Progress, ProgressCallback, TranscodeOutput, output_layout, publish_order
 
 
@@ -38,8 +38,6 @@ class MemoryTranscoder:
 
 
 class MemoryJobSubmitter:
-    formats: tuple[str, ...] = FORMATS
-
     def __init__(self) -> None:
         self.jobs: dict[str, TranscodeJob] = {}
         self.submissions = 0

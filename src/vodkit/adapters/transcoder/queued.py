@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import FORMATS
 from ..queue.base import Queue
 
 
 class QueuedJobSubmitter:
-    formats: tuple[str, ...] = FORMATS  # the FFmpeg worker makes every format
-
     def __init__(self, queue: Queue) -> None:
         self.queue = queue
 
