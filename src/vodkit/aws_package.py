@@ -170,6 +170,11 @@ def deploy(
     import boto3
     from botocore.exceptions import ClientError, WaiterError
 
+    given = dict(parameters or {})
+    declared = set(load_template(_template(template)).get("Parameters", {}))
+    unknown = set(given) - declared
+    if unknown:  # before a minute of packaging, not after
+        raise ConfigError(f"the template has no parameter {', '.join(sorted(unknown))}")
     session = session or boto3.session.Session()
     artifact, packaged, key = package(out_dir, bucket, dependencies=dependencies, template=template)
     s3 = session.client("s3")
@@ -177,19 +182,16 @@ def deploy(
     template_key = f"vodkit/template-{sha256(packaged)[:32]}.json"
     s3.upload_file(str(packaged), bucket, template_key)
     cfn = session.client("cloudformation")
-    given = dict(parameters or {})
     deployed = _deployed_parameters(cfn, stack)
-    unknown = set(given) - set(load_template(template).get("Parameters", {}))
-    if unknown:
-        raise ConfigError(f"the template has no parameter {', '.join(sorted(unknown))}")
+    # what the stack has, for the parameters the template still declares
+    kept = {k: v for k, v in (deployed or {}).items() if k in declared}
     request: dict[str, Any] = {
         "StackName": stack,
         "TemplateURL": f"https://{bucket}.s3.{s3.meta.region_name}.amazonaws.com/{template_key}",
         "Capabilities": ["CAPABILITY_NAMED_IAM"],
         # the deployed values, spelled out (the template has no NoEcho parameter to hide)
         "Parameters": [
-            {"ParameterKey": k, "ParameterValue": v}
-            for k, v in {**(deployed or {}), **given}.items()
+            {"ParameterKey": k, "ParameterValue": v} for k, v in {**kept, **given}.items()
         ],
     }
     try:
