@@ -685,3 +685,21 @@ def test_the_artifact_is_deterministic_and_holds_the_handler_and_vodkit(tmp_path
     names = zipfile.ZipFile(tmp_path / "a" / "lambda.zip").namelist()
     assert "vodkit_lambda.py" in names and "vodkit/entrypoints/aws_lambda.py" in names
     assert names == sorted(names)
+
+
+def test_package_from_another_template_and_a_clear_error_without_one(tmp_path: Path) -> None:
+    from vodkit.aws_package import TEMPLATE
+
+    copy = tmp_path / "stack"
+    shutil.copytree(TEMPLATE.parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "lambda" / "extra.txt").write_text("shipped with the handler")
+    made = _vodkit(dict(os.environ), "aws", "package", "--bucket", "art", "--out",
+                   str(tmp_path / "out"), "--no-dependencies", "--template",
+                   str(copy / "template.yaml"))  # fmt: skip
+    assert "extra.txt" in zipfile.ZipFile(made.stdout.splitlines()[0]).namelist()
+    missing = subprocess.run(
+        [VODKIT, "aws", "package", "--bucket", "art", "--out", str(tmp_path / "x"),
+         "--template", str(tmp_path / "none.yaml")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "no template at" in missing.stderr
