@@ -18,7 +18,7 @@ from .adapters.queue.base import Queue
 from .adapters.queue.sqs import SqsQueue
 from .adapters.storage.s3 import S3ObjectStore
 from .adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
-from .adapters.transcoder.mediaconvert_sprite import MediaConvertSprite
+from .adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
 from .bootstrap import INGEST_QUEUE, App, make_presets, make_prober, wire
 from .config import Settings
 from .domain.errors import ConfigError
@@ -88,7 +88,9 @@ def status_processor(settings: Settings) -> tuple[StatusProcessor, InProcessEven
     bus = InProcessEventBus()
     catalog = DynamoDbCatalog(_client("dynamodb"), settings.catalog_table)
     outputs = S3ObjectStore(_client("s3"), settings.outputs_bucket)
-    status = StatusProcessor(catalog=catalog, bus=bus, finish=MediaConvertSprite(outputs, catalog))
+    status = StatusProcessor(
+        catalog=catalog, bus=bus, finish=MediaConvertThumbnails(outputs, catalog)
+    )
     bus.subscribe(JobStateChanged, status.handle)
     watch_metrics(bus, _metrics(settings))
     return status, bus

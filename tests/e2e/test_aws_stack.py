@@ -31,6 +31,7 @@ from tests.aws_stack import FakeMediaConvert
 from tests.conftest import FFMPEG, AwsSession, make_clip
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
 from vodkit.adapters.transcoder.mediaconvert import build_job
+from vodkit.adapters.transcoder.thumbs import frame_score
 from vodkit.aws_package import package, stack_outputs
 from vodkit.domain.asset import AssetStatus, JobState
 from vodkit.domain.events import JobStateChanged, ObjectCreated
@@ -108,35 +109,40 @@ class Stack:
         return [m["Body"] for m in messages if m["MessageId"] in failed]
 
     def run(self, job: dict[str, Any], tmp: Path) -> list[dict[str, Any]]:
-        """Write the frame captures MediaConvert would (tile.NNNNNNN.jpg); return the
-        COMPLETE event's outputGroupDetails for the job's groups."""
-        groups = {g["Name"]: g for g in job["Settings"]["OutputGroups"]}
-        tiles = groups["Sprite tiles"]
-        destination = tiles["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
-        capture = tiles["Outputs"][0]["VideoDescription"]
-        every = capture["CodecSettings"]["FrameCaptureSettings"]
-        pictures = tmp / "captures"
-        pictures.mkdir()
-        subprocess.run(
-            [FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i",
-             f"testsrc2=size={capture['Width']}x{capture['Height']}:rate=1",
-             "-frames:v", str(every["MaxCaptures"]), "-start_number", "0",
-             str(pictures / "tile.%07d.jpg")],
-            check=True,
-        )  # fmt: skip
-        bucket, key = destination.removeprefix("s3://").split("/", 1)
-        for picture in sorted(pictures.iterdir()):
-            self.s3.upload_file(str(picture), bucket, f"{key.rsplit('/', 1)[0]}/{picture.name}")
-        base = destination.rsplit("/thumbs/", 1)[0]
+        """Write the frame captures MediaConvert would (NAME.NNNNNNN.jpg): poster candidates,
+        the first two black as after a fade-in, and sprite tiles; return the COMPLETE event's
+        outputGroupDetails for the job's groups."""
+        written = {}
+        for group, black in (("Poster", 2), ("Sprite tiles", 0)):
+            settings = next(g for g in job["Settings"]["OutputGroups"] if g["Name"] == group)
+            destination = settings["OutputGroupSettings"]["FileGroupSettings"]["Destination"]
+            capture = settings["Outputs"][0]["VideoDescription"]
+            count = capture["CodecSettings"]["FrameCaptureSettings"]["MaxCaptures"]
+            size = f"{capture['Width']}x{capture['Height']}"
+            pictures = tmp / group.replace(" ", "-")
+            pictures.mkdir()
+            name = destination.rsplit("/", 1)[1]
+            subprocess.run(
+                [FFMPEG, "-loglevel", "error", "-f", "lavfi", "-i",
+                 f"color=black:size={size}:rate=1:duration={black}", "-f", "lavfi", "-i",
+                 f"testsrc2=size={size}:rate=1", "-filter_complex", "[0:v][1:v]concat=n=2",
+                 "-frames:v", str(count), "-start_number", "0",
+                 str(pictures / f"{name}.%07d.jpg")],
+                check=True,
+            )  # fmt: skip
+            bucket, key = destination.removeprefix("s3://").split("/", 1)
+            for picture in sorted(pictures.iterdir()):
+                self.s3.upload_file(str(picture), bucket, f"{key.rsplit('/', 1)[0]}/{picture.name}")
+            written[group] = f"{destination}.{count - 1:07d}.jpg"  # the event names the last
+        base = written["Poster"].rsplit("/thumbs/", 1)[0]
         return [
             {"type": "CMAF_GROUP",
              "playlistFilePaths": [f"{base}/stream/master.m3u8", f"{base}/stream/master.mpd"]},
             {"type": "FILE_GROUP",
              "outputDetails": [{"outputFilePaths": [f"{base}/mp4/master_preview.mp4"]}]},
-            {"type": "FILE_GROUP",
-             "outputDetails": [{"outputFilePaths": [f"{base}/thumbs/poster.0000001.jpg"]}]},
-            {"type": "FILE_GROUP",
-             "outputDetails": [{"outputFilePaths": [f"{destination}.0000002.jpg"]}]},
+        ] + [
+            {"type": "FILE_GROUP", "outputDetails": [{"outputFilePaths": [path]}]}
+            for path in written.values()
         ]  # fmt: skip
 
     def job_event(self, job: dict[str, Any], status: str, **detail: Any) -> dict[str, Any]:
@@ -251,7 +257,7 @@ def test_an_upload_goes_through_the_stack_to_completed(
         "hls": f"{prefix}/stream/master.m3u8",
         "dash": f"{prefix}/stream/master.mpd",
         "mp4": f"{prefix}/mp4/master_preview.mp4",
-        "poster": f"{prefix}/thumbs/poster.0000001.jpg",
+        "poster": f"{prefix}/thumbs/poster.jpg",
         "sprite": f"{prefix}/thumbs/sprite.vtt",
     }
     assert st.catalog.query(status=AssetStatus.COMPLETED) == [done]
@@ -264,6 +270,10 @@ def test_an_upload_goes_through_the_stack_to_completed(
     assert (frame.width, frame.height) == (3 * 160, 90)
     cues = st.s3.get_object(Bucket=bucket, Key=f"{prefix}/thumbs/sprite.vtt")["Body"].read()
     assert cues.decode().count("sprite.jpg#xywh=") == 3
+    # the poster is the candidate with a picture, not one of the black ones
+    poster = tmp_path / "poster.jpg"
+    st.s3.download_file(bucket, f"{prefix}/thumbs/poster.jpg", str(poster))
+    assert frame_score(poster) > 30
 
     st.emit(st.job_event(job, "COMPLETE"))  # a late duplicate writes nothing
     st.deliver("JobEventsQueueUrl", aws_lambda.status)

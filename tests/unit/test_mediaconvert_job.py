@@ -72,6 +72,10 @@ def test_one_job_cmaf_for_hls_and_dash_an_mp4_preview_a_poster_and_sprite_tiles(
     assert (capture["Width"], capture["Height"]) == (sprite.tile_width, sprite.tile_height)
     every = capture["CodecSettings"]["FrameCaptureSettings"]
     assert (every["FramerateDenominator"], every["MaxCaptures"]) == (sprite.interval, sprite.count)
+    (candidates,) = next(g for g in files if g["Name"] == "Poster")["Outputs"]
+    plan = plan_transcode(HD, PRESETS)
+    capture = candidates["VideoDescription"]["CodecSettings"]["FrameCaptureSettings"]
+    assert capture["MaxCaptures"] == plan.poster.candidates  # judged when the job completes
     preview = files[0]["Outputs"][0]
     assert "AudioDescriptions" in preview
     for output in cmaf["Outputs"]:

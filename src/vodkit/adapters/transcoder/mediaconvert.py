@@ -3,12 +3,13 @@
 The job is built from the same plan the FFmpeg transcoder runs: one CMAF
 group writes the HLS and the DASH manifest over one set of segments (every
 rung, and the audio renditions, in CMFC), a FILE group writes the MP4
-preview, and frame-capture groups the poster and the sprite's tiles (sheeted
-when the job completes, by ``MediaConvertSprite``). Rungs carry the plan's sizes
-(display aspect kept, never upscaled, portrait for rotated phone video with
-``Rotate: AUTO``), a fixed GOP without scene-cut keyframes so rungs switch
-cleanly, and 5.1/7.1 sources are remixed to stereo. ``ClientRequestToken`` is
-the job id, so a redelivered upload event submits nothing new.
+preview, and frame-capture groups the poster's candidates and the sprite's
+tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``).
+Rungs carry the plan's sizes (display aspect kept, never upscaled, portrait
+for rotated phone video with ``Rotate: AUTO``), a fixed GOP without scene-cut
+keyframes so rungs switch cleanly, and 5.1/7.1 sources are remixed to stereo.
+``ClientRequestToken`` is the job id, so a redelivered upload event submits
+nothing new.
 """
 
 from __future__ import annotations
@@ -191,15 +192,16 @@ def _frame_capture_group(
 
 
 def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
-    # Two captures, at the start and a third of the way in; the event names the last,
-    # which is past any fade-in (MediaConvert cannot rank frames as the FFmpeg path does).
+    # Candidates spread over the video; MediaConvertThumbnails keeps the most telling one.
     poster = (plan.poster.width, plan.poster.height)
-    every = max(1, round(plan.duration / 3))
-    return _frame_capture_group("Poster", destination, poster, every, count=2, quality=85)
+    every = max(1, int(plan.duration / plan.poster.candidates))
+    return _frame_capture_group(
+        "Poster", destination, poster, every, count=plan.poster.candidates, quality=85
+    )
 
 
 def _tiles_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
-    # The scrub sprite's tiles, one every interval; MediaConvertSprite sheets them.
+    # The scrub sprite's tiles, one every interval; MediaConvertThumbnails sheets them.
     sprite = plan.sprite
     return _frame_capture_group(
         "Sprite tiles",
@@ -227,7 +229,7 @@ def build_job(
     groups = [
         _cmaf_group(plan, f"{base}stream/master"),
         _preview_group(plan, f"{base}mp4/"),
-        _poster_group(plan, f"{base}thumbs/poster"),
+        _poster_group(plan, f"{base}thumbs/candidates/poster"),
         _tiles_group(plan, f"{base}thumbs/tiles/tile"),
     ]
     metadata = {"assetId": job.asset_id, "jobId": job.job_id}
