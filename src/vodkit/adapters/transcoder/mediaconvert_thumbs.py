@@ -15,6 +15,7 @@ import io
 import logging
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ...domain.events import JobStateChanged
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # Under the asset's prefix, where the job's frame-capture groups write NAME.NNNNNNN.jpg.
 CANDIDATES = "thumbs/candidates/"
 TILES = "thumbs/tiles/"
+PARALLEL_FETCHES = 16
 
 
 class MediaConvertThumbnails:
@@ -61,12 +63,19 @@ class MediaConvertThumbnails:
         return finished
 
     def _fetch(self, prefix: str, directory: Path) -> list[Path]:
-        """The JPEGs under ``prefix``, in capture order, as local files."""
+        """The JPEGs under ``prefix``, in capture order, as local files.
+
+        Fetched a few at a time: a long video has a tile every few seconds, and one GET
+        after another would spend most of the function's time waiting on S3.
+        """
         keys = sorted(o.key for o in self.outputs.list(prefix) if o.key.endswith(".jpg"))
         directory.mkdir()
-        paths = []
-        for index, key in enumerate(keys):
-            paths.append(directory / f"{index:05d}.jpg")
-            with self.outputs.open(key) as source, paths[-1].open("wb") as sink:
+        paths = [directory / f"{index:05d}.jpg" for index in range(len(keys))]
+
+        def fetch(key: str, path: Path) -> None:
+            with self.outputs.open(key) as source, path.open("wb") as sink:
                 shutil.copyfileobj(source, sink)
+
+        with ThreadPoolExecutor(max_workers=PARALLEL_FETCHES) as pool:
+            list(pool.map(fetch, keys, paths))  # list(): raise the first failure here
         return paths
