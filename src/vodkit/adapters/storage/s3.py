@@ -89,31 +89,30 @@ class S3ObjectStore:
             raise
         return self._info(key, int(reply["ContentLength"]), reply)
 
-    def open(self, key: str) -> BinaryIO:
+    def _body(self, key: str, **request: Any) -> Any:
+        """GetObject's streaming body; ObjectNotFound if there is no such object."""
         validate_key(key)
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            return self.client.get_object(Bucket=self.bucket, Key=key, **request)["Body"]
         except ClientError as exc:
             if _missing(exc):
                 raise ObjectNotFound(f"no object {key}") from exc
             raise
-        return cast(BinaryIO, io.BufferedReader(_Body(body), buffer_size=CHUNK))
+
+    def open(self, key: str) -> BinaryIO:
+        return cast(BinaryIO, io.BufferedReader(_Body(self._body(key)), buffer_size=CHUNK))
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
-        validate_key(key)
         if length <= 0:
+            validate_key(key)
             return b""
         try:
-            reply = self.client.get_object(
-                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
-            )
+            body = self._body(key, Range=f"bytes={start}-{start + length - 1}")
         except ClientError as exc:
-            if _missing(exc):
-                raise ObjectNotFound(f"no object {key}") from exc
             if exc.response.get("Error", {}).get("Code") == "InvalidRange":
                 return b""  # starts past the end
             raise
-        data: bytes = reply["Body"].read()
+        data: bytes = body.read()
         return data
 
     @contextmanager
