@@ -173,7 +173,7 @@ def encoder_floor(source: Path, plan: TranscodePlan) -> list[list[str]]:
     sizes = [(v.width, v.height, v.bitrate) for v in plan.video] + [
         (f.video.width, f.video.height, f.video.bitrate) for f in plan.files
     ]
-    audio = [a.bitrate for a in plan.audio] + [f.audio.bitrate for f in plan.files if f.audio]
+    audio = [a.bitrate for a in plan.audio_encodes]  # the preview reuses a stream encode
     # The same scaler cascade as vodkit: one pass to the largest size, smaller ones from it.
     base = max(sizes, key=lambda s: s[0] * s[1])
     graph = [

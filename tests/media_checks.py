@@ -70,6 +70,13 @@ def decode(path: Path) -> Decoded:
         )
 
 
+def audio_packets(path: Path) -> list[tuple[int | None, bytes]]:
+    """The first audio track's packets, (pts, payload), as the container stores them."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        return [(p.pts, bytes(p)) for p in container.demux(stream) if p.size]
+
+
 def joined(init: Path, segments: list[Path], target: Path) -> Path:
     """A CMAF track as one fragmented MP4: init segment + media segments."""
     with target.open("wb") as sink:

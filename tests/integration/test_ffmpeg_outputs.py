@@ -11,7 +11,7 @@ import m3u8
 import pytest
 
 from tests.conftest import make_clip, real_clip
-from tests.media_checks import dash_tracks, decode, hls_tracks, joined, luma
+from tests.media_checks import audio_packets, dash_tracks, decode, hls_tracks, joined, luma
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.base import TranscodeOutput
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
@@ -140,6 +140,12 @@ def test_the_preview_and_poster(transcoded: Transcoded) -> None:
     assert preview.audio_channels == (2 if t.has_audio else None)
     assert t.media.video is not None and preview.width is not None
     assert preview.width <= t.media.video.display_size[0]
+    shared = [a for a in t.plan.audio if a.bitrate == 128_000]  # as the preview's
+    if shared:  # the preview's audio is that stream rendition's encode, byte for byte
+        _, hls = hls_tracks(t.out / "stream" / "master.m3u8")
+        stream_audio = hls[shared[0].name]
+        joined_audio = joined(stream_audio.init, stream_audio.segments, t.out.parent / "a.mp4")
+        assert audio_packets(joined_audio) == audio_packets(t.out / t.output.outputs["mp4"])
     poster = decode(t.out / t.output.outputs["poster"])
     assert (poster.width, poster.height) == t.sizes[0]
     assert (t.out / t.output.outputs["poster"]).read_bytes()[:2] == b"\xff\xd8"  # JPEG
@@ -205,3 +211,12 @@ def test_progress_flows_during_the_transcode_with_an_eta(
     assert all(a.percent <= b.percent for a, b in pairwise(middle))
     assert all(p.eta_seconds is not None and p.eta_seconds >= 0 for p in middle)
     assert seen[-1].percent == 100.0
+
+
+def test_a_work_directory_with_characters_the_tee_muxer_splits_on(tmp_path: Path) -> None:
+    source = make_clip(tmp_path / "s.mp4", size="320x240", seconds=2)
+    plan = plan_transcode(PyavProber().probe(source), PRESETS)
+    out = tmp_path / "a|b's [c]:d"
+    output = FfmpegTranscoder().transcode(plan, source, out, lambda p: None)
+    assert decode(out / output.outputs["mp4"]).audio_channels == 2
+    assert (out / "stream" / "manifest.mpd").is_file()

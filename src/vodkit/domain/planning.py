@@ -54,6 +54,11 @@ class AudioRendition:
     sample_rate: int
     channels: int = 2
 
+    @property
+    def encoding(self) -> tuple[int, int, int]:
+        """What the encoder is given (the codec is always AAC): equal encodings, equal bytes."""
+        return self.bitrate, self.sample_rate, self.channels
+
 
 @dataclass(frozen=True)
 class FileRendition:
@@ -101,6 +106,27 @@ class TranscodePlan:
     @property
     def formats(self) -> tuple[str, ...]:
         return FORMATS
+
+    @property
+    def audio_encodes(self) -> tuple[AudioRendition, ...]:
+        """Every distinct audio encode: the stream's renditions first, then any file's own.
+
+        A file whose audio is encoded exactly like a stream rendition's (the preview's 128k
+        AAC and the 720p rung's, by default) reuses that encode: the same bytes, made once.
+        """
+        encodes = list(self.audio)
+        for rendition in self.files:
+            audio = rendition.audio
+            if audio and all(a.encoding != audio.encoding for a in encodes):
+                encodes.append(audio)
+        return tuple(encodes)
+
+    def audio_source(self, rendition: FileRendition) -> int | None:
+        """The index, in ``audio_encodes``, of the encode a file's audio comes from."""
+        if rendition.audio is None:
+            return None
+        wanted = rendition.audio.encoding
+        return next(i for i, a in enumerate(self.audio_encodes) if a.encoding == wanted)
 
     def summary(self) -> list[dict[str, Any]]:
         """The renditions as the catalog and the CLI's JSON show them."""

@@ -31,6 +31,8 @@ REQUIRED_ENCODERS = ("libx264", "aac", "mjpeg")
 CANDIDATES = "candidates"  # poster candidates: in the work directory, never published
 TILES = "tiles"  # scrub tiles, before they are sheeted
 SHEET_LIMITS = sandbox.Limits(timeout=120, memory_bytes=2 * 1024**3)
+TEE_LIST_SPECIAL = "\\'|"
+TEE_OPTION_SPECIAL = "\\':]"
 TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
 
 
@@ -78,13 +80,13 @@ def filter_graph(plan: TranscodePlan) -> str:
         f"[s{branches - 1}]{_every(sprite.interval)},"
         f"scale={sprite.tile_width}:{sprite.tile_height},setsar=1[sprite]"
     )
-    audio_renditions = list(plan.audio) + [f.audio for f in plan.files if f.audio]
-    if audio_renditions:
+    audio_encodes = plan.audio_encodes  # a file's audio may reuse a stream rendition's encode
+    if audio_encodes:
         chains.append(
-            f"[0:a:0]asplit={len(audio_renditions)}"
-            + "".join(f"[as{j}]" for j in range(len(audio_renditions)))
+            f"[0:a:0]asplit={len(audio_encodes)}"
+            + "".join(f"[as{j}]" for j in range(len(audio_encodes)))
         )
-        for j, audio in enumerate(audio_renditions):
+        for j, audio in enumerate(audio_encodes):
             chains.append(
                 f"[as{j}]aresample={audio.sample_rate},"
                 f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{j}]"
@@ -99,6 +101,19 @@ def _rate_control(bitrate: int, index: int | None = None) -> list[str]:
         f"-maxrate:v{spec}", str(bitrate),
         f"-bufsize:v{spec}", str(bitrate * 2),
     ]  # fmt: skip
+
+
+def _escaped(text: str, special: str) -> str:
+    return "".join("\\" + c if c in special else c for c in text)
+
+
+def _tee_slave(path: str, **options: str) -> str:
+    """``[key=value:...]path`` for the tee muxer, escaped for both of its parsing passes:
+    the list of slaves (split at ``|``), then each slave's options (split at ``:``)."""
+    spec = ":".join(
+        f"{key}={_escaped(value, TEE_OPTION_SPECIAL)}" for key, value in options.items()
+    )
+    return _escaped(f"[{spec}]{path}", TEE_LIST_SPECIAL)
 
 
 def build_command(
@@ -117,43 +132,44 @@ def build_command(
         "-filter_complex", filter_graph(plan),
     ]  # fmt: skip
 
-    # The adaptive stream: CMAF segments shared by the DASH MPD and the HLS playlists.
-    for i in range(len(plan.video)):
-        args += ["-map", f"[v{i}]"]
-    for j in range(len(plan.audio)):
-        args += ["-map", f"[a{j}]"]
+    # One output holds every distinct encode; the tee muxer hands each muxer its streams:
+    # the DASH muxer writes CMAF segments shared by the MPD and the HLS playlists, each MP4
+    # takes its video and an audio encode, possibly one the stream also uses.
+    videos = [*plan.video, *(f.video for f in plan.files)]
+    audio_encodes = plan.audio_encodes
+    args += [arg for i in range(len(videos)) for arg in ("-map", f"[v{i}]")]
+    args += [arg for j in range(len(audio_encodes)) for arg in ("-map", f"[a{j}]")]
     args += h264 + keyframes
-    for i, rung in enumerate(plan.video):
-        args += _rate_control(rung.bitrate, i)
-    for j, audio in enumerate(plan.audio):
-        args += [f"-c:a:{j}", "aac", f"-b:a:{j}", str(audio.bitrate)]
-    sets = "id=0,streams=v" + (" id=1,streams=a" if plan.audio else "")
-    args += [
-        "-f", "dash", "-dash_segment_type", "mp4",
-        "-seg_duration", str(plan.segment_seconds),
-        "-use_template", "1", "-use_timeline", "1", "-hls_playlist", "1",
-        "-adaptation_sets", sets,
-        "-init_seg_name", INIT_NAME, "-media_seg_name", SEGMENT_NAME,
-        str(workdir / "stream" / "manifest.mpd"),
-    ]  # fmt: skip
-
-    # Progressive MP4s (the preview).
-    audio_index = len(plan.audio)
+    for i, video in enumerate(videos):
+        args += _rate_control(video.bitrate, i)
+    if audio_encodes:
+        args += ["-c:a", "aac"]
+    for j, audio in enumerate(audio_encodes):
+        args += [f"-b:a:{j}", str(audio.bitrate)]
+    # Muxers behind a tee cannot ask the encoders for out-of-band headers themselves.
+    args += ["-flags:v", "+global_header", "-flags:a", "+global_header"]
+    stream = [f"v:{i}" for i in range(len(plan.video))] + [f"a:{j}" for j in range(len(plan.audio))]
+    slaves = [
+        _tee_slave(
+            str(workdir / "stream" / "manifest.mpd"),
+            f="dash",
+            select=",".join(stream),
+            dash_segment_type="mp4",
+            seg_duration=str(plan.segment_seconds),
+            use_template="1",
+            use_timeline="1",
+            hls_playlist="1",
+            adaptation_sets="id=0,streams=v" + (" id=1,streams=a" if plan.audio else ""),
+            init_seg_name=INIT_NAME,
+            media_seg_name=SEGMENT_NAME,
+        )
+    ]
     for k, rendition in enumerate(plan.files):
-        args += ["-map", f"[v{len(plan.video) + k}]"]
-        if rendition.audio:
-            args += ["-map", f"[a{audio_index}]"]
-            audio_index += 1
-        args += h264 + keyframes + _rate_control(rendition.video.bitrate)
-        if rendition.audio:
-            args += ["-c:a", "aac", "-b:a", str(rendition.audio.bitrate)]
-        args += [
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
-            str(workdir / "mp4" / f"{rendition.name}.mp4"),
-        ]
+        audio_index = plan.audio_source(rendition)
+        picked = f"v:{len(plan.video) + k}" + ("" if audio_index is None else f",a:{audio_index}")
+        mp4 = str(workdir / "mp4" / f"{rendition.name}.mp4")
+        slaves.append(_tee_slave(mp4, f="mp4", select=picked, movflags="+faststart"))
+    args += ["-f", "tee", "|".join(slaves)]
 
     # Poster candidates (one is chosen afterwards) and the scrub tiles (sheeted afterwards).
     # Both start at t=0: FFmpeg reports no progress until every output has begun.
