@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from vodkit.adapters.storage.base import CHUNK, ObjectStore, sampled_copy
 from vodkit.adapters.storage.local import LocalObjectStore
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.storage.s3 import PART, S3ObjectStore
-from vodkit.domain.errors import InvalidKey, ObjectNotFound, TransientError
+from vodkit.domain.errors import InvalidKey, LimitExceeded, ObjectNotFound, TransientError
 
 
 @pytest.fixture(params=["memory", "local", "s3"])
@@ -186,3 +188,21 @@ def test_s3_a_failed_multipart_write_leaves_nothing_behind(aws: AwsSession) -> N
         store.put_stream("uploads/a/x.mp4", BreaksLate(2 * PART))  # type: ignore[arg-type]
     assert list(store.list()) == []
     assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
+
+
+def test_s3_an_object_larger_than_the_local_disk_is_refused_before_downloading(
+    aws: AwsSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Lambda /tmp is at most 10 GB: a bigger upload must fail with a reason, not fill the
+    disk, fail transiently and be retried into the dead-letter queue."""
+    store = s3_store(aws)
+    store.put_stream("uploads/a/big.mp4", io.BytesIO(b"x" * 4096))
+    disk = shutil.disk_usage(tempfile.gettempdir())
+    monkeypatch.setattr(
+        "vodkit.adapters.storage.s3.shutil.disk_usage", lambda path: disk._replace(total=4095)
+    )
+    with pytest.raises(LimitExceeded, match="local storage"), store.local_file("uploads/a/big.mp4"):
+        pytest.fail("no local file may be offered")
+    monkeypatch.undo()
+    with store.local_file("uploads/a/big.mp4") as path:
+        assert path.stat().st_size == 4096

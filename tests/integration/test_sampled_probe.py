@@ -7,15 +7,17 @@ files count as large. The store counts the bytes the probe read.
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_clip, real_clip
+from tests.conftest import AwsSession, make_clip, real_clip
 from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.events.inprocess import InProcessEventBus
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.storage.memory import MemoryObjectStore
+from vodkit.adapters.storage.s3 import S3ObjectStore
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.bootstrap import default_presets_path
 from vodkit.domain.asset import AssetStatus
@@ -98,3 +100,33 @@ def test_when_the_ends_are_not_enough_the_whole_upload_is_probed(tmp_path: Path)
     )
     assert asset.status is AssetStatus.PROCESSING, asset.errors
     assert (store.ranged, store.whole) == (2 * 1024, 1) and len(submitter.jobs) == 1
+
+
+def test_an_upload_too_big_to_read_whole_here_fails_with_the_reason(
+    tmp_path: Path, aws: AwsSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ends were not enough and the upload outgrows the local disk (Lambda's /tmp):
+    the asset ends FAILED saying so, rather than the event being retried to the DLQ."""
+    source = make_clip(tmp_path / "a.mp4", seconds=6)
+    client = aws.client("s3")
+    client.create_bucket(Bucket="uploads")
+    store = S3ObjectStore(client, "uploads")
+    info = store.put_file("uploads/u/clip.mp4", source)
+    disk = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(
+        "vodkit.adapters.storage.s3.shutil.disk_usage",
+        lambda path: disk._replace(total=info.size - 1),
+    )
+    submitter = MemoryJobSubmitter()
+    orchestrator = IngestOrchestrator(
+        uploads=store, catalog=MemoryCatalog(), prober=PyavProber(), submitter=submitter,
+        presets=load_presets(default_presets_path()), bus=InProcessEventBus(), sample_edge=1024,
+    )  # fmt: skip
+    asset = orchestrator.handle(
+        ObjectCreated(
+            "uploads", "uploads/u/clip.mp4", info.size, info.etag, time="2026-11-24T00:00Z"
+        )
+    )
+    assert asset.status is AssetStatus.FAILED and not submitter.jobs
+    assert asset.errors[-1].code == "LimitExceeded"
+    assert "local storage" in asset.errors[-1].message

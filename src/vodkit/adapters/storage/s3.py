@@ -8,6 +8,7 @@ flat whatever the size; S3 makes an object visible whole or not at all.
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 
-from ...domain.errors import ObjectNotFound
+from ...domain.errors import LimitExceeded, ObjectNotFound
 from ...domain.keys import validate_key
 from .base import CHUNK, ObjectInfo
 
@@ -118,6 +119,12 @@ class S3ObjectStore:
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="vodkit-s3-") as tmp:
+            size, room = self.head(key).size, shutil.disk_usage(tmp).total
+            if size > room:  # a retry cannot help: the disk (Lambda's /tmp) is that small
+                raise LimitExceeded(
+                    f"the upload is {size / 1e9:.1f} GB, more than the {room / 1e9:.1f} GB "
+                    "of local storage where it must be read whole"
+                )
             path = Path(tmp) / "object"
             with self.open(key) as source, path.open("wb") as sink:
                 while chunk := source.read(CHUNK):
