@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from vodkit.adapters.transcoder.base import TranscodeOutput
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
 from vodkit.bootstrap import default_presets_path
 from vodkit.domain.media import MediaInfo
-from vodkit.domain.planning import TranscodePlan, plan_transcode
+from vodkit.domain.planning import PlanningRules, TranscodePlan, plan_transcode
 from vodkit.domain.presets import load_presets
 
 pytestmark = pytest.mark.integration
@@ -153,9 +153,7 @@ def test_the_preview_and_poster(transcoded: Transcoded) -> None:
     assert 30 < mean < 230 and spread > 20, (mean, spread)  # not a black, white or flat frame
 
 
-def test_the_scrub_sprite_and_its_cues(transcoded: Transcoded) -> None:
-    t = transcoded
-    vtt = t.out / t.output.outputs["sprite"]
+def sprite_cues(vtt: Path) -> list[tuple[str, ...]]:
     text = vtt.read_text()
     assert text.startswith("WEBVTT")
     cues = re.findall(
@@ -163,6 +161,13 @@ def test_the_scrub_sprite_and_its_cues(transcoded: Transcoded) -> None:
         text,
     )
     assert cues
+    return cues
+
+
+def test_the_scrub_sprite_and_its_cues(transcoded: Transcoded) -> None:
+    t = transcoded
+    vtt = t.out / t.output.outputs["sprite"]
+    cues = sprite_cues(vtt)
     seconds = [
         (int(h1) * 3600 + int(m1) * 60 + float(s1), int(h2) * 3600 + int(m2) * 60 + float(s2))
         for h1, m1, s1, h2, m2, s2, *_ in cues
@@ -220,3 +225,28 @@ def test_a_work_directory_with_characters_the_tee_muxer_splits_on(tmp_path: Path
     output = FfmpegTranscoder().transcode(plan, source, out, lambda p: None)
     assert decode(out / output.outputs["mp4"]).audio_channels == 2
     assert (out / "stream" / "manifest.mpd").is_file()
+
+
+def test_a_long_video_fills_several_sprite_sheets(tmp_path: Path) -> None:
+    """Sheets hold 10x10 tiles; 2x2 here, so that a 6 s clip (a tile a second) needs two."""
+    source = make_clip(tmp_path / "s.mp4", size="320x240", seconds=6)
+    plan = plan_transcode(PyavProber().probe(source), PRESETS, PlanningRules(sprite_interval=1))
+    plan = replace(plan, sprite=replace(plan.sprite, columns=2, rows=2))
+    output = FfmpegTranscoder().transcode(plan, source, tmp_path / "out", lambda p: None)
+    thumbs = tmp_path / "out" / "thumbs"
+    assert sorted(p.name for p in thumbs.glob("*.jpg")) == [
+        "poster.jpg",
+        "sprite-2.jpg",
+        "sprite.jpg",
+    ]
+    assert f"thumbs/{plan.sprite.sheet_name(1)}" in output.files
+    cues = sprite_cues(thumbs / "sprite.vtt")
+    assert [cue[6] for cue in cues] == ["sprite.jpg"] * 4 + ["sprite-2.jpg"] * 2
+    tile = (plan.sprite.tile_width, plan.sprite.tile_height)
+    assert [tuple(map(int, cue[7:9])) for cue in cues[3:5]] == [tile, (0, 0)]  # last cell, first
+    for name in ("sprite.jpg", "sprite-2.jpg"):
+        sheet = decode(thumbs / name)
+        assert (sheet.width, sheet.height) == (
+            2 * plan.sprite.tile_width,
+            2 * plan.sprite.tile_height,
+        )

@@ -1,3 +1,4 @@
+import math
 from fractions import Fraction
 
 import pytest
@@ -130,7 +131,8 @@ def test_fit() -> None:
         ((1920, 1080), 12.0, (160, 90), (3, 1), 3),
         ((1920, 1080), 2.0, (160, 90), (1, 1), 1),  # shorter than the interval: still one tile
         ((1920, 1080), 10.0, (160, 90), (2, 1), 2),
-        ((1920, 1080), 3600.0, (160, 90), (10, 72), 720),
+        ((1920, 1080), 500.0, (160, 90), (10, 10), 100),  # one full sheet
+        ((1920, 1080), 3600.0, (160, 90), (10, 10), 720),  # 8 sheets, the last 20 tiles
         ((1080, 1920), 60.0, (90, 160), (10, 2), 12),  # portrait tiles
         ((64, 48), 6.0, (64, 48), (2, 1), 2),  # tiny sources are not upscaled
     ],
@@ -146,7 +148,22 @@ def test_the_sprite_grid(
     assert (sprite.tile_width, sprite.tile_height) == tile
     assert (sprite.columns, sprite.rows) == grid
     assert sprite.count == count
-    assert sprite.columns * sprite.rows >= sprite.count
+    assert sprite.sheets() == math.ceil(count / 100)
+    assert sprite.columns * sprite.rows * sprite.sheets() >= sprite.count
+    last_sheet, x, y = sprite.place(count - 1)
+    assert last_sheet == sprite.sheet_name(sprite.sheets() - 1)
+    assert x < sprite.columns * tile[0] and y < sprite.rows * tile[1]
+
+
+def test_sheets_are_named_and_filled_in_order() -> None:
+    sprite = plan_sprite((1920, 1080), 6 * 3600.0, 5)  # the longest upload the limits allow
+    assert (sprite.count, sprite.sheets()) == (4320, 44)
+    assert sprite.rows * sprite.tile_height == 900  # every sheet is 1600x900, not 38,880 tall
+    assert sprite.place(0) == ("sprite.jpg", 0, 0)
+    assert sprite.place(99) == ("sprite.jpg", 1440, 810)
+    assert sprite.place(100) == ("sprite-2.jpg", 0, 0)
+    assert sprite.place(4319) == ("sprite-44.jpg", 1440, 90)  # cell 19 of the last
+    assert sprite.sheets(150) == 2 and sprite.sheets(0) == 1
 
 
 def test_the_sprite_interval_and_gop_are_parameters() -> None:

@@ -25,6 +25,7 @@ MIN_VIDEO_BITRATE = 150_000
 SPRITE_INTERVAL = 5  # seconds between scrub-preview tiles
 SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
+SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the default interval
 POSTER_CANDIDATES = 10
 FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
 
@@ -78,14 +79,37 @@ class PosterPlan:
 
 @dataclass(frozen=True)
 class SpritePlan:
-    """Scrub previews: one tile every ``interval`` seconds, in a grid on one JPEG."""
+    """Scrub previews: one tile every ``interval`` seconds, in grids of ``columns`` x ``rows``.
+
+    A long video fills several sheets (``sprite.jpg``, ``sprite-2.jpg``, ...) rather than
+    one ever taller image that players would have to fetch whole and JPEG cannot hold
+    (65,535 pixels at most); the WebVTT cues name each tile's sheet.
+    """
 
     interval: int
     tile_width: int
     tile_height: int
     columns: int
-    rows: int
+    rows: int  # per sheet
     count: int
+
+    @property
+    def per_sheet(self) -> int:
+        return self.columns * self.rows
+
+    def sheets(self, tiles: int | None = None) -> int:
+        """How many sheets ``tiles`` tiles (default: all the plan expects) fill."""
+        return max(1, math.ceil((self.count if tiles is None else tiles) / self.per_sheet))
+
+    @staticmethod
+    def sheet_name(sheet: int) -> str:
+        return "sprite.jpg" if sheet == 0 else f"sprite-{sheet + 1}.jpg"
+
+    def place(self, tile: int) -> tuple[str, int, int]:
+        """The sheet a tile is on and its top-left corner there."""
+        sheet, cell = divmod(tile, self.per_sheet)
+        row, column = divmod(cell, self.columns)
+        return self.sheet_name(sheet), column * self.tile_width, row * self.tile_height
 
 
 @dataclass(frozen=True)
@@ -255,7 +279,7 @@ def plan_sprite(source: tuple[int, int], duration: float, interval: int) -> Spri
         tile_width=tile[0],
         tile_height=tile[1],
         columns=columns,
-        rows=math.ceil(count / columns),
+        rows=min(SPRITE_ROWS, math.ceil(count / columns)),
         count=count,
     )
 

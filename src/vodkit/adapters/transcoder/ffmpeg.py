@@ -14,6 +14,7 @@ neutral link, with only the ``file`` protocol allowed.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -30,6 +31,7 @@ from .verify import verify_outputs
 REQUIRED_ENCODERS = ("libx264", "aac", "mjpeg")
 CANDIDATES = "candidates"  # poster candidates: in the work directory, never published
 TILES = "tiles"  # scrub tiles, before they are sheeted
+SHEETS = "sheets"  # the sheets as FFmpeg numbers them, before they are named
 SHEET_LIMITS = sandbox.Limits(timeout=120, memory_bytes=2 * 1024**3)
 TEE_LIST_SPECIAL = "\\'|"
 TEE_OPTION_SPECIAL = "\\':]"
@@ -182,16 +184,16 @@ def build_command(
     return args
 
 
-def sprite_command(plan: TranscodePlan, workdir: Path, *, ffmpeg: str) -> list[str]:
+def sprite_command(plan: TranscodePlan, workdir: Path, tiles: int, *, ffmpeg: str) -> list[str]:
     """Sheet the tiles the transcode wrote (vodkit's own JPEGs, never an upload)."""
     sprite = plan.sprite
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-protocol_whitelist", "file", "-f", "image2", "-framerate", "1",
         "-i", str(workdir / TILES / "%05d.jpg"),
-        "-vf", f"tile={sprite.columns}x{sprite.rows}", "-frames:v", "1",
-        "-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-update", "1",
-        str(workdir / "thumbs" / "sprite.jpg"),
+        "-vf", f"tile={sprite.columns}x{sprite.rows}", "-frames:v", str(sprite.sheets(tiles)),
+        "-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "0",
+        str(workdir / SHEETS / "%03d.jpg"),
     ]  # fmt: skip
 
 
@@ -257,7 +259,7 @@ class FfmpegTranscoder:
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput:
         workdir = workdir.resolve()  # FFmpeg runs inside it: every path must be absolute
-        for directory in ("stream", "mp4", "thumbs", CANDIDATES, TILES):
+        for directory in ("stream", "mp4", "thumbs", CANDIDATES, TILES, SHEETS):
             shutil.rmtree(workdir / directory, ignore_errors=True)
             (workdir / directory).mkdir(parents=True)
         for index in range(len(representation_names(plan))):
@@ -274,12 +276,16 @@ class FfmpegTranscoder:
             raise self._failure(finished)
         finalize_stream(plan, workdir / "stream")
         choose_poster(workdir / CANDIDATES, workdir / "thumbs" / "poster.jpg")
-        tiles = len(list((workdir / TILES).glob("*.jpg")))
-        sheet = sprite_command(plan, workdir, ffmpeg=self.ffmpeg)
+        tiles = min(len(list((workdir / TILES).glob("*.jpg"))), plan.sprite.count)
+        sheet = sprite_command(plan, workdir, tiles, ffmpeg=self.ffmpeg)
         if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
             raise TranscodeFailed("the scrub sprite could not be made", code="VerificationFailed")
+        for index in range(plan.sprite.sheets(tiles)):
+            written = workdir / SHEETS / f"{index:03d}.jpg"
+            if written.is_file():  # a missing one fails verification below
+                os.replace(written, workdir / "thumbs" / plan.sprite.sheet_name(index))
         (workdir / "thumbs" / "sprite.vtt").write_text(
-            sprite_vtt(plan.sprite, plan.duration, count=min(tiles, plan.sprite.count))
+            sprite_vtt(plan.sprite, plan.duration, count=tiles)
         )
         verify_outputs(plan, workdir)
         on_progress(Progress(percent=100.0, eta_seconds=0.0))

@@ -5,7 +5,8 @@ tile every ``interval`` seconds, as single JPEGs, but can neither judge frames
 nor lay tiles out. When its job completes, the status function does what the
 FFmpeg path does after its run: the candidate with the most contrast becomes
 ``thumbs/poster.jpg`` (black, white and flat frames lose), and the tiles are
-sheeted into ``thumbs/sprite.jpg`` with ``thumbs/sprite.vtt``, before the asset
+sheeted into ``thumbs/sprite.jpg`` (and ``sprite-2.jpg``... for a long video) with
+``thumbs/sprite.vtt``, before the asset
 may turn COMPLETED. A redelivered event writes the same files again.
 """
 
@@ -53,8 +54,10 @@ class MediaConvertThumbnails:
             sprite = job.plan.sprite
             tiles = self._fetch(prefix + TILES, Path(tmp) / "tiles")[: sprite.count]
             if tiles:
-                count = sheet_tiles(tiles, sprite, Path(tmp) / "sprite.jpg")
-                self.outputs.put_file(prefix + "thumbs/sprite.jpg", Path(tmp) / "sprite.jpg")
+                count = sheet_tiles(tiles, sprite, Path(tmp) / "sheets")
+                for sheet in range(sprite.sheets(count)):
+                    name = sprite.sheet_name(sheet)
+                    self.outputs.put_file(f"{prefix}thumbs/{name}", Path(tmp) / "sheets" / name)
                 cues = sprite_vtt(sprite, job.plan.duration, count=count)
                 self.outputs.put_stream(prefix + "thumbs/sprite.vtt", io.BytesIO(cues.encode()))
                 finished["sprite"] = prefix + "thumbs/sprite.vtt"

@@ -4,7 +4,8 @@ The poster is chosen among frames spread over the whole video (FFmpeg writes
 them in the same run): the one with the most contrast wins, and black, white
 or flat frames (fades, title cards, slates) lose to any frame with a picture.
 The sprite's WebVTT gives each interval of the video its tile, as
-``sprite.jpg#xywh=x,y,w,h``, which is what players read to preview seeking.
+``sprite.jpg#xywh=x,y,w,h`` (``sprite-2.jpg``... past the first sheet's 100
+tiles), which is what players read to preview seeking.
 Where no FFmpeg runs (MediaConvert writes the tiles as single JPEGs), PyAV's
 ``tile`` filter sheets them.
 """
@@ -16,9 +17,13 @@ import shutil
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...domain.errors import TranscodeFailed
 from ...domain.planning import SpritePlan
+
+if TYPE_CHECKING:
+    import av
 
 SAMPLE = (64, 36)  # candidates are judged on a small grey copy
 DARK, BRIGHT = 24, 235  # mean luma outside this range: a blank frame
@@ -59,27 +64,25 @@ def _timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
-def sprite_vtt(
-    sprite: SpritePlan, duration: float, image: str = "sprite.jpg", count: int | None = None
-) -> str:
+def sprite_vtt(sprite: SpritePlan, duration: float, count: int | None = None) -> str:
     """Cues for the first ``count`` tiles (default: all the plan expects)."""
+    tiles = sprite.count if count is None else count
     lines = ["WEBVTT", ""]
-    for index in range(sprite.count if count is None else count):
+    for index in range(tiles):
         start = index * sprite.interval
-        last = index == (sprite.count if count is None else count) - 1
-        end = duration if last else min(duration, start + sprite.interval)
-        x = (index % sprite.columns) * sprite.tile_width
-        y = (index // sprite.columns) * sprite.tile_height
+        end = duration if index == tiles - 1 else min(duration, start + sprite.interval)
+        sheet, x, y = sprite.place(index)
         lines += [
             f"{_timestamp(start)} --> {_timestamp(end)}",
-            f"{image}#xywh={x},{y},{sprite.tile_width},{sprite.tile_height}",
+            f"{sheet}#xywh={x},{y},{sprite.tile_width},{sprite.tile_height}",
             "",
         ]
     return "\n".join(lines)
 
 
-def sheet_tiles(tiles: Sequence[Path], sprite: SpritePlan, target: Path) -> int:
-    """Lay out ``tiles`` (JPEGs, in time order) on the plan's grid; return how many."""
+def sheet_tiles(tiles: Sequence[Path], sprite: SpritePlan, directory: Path) -> int:
+    """Lay out ``tiles`` (JPEGs, in time order) on the plan's sheets in ``directory``;
+    return how many tiles were used."""
     import av  # JPEGs written by our own MediaConvert job, not an upload
 
     size = (sprite.tile_width, sprite.tile_height)
@@ -96,19 +99,37 @@ def sheet_tiles(tiles: Sequence[Path], sprite: SpritePlan, target: Path) -> int:
     grid.link_to(sink)
     graph.configure()
     used = tiles[: sprite.count]
+    written = 0
+
+    def write_finished_sheets() -> None:
+        nonlocal written
+        while True:
+            try:
+                sheet = graph.vpull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            _write_jpeg(sheet, directory / sprite.sheet_name(written))
+            written += 1
+
     for index, path in enumerate(used):
         with av.open(str(path)) as container:
             frame = next(container.decode(video=0))
         frame = frame.reformat(width=size[0], height=size[1], format="yuvj420p")
         frame.pts, frame.time_base = index, Fraction(1, 1)
         graph.push(frame)
-    graph.push(None)  # a grid with empty cells is still emitted
-    sheet = graph.vpull()
-    sheet.pts = None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(target), "w", format="image2") as output:
-        stream = output.add_stream("mjpeg", rate=1)
-        stream.width, stream.height, stream.pix_fmt = sheet.width, sheet.height, "yuvj420p"
-        for packet in [*stream.encode(sheet), *stream.encode(None)]:
-            output.mux(packet)
+        write_finished_sheets()  # one sheet in memory at a time, however long the video
+    graph.push(None)  # a last sheet with empty cells is still emitted
+    write_finished_sheets()
     return len(used)
+
+
+def _write_jpeg(frame: av.VideoFrame, path: Path) -> None:
+    import av
+
+    frame.pts = None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="image2") as output:
+        stream = output.add_stream("mjpeg", rate=1)
+        stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, "yuvj420p"
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            output.mux(packet)

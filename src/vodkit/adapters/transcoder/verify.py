@@ -101,12 +101,23 @@ def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
     poster = _picture_size(workdir / "thumbs" / "poster.jpg")
     if poster != (plan.poster.width, plan.poster.height):
         raise TranscodeFailed(f"the poster is {poster}, not as planned", code="VerificationFailed")
+    _check_sprite(plan, workdir / "thumbs")
+
+
+def _check_sprite(plan: TranscodePlan, thumbs: Path) -> None:
+    """Every sheet a cue names exists, as the planned grid."""
     sprite = plan.sprite
     expected = (sprite.columns * sprite.tile_width, sprite.rows * sprite.tile_height)
-    if _picture_size(workdir / "thumbs" / "sprite.jpg") != expected:
-        raise TranscodeFailed("the sprite sheet is not the planned grid", code="VerificationFailed")
-    if "sprite.jpg#xywh=" not in (workdir / "thumbs" / "sprite.vtt").read_text():
+    cues = [line for line in (thumbs / "sprite.vtt").read_text().splitlines() if "#xywh=" in line]
+    if not cues:
         raise TranscodeFailed("the sprite has no WebVTT cues", code="VerificationFailed")
+    for sheet in sorted({cue.split("#xywh=")[0] for cue in cues}):
+        if sheet not in {sprite.sheet_name(i) for i in range(sprite.sheets())}:
+            raise TranscodeFailed(f"a sprite cue names {sheet}", code="VerificationFailed")
+        if _picture_size(thumbs / sheet) != expected:
+            raise TranscodeFailed(
+                f"the sprite sheet {sheet} is not the planned grid", code="VerificationFailed"
+            )
 
 
 def _open(path: Path):  # type: ignore[no-untyped-def]
