@@ -4,8 +4,9 @@ Measured in one run, on the same inputs, with the same x264 preset:
 
   (a) the original design's way: three separate jobs (HLS group, DASH group, MP4
       preview), each decoding the source: five video encodes;
-  (b) vodkit's pipeline (`vodkit transcode`): probe, one decode, three encodes
-      (two rungs and the preview), poster, manifests, verification;
+  (b) vodkit's pipeline (`vodkit transcode`): probe, one decode, three video
+      encodes (two rungs and the preview) and two audio (the preview reuses the
+      720p rung's), poster, sprite, manifests, verification;
   (c) the encoder floor: only (b)'s distinct encodes, from one decode and the same
       scaler cascade, into FFmpeg's null muxer.
 

@@ -2,9 +2,10 @@
 
 The decoded video is split inside one filter graph into every rung, the MP4
 preview and the poster search, so the source is read and decoded exactly once
-and each distinct rendition is encoded once. The stream rungs go to FFmpeg's
-DASH muxer, which writes one set of CMAF segments for both the MPD and the HLS
-playlists; keyframes are forced every ``gop_seconds`` with scene-cut keyframes
+and each distinct encoding is made once: FFmpeg's tee muxer gives an encode to
+every muxer that needs it (the preview's audio is the 720p rung's). The stream
+rungs go to FFmpeg's DASH muxer, which writes one set of CMAF segments for both
+the MPD and the HLS playlists; keyframes are forced every ``gop_seconds`` with scene-cut keyframes
 off, so every rung switches at the same instants.
 
 Every argument comes from the plan (numbers and names vodkit made) or from
