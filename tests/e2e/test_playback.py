@@ -8,7 +8,9 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,11 @@ import pytest
 
 from tests.conftest import IN_CI, make_clip
 from tests.e2e.conftest import Vodkit
+from vodkit.adapters.probe.pyav import PyavProber
+from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
+from vodkit.bootstrap import default_presets_path
+from vodkit.domain.planning import PlanningRules, plan_transcode
+from vodkit.domain.presets import load_presets
 
 pytestmark = pytest.mark.e2e
 PLAYER = Path(__file__).parent / "player"
@@ -88,18 +95,60 @@ def published(site: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     return site[1] / "media"
 
 
-@pytest.mark.parametrize("player", ["hls", "dash"])
-def test_the_stream_plays_and_seeks_in_a_real_player(
-    browser: Any, site: tuple[str, Path], published: Path, player: str
-) -> None:
-    browser.get(f"{site[0]}/index.html?player={player}&seek=6.2")  # 6 s segments: seek into #2
+@pytest.fixture(scope="module")
+def sheeted(site: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 6 s clip with a tile a second on sheets of 2x2 (10x10 in a real plan): two sheets."""
+    work = tmp_path_factory.mktemp("sheeted")
+    clip = make_clip(work / "clip.mp4", size="640x360", seconds=6)
+    presets = load_presets(default_presets_path())
+    plan = plan_transcode(PyavProber().probe(clip), presets, PlanningRules(sprite_interval=1))
+    plan = replace(plan, sprite=replace(plan.sprite, columns=2, rows=2))
+    FfmpegTranscoder().transcode(plan, clip, site[1] / "sheeted", lambda p: None)
+    return "/sheeted"
+
+
+def _page_result(browser: Any, url: str) -> dict[str, Any]:
+    browser.get(url)
     deadline = time.monotonic() + 60
     result = None
     while time.monotonic() < deadline and result is None:
         result = browser.execute_script("return window.result || null")
         time.sleep(0.2)
-    assert result is not None, "the player never reached the second segment"
+    assert result is not None, f"the page never finished: {url}"
+    return dict(result)
+
+
+@pytest.mark.parametrize("player", ["hls", "dash"])
+def test_the_stream_plays_and_seeks_in_a_real_player(
+    browser: Any, site: tuple[str, Path], published: Path, player: str
+) -> None:
+    # 6 s segments: seek into the second
+    result = _page_result(browser, f"{site[0]}/index.html?player={player}&seek=6.2")
     assert result.get("ok"), result
     assert (result["width"], result["height"]) in {(1280, 720), (854, 480)}
     if player == "hls":
         assert sorted(map(tuple, result["levels"])) == [(854, 480), (1280, 720)]
+
+
+def test_the_preview_plays_seeks_and_sounds_in_the_browser(
+    browser: Any, site: tuple[str, Path], published: Path
+) -> None:
+    result = _page_result(browser, f"{site[0]}/index.html?player=mp4&seek=6.2")
+    assert result.get("ok"), result
+    assert (result["width"], result["height"]) == (1280, 720)
+    assert result["audioBytes"] > 0  # its audio (the stream's 128k encode) was decoded
+
+
+@pytest.mark.parametrize("sheets", [1, 2])
+def test_scrub_thumbnails_load_as_a_player_reads_them(
+    browser: Any, site: tuple[str, Path], published: Path, sheeted: str, sheets: int
+) -> None:
+    base = "/media" if sheets == 1 else sheeted
+    result = _page_result(browser, f"{site[0]}/index.html?player=thumbnails&base={base}")
+    assert result.get("ok"), result
+    assert len(result["sheets"]) == sheets and all(result["sheets"].values())
+    cues = result["cues"]
+    assert len(cues) == (2 if sheets == 1 else 6)  # a tile every 5 s of 8 s; every 1 s of 6 s
+    assert cues[0][0] == 0 and all(a[1] == b[0] for a, b in pairwise(cues))
+    if sheets == 2:
+        assert [cue[2].split("#")[0] for cue in cues] == ["sprite.jpg"] * 4 + ["sprite-2.jpg"] * 2
