@@ -16,11 +16,12 @@ from tests.conftest import AwsSession, make_clip, real_clip
 from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.events.inprocess import InProcessEventBus
 from vodkit.adapters.probe.pyav import PyavProber
+from vodkit.adapters.storage.base import ObjectInfo, ObjectStore
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.storage.s3 import S3ObjectStore
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.bootstrap import default_presets_path
-from vodkit.domain.asset import AssetStatus
+from vodkit.domain.asset import Asset, AssetStatus
 from vodkit.domain.events import ObjectCreated
 from vodkit.domain.planning import plan_transcode
 from vodkit.domain.presets import load_presets
@@ -86,18 +87,24 @@ def test_the_ends_of_an_upload_tell_what_all_of_it_tells(tmp_path: Path, kind: s
     assert job.plan == plan_transcode(prober.probe(source), presets)  # as if all was read
 
 
+def _ingest_with_1_kib_ends(
+    store: ObjectStore, submitter: MemoryJobSubmitter, key: str, info: ObjectInfo
+) -> Asset:
+    orchestrator = IngestOrchestrator(
+        uploads=store, catalog=MemoryCatalog(), prober=PyavProber(), submitter=submitter,
+        presets=load_presets(default_presets_path()), bus=InProcessEventBus(), sample_edge=1024,
+    )  # fmt: skip
+    return orchestrator.handle(
+        ObjectCreated("uploads", key, info.size, info.etag, time="2026-11-24T00:00Z")
+    )
+
+
 def test_when_the_ends_are_not_enough_the_whole_upload_is_probed(tmp_path: Path) -> None:
     source = make_clip(tmp_path / "a.mp4", seconds=6)  # its moov, at the end, is over 1 KiB
     store = CountingStore()
     info = store.put_stream("uploads/u/clip", io.BytesIO(source.read_bytes()))
     submitter = MemoryJobSubmitter()
-    orchestrator = IngestOrchestrator(
-        uploads=store, catalog=MemoryCatalog(), prober=PyavProber(), submitter=submitter,
-        presets=load_presets(default_presets_path()), bus=InProcessEventBus(), sample_edge=1024,
-    )  # fmt: skip
-    asset = orchestrator.handle(
-        ObjectCreated("uploads", "uploads/u/clip", info.size, info.etag, time="2026-11-24T00:00Z")
-    )
+    asset = _ingest_with_1_kib_ends(store, submitter, "uploads/u/clip", info)
     assert asset.status is AssetStatus.PROCESSING, asset.errors
     assert (store.ranged, store.whole) == (2 * 1024, 1) and len(submitter.jobs) == 1
 
@@ -118,15 +125,7 @@ def test_an_upload_too_big_to_read_whole_here_fails_with_the_reason(
         lambda path: disk._replace(total=info.size - 1),
     )
     submitter = MemoryJobSubmitter()
-    orchestrator = IngestOrchestrator(
-        uploads=store, catalog=MemoryCatalog(), prober=PyavProber(), submitter=submitter,
-        presets=load_presets(default_presets_path()), bus=InProcessEventBus(), sample_edge=1024,
-    )  # fmt: skip
-    asset = orchestrator.handle(
-        ObjectCreated(
-            "uploads", "uploads/u/clip.mp4", info.size, info.etag, time="2026-11-24T00:00Z"
-        )
-    )
+    asset = _ingest_with_1_kib_ends(store, submitter, "uploads/u/clip.mp4", info)
     assert asset.status is AssetStatus.FAILED and not submitter.jobs
     assert asset.errors[-1].code == "LimitExceeded"
     assert "local storage" in asset.errors[-1].message
