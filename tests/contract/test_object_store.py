@@ -92,6 +92,26 @@ def test_a_large_object_is_sampled_at_both_ends(store: ObjectStore) -> None:
         assert not sampled and path.read_bytes() == data  # small: the whole object
 
 
+def test_a_wide_sample_is_fetched_in_bounded_pieces(
+    store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = bytes(range(256)) * 64  # 16 KiB
+    store.put_stream("uploads/a/big.bin", io.BytesIO(data))
+    monkeypatch.setattr("vodkit.adapters.storage.base.SAMPLE_EDGE", 256)  # a piece's size
+    asked: list[int] = []
+    read_range = store.read_range
+
+    def counted(key: str, start: int, length: int) -> bytes:
+        asked.append(length)
+        return read_range(key, start, length)
+
+    monkeypatch.setattr(store, "read_range", counted)
+    with sampled_copy(store, "uploads/a/big.bin", len(data), edge=1024) as (path, sampled):
+        copy = path.read_bytes()
+    assert sampled and copy[:1024] == data[:1024] and copy[-1024:] == data[-1024:]
+    assert asked == [256] * 8  # four pieces an end, never the whole end at once
+
+
 def test_missing_objects(store: ObjectStore) -> None:
     with pytest.raises(ObjectNotFound):
         store.head("nope")

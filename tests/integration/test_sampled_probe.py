@@ -87,26 +87,35 @@ def test_the_ends_of_an_upload_tell_what_all_of_it_tells(tmp_path: Path, kind: s
     assert job.plan == plan_transcode(prober.probe(source), presets)  # as if all was read
 
 
-def _ingest_with_1_kib_ends(
-    store: ObjectStore, submitter: MemoryJobSubmitter, key: str, info: ObjectInfo
+def _ingest(
+    store: ObjectStore, submitter: MemoryJobSubmitter, key: str, info: ObjectInfo, edge: int
 ) -> Asset:
     orchestrator = IngestOrchestrator(
         uploads=store, catalog=MemoryCatalog(), prober=PyavProber(), submitter=submitter,
-        presets=load_presets(default_presets_path()), bus=InProcessEventBus(), sample_edge=1024,
+        presets=load_presets(default_presets_path()), bus=InProcessEventBus(), sample_edge=edge,
     )  # fmt: skip
     return orchestrator.handle(
         ObjectCreated("uploads", key, info.size, info.etag, time="2026-11-24T00:00Z")
     )
 
 
-def test_when_the_ends_are_not_enough_the_whole_upload_is_probed(tmp_path: Path) -> None:
-    source = make_clip(tmp_path / "a.mp4", seconds=6)  # its moov, at the end, is over 1 KiB
+@pytest.mark.parametrize(
+    ("edge", "ranged", "whole"),
+    [
+        (1024, 2 * 1024 + 2 * 8 * 1024, 0),  # the moov (over 1 KiB) fits in the wider ends
+        (64, 2 * 64 + 2 * 8 * 64, 1),  # it fits in neither: all of the upload is read
+    ],
+)
+def test_when_the_ends_are_not_enough_wider_ends_then_the_whole_upload_are_probed(
+    tmp_path: Path, edge: int, ranged: int, whole: int
+) -> None:
+    source = make_clip(tmp_path / "a.mp4", seconds=6)  # its moov is at the end
     store = CountingStore()
     info = store.put_stream("uploads/u/clip", io.BytesIO(source.read_bytes()))
     submitter = MemoryJobSubmitter()
-    asset = _ingest_with_1_kib_ends(store, submitter, "uploads/u/clip", info)
+    asset = _ingest(store, submitter, "uploads/u/clip", info, edge)
     assert asset.status is AssetStatus.PROCESSING, asset.errors
-    assert (store.ranged, store.whole) == (2 * 1024, 1) and len(submitter.jobs) == 1
+    assert (store.ranged, store.whole) == (ranged, whole) and len(submitter.jobs) == 1
 
 
 def test_an_upload_too_big_to_read_whole_here_fails_with_the_reason(
@@ -125,7 +134,7 @@ def test_an_upload_too_big_to_read_whole_here_fails_with_the_reason(
         lambda path: disk._replace(total=info.size - 1),
     )
     submitter = MemoryJobSubmitter()
-    asset = _ingest_with_1_kib_ends(store, submitter, "uploads/u/clip.mp4", info)
+    asset = _ingest(store, submitter, "uploads/u/clip.mp4", info, edge=64)
     assert asset.status is AssetStatus.FAILED and not submitter.jobs
     assert asset.errors[-1].code == "LimitExceeded"
     assert "local storage" in asset.errors[-1].message

@@ -29,6 +29,7 @@ from .messages import decode
 
 log = logging.getLogger(__name__)
 UNKNOWN_UPLOADER = "unknown"
+WIDER_SAMPLE = 8  # then 128 MiB an end: a 6 h MP4's moov is about 17 MB (47 kB a minute)
 
 
 class IngestOrchestrator:
@@ -134,20 +135,23 @@ class IngestOrchestrator:
         return started
 
     def _probe(self, key: str, size: int) -> MediaInfo:
-        """Probe from the two ends of a large upload, from all of it if that was not enough.
+        """Probe from the two ends of a large upload, from wider ends if that was not enough
+        (a long MP4's ``moov`` can outgrow the first sample), from all of it last.
 
-        An upload on S3 is then read in two ranged GETs, not downloaded whole (on Lambda,
-        whole means time and /tmp); a declared limit is final either way.
+        An upload on S3 is then read in ranged GETs, not downloaded whole (on Lambda, whole
+        means time and /tmp); a declared limit is final either way.
         """
-        with sampled_copy(self.uploads, key, size, self.sample_edge) as (path, sampled):
-            try:
-                return self.prober.probe(path)
-            except LimitExceeded:
-                raise
-            except InvalidInput as exc:
-                if not sampled:
+        for edge in (self.sample_edge, self.sample_edge * WIDER_SAMPLE):
+            with sampled_copy(self.uploads, key, size, edge) as (path, sampled):
+                try:
+                    return self.prober.probe(path)
+                except LimitExceeded:
                     raise
-                log.info("probing the ends of %s was not enough (%s): reading all", ascii(key), exc)
+                except InvalidInput as exc:
+                    if not sampled:
+                        raise
+                    log.info("probing %d bytes at each end of %s was not enough (%s)",
+                             edge, ascii(key), exc)  # fmt: skip
         with self.uploads.local_file(key) as path:
             return self.prober.probe(path)
 

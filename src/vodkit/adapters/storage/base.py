@@ -94,9 +94,18 @@ def sampled_copy(
     with tempfile.TemporaryDirectory(prefix="vodkit-sample-") as tmp:
         path = Path(tmp) / "object"
         with path.open("wb") as sink:
-            sink.write(store.read_range(key, 0, edge))
-            sink.seek(size - edge)
-            sink.write(store.read_range(key, size - edge, edge))
+            _copy_range(store, key, sink, 0, edge)
+            _copy_range(store, key, sink, size - edge, edge)
             sink.truncate(size)
         path.chmod(0o400)
         yield path, True
+
+
+def _copy_range(store: ObjectStore, key: str, sink: BinaryIO, start: int, length: int) -> None:
+    """Bytes ``start`` to ``start + length`` of the object, at the same offsets in ``sink``,
+    fetched ``SAMPLE_EDGE`` at a time so that a wide sample never sits in memory whole."""
+    sink.seek(start)
+    end = start + length
+    while start < end and (piece := store.read_range(key, start, min(SAMPLE_EDGE, end - start))):
+        sink.write(piece)
+        start += len(piece)
