@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import HD
+from vodkit.adapters.transcoder.base import Progress
 from vodkit.adapters.transcoder.ffmpeg import (
     FfmpegTranscoder,
+    _ProgressReader,
     _tee_slave,
     build_command,
     ffmpeg_executable,
@@ -93,3 +95,14 @@ def test_an_ffmpeg_without_the_needed_encoders_is_refused(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match="libx264, aac, mjpeg"):
         FfmpegTranscoder(str(fake)).check()
     FfmpegTranscoder("bundled").check()
+
+
+def test_progress_only_moves_forward_and_its_eta_is_never_negative() -> None:
+    seen: list[Progress] = []
+    reader = _ProgressReader(10.0, seen.append)
+    for microseconds in (-5, 2_000_000, 5_000_000, 4_000_000, 10_300_000, "N/A"):
+        reader(f"out_time_us={microseconds}")
+    assert [round(p.percent, 1) for p in seen] == [0.0, 20.0, 50.0, 50.0, 99.9]
+    assert seen[0].eta_seconds is None  # nothing done yet: no speed to judge by
+    assert all(p.eta_seconds is not None and p.eta_seconds >= 0 for p in seen[1:])
+    assert seen[-1].eta_seconds == 0.0  # audio ran past the video's end

@@ -205,15 +205,18 @@ class _ProgressReader:
         self.duration = max(duration, 0.001)
         self.on_progress = on_progress
         self.started = time.monotonic()
+        self.done = 0.0
 
     def __call__(self, line: str) -> None:
         key, _, value = line.partition("=")
         if key == "out_time_us" and value.strip().lstrip("-").isdigit():
-            done = max(0.0, int(value) / 1_000_000)
-            percent = min(99.9, 100.0 * done / self.duration)
+            # FFmpeg's clock is that of several outputs: it may step back, and audio may run
+            # a little past the video's duration. Progress only moves forward; ETA never < 0.
+            self.done = min(max(self.done, int(value) / 1_000_000), self.duration)
+            percent = min(99.9, 100.0 * self.done / self.duration)
             elapsed = time.monotonic() - self.started
-            speed = done / elapsed if elapsed > 0 else None
-            eta = (self.duration - done) / speed if speed else None
+            speed = self.done / elapsed if elapsed > 0 else None
+            eta = (self.duration - self.done) / speed if speed else None
             self.on_progress(Progress(percent=percent, eta_seconds=eta))
 
 
