@@ -5,8 +5,8 @@ preview and the poster search, so the source is read and decoded exactly once
 and each distinct encoding is made once: FFmpeg's tee muxer gives an encode to
 every muxer that needs it (the preview's audio is the 720p rung's). The stream
 rungs go to FFmpeg's DASH muxer, which writes one set of CMAF segments for both
-the MPD and the HLS playlists; keyframes are forced every ``gop_seconds`` with scene-cut keyframes
-off, so every rung switches at the same instants.
+the MPD and the HLS playlists; keyframes are forced every ``gop_seconds`` with
+scene-cut keyframes off, so every rung switches at the same instants.
 
 Every argument comes from the plan (numbers and names vodkit made) or from
 constants here; the input is forced to its probed demuxer, read through a

@@ -5,9 +5,9 @@ tile every ``interval`` seconds, as single JPEGs, but can neither judge frames
 nor lay tiles out. When its job completes, the status function does what the
 FFmpeg path does after its run: the candidate with the most contrast becomes
 ``thumbs/poster.jpg`` (black, white and flat frames lose), and the tiles are
-sheeted into ``thumbs/sprite.jpg`` (and ``sprite-2.jpg``... for a long video) with
-``thumbs/sprite.vtt``, before the asset
-may turn COMPLETED. A redelivered event writes the same files again.
+sheeted into ``thumbs/sprite.jpg`` (and ``sprite-2.jpg``... for a long video)
+with ``thumbs/sprite.vtt``, before the asset may turn COMPLETED. A redelivered
+event writes the same files again.
 """
 
 from __future__ import annotations

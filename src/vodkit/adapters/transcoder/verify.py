@@ -111,8 +111,9 @@ def _check_sprite(plan: TranscodePlan, thumbs: Path) -> None:
     cues = [line for line in (thumbs / "sprite.vtt").read_text().splitlines() if "#xywh=" in line]
     if not cues:
         raise TranscodeFailed("the sprite has no WebVTT cues", code="VerificationFailed")
+    planned = {sprite.sheet_name(i) for i in range(sprite.sheets())}
     for sheet in sorted({cue.split("#xywh=")[0] for cue in cues}):
-        if sheet not in {sprite.sheet_name(i) for i in range(sprite.sheets())}:
+        if sheet not in planned:
             raise TranscodeFailed(f"a sprite cue names {sheet}", code="VerificationFailed")
         if _picture_size(thumbs / sheet) != expected:
             raise TranscodeFailed(
