@@ -38,10 +38,9 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.planning import TranscodePlan, plan_transcode
-from vodkit.domain.presets import load_presets
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 VODKIT = str(Path(sys.executable).parent / "vodkit")

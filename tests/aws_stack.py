@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import AwsSession
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
 from vodkit.adapters.queue.sqs import SqsQueue
-from vodkit.aws_package import TEMPLATE, load_template
+from vodkit.footprints.aws.package import TEMPLATE, load_template
 
 
 def template() -> dict[str, Any]:
@@ -88,32 +89,77 @@ def custom_metrics_read_by_the_template(
 
 
 class FakeMediaConvert:
-    """CreateJob at the botocore level: idempotent by ClientRequestToken, can be told to fail."""
+    """CreateJob and ListJobs at the botocore level, as MediaConvert answers them.
 
-    def __init__(self) -> None:
-        self.jobs: dict[str, dict[str, Any]] = {}
+    A ClientRequestToken is honoured for ``token_window`` seconds after its job was
+    created (MediaConvert's is one minute); after that, the same token makes another job.
+    ``clock`` is the fake's time, so a test can step past the window. It can be told to
+    fail the next CreateJob calls, or to run code while a job is being created.
+    """
+
+    def __init__(self, token_window: float = 60.0) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}  # by MediaConvert's job id, in creation order
+        self.token_window = token_window
+        self.now = datetime.now(UTC)
         self.fail_next = 0
         self.during_submit: Callable[[dict[str, Any]], None] | None = None
+        self.calls: dict[str, int] = {"CreateJob": 0, "ListJobs": 0}
         self._request: dict[str, Any] = {}
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
     def install(self, events: Any) -> None:
         """Hook into a session's (or a client's ``meta``) event system."""
-        events.register("before-parameter-build.mediaconvert.CreateJob", self._keep)
-        events.register("before-call.mediaconvert.CreateJob", self._answer)
+        for operation in ("CreateJob", "ListJobs"):
+            events.register(f"before-parameter-build.mediaconvert.{operation}", self._keep)
+        events.register("before-call.mediaconvert.CreateJob", self._create)
+        events.register("before-call.mediaconvert.ListJobs", self._list)
 
     def _keep(self, params: dict[str, Any], **_: Any) -> None:
-        self._request = dict(params)  # botocore validates these next, then calls _answer
+        self._request = dict(params)  # botocore validates these next, then calls the answer
 
-    def _answer(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+    def _create(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+        self.calls["CreateJob"] += 1
         params = self._request
         if self.fail_next:
             self.fail_next -= 1
             error = {"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}}
             raise ClientError(error, "CreateJob")
         token = params["ClientRequestToken"]
-        if token not in self.jobs:
-            self.jobs[token] = {"Id": f"mc-{len(self.jobs) + 1}", **params}
+        recent = [
+            job
+            for job in self.jobs.values()
+            if job["ClientRequestToken"] == token
+            and (self.now - job["CreatedAt"]).total_seconds() < self.token_window
+        ]
+        if recent:
+            job = recent[-1]
+        else:
+            job = {"Id": f"mc-{len(self.jobs) + 1}", "CreatedAt": self.now, **params}
+            self.jobs[job["Id"]] = job
             if self.during_submit:
-                self.during_submit(self.jobs[token])
-        reply = {"Job": {"Id": self.jobs[token]["Id"], "Status": "SUBMITTED"}}
+                self.during_submit(job)
+        reply = {"Job": {"Id": job["Id"], "Status": "SUBMITTED", "CreatedAt": job["CreatedAt"]}}
         return AWSResponse("https://mediaconvert.invalid", 201, {}, None), reply
+
+    def _list(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+        self.calls["ListJobs"] += 1
+        params = self._request
+        jobs = sorted(self.jobs.values(), key=lambda j: j["CreatedAt"])
+        if params.get("Order", "DESCENDING") == "DESCENDING":
+            jobs.reverse()
+        start = int(params.get("NextToken") or 0)
+        size = int(params.get("MaxResults") or 20)
+        page = [
+            {"Id": j["Id"], "CreatedAt": j["CreatedAt"], "UserMetadata": j["UserMetadata"]}
+            for j in jobs[start : start + size]
+        ]
+        reply: dict[str, Any] = {"Jobs": page}
+        if start + size < len(jobs):
+            reply["NextToken"] = str(start + size)
+        return AWSResponse("https://mediaconvert.invalid", 200, {}, None), reply
+
+    def by_token(self) -> dict[str, dict[str, Any]]:
+        """The jobs by ClientRequestToken (the vodkit job id): one each, if all is well."""
+        return {job["ClientRequestToken"]: job for job in self.jobs.values()}

@@ -1,4 +1,4 @@
-"""The production wiring (``bootstrap.wire``) over the shipped in-memory fakes."""
+"""The production wiring (``footprints.base.wire``) over the shipped in-memory fakes."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from pathlib import Path
 from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.events.memory import RecordingEventBus
 from vodkit.adapters.metrics.memory import MemoryMetrics
+from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.probe.memory import MemoryProber
 from vodkit.adapters.queue.memory import MemoryQueue
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.transcoder.memory import MemoryTranscoder
-from vodkit.bootstrap import App, default_presets_path, wire
+from vodkit.adapters.transcoder.queued import QueuedJobSubmitter
 from vodkit.config import Settings
 from vodkit.domain.events import ObjectCreated
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
-from vodkit.domain.presets import load_presets
+from vodkit.footprints.base import App, Ports, local_processing, wire
+from vodkit.services.ingest import QueueAnnouncer
 
 VIDEO = b"a video"
 HD = MediaInfo(
@@ -30,19 +32,37 @@ HD = MediaInfo(
 
 
 def fake_app(tmp_path: Path, transcoder: MemoryTranscoder | None = None) -> App:
-    return wire(
-        Settings(data_dir=tmp_path, retry_backoff=0),
-        presets=load_presets(default_presets_path()),
+    settings = Settings(data_dir=tmp_path, retry_backoff=0)
+    ingest_queue, transcode_queue = MemoryQueue("ingest"), MemoryQueue("transcode")
+    queues = {"ingest": ingest_queue, "transcode": transcode_queue}
+    ports = Ports(
+        presets=load_presets(),
         uploads=MemoryObjectStore("uploads"),
         outputs=MemoryObjectStore("outputs"),
         catalog=MemoryCatalog(),
-        ingest_queue=MemoryQueue("ingest"),
-        transcode_queue=MemoryQueue("transcode"),
         bus=RecordingEventBus(),
         metrics=MemoryMetrics(),
         prober=MemoryProber({VIDEO: HD}),
-        transcoder=transcoder or MemoryTranscoder(),
-        work_root=tmp_path / "work",
+        submitter=QueuedJobSubmitter(transcode_queue),
+    )
+    return wire(
+        settings,
+        ports,
+        ingest_queue=ingest_queue,
+        queues=queues,
+        announcer=QueueAnnouncer(ingest_queue),
+        processing=lambda ports, ingest, assets: local_processing(
+            settings,
+            ports,
+            ingest,
+            ingest_queue=ingest_queue,
+            transcode_queue=transcode_queue,
+            queues=queues,
+            transcoder=transcoder or MemoryTranscoder(),
+            work_root=tmp_path / "work",
+        ),
+        make_sample=lambda target: target,
+        serve_metrics=lambda port: None,
     )
 
 

@@ -3,13 +3,15 @@
 The file is ``$VODKIT_CONFIG`` if set, else ``./vodkit.toml`` if present. Its
 keys are the settings' names (``data_dir = "/srv/vodkit"``). Precedence:
 explicit arguments, then the environment, then the file, then the defaults.
+``Settings`` holds what every footprint shares; a footprint that needs more
+(AWS: the stack's resources) extends it in its own package.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -23,17 +25,47 @@ from .domain.errors import ConfigError
 from .domain.media import MediaLimits
 from .domain.planning import PlanningRules
 
+Backend = Literal["embedded", "aws"]
 X264Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
 ]
 
 
-class Settings(BaseSettings):
+class _Sources(BaseSettings):
+    """Arguments, then ``VODKIT_*`` variables, then the TOML file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if (path := config_file()) is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+class Selection(_Sources):
+    """Which footprint the settings are for (and how much to log), read before the rest."""
+
+    model_config = SettingsConfigDict(env_prefix="VODKIT_", extra="ignore")
+
+    backend: Backend = Field("embedded", description="the footprint: embedded or aws")
+    log_level: str = "INFO"
+
+
+class Settings(_Sources):
     model_config = SettingsConfigDict(env_prefix="VODKIT_", extra="forbid")
 
+    backend: Backend = Field("embedded", description="the footprint: embedded or aws")
     data_dir: Path = Field(Path("vodkit-data"), description="uploads, outputs and SQLite files")
     presets: Path | None = Field(None, description="a presets JSON file; default: the built-in")
     uploads_bucket: str = Field("vodkit-uploads", description="bucket name in events and ids")
+    outputs_bucket: str = Field("vodkit-outputs", description="renditions bucket")
 
     visibility_timeout: float = Field(60.0, gt=0, description="queue lease, seconds")
     max_receives: int = Field(3, ge=1, description="receives before a message is dead-lettered")
@@ -61,37 +93,6 @@ class Settings(BaseSettings):
 
     metrics_port: int | None = Field(None, description="serve Prometheus /metrics on this port")
     log_level: str = "INFO"
-
-    # The AWS footprint (VODKIT_BACKEND=aws): the stack's outputs; the template sets the
-    # Lambda functions' share, `vodkit aws outputs` prints the CLI's. Credentials, region and
-    # AWS_ENDPOINT_URL come from boto3's own environment and files.
-    backend: Literal["embedded", "aws"] = Field("embedded", description="embedded or aws")
-    environment: str = Field("dev", description="the stack's EnvironmentSuffix; metric dimension")
-    stack_name: str = Field("", description="the CloudFormation stack (jobs are tagged with it)")
-    outputs_bucket: str = Field("vodkit-outputs", description="renditions bucket (aws)")
-    catalog_table: str = Field("", description="DynamoDB table of the catalog (aws)")
-    presets_parameter: str = Field("", description="SSM parameter holding the presets (aws)")
-    mediaconvert_role: str = Field("", description="role ARN MediaConvert assumes (aws)")
-    mediaconvert_endpoint: str = Field("", description="account endpoint; empty: regional")
-    metrics_namespace: str = Field("MediaPipeline", description="CloudWatch namespace (aws)")
-    processing_queue_url: str = Field("", description="upload events queue (aws CLI)")
-    processing_dlq_url: str = Field("", description="its dead-letter queue (aws CLI)")
-    job_events_queue_url: str = Field("", description="job-state events queue (aws CLI)")
-    job_events_dlq_url: str = Field("", description="its dead-letter queue (aws CLI)")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if (path := config_file()) is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
-        return tuple(sources)
 
     @property
     def rules(self) -> PlanningRules:
@@ -124,9 +125,14 @@ def config_file() -> Path | None:
     return default if default.is_file() else None
 
 
-def load_settings(**overrides: object) -> Settings:
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S] = Settings, **overrides: object) -> S:  # type: ignore[assignment]
+    """``cls`` from the arguments, the environment and the file, or a ConfigError that
+    names each bad setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()

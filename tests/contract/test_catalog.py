@@ -70,6 +70,12 @@ def test_queries_by_status_and_uploader_newest_first(catalog: Catalog) -> None:
         "a",
     ]
     assert [a.asset_id for a in catalog.query(limit=2)] == ["d", "c"]
+
+
+def test_the_sqlite_catalog_knows_which_keys_it_has_seen(tmp_path: Path) -> None:
+    """What the embedded upload watcher asks on start-up (an index, no scan)."""
+    catalog = SqliteCatalog(tmp_path / "catalog.sqlite3")
+    catalog.create(new("b", "u2"))
     assert catalog.has_source("b", "uploads/u2/b.mp4")
     assert not catalog.has_source("b", "uploads/u2/zzz.mp4")
 

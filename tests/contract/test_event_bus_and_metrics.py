@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from tests.conftest import AwsSession
 from vodkit.adapters.events.base import EventBus
 from vodkit.adapters.events.inprocess import InProcessEventBus
 from vodkit.adapters.events.memory import RecordingEventBus
-from vodkit.adapters.metrics.base import Metrics
+from vodkit.adapters.metrics.base import METRICS, Metrics
 from vodkit.adapters.metrics.cloudwatch import CloudWatchMetrics
 from vodkit.adapters.metrics.memory import MemoryMetrics
 from vodkit.adapters.metrics.prometheus import PrometheusMetrics, prometheus_name
@@ -23,8 +26,36 @@ def bus(request: pytest.FixtureRequest) -> EventBus:
 def metrics(request: pytest.FixtureRequest) -> Metrics:
     if request.param == "cloudwatch":  # on moto: every datum is really put
         aws: AwsSession = request.getfixturevalue("aws")
-        return CloudWatchMetrics(aws.client("cloudwatch"), namespace="Contract", environment="t")
+        client = aws.client("cloudwatch")
+        sink = CloudWatchMetrics(client, namespace=f"Contract{id(client)}", environment="t")
+        sent: list[dict[str, Any]] = []
+        client.meta.events.register(
+            "provide-client-params.cloudwatch.PutMetricData",
+            lambda params, **_: sent.extend(params["MetricData"]),
+        )
+        sink.sent = sent  # type: ignore[attr-defined]
+        return sink
     return MemoryMetrics() if request.param == "memory" else PrometheusMetrics()
+
+
+def read(metrics: Metrics, name: str, **labels: str) -> float:
+    """The current total (counter sum, gauge value, histogram count), as each sink keeps it."""
+    kind = METRICS[name][0]
+    if isinstance(metrics, MemoryMetrics):
+        return metrics.value(name, **labels)
+    if isinstance(metrics, PrometheusMetrics):
+        full = prometheus_name(name)
+        sample = {
+            "counter": f"{full}_total",
+            "gauge": full,
+            "histogram": full.removesuffix("_time") + "_seconds_count",
+        }[kind]
+        return float(metrics.registry.get_sample_value(sample, labels or None) or 0.0)
+    assert isinstance(metrics, CloudWatchMetrics)  # what went to CloudWatch, datum by datum
+    values = [d["Value"] for d in metrics.sent if d["MetricName"] == name]  # type: ignore[attr-defined]
+    if kind == "gauge":
+        return float(values[-1]) if values else 0.0
+    return float(len(values) if kind == "histogram" else sum(values))
 
 
 class Ping:
@@ -60,10 +91,21 @@ def test_counters_gauges_and_histograms(metrics: Metrics) -> None:
     metrics.gauge("QueueDepth", 3, queue="ingest")
     metrics.observe("JobProcessingTime", 12.5)
     metrics.observe("JobProcessingTime", 0.5)
-    assert metrics.value("ProcessedAssets") == 3
-    assert metrics.value("QueueDepth", queue="ingest") == 3
-    assert metrics.value("JobProcessingTime") == 2
-    assert metrics.value("FailedAssets") == 0
+    assert read(metrics, "ProcessedAssets") == 3
+    assert read(metrics, "QueueDepth", queue="ingest") == 3
+    assert read(metrics, "JobProcessingTime") == 2
+    assert read(metrics, "FailedAssets") == 0
+    if isinstance(metrics, CloudWatchMetrics):  # and CloudWatch has them
+        stats = metrics.client.get_metric_statistics(
+            Namespace=metrics.namespace,
+            MetricName="ProcessedAssets",
+            Dimensions=metrics.dimensions,
+            StartTime=datetime.now(UTC) - timedelta(minutes=5),
+            EndTime=datetime.now(UTC) + timedelta(minutes=5),
+            Period=600,
+            Statistics=["Sum"],
+        )
+        assert sum(p["Sum"] for p in stats["Datapoints"]) == 3
 
 
 def test_prometheus_names_follow_its_conventions() -> None:

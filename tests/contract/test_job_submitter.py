@@ -16,15 +16,14 @@ import pytest
 
 from tests.aws_stack import FakeMediaConvert
 from tests.fakes import HD
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.queue.sqlite import SqliteQueue
 from vodkit.adapters.transcoder.base import JobSubmitter
 from vodkit.adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.adapters.transcoder.queued import QueuedJobSubmitter
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.jobs import TranscodeJob
 from vodkit.domain.planning import plan_transcode
-from vodkit.domain.presets import load_presets
 
 PLAN = plan_transcode(HD, load_presets(default_presets_path()))
 # What a job runner received, job by job: (job id, asset id, source, the ladder's sizes).

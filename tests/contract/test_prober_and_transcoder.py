@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.base import Prober
 from vodkit.adapters.probe.memory import MemoryProber
 from vodkit.adapters.probe.pyav import PyavProber
-from vodkit.adapters.transcoder.base import MANIFEST_SUFFIXES, Progress, Transcoder
+from vodkit.adapters.transcoder.base import Progress, Transcoder
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
 from vodkit.adapters.transcoder.memory import MemoryTranscoder
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.errors import InvalidInput
+from vodkit.domain.layout import MANIFEST_SUFFIXES
 from vodkit.domain.planning import plan_transcode
-from vodkit.domain.presets import load_presets
 
 PRESETS = load_presets(default_presets_path())
 

@@ -32,11 +32,11 @@ from tests.conftest import FFMPEG, AwsSession, make_clip
 from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
 from vodkit.adapters.transcoder.mediaconvert import build_job
 from vodkit.adapters.transcoder.thumbs import frame_score
-from vodkit.aws_package import package, stack_outputs
 from vodkit.domain.asset import AssetStatus, JobState
 from vodkit.domain.events import JobStateChanged, ObjectCreated
 from vodkit.domain.jobs import TranscodeJob
 from vodkit.entrypoints import aws_lambda
+from vodkit.footprints.aws.package import package, stack_outputs
 
 Handler = Callable[[Any], dict[str, list[dict[str, str]]]]
 VODKIT = str(Path(sys.executable).with_name("vodkit"))
@@ -424,6 +424,59 @@ def test_a_create_job_fault_keeps_the_message_until_the_job_is_submitted(
     assert st.depth("ProcessingQueueUrl") == 0
 
 
+# MediaConvert honours a ClientRequestToken for one minute: a redelivery within it, after it.
+REDELIVERED_AFTER = [pytest.param(10, id="within-the-minute"), pytest.param(120, id="after-it")]
+
+
+@pytest.mark.parametrize("later", REDELIVERED_AFTER)
+def test_a_redelivered_upload_event_never_submits_its_job_again(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path, later: float
+) -> None:
+    st, mediaconvert = stack
+    event = st.upload(make_clip(tmp_path / "c.mp4", seconds=1), "uploads/hana/c.mp4")
+    st.emit(event.to_eventbridge())
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    (job,) = mediaconvert.jobs.values()
+    (asset,) = st.catalog.query(uploader_id="hana")
+    assert [j.runner_id for j in st.catalog.jobs(asset.asset_id)] == [job["Id"]]
+
+    mediaconvert.advance(later)
+    st.emit(event.to_eventbridge())  # S3 sends it again, or SQS redelivers it
+    assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []
+    assert list(mediaconvert.jobs) == [job["Id"]] and mediaconvert.calls["CreateJob"] == 1
+
+
+@pytest.mark.parametrize("later", REDELIVERED_AFTER)
+def test_a_crash_between_create_job_and_the_catalog_write_submits_nothing_more(
+    stack: tuple[Stack, FakeMediaConvert], tmp_path: Path, later: float
+) -> None:
+    st, mediaconvert = stack
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    fault = DynamoDbFault(times=0)
+    session.events.register("before-call.dynamodb.PutItem", fault)
+
+    def crash_after_create_job(job: dict[str, Any]) -> None:
+        fault.times = 1  # the write of the job's MediaConvert id fails
+
+    mediaconvert.during_submit = crash_after_create_job
+    try:
+        event = st.upload(make_clip(tmp_path / "c.mp4", seconds=1), "uploads/ivan/c.mp4")
+        st.emit(event.to_eventbridge())
+        assert len(st.deliver("ProcessingQueueUrl", aws_lambda.ingest)) == 1  # kept for a retry
+        (job,) = mediaconvert.jobs.values()
+        (asset,) = st.catalog.query(uploader_id="ivan")
+        assert [j.runner_id for j in st.catalog.jobs(asset.asset_id)] == [""]  # not recorded
+
+        mediaconvert.advance(later)
+        assert st.deliver("ProcessingQueueUrl", aws_lambda.ingest) == []  # SQS redelivers it
+        assert list(mediaconvert.jobs) == [job["Id"]]  # found, not created again
+        assert [j.runner_id for j in st.catalog.jobs(asset.asset_id)] == [job["Id"]]
+        assert mediaconvert.calls["CreateJob"] == 1 and st.depth("ProcessingQueueUrl") == 0
+    finally:
+        session.events.unregister("before-call.dynamodb.PutItem", fault)
+
+
 @pytest.mark.parametrize(
     ("queue", "dlq", "handler", "body"),
     [
@@ -698,7 +751,7 @@ def test_the_artifact_is_deterministic_and_holds_the_handler_and_vodkit(tmp_path
 
 
 def test_package_from_another_template_and_a_clear_error_without_one(tmp_path: Path) -> None:
-    from vodkit.aws_package import TEMPLATE
+    from vodkit.footprints.aws.package import TEMPLATE
 
     copy = tmp_path / "stack"
     shutil.copytree(TEMPLATE.parent, copy, ignore=shutil.ignore_patterns("__pycache__"))

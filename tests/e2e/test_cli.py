@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Vodkit
-from vodkit.bootstrap import default_presets_path
+from vodkit.adapters.presets.file import default_presets_path
 
 pytestmark = pytest.mark.e2e
 
@@ -169,3 +169,29 @@ def test_the_progress_bar_shows_percent_and_eta(vodkit: Vodkit, tmp_path: Path) 
     shown = re.findall(r"(\d+)% ETA (\d+:\d\d:\d\d)", plain)
     midway = [(int(p), eta) for p, eta in shown if 0 < int(p) < 100]
     assert len(midway) >= 2, shown  # the bar moved while FFmpeg ran, with an ETA
+
+
+def test_an_unreachable_aws_endpoint_is_one_line_and_a_non_zero_exit(vodkit: Vodkit) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: the connection is refused
+    env = {
+        "VODKIT_BACKEND": "aws",
+        "VODKIT_CATALOG_TABLE": "MediaAssets-dev",
+        "VODKIT_PROCESSING_QUEUE_URL": f"http://127.0.0.1:{port}/1/q",
+        "VODKIT_PROCESSING_DLQ_URL": f"http://127.0.0.1:{port}/1/dlq",
+        "VODKIT_JOB_EVENTS_QUEUE_URL": f"http://127.0.0.1:{port}/1/e",
+        "VODKIT_JOB_EVENTS_DLQ_URL": f"http://127.0.0.1:{port}/1/edlq",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for args in (("assets", "list"), ("assets", "show", "some-id"), ("dlq", "list")):
+        done = vodkit.run(*args, env=env)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: cannot reach AWS"), done.stderr
+        assert "Traceback" not in done.stderr and done.stdout == ""

@@ -18,11 +18,10 @@ import pytest
 
 from tests.conftest import IN_CI, make_clip
 from tests.e2e.conftest import Vodkit
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.planning import PlanningRules, plan_transcode
-from vodkit.domain.presets import load_presets
 
 pytestmark = pytest.mark.e2e
 PLAYER = Path(__file__).parent / "player"

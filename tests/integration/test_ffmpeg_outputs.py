@@ -12,13 +12,12 @@ import pytest
 
 from tests.conftest import make_clip, real_clip
 from tests.media_checks import audio_packets, dash_tracks, decode, hls_tracks, joined, luma
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.base import TranscodeOutput
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.media import MediaInfo
 from vodkit.domain.planning import PlanningRules, TranscodePlan, plan_transcode
-from vodkit.domain.presets import load_presets
 
 pytestmark = pytest.mark.integration
 PRESETS = load_presets(default_presets_path())

@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FFMPEG, make_clip
-from vodkit.bootstrap import App, bootstrap
 from vodkit.config import load_settings
 from vodkit.domain.asset import AssetStatus
-from vodkit.domain.keys import upload_key
-from vodkit.entrypoints.worker import Worker
+from vodkit.footprints.base import App
+from vodkit.footprints.embedded import bootstrap
 
 pytestmark = pytest.mark.integration
 CANARY = f"CANARY-{uuid.uuid4().hex}"
@@ -103,7 +102,7 @@ def upload(app: App, directory: Path, name: str, content: bytes | Path) -> str:
     path = content if isinstance(content, Path) else directory / "upload"
     if not isinstance(content, Path):
         path.write_bytes(content)
-    return app.upload_file(path, upload_key("mallory", name))
+    return app.assets.upload_file(path, "mallory", name).asset_id
 
 
 def test_the_hostile_corpus(
@@ -117,7 +116,7 @@ def test_the_hostile_corpus(
     files = tmp_path / "files"
     files.mkdir()
     app = bootstrap(load_settings(data_dir=tmp_path / "data", retry_backoff=0))
-    worker = Worker(app)
+    worker = app.processing.worker()
     for name, (content, code) in corpus(files, url).items():
         asset_id = upload(app, files, name, content)
         started = time.monotonic()
@@ -143,4 +142,4 @@ def test_the_hostile_corpus(
     for path in (tmp_path / "data").rglob("*"):  # outputs, catalog, queue, work files
         if path.is_file():
             assert CANARY.encode() not in path.read_bytes(), path
-    assert not app.ingest_queue.dead_letters() and not app.transcode_queue.dead_letters()
+    assert not app.ingest_queue.dead_letters() and not app.queues["transcode"].dead_letters()

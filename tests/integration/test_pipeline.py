@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from vodkit.bootstrap import App, bootstrap
 from vodkit.config import load_settings
 from vodkit.domain.asset import AssetStatus
+from vodkit.domain.events import ObjectCreated
 from vodkit.domain.keys import upload_key
-from vodkit.entrypoints.worker import Worker
+from vodkit.footprints.base import App
+from vodkit.footprints.embedded import bootstrap
+from vodkit.services.ingest import enqueue
 
 pytestmark = pytest.mark.integration
 
@@ -24,28 +26,29 @@ def app(tmp_path: Path) -> App:
 
 
 def put(app: App, path: Path, uploader: str = "alice", name: str | None = None) -> str:
-    return app.upload_file(path, upload_key(uploader, name or path.name))
+    return app.assets.upload_file(path, uploader, name).asset_id
 
 
 def test_the_same_object_created_twice_gives_one_asset_and_one_transcode(
     app: App, clips: dict[str, Path]
 ) -> None:
     runs: list[object] = []
-    real = app.transcoder.transcode
+    transcoder = app.processing.transcode.transcoder  # type: ignore[attr-defined]
+    real = transcoder.transcode
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         runs.append(args)
         return real(*args, **kwargs)
 
-    app.transcoder.transcode = counting  # type: ignore[method-assign]
+    transcoder.transcode = counting
     key = upload_key("alice", "clip.mp4")
     info = app.uploads.put_file(key, clips["small"])
-    event = app.object_created(key, info.size, info.etag)
+    event = ObjectCreated(app.uploads.bucket, key, info.size, info.etag)
     app.ingest_queue.send(json.dumps(event.to_eventbridge()))
     app.ingest_queue.send(json.dumps(event.to_eventbridge()))  # a redelivery
-    Worker(app).drain()
+    app.processing.worker().drain()
     app.orchestrator.handle(event)  # and one more after completion
-    Worker(app).drain()
+    app.processing.worker().drain()
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.COMPLETED
     assert len(runs) == 1
@@ -84,10 +87,11 @@ def test_bad_uploads_fail_with_reasons_and_the_worker_goes_on(
     stray = tmp_path / "stray.mp4"
     shutil.copy(clips["tiny"], stray)
     for key in ("uploads/stray.mp4", "uploads/alice/../../../etc/passwd"):
-        ids[key] = app.enqueue_upload(app.object_created(key, stray.stat().st_size, "etag"))
+        event = ObjectCreated(app.uploads.bucket, key, stray.stat().st_size, "etag")
+        ids[key] = enqueue(app.ingest_queue, event)
         expected[key] = "InvalidKey"
     ids["good"] = put(app, clips["tiny"])
-    Worker(app).drain()
+    app.processing.worker().drain()
     for name, asset_id in ids.items():
         asset = app.catalog.get(asset_id)
         assert asset is not None, name
@@ -98,7 +102,7 @@ def test_bad_uploads_fail_with_reasons_and_the_worker_goes_on(
         (error,) = asset.errors
         assert error.code == expected[name], (name, error)
         assert error.message and len(error.message) < 300
-    assert not app.ingest_queue.dead_letters() and not app.transcode_queue.dead_letters()
+    assert not app.ingest_queue.dead_letters() and not app.queues["transcode"].dead_letters()
 
 
 def test_a_truncated_fragmented_file_fails_at_transcode_with_a_reason(
@@ -114,7 +118,7 @@ def test_a_truncated_fragmented_file_fails_at_transcode_with_a_reason(
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
     asset_id = put(app, cut)
-    Worker(app).drain()
+    app.processing.worker().drain()
     asset = app.catalog.get(asset_id)
     assert asset is not None and asset.status is AssetStatus.FAILED
     (error,) = asset.errors

@@ -15,16 +15,15 @@ import pytest
 from tests.conftest import AwsSession, make_clip, real_clip
 from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.events.inprocess import InProcessEventBus
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.storage.base import ObjectInfo, ObjectStore
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.storage.s3 import S3ObjectStore
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.asset import Asset, AssetStatus
 from vodkit.domain.events import ObjectCreated
 from vodkit.domain.planning import plan_transcode
-from vodkit.domain.presets import load_presets
 from vodkit.services.ingest import IngestOrchestrator
 
 EDGE = 64 * 1024

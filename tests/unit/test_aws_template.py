@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from tests.aws_stack import TEMPLATE, template
-from vodkit.aws_package import code_directories
-from vodkit.bootstrap import default_presets_path
+from vodkit.adapters.presets.file import default_presets_path
+from vodkit.footprints.aws.package import code_directories
 
 
 def test_cfn_lint_reports_nothing() -> None:

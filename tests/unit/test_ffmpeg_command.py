@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import HD
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.base import Progress
 from vodkit.adapters.transcoder.ffmpeg import (
     FfmpegTranscoder,
@@ -17,10 +18,8 @@ from vodkit.adapters.transcoder.ffmpeg import (
     build_command,
     ffmpeg_executable,
 )
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.errors import ConfigError
 from vodkit.domain.planning import plan_transcode
-from vodkit.domain.presets import load_presets
 
 PLAN = plan_transcode(HD, load_presets(default_presets_path()))
 

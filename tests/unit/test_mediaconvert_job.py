@@ -10,12 +10,11 @@ import pytest
 from botocore.validate import validate_parameters
 
 from tests.fakes import HD
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.mediaconvert import build_job
-from vodkit.bootstrap import default_presets_path
 from vodkit.domain.jobs import TranscodeJob
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
 from vodkit.domain.planning import plan_transcode
-from vodkit.domain.presets import load_presets
 
 PRESETS = load_presets(default_presets_path())
 CREATE_JOB = (

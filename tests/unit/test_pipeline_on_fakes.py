@@ -15,7 +15,8 @@ from vodkit.adapters.transcoder.memory import MemoryTranscoder
 from vodkit.domain.asset import AssetStatus, JobState
 from vodkit.domain.errors import TranscodeFailed, TransientError
 from vodkit.domain.events import AssetStatusChanged, ObjectCreated
-from vodkit.entrypoints.worker import Worker
+from vodkit.domain.keys import asset_id_for
+from vodkit.services.ingest import enqueue
 
 
 def test_an_upload_is_planned_submitted_transcoded_and_completed(tmp_path: Path) -> None:
@@ -26,9 +27,9 @@ def test_an_upload_is_planned_submitted_transcoded_and_completed(tmp_path: Path)
     assert [r["name"] for r in asset.renditions] == ["720p", "480p", "preview"]
     (job,) = app.catalog.jobs(asset.asset_id)
     assert job.state is JobState.SUBMITTED
-    assert app.transcode_queue.depth().visible == 1
+    assert app.queues["transcode"].depth().visible == 1
 
-    Worker(app).drain()
+    app.processing.worker().drain()
     done = app.catalog.get(asset.asset_id)
     assert done is not None and done.status is AssetStatus.COMPLETED
     assert set(done.outputs) == {"hls", "dash", "mp4", "poster", "sprite"}
@@ -40,7 +41,7 @@ def test_an_upload_is_planned_submitted_transcoded_and_completed(tmp_path: Path)
     assert app.metrics.value("CompletedJobs") == 1
     assert app.metrics.value("ProcessingStarted") == 1
     assert app.metrics.value("JobProcessingTime") == 1
-    assert app.ingest_queue.depth().visible == app.transcode_queue.depth().visible == 0
+    assert app.ingest_queue.depth().visible == app.queues["transcode"].depth().visible == 0
 
 
 def test_outputs_are_published_with_manifests_last(tmp_path: Path) -> None:
@@ -54,8 +55,8 @@ def test_outputs_are_published_with_manifests_last(tmp_path: Path) -> None:
         return original(key, path)
 
     outputs.put_file = recording_put  # type: ignore[method-assign]
-    app.enqueue_upload(upload(app))
-    Worker(app).drain()
+    enqueue(app.ingest_queue, upload(app))
+    app.processing.worker().drain()
     assert order[-2:] == sorted(k for k in order if k.endswith(("master.m3u8", "manifest.mpd")))
     naming_others = (".m3u8", ".mpd", ".vtt")  # files that point at other files
     first_manifest = min(i for i, k in enumerate(order) if k.endswith(naming_others))
@@ -70,9 +71,9 @@ def test_the_same_event_twice_gives_one_asset_and_one_transcode(tmp_path: Path) 
     first = app.orchestrator.handle(event)
     second = app.orchestrator.handle(event)  # redelivered before the transcode ran
     assert first.asset_id == second.asset_id
-    Worker(app).drain()
+    app.processing.worker().drain()
     app.orchestrator.handle(event)  # and again after it completed
-    Worker(app).drain()
+    app.processing.worker().drain()
     assert len(app.catalog.query()) == 1
     assert len(transcoder.runs) == 1
     assert app.metrics.value("ProcessedAssets") == 1
@@ -92,14 +93,14 @@ def test_a_crash_between_recording_and_submitting_resubmits_once(tmp_path: Path)
         real_submit(job)
 
     submitter.submit = flaky_submit  # type: ignore[method-assign]
-    app.enqueue_upload(upload(app))
+    enqueue(app.ingest_queue, upload(app))
     (message,) = app.ingest_queue.receive()
     with pytest.raises(TransientError):  # the catalog recorded the job, the submit failed
         app.orchestrator.handle_message(message.body)
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.PROCESSING
     app.ingest_queue.release(message.receipt)
-    Worker(app).drain()
+    app.processing.worker().drain()
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.COMPLETED
     assert calls["n"] == 2 and len(transcoder.runs) == 1
@@ -122,16 +123,16 @@ def test_keys_outside_the_layout_end_failed_with_a_reason(
     asset = app.orchestrator.handle(event)
     assert asset.status is AssetStatus.FAILED
     assert asset.errors[0].code == "InvalidKey" and reason in asset.errors[0].message
-    assert app.transcode_queue.depth().visible == 0
+    assert app.queues["transcode"].depth().visible == 0
     assert app.metrics.value("FailedAssets") == 1
 
 
 def test_bad_media_fails_and_the_next_upload_completes(tmp_path: Path) -> None:
     app = fake_app(tmp_path)
     for name, content in [("text.mp4", b"hello"), ("empty.mp4", b"x")]:
-        app.enqueue_upload(upload(app, f"uploads/bob/{name}", content))
-    app.enqueue_upload(upload(app, "uploads/bob/good.mp4", VIDEO))
-    Worker(app).drain()
+        enqueue(app.ingest_queue, upload(app, f"uploads/bob/{name}", content))
+    enqueue(app.ingest_queue, upload(app, "uploads/bob/good.mp4", VIDEO))
+    app.processing.worker().drain()
     by_name = {a.filename: a for a in app.catalog.query()}
     assert by_name["text.mp4"].status is AssetStatus.FAILED
     assert by_name["text.mp4"].errors[0].code == "NotMedia"
@@ -152,8 +153,8 @@ def test_a_vanished_or_replaced_upload_fails_with_a_reason(tmp_path: Path) -> No
 
 def test_a_transcode_error_fails_the_asset_with_code_and_message(tmp_path: Path) -> None:
     app = fake_app(tmp_path, MemoryTranscoder(fail_with=TranscodeFailed("corrupt frame")))
-    app.enqueue_upload(upload(app))
-    Worker(app).drain()
+    enqueue(app.ingest_queue, upload(app))
+    app.processing.worker().drain()
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.FAILED
     assert (asset.errors[0].code, asset.errors[0].message) == ("TranscodeFailed", "corrupt frame")
@@ -165,12 +166,12 @@ def test_a_transcode_error_fails_the_asset_with_code_and_message(tmp_path: Path)
 def test_a_transient_transcode_fault_is_retried(tmp_path: Path) -> None:
     transcoder = MemoryTranscoder(fail_with=TransientError("disk full"), fail_times=1)
     app = fake_app(tmp_path, transcoder)
-    app.enqueue_upload(upload(app))
-    Worker(app).drain()
+    enqueue(app.ingest_queue, upload(app))
+    app.processing.worker().drain()
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.COMPLETED and not asset.errors
     assert len(transcoder.runs) == 2
-    assert not app.transcode_queue.dead_letters()
+    assert not app.queues["transcode"].dead_letters()
 
 
 def test_a_poison_message_is_dead_lettered_after_three_receives_and_redriven(
@@ -178,7 +179,7 @@ def test_a_poison_message_is_dead_lettered_after_three_receives_and_redriven(
 ) -> None:
     app = fake_app(tmp_path)
     app.ingest_queue.send("this is not an event")
-    worker = Worker(app)
+    worker = app.processing.worker()
     for _ in range(5):
         worker.drain()
     (letter,) = app.ingest_queue.dead_letters()
@@ -189,17 +190,20 @@ def test_a_poison_message_is_dead_lettered_after_three_receives_and_redriven(
 
 def test_a_failed_asset_can_be_retried(tmp_path: Path) -> None:
     app = fake_app(tmp_path)
-    prober = app.prober
+    prober = app.orchestrator.prober
     assert isinstance(prober, MemoryProber)
     answer = prober.answers.pop(VIDEO)
-    app.enqueue_upload(upload(app))
-    Worker(app).drain()
+    enqueue(app.ingest_queue, upload(app))
+    app.processing.worker().drain()
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.FAILED
     prober.answers[VIDEO] = answer
-    retried = app.catalog.retry(asset.asset_id, app.clock())
-    assert app.enqueue_upload(app.retry_event(retried), attempt=retried.attempt) == asset.asset_id
-    Worker(app).drain()
+    app.assets.retry(asset.asset_id)
+    (message,) = app.ingest_queue.receive()
+    again = ObjectCreated.from_eventbridge(json.loads(message.body))
+    assert asset_id_for(again.bucket, again.key, again.version) == asset.asset_id
+    app.ingest_queue.release(message.receipt)
+    app.processing.worker().drain()
     (asset,) = app.catalog.query()
     assert (asset.status, asset.attempt) == (AssetStatus.COMPLETED, 2)
     assert len(asset.errors) == 1  # the history of the first attempt is kept
@@ -207,8 +211,8 @@ def test_a_failed_asset_can_be_retried(tmp_path: Path) -> None:
 
 def test_status_announcements_happen_once(tmp_path: Path) -> None:
     app = fake_app(tmp_path)
-    app.enqueue_upload(upload(app))
-    Worker(app).drain()
+    enqueue(app.ingest_queue, upload(app))
+    app.processing.worker().drain()
     bus = app.bus
     assert isinstance(bus, RecordingEventBus)
     statuses = [e.status for e in bus.of_type(AssetStatusChanged)]  # type: ignore[attr-defined]
@@ -217,7 +221,7 @@ def test_status_announcements_happen_once(tmp_path: Path) -> None:
 
 def test_the_ingest_message_is_the_eventbridge_s3_event(tmp_path: Path) -> None:
     app = fake_app(tmp_path)
-    app.enqueue_upload(upload(app, "uploads/alice/a b+c.mp4"))
+    enqueue(app.ingest_queue, upload(app, "uploads/alice/a b+c.mp4"))
     (message,) = app.ingest_queue.receive()
     body = json.loads(message.body)
     assert body["detail-type"] == "Object Created"
@@ -238,19 +242,19 @@ def test_a_publish_cut_short_leaves_no_manifest_behind(tmp_path: Path) -> None:
         return real_put(key, path)
 
     outputs.put_file = dying_put  # type: ignore[method-assign]
-    app.enqueue_upload(upload(app))
+    enqueue(app.ingest_queue, upload(app))
     (message,) = app.ingest_queue.receive()
     app.orchestrator.handle_message(message.body)
     app.ingest_queue.delete(message.receipt)
-    (job,) = app.transcode_queue.receive()
+    (job,) = app.queues["transcode"].receive()
     with pytest.raises(TransientError):
-        app.transcode_service.handle_message(job.body)
+        app.processing.transcode.handle_message(job.body)
     published = list(outputs.objects)
     assert published and not [k for k in published if k.endswith((".m3u8", ".mpd", ".vtt"))]
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.PROCESSING  # not COMPLETED on a partial publish
-    app.transcode_queue.release(job.receipt)
-    Worker(app).drain()  # the retry publishes everything, manifests last
+    app.queues["transcode"].release(job.receipt)
+    app.processing.worker().drain()  # the retry publishes everything, manifests last
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.COMPLETED
     assert all(key in outputs.objects for key in asset.outputs.values())

@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from vodkit.bootstrap import default_presets_path
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.domain.errors import UnsupportedMedia
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
 from vodkit.domain.planning import (
@@ -13,7 +13,6 @@ from vodkit.domain.planning import (
     plan_sprite,
     plan_transcode,
 )
-from vodkit.domain.presets import load_presets
 
 PRESETS = load_presets(default_presets_path())
 STEREO = AudioInfo(codec="aac", channels=2, sample_rate=48000)

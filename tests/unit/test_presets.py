@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from vodkit.bootstrap import default_presets_path
+from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.domain.errors import PresetsError
-from vodkit.domain.presets import load_presets, parse_presets
+from vodkit.domain.presets import parse_presets
 
 
 def default_document() -> dict[str, Any]:
@@ -100,13 +100,41 @@ def test_unreadable_files_are_refused_with_their_path(tmp_path: Path) -> None:
 
 
 def test_segments_must_be_a_multiple_of_the_keyframe_interval(tmp_path: Path) -> None:
-    from vodkit.bootstrap import make_presets
     from vodkit.config import load_settings
 
     document = default_document()
     document["presets"]["hls"]["outputGroup"]["segmentDuration"] = 5
     custom = tmp_path / "p.json"
     custom.write_text(json.dumps(document))
+
+    def make_presets(settings):  # type: ignore[no-untyped-def]
+        return load_presets(settings.presets).validate(settings.rules)
+
     with pytest.raises(PresetsError, match=r"segmentDuration: 5 s is not a multiple of the 2 s"):
         make_presets(load_settings(presets=custom))
     assert make_presets(load_settings(presets=custom, gop_seconds=1)).segment_seconds == 5
+
+
+def test_presets_from_anywhere_are_checked_against_the_rules() -> None:
+    """Whatever loaded them (a file, SSM), the orchestrator refuses presets that break a rule."""
+    from tests.fakes import HD
+    from vodkit.adapters.catalog.memory import MemoryCatalog
+    from vodkit.adapters.events.memory import RecordingEventBus
+    from vodkit.adapters.probe.memory import MemoryProber
+    from vodkit.adapters.storage.memory import MemoryObjectStore
+    from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
+    from vodkit.domain.planning import PlanningRules
+    from vodkit.services.ingest import IngestOrchestrator
+
+    document = default_document()
+    document["presets"]["hls"]["outputGroup"]["segmentDuration"] = 5
+    with pytest.raises(PresetsError, match="not a multiple of the 2 s keyframe interval"):
+        IngestOrchestrator(
+            uploads=MemoryObjectStore(),
+            catalog=MemoryCatalog(),
+            prober=MemoryProber({b"": HD}),
+            submitter=MemoryJobSubmitter(),
+            presets=parse_presets(document),
+            bus=RecordingEventBus(),
+            rules=PlanningRules(gop_seconds=2),
+        )

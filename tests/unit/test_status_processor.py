@@ -104,11 +104,12 @@ def test_finishing_adds_outputs_before_completion_and_never_after() -> None:
     _, catalog, bus = processing(1)
     finished: list[str] = []
 
-    def finish(e: JobStateChanged) -> dict[str, str]:
-        finished.append(e.job_id)
-        return {"sprite": "a1/thumbs/sprite.vtt"}
+    class Finisher:
+        def finish(self, asset_id: str, job: Job) -> dict[str, str]:
+            finished.append(job.job_id)
+            return {"sprite": "a1/thumbs/sprite.vtt"}
 
-    processor = StatusProcessor(catalog=catalog, bus=bus, clock=lambda: NOW, finish=finish)
+    processor = StatusProcessor(catalog=catalog, bus=bus, clock=lambda: NOW, finisher=Finisher())
     processor.handle(event("j0", JobState.COMPLETE, outputs={"hls": "a1/h.m3u8"}))
     asset = catalog.get("a1")
     assert asset is not None and asset.status is AssetStatus.COMPLETED

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +48,6 @@ class Finished:
     stdout: str  # only when no line callback consumed it
     stderr: str  # the tail
     timed_out: bool
-    elapsed: float
 
     @property
     def ok(self) -> bool:
@@ -89,7 +87,6 @@ def run(
         program,
         *args[1:],
     ]
-    started = time.monotonic()
     with tempfile.TemporaryFile() as stderr:
         with subprocess.Popen(
             command,
@@ -108,7 +105,6 @@ def run(
         stdout="".join(chunks),
         stderr=tail,
         timed_out=timed_out,
-        elapsed=time.monotonic() - started,
     )
 
 

@@ -4,6 +4,7 @@ One connection per thread (sqlite3 objects must not cross threads), WAL so
 readers never block the writer, a generous busy timeout so several worker
 processes can share one file, and ``BEGIN IMMEDIATE`` for every write so a
 transaction takes the write lock before it reads what it will decide on.
+The schema is a list of migrations; ``PRAGMA user_version`` counts those applied.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from ..domain.errors import TransientError
 
 
 class SqliteDatabase:
-    def __init__(self, path: Path | str, schema: str, *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: Path | str, migrations: Sequence[str], *, busy_timeout: float = 30.0
+    ) -> None:
         self.path = str(path)
-        self.schema = schema
+        self.migrations = tuple(migrations)
         self.busy_timeout = busy_timeout
         self._local = threading.local()
         self._schema_lock = threading.Lock()
@@ -44,7 +47,7 @@ class SqliteDatabase:
         return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
-        """Switch the file to WAL (persistent, so once per file) and create the schema.
+        """Switch the file to WAL (persistent, so once per file) and migrate the schema.
 
         Changing the journal mode does not wait on the busy handler, so a second
         process opening the file while another writes must retry it by hand.
@@ -59,10 +62,13 @@ class SqliteDatabase:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise TransientError(f"cannot open {self.path}: {exc}") from exc
                 time.sleep(0.05)
-        with self._transaction(conn):
-            for statement in self.schema.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        with self._transaction(conn):  # under the write lock: one process migrates
+            applied = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, migration in enumerate(self.migrations[applied:], start=applied + 1):
+                for statement in migration.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number:d}")
 
     def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction that holds the lock from its first statement."""

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from .clock import isoformat
-from .errors import IllegalTransition
+from .errors import ErrorKind, IllegalTransition, kind_of
 
 
 class AssetStatus(StrEnum):
@@ -67,6 +67,10 @@ class AssetError:
     at: str = ""
     job_id: str | None = None
 
+    @property
+    def kind(self) -> ErrorKind:
+        return kind_of(self.code)
+
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {"code": self.code, "message": self.message, "timestamp": self.at}
         if self.job_id:
@@ -94,6 +98,7 @@ class Job:
     request: dict[str, Any] = field(default_factory=dict)  # what was submitted, to resubmit
     outputs: dict[str, str] = field(default_factory=dict)
     updated_at: str = ""
+    runner_id: str = ""  # the id its runner gave it (MediaConvert's job id): submitted once
 
 
 @dataclass(frozen=True)

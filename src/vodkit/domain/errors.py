@@ -1,66 +1,152 @@
-"""vodkit's error hierarchy.
+"""vodkit's errors, and the one table of the reasons it records.
 
-Adapters translate third-party errors into these (``raise ... from exc``), so
-services and entrypoints never need to know which technology failed. The one
-distinction that matters for reliability is *permanent* (bad input: record a
-FAILED status with a reason, never retry) versus *transient* (anything else:
-raise, let the transport retry, then dead-letter).
+Adapters translate third-party errors into these, in one place per technology
+(``raise ... from exc``), so services and entrypoints never need to know which
+technology failed. What matters for reliability is who is at fault:
+
+- ``INPUT``: what a user sent (an upload, a key, an event). Permanent: the asset
+  ends FAILED with the reason, and retrying the same input cannot help.
+- ``INTERNAL``: vodkit's own fault (its outputs failed their checks). Permanent
+  too, but the reason says so: a retry after a fix may succeed.
+- ``TRANSIENT``: the world was briefly unwell (a busy database, a throttled or
+  unreachable service). Raised, so the transport retries, then dead-letters.
+
+Configuration and access problems are none of these: they stop a command with
+one readable line, and a worker's messages wait for the operator.
 """
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    INPUT = "input"
+    INTERNAL = "internal"
+    TRANSIENT = "transient"
+
+
+class ErrorCode(StrEnum):
+    """Every reason vodkit records on an asset. Job runners may record their own
+    (MediaConvert's numeric codes), which ``kind_of`` counts as internal."""
+
+    # the user's input
+    INVALID_INPUT = "InvalidInput"
+    INVALID_KEY = "InvalidKey"
+    INVALID_EVENT = "InvalidEvent"
+    EMPTY_FILE = "EmptyFile"
+    LIMIT_EXCEEDED = "LimitExceeded"
+    NOT_MEDIA = "NotMedia"
+    PLAYLIST = "Playlist"
+    UNSUPPORTED_CONTAINER = "UnsupportedContainer"
+    UNSUPPORTED_MEDIA = "UnsupportedMedia"
+    PROBE_FAILED = "ProbeFailed"
+    UNDECODABLE = "Undecodable"
+    NO_VIDEO = "NoVideo"
+    NO_DURATION = "NoDuration"
+    NO_PICTURE_SIZE = "NoPictureSize"
+    SOURCE_CHANGED = "SourceChanged"
+    SOURCE_MISSING = "SourceMissing"
+    TRANSCODE_FAILED = "TranscodeFailed"  # FFmpeg could not read the upload through
+    TRUNCATED = "Truncated"
+    TIMEOUT = "Timeout"
+    # vodkit's own
+    VERIFICATION_FAILED = "VerificationFailed"
+    INTERNAL_ERROR = "InternalError"
+
+
+KINDS: dict[ErrorCode, ErrorKind] = {
+    **dict.fromkeys(ErrorCode, ErrorKind.INPUT),
+    ErrorCode.VERIFICATION_FAILED: ErrorKind.INTERNAL,
+    ErrorCode.INTERNAL_ERROR: ErrorKind.INTERNAL,
+}
+
+
+def kind_of(code: str) -> ErrorKind:
+    """Whose fault a recorded reason is; a code vodkit does not know is a runner's own."""
+    try:
+        return KINDS[ErrorCode(code)]
+    except ValueError:
+        return ErrorKind.INTERNAL
 
 
 class VodkitError(Exception):
     """Base class of every error vodkit raises on purpose."""
 
 
-class InvalidInput(VodkitError):
-    """A permanent failure caused by what a user sent: the asset ends FAILED.
+class Failure(VodkitError):
+    """A permanent failure of one asset: it ends FAILED with ``code`` and this message.
 
-    ``code`` is a stable, machine-readable reason (``NotVideo``, ``InvalidKey``);
-    the message is for humans and never echoes untrusted content verbatim.
+    The message is for humans and never echoes untrusted content verbatim.
     """
 
-    code = "InvalidInput"
+    code: ErrorCode = ErrorCode.INTERNAL_ERROR
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+
+    @property
+    def kind(self) -> ErrorKind:
+        return KINDS[self.code]
 
     @property
     def message(self) -> str:
         return str(self)
 
 
+class InvalidInput(Failure):
+    """Caused by what a user sent."""
+
+    code = ErrorCode.INVALID_INPUT
+
+
 class InvalidKey(InvalidInput):
-    code = "InvalidKey"
+    code = ErrorCode.INVALID_KEY
 
 
 class InvalidEvent(InvalidInput):
-    code = "InvalidEvent"
+    code = ErrorCode.INVALID_EVENT
 
 
 class UnsupportedMedia(InvalidInput):
-    code = "UnsupportedMedia"
+    code = ErrorCode.UNSUPPORTED_MEDIA
 
 
 class LimitExceeded(InvalidInput):
-    code = "LimitExceeded"
+    code = ErrorCode.LIMIT_EXCEEDED
 
 
-class TranscodeFailed(InvalidInput):
-    code = "TranscodeFailed"
+class TranscodeFailed(Failure):
+    """A transcode made no usable output; its code says whose fault that was (``Truncated``
+    is the upload's, ``VerificationFailed`` vodkit's own)."""
+
+    code = ErrorCode.TRANSCODE_FAILED
 
 
-class IllegalTransition(VodkitError):
-    """An asset was asked to move to a status its current status cannot reach."""
+class TransientError(VodkitError):
+    """A fault worth retrying (I/O, a busy database, a crashed tool, a throttled service)."""
 
 
-class PresetsError(VodkitError):
-    """The presets file is invalid; the message names the offending field."""
+class Unavailable(TransientError):
+    """A service vodkit depends on cannot be reached, or asks to slow down."""
+
+
+class LeaseLost(TransientError):
+    """A queue receipt is stale: the message was redelivered to someone else."""
 
 
 class ConfigError(VodkitError):
-    """Settings are missing or contradictory."""
+    """Settings are missing or contradictory, or name something that does not exist."""
+
+
+class AccessDenied(ConfigError):
+    """The credentials in use may not do what vodkit asked."""
+
+
+class PresetsError(ConfigError):
+    """The presets are invalid; the message names the offending field."""
 
 
 class NotFound(VodkitError):
@@ -79,9 +165,5 @@ class Conflict(VodkitError):
     """A conditional write lost: the record was not in the expected state."""
 
 
-class TransientError(VodkitError):
-    """A fault worth retrying (I/O, a busy database, a crashed tool)."""
-
-
-class LeaseLost(TransientError):
-    """A queue receipt is stale: the message was redelivered to someone else."""
+class IllegalTransition(VodkitError):
+    """An asset was asked to move to a status its current status cannot reach."""

@@ -16,6 +16,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 from .asset import AssetStatus, JobState
 from .errors import InvalidEvent
+from .layout import format_of
 
 S3_SOURCE = "aws.s3"
 S3_DETAIL_TYPE = "Object Created"
@@ -202,16 +203,6 @@ def _number(value: Any, low: float, high: float) -> float | None:
     return float(min(max(value, low), high))
 
 
-# Output kinds by file suffix: how outputGroupDetails paths map to catalog outputs.
-_SUFFIX_FORMATS = {
-    ".m3u8": "hls",
-    ".mpd": "dash",
-    ".mp4": "mp4",
-    ".jpg": "poster",
-    ".vtt": "sprite",
-}
-
-
 def _output_group_details(outputs: dict[str, str]) -> list[dict[str, Any]]:
     playlists = [outputs[k] for k in ("hls", "dash") if k in outputs]
     files = [outputs[k] for k in ("mp4", "poster", "sprite") if k in outputs]
@@ -237,11 +228,9 @@ def _outputs_from_details(groups: Any) -> dict[str, str]:
     outputs: dict[str, str] = {}
     for path in paths:
         key = re.sub(r"^s3://[^/]+/", "", path)
-        for suffix, kind in _SUFFIX_FORMATS.items():
-            if kind == "poster" and not key.rsplit("/", 1)[-1].startswith("poster"):
-                continue  # other frame captures (the sprite's tiles) are not posters
-            if key.endswith(suffix) and (kind == "poster" or kind not in outputs):
-                outputs[kind] = key  # the first of each kind; the last frame capture
+        kind = format_of(key)
+        if kind is not None and (kind == "poster" or kind not in outputs):
+            outputs[kind] = key  # the first of each kind; the last frame capture
     return outputs
 
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import layout
 from .errors import InvalidEvent
 from .planning import TranscodePlan
 
@@ -17,10 +18,11 @@ class TranscodeJob:
     source_bucket: str
     source_key: str
     plan: TranscodePlan
+    created_at: str = ""  # when the orchestrator planned it: a runner's own ids are younger
 
     @property
     def output_prefix(self) -> str:
-        return f"{self.asset_id}/"
+        return layout.prefix(self.asset_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -28,6 +30,7 @@ class TranscodeJob:
             "assetId": self.asset_id,
             "source": {"bucket": self.source_bucket, "key": self.source_key},
             "plan": self.plan.to_dict(),
+            "createdAt": self.created_at,
         }
 
     def to_json(self) -> str:
@@ -42,6 +45,7 @@ class TranscodeJob:
                 source_bucket=str(data["source"]["bucket"]),
                 source_key=str(data["source"]["key"]),
                 plan=TranscodePlan.from_dict(data["plan"]),
+                created_at=str(data.get("createdAt", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidEvent(f"malformed transcode job: {exc!r}") from exc

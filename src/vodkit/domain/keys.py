@@ -77,7 +77,8 @@ def asset_id_for(bucket: str, key: str, version: str) -> str:
     return str(uuid.uuid5(ASSET_NAMESPACE, "\x00".join((bucket, key, version))))
 
 
-def job_id_for(asset_id: str, attempt: int, index: int = 0) -> str:
-    """Deterministic too, so a resubmission after a crash is recognised as the same job."""
-    digest = hashlib.sha256(f"{asset_id}/{attempt}/{index}".encode()).hexdigest()
+def job_id_for(asset_id: str, attempt: int) -> str:
+    """Deterministic too, so a resubmission after a crash is recognised as the same job.
+    (The ``/0`` keeps the ids of assets made when an asset could have several jobs.)"""
+    digest = hashlib.sha256(f"{asset_id}/{attempt}/0".encode()).hexdigest()
     return f"job-{digest[:20]}"

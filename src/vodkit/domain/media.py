@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
-from .errors import LimitExceeded
+from .errors import ErrorCode, LimitExceeded
 
 # Demuxers an upload may be read with, by the name libavformat reports after
 # probing -> the name FFmpeg's ``-f`` takes. Anything else (HLS, concat, image
@@ -92,7 +92,7 @@ class MediaLimits:
 
     def check_size(self, size: int) -> None:
         if size <= 0:
-            raise LimitExceeded("the upload is empty", code="EmptyFile")
+            raise LimitExceeded("the upload is empty", code=ErrorCode.EMPTY_FILE)
         if size > self.max_file_size:
             raise LimitExceeded(f"the upload is larger than {self.max_file_size} bytes")
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
-from .errors import UnsupportedMedia
+from .errors import ErrorCode, UnsupportedMedia
 from .media import MediaInfo
 from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
 
@@ -27,7 +27,6 @@ SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
 SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the default interval
 POSTER_CANDIDATES = 10
-FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
 
 
 @dataclass(frozen=True)
@@ -126,10 +125,6 @@ class TranscodePlan:
     poster: PosterPlan
     sprite: SpritePlan
     source_channels: int = 0  # the source's audio channels (0: no audio), for remixing
-
-    @property
-    def formats(self) -> tuple[str, ...]:
-        return FORMATS
 
     @property
     def audio_encodes(self) -> tuple[AudioRendition, ...]:
@@ -300,12 +295,12 @@ def plan_transcode(
     rules = rules or PlanningRules()
     video = media.video
     if video is None:
-        raise UnsupportedMedia("no video stream", code="NoVideo")
+        raise UnsupportedMedia("no video stream", code=ErrorCode.NO_VIDEO)
     if media.duration <= 0:
-        raise UnsupportedMedia("the upload has no duration", code="NoDuration")
+        raise UnsupportedMedia("the upload has no duration", code=ErrorCode.NO_DURATION)
     source = video.display_size
     if min(source) < 2:
-        raise UnsupportedMedia("the video has no picture size", code="NoPictureSize")
+        raise UnsupportedMedia("the video has no picture size", code=ErrorCode.NO_PICTURE_SIZE)
 
     taken: set[str] = set()
     audio: dict[str, AudioRendition] = {}

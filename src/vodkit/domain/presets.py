@@ -13,12 +13,13 @@ group's ``segmentDuration``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import PresetsError
+
+if TYPE_CHECKING:
+    from .planning import PlanningRules
 
 GROUP_TYPES = {"hls": "HLS_GROUP", "dash": "DASH_ISO_GROUP", "mp4": "FILE_GROUP"}
 VIDEO_CODECS = ("H_264",)
@@ -51,9 +52,7 @@ class PresetOutput:
 @dataclass(frozen=True)
 class OutputGroup:
     type: str
-    destination: str = ""
     segment_duration: int = 6  # hls: segmentDuration; dash: segmentLength
-    fragment_length: int = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,16 @@ class Presets:
     @property
     def segment_seconds(self) -> int:
         return self.hls.group.segment_duration
+
+    def validate(self, rules: PlanningRules) -> Presets:
+        """Check what the presets must agree on with the operator's rules; return self."""
+        if self.segment_seconds % rules.gop_seconds:
+            raise PresetsError(
+                f"presets.hls.outputGroup.segmentDuration: {self.segment_seconds} s is not a "
+                f"multiple of the {rules.gop_seconds} s keyframe interval (VODKIT_GOP_SECONDS), "
+                "so segments could not all start on an aligned keyframe"
+            )
+        return self
 
 
 class _Reader:
@@ -167,12 +176,7 @@ def _preset(r: _Reader, key: str) -> Preset:
     return Preset(
         name=r.text("name", key),
         outputs=tuple(outputs),
-        group=OutputGroup(
-            type=group_type,
-            destination=group.text("destination", "", max_len=1024),
-            segment_duration=group.integer(segment_field, 1, 60, 6),
-            fragment_length=group.integer("fragmentLength", 1, 60, 2),
-        ),
+        group=OutputGroup(type=group_type, segment_duration=group.integer(segment_field, 1, 60, 6)),
     )
 
 
@@ -186,20 +190,3 @@ def parse_presets(document: Any) -> Presets:
         assert section is not None
         parsed[key] = _preset(section, key)
     return Presets(hls=parsed["hls"], dash=parsed["dash"], mp4=parsed["mp4"], document=document)
-
-
-def load_presets(path: Path) -> Presets:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PresetsError(f"cannot read presets file {path}: {exc.strerror}") from exc
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PresetsError(
-            f"presets file {path} is not valid JSON (line {exc.lineno}): {exc.msg}"
-        ) from exc
-    try:
-        return parse_presets(document)
-    except PresetsError as exc:
-        raise PresetsError(f"presets file {path}: {exc}") from exc

@@ -63,6 +63,18 @@ def _open_job(record: AssetRecord, job_id: str) -> Job | None:
     return job
 
 
+def submitted(
+    record: AssetRecord, job_id: str, runner_id: str, now: datetime
+) -> AssetRecord | None:
+    """Note the id a job's runner gave it, once: a job that has one is never submitted again."""
+    job = _open_job(record, job_id)
+    if job is None or job.runner_id:
+        return None
+    return replace(
+        record, jobs=record._with_job(replace(job, runner_id=runner_id, updated_at=isoformat(now)))
+    )
+
+
 def progress(
     record: AssetRecord, job_id: str, percent: float, eta: float | None, now: datetime
 ) -> AssetRecord | None:

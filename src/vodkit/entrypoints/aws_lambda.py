@@ -14,9 +14,8 @@ import functools
 import logging
 from typing import Any
 
-from ..bootstrap_aws import ingest_orchestrator, status_processor
-from ..config import load_settings
 from ..domain.events import JobStateChanged
+from ..footprints.aws import ingest_orchestrator, lambda_status_processor
 from ..services.messages import decode
 
 log = logging.getLogger("vodkit.lambda")
@@ -25,12 +24,12 @@ logging.getLogger().setLevel(logging.INFO)
 
 @functools.cache
 def _ingest() -> Any:
-    return ingest_orchestrator(load_settings())
+    return ingest_orchestrator()
 
 
 @functools.cache
 def _status() -> Any:
-    return status_processor(load_settings())[1]
+    return lambda_status_processor().bus
 
 
 def _each_record(event: Any, handle: Any) -> dict[str, list[dict[str, str]]]:

@@ -1,24 +1,37 @@
 """The ingest orchestrator: ObjectCreated -> an asset with its transcode job submitted.
 
 Idempotent by construction: the asset id is a hash of bucket, key and version,
-the job id a hash of asset id and attempt. A redelivered event finds the asset,
-creates nothing, and at most re-submits a job that was recorded but may not
-have been submitted (the submitter dedups by job id). Bad input ends the asset
-FAILED with a reason; every other error propagates so the queue retries.
+the job id a hash of asset id and attempt. A redelivered event finds the asset
+and creates nothing. A job is submitted until its runner's id is recorded, and
+never after: a redelivery that finds a job without one first asks the runner
+whether an earlier delivery's submission reached it (``JobSubmitter.find``).
+Bad input ends the asset FAILED with a reason; every other error propagates so
+the queue retries.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..adapters.probe.base import Prober
+from ..adapters.queue.base import Queue
 from ..adapters.storage.base import SAMPLE_EDGE, ObjectInfo, ObjectStore, sampled_copy
 from ..adapters.transcoder.base import JobSubmitter
+from ..domain import layout
 from ..domain.asset import Asset, AssetError, AssetStatus, Job, JobState
-from ..domain.clock import Clock, utcnow
-from ..domain.errors import Conflict, InvalidInput, InvalidKey, LimitExceeded, ObjectNotFound
+from ..domain.clock import Clock, isoformat, utcnow
+from ..domain.errors import (
+    Conflict,
+    ErrorCode,
+    Failure,
+    InvalidInput,
+    InvalidKey,
+    LimitExceeded,
+    ObjectNotFound,
+)
 from ..domain.events import AssetStatusChanged, ObjectCreated
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
@@ -30,6 +43,31 @@ from .messages import decode
 log = logging.getLogger(__name__)
 UNKNOWN_UPLOADER = "unknown"
 WIDER_SAMPLE = 8  # then 128 MiB an end: a 6 h MP4's moov is about 17 MB (47 kB a minute)
+
+
+def enqueue(queue: Queue, event: ObjectCreated, *, attempt: int = 1) -> str:
+    """Queue an ObjectCreated for ingest (what the EventBridge rule does); return the asset id."""
+    asset_id = asset_id_for(event.bucket, event.key, event.version)
+    queue.send(json.dumps(event.to_eventbridge()), dedup_id=f"{asset_id}:{attempt}")
+    return asset_id
+
+
+class QueueAnnouncer:
+    """An upload is announced by queueing its event (embedded, cluster)."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+
+    def announce(self, event: ObjectCreated) -> None:
+        enqueue(self.queue, event)
+
+
+class StoreAnnouncer:
+    """The uploads store announces its new objects itself (S3 -> EventBridge -> SQS):
+    queueing them too would deliver each twice."""
+
+    def announce(self, event: ObjectCreated) -> None:
+        pass
 
 
 class IngestOrchestrator:
@@ -50,10 +88,10 @@ class IngestOrchestrator:
         self.catalog = catalog
         self.prober = prober
         self.submitter = submitter
-        self.presets = presets
+        self.rules = rules or PlanningRules()
+        self.presets = presets.validate(self.rules)
         self.bus = bus
         self.clock = clock
-        self.rules = rules or PlanningRules()
         self.sample_edge = sample_edge
 
     def handle_message(self, body: str) -> Asset:
@@ -62,10 +100,11 @@ class IngestOrchestrator:
     def handle(self, event: ObjectCreated) -> Asset:
         asset_id = asset_id_for(event.bucket, event.key, event.version)
         asset = self.catalog.get(asset_id) or self._create(asset_id, event)
+        redelivered = asset.status is AssetStatus.PROCESSING  # a submission may have reached
         if asset.status is AssetStatus.PENDING:
             asset = self._start(asset, event)
         if asset.status is AssetStatus.PROCESSING:
-            self._submit_recorded_jobs(asset)
+            self._submit_recorded_jobs(asset, redelivered)
         return asset
 
     def _create(self, asset_id: str, event: ObjectCreated) -> Asset:
@@ -99,13 +138,14 @@ class IngestOrchestrator:
             stored = self.uploads.head(asset.source_key)
             if _replaced(event, stored):  # jobs read the key's latest object: not this one
                 raise InvalidInput(
-                    "the upload was replaced before it was processed", code="SourceChanged"
+                    "the upload was replaced before it was processed",
+                    code=ErrorCode.SOURCE_CHANGED,
                 )
             media = self._probe(asset.source_key, stored.size)
             plan = plan_transcode(media, self.presets, self.rules)
         except ObjectNotFound:
             return self._fail(
-                asset, InvalidInput("the upload no longer exists", code="SourceMissing")
+                asset, InvalidInput("the upload no longer exists", code=ErrorCode.SOURCE_MISSING)
             )
         except InvalidInput as exc:
             return self._fail(asset, exc)
@@ -115,12 +155,13 @@ class IngestOrchestrator:
             source_bucket=asset.source_bucket,
             source_key=asset.source_key,
             plan=plan,
+            created_at=isoformat(self.clock()),
         )
         try:
             started = self.catalog.start_processing(
                 asset.asset_id,
                 [Job(job_id=job.job_id, state=JobState.SUBMITTED, request=job.to_dict())],
-                formats=plan.formats,
+                formats=list(layout.outputs(plan)),
                 renditions=plan.summary(),
                 now=self.clock(),
             )
@@ -155,17 +196,23 @@ class IngestOrchestrator:
         with self.uploads.local_file(key) as path:
             return self.prober.probe(path)
 
-    def _submit_recorded_jobs(self, asset: Asset) -> None:
+    def _submit_recorded_jobs(self, asset: Asset, redelivered: bool) -> None:
         for job in self.catalog.jobs(asset.asset_id):
-            if job.state is JobState.SUBMITTED:
-                self.submitter.submit(TranscodeJob.from_dict(job.request))
+            if job.state is not JobState.SUBMITTED or job.runner_id:
+                continue  # running, ended, or known to its runner: never submitted again
+            transcode = TranscodeJob.from_dict(job.request)
+            runner_id = (redelivered and self.submitter.find(transcode)) or self.submitter.submit(
+                transcode
+            )
+            self.catalog.record_submission(asset.asset_id, job.job_id, runner_id, self.clock())
 
-    def _fail(self, asset: Asset, exc: InvalidInput) -> Asset:
-        log.warning("asset %s rejected: %s (%s)", asset.asset_id, exc, exc.code)
-        if self.catalog.fail(asset.asset_id, AssetError(exc.code, str(exc)), self.clock()):
+    def _fail(self, asset: Asset, exc: Failure) -> Asset:
+        code = str(exc.code)
+        log.warning("asset %s rejected: %s (%s)", asset.asset_id, exc, code)
+        if self.catalog.fail(asset.asset_id, AssetError(code, str(exc)), self.clock()):
             self.bus.publish(
                 AssetStatusChanged(
-                    asset.asset_id, AssetStatus.FAILED, asset.uploader_id, exc.code, str(exc)
+                    asset.asset_id, AssetStatus.FAILED, asset.uploader_id, code, str(exc)
                 )
             )
         failed = self.catalog.get(asset.asset_id)

@@ -9,15 +9,14 @@ update): the transport retries, then dead-letters.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
+from ..adapters.transcoder.base import JobFinisher, NothingToFinish
 from ..domain.asset import AssetError, AssetStatus, JobState
 from ..domain.clock import Clock, utcnow
 from ..domain.errors import AssetNotFound
 from ..domain.events import AssetStatusChanged, JobStateChanged
-from .messages import decode
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +28,12 @@ class StatusProcessor:
         catalog: Catalog,
         bus: EventBus,
         clock: Clock = utcnow,
-        finish: Callable[[JobStateChanged], dict[str, str]] | None = None,
+        finisher: JobFinisher | None = None,
     ) -> None:
         self.catalog = catalog
         self.bus = bus
         self.clock = clock
-        # Makes what the job runner could not (MediaConvert: the sprite) before completion.
-        self.finish = finish
-
-    def handle_message(self, body: str) -> None:
-        self.handle(JobStateChanged.from_eventbridge(decode(body)))
+        self.finisher = finisher or NothingToFinish()
 
     def handle(self, event: JobStateChanged) -> None:
         now = self.clock()
@@ -47,9 +42,7 @@ class StatusProcessor:
                 event.asset_id, event.job_id, event.percent or 0.0, now, event.eta_seconds
             )
         elif event.status is JobState.COMPLETE:
-            outputs = event.outputs
-            if self.finish is not None and not self._ended(event.asset_id):
-                outputs = {**outputs, **self.finish(event)}
+            outputs = {**event.outputs, **self._finish(event)}
             if self.catalog.complete_job(event.asset_id, event.job_id, outputs, now):
                 self._announce(event.asset_id, AssetStatus.COMPLETED)
         elif event.status in (JobState.ERROR, JobState.CANCELED):
@@ -60,9 +53,13 @@ class StatusProcessor:
             if self.catalog.fail(event.asset_id, error, now, job_id=event.job_id):
                 self._announce(event.asset_id, AssetStatus.FAILED, error)
 
-    def _ended(self, asset_id: str) -> bool:
-        asset = self.catalog.get(asset_id)
-        return asset is not None and asset.status.terminal
+    def _finish(self, event: JobStateChanged) -> dict[str, str]:
+        """What the runner could not make (MediaConvert: the sprite), before completion only."""
+        asset = self.catalog.get(event.asset_id)
+        if asset is None or asset.status.terminal:
+            return {}  # an unknown asset is refused by the catalog itself, below
+        job = next((j for j in self.catalog.jobs(event.asset_id) if j.job_id == event.job_id), None)
+        return self.finisher.finish(event.asset_id, job) if job else {}
 
     def _announce(
         self, asset_id: str, status: AssetStatus, error: AssetError | None = None

@@ -22,13 +22,14 @@ from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..adapters.metrics.base import Metrics
 from ..adapters.probe.base import Prober
-from ..adapters.storage.base import ObjectStore
+from ..adapters.storage.base import ObjectStore, file_md5
 from ..adapters.transcoder.base import Progress, ProgressCallback, TranscodeOutput, Transcoder
 from ..domain.asset import AssetStatus, JobState
 from ..domain.clock import Clock, isoformat, utcnow
-from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
+from ..domain.errors import AssetNotFound, ErrorCode, Failure, ObjectNotFound
 from ..domain.events import JobStateChanged
 from ..domain.jobs import TranscodeJob
+from ..domain.keys import asset_id_for
 from ..domain.planning import PlanningRules, TranscodePlan, plan_transcode
 from ..domain.presets import Presets
 from .messages import decode
@@ -46,27 +47,44 @@ def publish(
     return {kind: prefix + relative for kind, relative in output.outputs.items()}
 
 
-def transcode_file(
-    source: Path,
-    *,
-    store: ObjectStore,
-    prober: Prober,
-    transcoder: Transcoder,
-    presets: Presets,
-    work_root: Path,
-    on_plan: Callable[[TranscodePlan], None] = lambda plan: None,
-    on_progress: ProgressCallback = lambda progress: None,
-    rules: PlanningRules | None = None,
-) -> dict[str, str]:
-    """The one-shot use case: probe, plan, transcode, publish into ``store``; format -> key.
+class FileTranscoding:
+    """The one-shot use case: probe, plan, transcode and publish one local file into a store,
+    with no catalog and no queue. Bad input raises a Failure, as everywhere else."""
 
-    Bad input raises InvalidInput, as everywhere else.
-    """
-    plan = plan_transcode(prober.probe(source), presets, rules)
-    on_plan(plan)
-    with tempfile.TemporaryDirectory(prefix="vodkit-", dir=work_root) as tmp:
-        output = transcoder.transcode(plan, source, Path(tmp), on_progress)
-        return publish(store, Path(tmp), output, "")
+    def __init__(
+        self,
+        *,
+        prober: Prober,
+        transcoder: Transcoder,
+        presets: Presets,
+        rules: PlanningRules | None = None,
+    ) -> None:
+        self.prober = prober
+        self.transcoder = transcoder
+        self.rules = rules or PlanningRules()
+        self.presets = presets.validate(self.rules)
+
+    @staticmethod
+    def asset_id(source: Path) -> str:
+        """The id a file's outputs are known by: its path and content."""
+        return asset_id_for("file", str(source.resolve()), file_md5(source)[1])
+
+    def run(
+        self,
+        source: Path,
+        store: ObjectStore,
+        work_root: Path,
+        *,
+        on_plan: Callable[[TranscodePlan], None] = lambda plan: None,
+        on_progress: ProgressCallback = lambda progress: None,
+    ) -> dict[str, str]:
+        """Format -> key in ``store``."""
+        self.transcoder.check()
+        plan = plan_transcode(self.prober.probe(source), self.presets, self.rules)
+        on_plan(plan)
+        with tempfile.TemporaryDirectory(prefix="vodkit-", dir=work_root) as tmp:
+            output = self.transcoder.transcode(plan, source, Path(tmp), on_progress)
+            return publish(store, Path(tmp), output, "")
 
 
 class TranscodeService:
@@ -131,10 +149,13 @@ class TranscodeService:
                 keys = publish(self.outputs, workdir, output, job.output_prefix)
         except ObjectNotFound:
             self._emit(
-                job, JobState.ERROR, code="SourceMissing", message="the upload no longer exists"
+                job,
+                JobState.ERROR,
+                code=ErrorCode.SOURCE_MISSING,
+                message="the upload no longer exists",
             )
             return
-        except InvalidInput as exc:
+        except Failure as exc:  # the input's fault or vodkit's own: never retried
             self._emit(job, JobState.ERROR, code=exc.code, message=str(exc))
             return
         self.metrics.observe("JobProcessingTime", time.monotonic() - started)
@@ -161,7 +182,7 @@ class TranscodeService:
                 percent=percent,
                 eta_seconds=eta,
                 outputs=outputs or {},
-                error_code=code,
+                error_code=str(code),
                 error_message=message,
                 time=isoformat(self.clock()),
             )

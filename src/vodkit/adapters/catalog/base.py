@@ -32,8 +32,6 @@ class Catalog(Protocol):
         """Newest first, by status or by uploader (both indexed), or all."""
         ...
 
-    def has_source(self, bucket: str, key: str) -> bool: ...
-
     def start_processing(
         self,
         asset_id: str,
@@ -47,6 +45,10 @@ class Catalog(Protocol):
         ...
 
     def jobs(self, asset_id: str) -> list[Job]: ...
+
+    def record_submission(self, asset_id: str, job_id: str, runner_id: str, now: datetime) -> None:
+        """Note the id the job's runner gave it, unless it has one or has ended."""
+        ...
 
     def record_progress(
         self,

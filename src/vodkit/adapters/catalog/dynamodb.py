@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from ...domain.asset import Asset, AssetStatus, Job, JobState
 from ...domain.errors import AssetNotFound, TransientError
 from ...domain.transitions import AssetRecord
+from ..aws import aws_call, error_code
 from .records import Change, RecordCatalog
 
 T = TypeVar("T")
@@ -62,6 +63,7 @@ def _job_item(job: Job) -> dict[str, Any]:
         "request": job.request,
         "outputs": job.outputs,
         "updatedAt": job.updated_at,
+        "runnerId": job.runner_id,
     }
 
 
@@ -74,11 +76,12 @@ def _job(item: dict[str, Any]) -> Job:
         request=dict(item.get("request") or {}),
         outputs=dict(item.get("outputs") or {}),
         updated_at=str(item.get("updatedAt", "")),
+        runner_id=str(item.get("runnerId") or ""),
     )
 
 
 def _conditional_failure(exc: ClientError) -> bool:
-    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+    return error_code(exc) == "ConditionalCheckFailedException"
 
 
 class DynamoDbCatalog(RecordCatalog):
@@ -88,6 +91,7 @@ class DynamoDbCatalog(RecordCatalog):
 
     # reading -------------------------------------------------------------
 
+    @aws_call
     def _read(self, asset_id: str) -> tuple[AssetRecord, int] | None:
         reply = self.client.get_item(
             TableName=self.table, Key={"assetId": {"S": asset_id}}, ConsistentRead=True
@@ -106,6 +110,7 @@ class DynamoDbCatalog(RecordCatalog):
         found = self._read(asset_id)
         return list(found[0].jobs) if found else []
 
+    @aws_call
     def _pages(self, operation: str, **request: Any) -> Iterator[Asset]:
         for page in self.client.get_paginator(operation).paginate(TableName=self.table, **request):
             for item in page.get("Items", []):
@@ -147,16 +152,9 @@ class DynamoDbCatalog(RecordCatalog):
                 break
         return assets
 
-    def has_source(self, bucket: str, key: str) -> bool:
-        matches = self._pages(
-            "scan",
-            FilterExpression="sourceBucket = :b AND sourceKey = :k",
-            ExpressionAttributeValues={":b": {"S": bucket}, ":k": {"S": key}},
-        )
-        return next(matches, None) is not None
-
     # writing -------------------------------------------------------------
 
+    @aws_call
     def _put(self, record: AssetRecord, version: int | None) -> bool:
         """Write ``record`` iff the stored version is ``version`` (None: iff absent)."""
         item = {

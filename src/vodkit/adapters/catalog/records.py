@@ -1,8 +1,9 @@
-"""The catalog's writes for stores that keep an asset and its jobs in one record.
+"""The catalog's writes, for every store: read the record, decide, write it back.
 
-A subclass supplies ``_apply``: read the record, run the change, and store
-what it returns only if the record did not change meanwhile (a lock, or a
-condition on a version). The decisions themselves are ``domain.transitions``.
+A subclass supplies ``_apply``: read an asset with its jobs, run the change,
+and store what it returns only if the record did not change meanwhile (a
+lock, or a condition on a version). The decisions themselves are
+``domain.transitions``, written once for every catalog.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class RecordCatalog:
             return started, started.asset
 
         return self._apply(asset_id, change)
+
+    def record_submission(self, asset_id: str, job_id: str, runner_id: str, now: datetime) -> None:
+        self._apply(asset_id, lambda r: (transitions.submitted(r, job_id, runner_id, now), None))
 
     def record_progress(
         self,

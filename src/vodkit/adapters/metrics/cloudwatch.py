@@ -10,10 +10,9 @@ Lambda publish their own per-resource metrics.
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from typing import Any
 
+from ..aws import aws_call
 from .base import METRICS
 
 UNITS = {"counter": "Count", "gauge": "Count", "histogram": "Seconds"}
@@ -24,9 +23,8 @@ class CloudWatchMetrics:
         self.client = client
         self.namespace = namespace
         self.dimensions = [{"Name": "Environment", "Value": environment}]
-        self._totals: dict[str, float] = defaultdict(float)
-        self._lock = threading.Lock()
 
+    @aws_call
     def _put(self, name: str, value: float) -> None:
         kind = METRICS.get(name, ("counter", ""))[0]
         self.client.put_metric_data(
@@ -43,20 +41,9 @@ class CloudWatchMetrics:
 
     def increment(self, name: str, value: float = 1, **labels: str) -> None:
         self._put(name, value)
-        with self._lock:
-            self._totals[name] += value
 
     def observe(self, name: str, value: float, **labels: str) -> None:
         self._put(name, value)
-        with self._lock:
-            self._totals[name] += 1
 
     def gauge(self, name: str, value: float, **labels: str) -> None:
         self._put(name, value)
-        with self._lock:
-            self._totals[name] = value
-
-    def value(self, name: str, **labels: str) -> float:
-        """What this process has put (CloudWatch itself aggregates across processes)."""
-        with self._lock:
-            return self._totals[name]

@@ -23,4 +23,5 @@ class MemoryMetrics:
         self.values[self._key(name, labels)] = value
 
     def value(self, name: str, **labels: str) -> float:
+        """The current total (counter sum, gauge value, histogram count): for tests."""
         return self.values.get(self._key(name, labels), 0.0)

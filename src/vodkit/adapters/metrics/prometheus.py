@@ -61,14 +61,3 @@ class PrometheusMetrics:
         metric = self._metric(name, labels)
         assert isinstance(metric, Gauge)
         metric.set(value)
-
-    def value(self, name: str, **labels: str) -> float:
-        kind, _ = METRICS.get(name, ("counter", name))
-        full = prometheus_name(name)
-        sample = {
-            "counter": f"{full}_total",
-            "gauge": full,
-            "histogram": full.removesuffix("_time") + "_seconds_count",
-        }[kind]
-        found = self.registry.get_sample_value(sample, labels or None)
-        return float(found or 0.0)

@@ -1,1 +1,1 @@
-"""Where presets come from besides a file: SSM Parameter Store."""
+"""Where presets come from: a JSON file (the built-in defaults, or the operator's), SSM."""

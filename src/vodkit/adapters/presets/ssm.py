@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ...domain.errors import PresetsError
+from ...domain.errors import AccessDenied, PresetsError, TransientError, VodkitError
 from ...domain.presets import Presets, parse_presets
+from ..aws import aws_errors
 
 
 def load_presets_from_ssm(client: Any, name: str) -> Presets:
     try:
-        text = client.get_parameter(Name=name)["Parameter"]["Value"]
-    except ClientError as exc:
+        with aws_errors():
+            text = client.get_parameter(Name=name)["Parameter"]["Value"]
+    except (TransientError, AccessDenied):
+        raise
+    except VodkitError as exc:
         raise PresetsError(f"cannot read the presets parameter {name}: {exc}") from exc
     try:
         document = json.loads(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...domain.errors import UnsupportedMedia
+from ...domain.errors import ErrorCode, UnsupportedMedia
 from ...domain.media import MediaInfo
 
 
@@ -18,6 +18,6 @@ class MemoryProber:
         media = self.answers.get(path.read_bytes())
         if media is None:
             raise UnsupportedMedia(
-                "the upload is not a video file vodkit can read", code="NotMedia"
+                "the upload is not a video file vodkit can read", code=ErrorCode.NOT_MEDIA
             )
         return media

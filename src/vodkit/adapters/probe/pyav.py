@@ -20,7 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ...domain.errors import InvalidInput, LimitExceeded, UnsupportedMedia
+from ...domain.errors import ErrorCode, InvalidInput, LimitExceeded, UnsupportedMedia
 from ...domain.media import ALLOWED_DEMUXERS, AudioInfo, MediaInfo, MediaLimits, VideoInfo
 from .. import sandbox
 
@@ -28,12 +28,16 @@ FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
 MAX_PACKETS_FOR_FIRST_FRAME = 600
 # Refused by their first bytes, before libavformat sees them: a clearer reason, and
 # a second wall (the format whitelist is the first) against opening what they name.
-SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"#EXTM3U", "Playlist", "the upload is an HLS playlist; playlists are never opened"),
-    (b"ffconcat", "Playlist", "the upload is an ffconcat list; playlists are never opened"),
-    (b"<?xml", "Playlist", "the upload is an XML document (a DASH manifest?); not a video"),
-    (b"<MPD", "Playlist", "the upload is a DASH manifest; manifests are never opened"),
-    (b"YUV4MPEG2", "UnsupportedContainer", "the upload is raw YUV4MPEG video, not accepted"),
+SIGNATURES: tuple[tuple[bytes, ErrorCode, str], ...] = (
+    (b"#EXTM3U", ErrorCode.PLAYLIST, "the upload is an HLS playlist; playlists are never opened"),
+    (b"ffconcat", ErrorCode.PLAYLIST, "the upload is an ffconcat list; playlists are never opened"),
+    (b"<?xml", ErrorCode.PLAYLIST, "the upload is an XML document (a DASH manifest?); not a video"),
+    (b"<MPD", ErrorCode.PLAYLIST, "the upload is a DASH manifest; manifests are never opened"),
+    (
+        b"YUV4MPEG2",
+        ErrorCode.UNSUPPORTED_CONTAINER,
+        "the upload is raw YUV4MPEG video, not accepted",
+    ),
 )
 
 
@@ -68,11 +72,20 @@ class PyavProber:
             raise UnsupportedMedia(
                 "the upload could not be read safely (the prober stopped with code "
                 f"{finished.returncode})",
-                code="ProbeFailed",
+                code=ErrorCode.PROBE_FAILED,
             ) from None
         if "error" in answer:
-            raise InvalidInput(answer["error"]["message"], code=answer["error"]["code"])
+            raise _rejection(answer["error"])
         return MediaInfo.from_dict(answer["media"])
+
+
+def _rejection(error: dict[str, str]) -> InvalidInput:
+    """The child's verdict, as the error it raised there."""
+    try:
+        code = ErrorCode(error["code"])
+    except ValueError:
+        code = ErrorCode.PROBE_FAILED
+    return InvalidInput(str(error["message"]), code=code)
 
 
 # --- the child ---------------------------------------------------------------
@@ -100,7 +113,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
         raise UnsupportedMedia(
             "the upload is not a video file vodkit can read (not MP4/MOV, Matroska/WebM, "
             "MPEG-TS, AVI or FLV, or damaged)",
-            code="NotMedia",
+            code=ErrorCode.NOT_MEDIA,
         ) from None
     with container:
         if container.format.name not in ALLOWED_DEMUXERS:
@@ -150,7 +163,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             return media
         if video.width <= 0 or video.height <= 0:
             raise UnsupportedMedia(
-                "the video stream declares no picture size", code="NoPictureSize"
+                "the video stream declares no picture size", code=ErrorCode.NO_PICTURE_SIZE
             )
         frame = _first_frame(container, vstream)
         rotation = round(getattr(frame, "rotation", 0) or 0) % 360
@@ -184,7 +197,8 @@ def _first_frame(container: Any, stream: Any) -> Any:
     except av.error.FFmpegError:
         pass
     raise UnsupportedMedia(
-        "the video stream cannot be decoded (damaged or truncated)", code="Undecodable"
+        "the video stream cannot be decoded (damaged or truncated)",
+        code=ErrorCode.UNDECODABLE,
     )
 
 

@@ -45,7 +45,11 @@ class QueueDepth:
 
 class Queue(Protocol):
     name: str
-    visibility_timeout: float
+
+    @property
+    def visibility_timeout(self) -> float:
+        """How long a received message stays invisible (its lease), seconds."""
+        ...
 
     def send(self, body: str, *, dedup_id: str | None = None, delay: float = 0) -> str:
         """Enqueue; a ``dedup_id`` already live in this queue or its DLQ is a no-op."""

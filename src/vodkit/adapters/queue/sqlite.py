@@ -48,7 +48,7 @@ class SqliteQueue:
         poll_interval: float = 0.2,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.db = SqliteDatabase(path, SCHEMA)
+        self.db = SqliteDatabase(path, [SCHEMA])
         self.name = name
         self.visibility_timeout = visibility_timeout
         self.max_receives = max_receives

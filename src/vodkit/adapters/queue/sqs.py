@@ -11,6 +11,7 @@ no-op downstream), and it keeps no note of why a receive failed.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ...domain.errors import LeaseLost
+from ..aws import aws_call, error_code
 from .base import DeadLetter, Message, QueueDepth
 
 PEEK_SECONDS = 30  # how long listing the DLQ hides its messages from anyone else
@@ -25,8 +27,7 @@ STALE_RECEIPT = {"ReceiptHandleIsInvalid", "InvalidParameterValue", "MessageNotI
 
 
 def _stale(exc: ClientError) -> bool:
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    return code.removeprefix("AWS.SimpleQueueService.") in STALE_RECEIPT
+    return error_code(exc).removeprefix("AWS.SimpleQueueService.") in STALE_RECEIPT
 
 
 class SqsQueue:
@@ -37,23 +38,35 @@ class SqsQueue:
         self.url = url
         self.dlq_url = dlq_url
         self.name = name or url.rstrip("/").rsplit("/", 1)[-1]
-        attributes = self._attributes(url, "VisibilityTimeout", "RedrivePolicy")
-        self.visibility_timeout = float(attributes.get("VisibilityTimeout", 30))
-        redrive = json.loads(attributes.get("RedrivePolicy", "{}"))
-        # SQS dead-letters a message on the receive after maxReceiveCount: that many it had
-        self.max_receives = int(redrive.get("maxReceiveCount", 0))
 
+    @functools.cached_property
+    def _settings(self) -> dict[str, str]:
+        """The queue's own attributes, read on first use: wiring connects to nothing."""
+        return self._attributes(self.url, "VisibilityTimeout", "RedrivePolicy")
+
+    @property
+    def visibility_timeout(self) -> float:
+        return float(self._settings.get("VisibilityTimeout", 30))
+
+    @property
+    def max_receives(self) -> int:
+        """SQS dead-letters a message on the receive after maxReceiveCount: that many it had."""
+        return int(json.loads(self._settings.get("RedrivePolicy", "{}")).get("maxReceiveCount", 0))
+
+    @aws_call
     def _attributes(self, url: str, *names: str) -> dict[str, str]:
         reply = self.client.get_queue_attributes(QueueUrl=url, AttributeNames=list(names))
         attributes: dict[str, str] = reply.get("Attributes", {})
         return attributes
 
+    @aws_call
     def send(self, body: str, *, dedup_id: str | None = None, delay: float = 0) -> str:
         reply = self.client.send_message(
             QueueUrl=self.url, MessageBody=body, DelaySeconds=min(900, round(delay))
         )
         return str(reply["MessageId"])
 
+    @aws_call
     def _receive(self, url: str, count: int, wait: float, visibility: int | None) -> list[Any]:
         request: dict[str, Any] = {
             "QueueUrl": url,
@@ -78,6 +91,7 @@ class SqsQueue:
             for m in self._receive(self.url, max_messages, wait, None)
         ]
 
+    @aws_call
     def _visibility(self, url: str, receipt: str, seconds: float) -> None:
         try:
             self.client.change_message_visibility(
@@ -88,6 +102,7 @@ class SqsQueue:
                 raise LeaseLost("the message's lease has expired") from exc
             raise
 
+    @aws_call
     def delete(self, receipt: str) -> None:
         try:
             self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt)
@@ -135,6 +150,7 @@ class SqsQueue:
             for m in messages
         ]
 
+    @aws_call
     def redrive(self, ids: list[str] | None = None) -> int:
         messages = self._peek_dead()
         chosen = [m for m in messages if ids is None or m["MessageId"] in ids]

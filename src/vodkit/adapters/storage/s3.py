@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from ...domain.errors import LimitExceeded, ObjectNotFound
 from ...domain.keys import validate_key
+from ..aws import aws_call, error_code
 from .base import CHUNK, ObjectInfo
 
 PART = 8 * 1024 * 1024  # S3 wants parts of at least 5 MiB (but the last)
@@ -33,7 +34,7 @@ def _read_part(stream: BinaryIO) -> bytes:
 
 
 def _missing(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code")) in MISSING
+    return error_code(exc) in MISSING
 
 
 class S3ObjectStore:
@@ -41,6 +42,7 @@ class S3ObjectStore:
         self.client = client
         self.bucket = bucket  # encryption is the bucket's default (the stack's KMS key)
 
+    @aws_call
     def put_stream(self, key: str, stream: BinaryIO) -> ObjectInfo:
         validate_key(key)
         first = _read_part(stream)
@@ -80,6 +82,7 @@ class S3ObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
+    @aws_call
     def head(self, key: str) -> ObjectInfo:
         validate_key(key)
         try:
@@ -100,9 +103,11 @@ class S3ObjectStore:
                 raise ObjectNotFound(f"no object {key}") from exc
             raise
 
+    @aws_call
     def open(self, key: str) -> BinaryIO:
         return cast(BinaryIO, io.BufferedReader(_Body(self._body(key)), buffer_size=CHUNK))
 
+    @aws_call
     def read_range(self, key: str, start: int, length: int) -> bytes:
         if length <= 0:
             validate_key(key)
@@ -110,7 +115,7 @@ class S3ObjectStore:
         try:
             body = self._body(key, Range=f"bytes={start}-{start + length - 1}")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+            if error_code(exc) == "InvalidRange":
                 return b""  # starts past the end
             raise
         data: bytes = body.read()
@@ -132,6 +137,7 @@ class S3ObjectStore:
             path.chmod(0o400)
             yield path
 
+    @aws_call
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
@@ -142,6 +148,7 @@ class S3ObjectStore:
                     key=item["Key"], size=int(item["Size"]), etag=item["ETag"].strip('"')
                 )
 
+    @aws_call
     def delete(self, key: str) -> None:
         validate_key(key)
         self.client.delete_object(Bucket=self.bucket, Key=key)
@@ -159,6 +166,7 @@ class _Body(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @aws_call  # a read of the streamed body can fail like any call
     def readinto(self, buffer: Any) -> int:
         data = self.body.read(len(buffer))
         buffer[: len(data)] = data

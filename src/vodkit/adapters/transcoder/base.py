@@ -4,7 +4,9 @@
 directory (FFmpeg). ``JobSubmitter`` hands a job to whatever runs jobs: the
 embedded and cluster footprints put it on a queue that a worker drains with a
 ``Transcoder``; the AWS footprint submits it to MediaConvert. Submitting the
-same job id twice must not run the job twice.
+same job id twice must not run the job twice. ``JobFinisher`` makes what a
+runner could not, when its job completes (MediaConvert: judging the poster,
+sheeting the sprite).
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ...domain.asset import Job
 from ...domain.jobs import TranscodeJob
 from ...domain.planning import TranscodePlan
-
-MANIFEST_SUFFIXES = (".m3u8", ".mpd", ".vtt")  # files that name other files: published last
 
 
 @dataclass(frozen=True)
@@ -31,41 +32,41 @@ class TranscodeOutput:
     """Relative paths in the work directory, in publish order: manifests last."""
 
     files: tuple[str, ...]
-    outputs: dict[str, str]  # format (hls, dash, mp4, poster) -> relative path
+    outputs: dict[str, str]  # format (hls, dash, mp4, poster, sprite) -> relative path
 
 
 ProgressCallback = Callable[[Progress], None]
 
 
 class Transcoder(Protocol):
+    def check(self) -> None:
+        """Fail fast, with a ConfigError that says what to do, if it cannot run jobs."""
+        ...
+
     def transcode(
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput: ...
 
 
 class JobSubmitter(Protocol):
-    def submit(self, job: TranscodeJob) -> None: ...
+    def submit(self, job: TranscodeJob) -> str:
+        """Hand the job over; return the id its runner knows it by."""
+        ...
+
+    def find(self, job: TranscodeJob) -> str | None:
+        """The runner's id of ``job`` if an earlier submission reached it (its id may not
+        have been recorded: a crash, a failed write); None if it is not known there."""
+        ...
 
 
-def output_layout(plan: TranscodePlan) -> dict[str, str]:
-    """Where each format lives, relative to the asset's prefix (DESIGN.md's layout)."""
-    outputs = {
-        "hls": "stream/master.m3u8",
-        "dash": "stream/manifest.mpd",
-        "poster": "thumbs/poster.jpg",
-        "sprite": "thumbs/sprite.vtt",
-    }
-    if plan.files:
-        outputs["mp4"] = f"mp4/{plan.files[0].name}.mp4"
-    return outputs
+class JobFinisher(Protocol):
+    def finish(self, asset_id: str, job: Job) -> dict[str, str]:
+        """Make what the completed job's runner could not; return the outputs it made."""
+        ...
 
 
-def publish_order(files: list[str]) -> tuple[str, ...]:
-    """Media first, rendition playlists next, top-level manifests last."""
+class NothingToFinish:
+    """A runner that makes every output itself (FFmpeg)."""
 
-    def rank(path: str) -> tuple[int, str]:
-        if not path.endswith(MANIFEST_SUFFIXES):
-            return 0, path
-        return (1 if "/" in path.removeprefix("stream/") else 2), path
-
-    return tuple(sorted(files, key=rank))
+    def finish(self, asset_id: str, job: Job) -> dict[str, str]:
+        return {}

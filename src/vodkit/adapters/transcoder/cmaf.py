@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...domain import layout
 from ...domain.planning import TranscodePlan
 
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
@@ -85,9 +86,10 @@ def _rates(directory: Path, segments: list[tuple[float, str]]) -> tuple[int, int
     return round(peak), round(average)
 
 
-def finalize_stream(plan: TranscodePlan, stream_dir: Path) -> None:
+def finalize_stream(plan: TranscodePlan, workdir: Path) -> None:
+    stream_dir = workdir / layout.STREAM
     names = representation_names(plan)
-    codecs = _rewrite_mpd(stream_dir / "manifest.mpd", names)
+    codecs = _rewrite_mpd(workdir / layout.MPD, names)
     stats: dict[str, RungStats] = {}
     for index, name in enumerate(names):
         old_dir = f"r{index}"
@@ -97,8 +99,8 @@ def finalize_stream(plan: TranscodePlan, stream_dir: Path) -> None:
         )
         peak, average = _rates(stream_dir / name, segments)
         stats[name] = RungStats(codecs=codecs.get(name, ""), peak_bps=peak, average_bps=average)
-    (stream_dir / "master.m3u8").unlink(missing_ok=True)  # FFmpeg's, replaced below
-    (stream_dir / "master.m3u8").write_text(master_playlist(plan, stats))
+    (workdir / layout.MASTER).unlink(missing_ok=True)  # FFmpeg's, replaced below
+    (workdir / layout.MASTER).write_text(master_playlist(plan, stats))
 
 
 def master_playlist(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:

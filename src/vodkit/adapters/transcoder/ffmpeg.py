@@ -21,10 +21,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from ...domain.errors import ConfigError, TranscodeFailed, TransientError
+from ...domain import layout
+from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
 from ...domain.planning import TranscodePlan
 from .. import sandbox
-from .base import Progress, ProgressCallback, TranscodeOutput, output_layout, publish_order
+from .base import Progress, ProgressCallback, TranscodeOutput
 from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, representation_names
 from .thumbs import choose_poster, sprite_vtt
 from .verify import verify_outputs
@@ -48,6 +49,22 @@ def ffmpeg_executable(setting: str) -> str:
             raise ConfigError("the bundled FFmpeg needs the imageio-ffmpeg package") from exc
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     return sandbox.executable("ffmpeg" if setting == "system" else setting)
+
+
+def make_sample(ffmpeg: str, target: Path, seconds: int = 10) -> Path:
+    """A 720p test pattern with a tone: real H.264 + AAC made by FFmpeg (``vodkit demo``)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={seconds}",
+            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", str(target),
+        ],
+        check=True,
+    )  # fmt: skip
+    return target
 
 
 def _every(seconds: float) -> str:
@@ -154,7 +171,7 @@ def build_command(
     stream = [f"v:{i}" for i in range(len(plan.video))] + [f"a:{j}" for j in range(len(plan.audio))]
     slaves = [
         _tee_slave(
-            str(workdir / "stream" / "manifest.mpd"),
+            str(workdir / layout.MPD),
             f="dash",
             select=",".join(stream),
             dash_segment_type="mp4",
@@ -170,7 +187,7 @@ def build_command(
     for k, rendition in enumerate(plan.files):
         audio_index = plan.audio_source(rendition)
         picked = f"v:{len(plan.video) + k}" + ("" if audio_index is None else f",a:{audio_index}")
-        mp4 = str(workdir / "mp4" / f"{rendition.name}.mp4")
+        mp4 = str(workdir / layout.mp4(rendition.name))
         slaves.append(_tee_slave(mp4, f="mp4", select=picked, movflags="+faststart"))
     args += ["-f", "tee", "|".join(slaves)]
 
@@ -263,11 +280,11 @@ class FfmpegTranscoder:
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
     ) -> TranscodeOutput:
         workdir = workdir.resolve()  # FFmpeg runs inside it: every path must be absolute
-        for directory in ("stream", "mp4", "thumbs", CANDIDATES, TILES, SHEETS):
+        for directory in (*layout.DIRECTORIES, CANDIDATES, TILES, SHEETS):
             shutil.rmtree(workdir / directory, ignore_errors=True)
             (workdir / directory).mkdir(parents=True)
         for index in range(len(representation_names(plan))):
-            (workdir / "stream" / f"r{index}").mkdir()  # the DASH muxer does not create them
+            (workdir / layout.STREAM / f"r{index}").mkdir()  # the DASH muxer does not make them
         linked = sandbox.neutral_link(source, workdir, "input")
         args = build_command(
             plan, linked, workdir, ffmpeg=self.ffmpeg, x264_preset=self.x264_preset
@@ -278,17 +295,19 @@ class FfmpegTranscoder:
         linked.unlink(missing_ok=True)
         if not finished.ok:
             raise self._failure(finished)
-        finalize_stream(plan, workdir / "stream")
-        choose_poster(workdir / CANDIDATES, workdir / "thumbs" / "poster.jpg")
+        finalize_stream(plan, workdir)
+        choose_poster(workdir / CANDIDATES, workdir / layout.POSTER)
         tiles = min(len(list((workdir / TILES).glob("*.jpg"))), plan.sprite.count)
         sheet = sprite_command(plan, workdir, tiles, ffmpeg=self.ffmpeg)
         if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
-            raise TranscodeFailed("the scrub sprite could not be made", code="VerificationFailed")
+            raise TranscodeFailed(
+                "the scrub sprite could not be made", code=ErrorCode.VERIFICATION_FAILED
+            )
         for index in range(plan.sprite.sheets(tiles)):
             written = workdir / SHEETS / f"{index:03d}.jpg"
             if written.is_file():  # a missing one fails verification below
-                os.replace(written, workdir / "thumbs" / plan.sprite.sheet_name(index))
-        (workdir / "thumbs" / "sprite.vtt").write_text(
+                os.replace(written, workdir / layout.sprite_sheet(index))
+        (workdir / layout.SPRITE_VTT).write_text(
             sprite_vtt(plan.sprite, plan.duration, count=tiles)
         )
         verify_outputs(plan, workdir)
@@ -296,18 +315,21 @@ class FfmpegTranscoder:
         files = [
             p.relative_to(workdir).as_posix()
             for p in sorted(workdir.rglob("*"))
-            if p.is_file() and p.parts[len(workdir.parts)] in ("stream", "mp4", "thumbs")
+            if p.is_file() and p.parts[len(workdir.parts)] in layout.DIRECTORIES
         ]
-        outputs = output_layout(plan)
+        outputs = layout.outputs(plan)
         missing = [path for path in outputs.values() if path not in files]
         if missing:
-            raise TranscodeFailed(f"FFmpeg finished without writing {', '.join(missing)}")
-        return TranscodeOutput(files=publish_order(files), outputs=outputs)
+            raise TranscodeFailed(
+                f"FFmpeg finished without writing {', '.join(missing)}",
+                code=ErrorCode.VERIFICATION_FAILED,
+            )
+        return TranscodeOutput(files=layout.publish_order(files), outputs=outputs)
 
     def _failure(self, finished: sandbox.Finished) -> Exception:
         if finished.timed_out:
             return TranscodeFailed(
-                f"the transcode took longer than {self.limits.timeout:g} s", code="Timeout"
+                f"the transcode took longer than {self.limits.timeout:g} s", code=ErrorCode.TIMEOUT
             )
         lines = [line.strip() for line in finished.stderr.splitlines() if line.strip()]
         detail = lines[-1][:300] if lines else f"exit code {finished.returncode}"

@@ -8,20 +8,29 @@ tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``)
 Rungs carry the plan's sizes (display aspect kept, never upscaled, portrait
 for rotated phone video with ``Rotate: AUTO``), a fixed GOP without scene-cut
 keyframes so rungs switch cleanly, and 5.1/7.1 sources are remixed to stereo.
-``ClientRequestToken`` is the job id, so a redelivered upload event submits
-nothing new.
+``ClientRequestToken`` is the job id, but MediaConvert honours a token for one
+minute only: a redelivery later than that would create (and bill) a second
+job. The orchestrator records the id ``CreateJob`` returns and never submits a
+job that has one; for the window between ``CreateJob`` and that write (a crash,
+a failed catalog write), ``find`` looks for the job among those created since it
+was planned.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from ...domain import layout
 from ...domain.jobs import TranscodeJob
 from ...domain.planning import AudioRendition, TranscodePlan, VideoRendition
+from ..aws import aws_call
 
 log = logging.getLogger(__name__)
+CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and MediaConvert's
+LOOKUP_PAGES = 50  # of 20 jobs, newest first: how far back ``find`` may look
 AUDIO_SELECTOR = "Audio Selector 1"
 SILENT_DB = -60  # MediaConvert's "off" in a remix matrix
 # Stereo downmix gains (dB) per input channel, in SMPTE order (L R C LFE Ls Rs [Lb Rb]):
@@ -227,10 +236,10 @@ def build_job(
     if plan.audio:
         source["AudioSelectors"] = {AUDIO_SELECTOR: {"DefaultSelection": "DEFAULT"}}
     groups = [
-        _cmaf_group(plan, f"{base}stream/master"),
-        _preview_group(plan, f"{base}mp4/"),
-        _poster_group(plan, f"{base}thumbs/candidates/poster"),
-        _tiles_group(plan, f"{base}thumbs/tiles/tile"),
+        _cmaf_group(plan, f"{base}{layout.STREAM}master"),
+        _preview_group(plan, f"{base}{layout.MP4}"),
+        _poster_group(plan, f"{base}{layout.POSTER_CANDIDATES}poster"),
+        _tiles_group(plan, f"{base}{layout.SPRITE_TILES}tile"),
     ]
     metadata = {"assetId": job.asset_id, "jobId": job.job_id}
     if stack:
@@ -255,9 +264,36 @@ class MediaConvertJobSubmitter:
         self.outputs_bucket = outputs_bucket
         self.stack = stack
 
-    def submit(self, job: TranscodeJob) -> None:
+    @aws_call
+    def submit(self, job: TranscodeJob) -> str:
         params = build_job(
             job, role_arn=self.role_arn, outputs_bucket=self.outputs_bucket, stack=self.stack
         )
-        reply = self.client.create_job(**params)
-        log.info("asset %s: MediaConvert job %s", job.asset_id, reply["Job"]["Id"])
+        runner_id = str(self.client.create_job(**params)["Job"]["Id"])
+        log.info("asset %s: MediaConvert job %s", job.asset_id, runner_id)
+        return runner_id
+
+    @aws_call
+    def find(self, job: TranscodeJob) -> str | None:
+        """The MediaConvert job an earlier delivery created for ``job``, if any: the newest
+        jobs first, back to when ``job`` was planned."""
+        since = _parse(job.created_at) - CLOCK_SKEW if job.created_at else None
+        request: dict[str, Any] = {"Order": "DESCENDING", "MaxResults": 20}
+        for _ in range(LOOKUP_PAGES):
+            page = self.client.list_jobs(**request)
+            for listed in page.get("Jobs", []):
+                if (listed.get("UserMetadata") or {}).get("jobId") == job.job_id:
+                    log.info("asset %s: found MediaConvert job %s", job.asset_id, listed["Id"])
+                    return str(listed["Id"])
+                created = listed.get("CreatedAt")
+                if since is not None and isinstance(created, datetime) and created < since:
+                    return None
+            if not page.get("NextToken"):
+                return None
+            request["NextToken"] = page["NextToken"]
+        log.warning("asset %s: no MediaConvert job found in %d pages", job.asset_id, LOOKUP_PAGES)
+        return None
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

@@ -6,8 +6,8 @@ nor lay tiles out. When its job completes, the status function does what the
 FFmpeg path does after its run: the candidate with the most contrast becomes
 ``thumbs/poster.jpg`` (black, white and flat frames lose), and the tiles are
 sheeted into ``thumbs/sprite.jpg`` (and ``sprite-2.jpg``... for a long video)
-with ``thumbs/sprite.vtt``, before the asset may turn COMPLETED. A redelivered
-event writes the same files again.
+with ``thumbs/sprite.vtt``, before the asset may turn COMPLETED (the status
+processor calls ``finish``). A redelivered event writes the same files again.
 """
 
 from __future__ import annotations
@@ -19,50 +19,44 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ...domain.events import JobStateChanged
+from ...domain import layout
+from ...domain.asset import Job
 from ...domain.jobs import TranscodeJob
-from ..catalog.base import Catalog
 from ..storage.base import ObjectStore
 from .thumbs import choose_poster, sheet_tiles, sprite_vtt
 
 log = logging.getLogger(__name__)
-# Under the asset's prefix, where the job's frame-capture groups write NAME.NNNNNNN.jpg.
-CANDIDATES = "thumbs/candidates/"
-TILES = "thumbs/tiles/"
 PARALLEL_FETCHES = 16
 
 
 class MediaConvertThumbnails:
-    def __init__(self, outputs: ObjectStore, catalog: Catalog) -> None:
+    def __init__(self, outputs: ObjectStore) -> None:
         self.outputs = outputs
-        self.catalog = catalog
 
-    def __call__(self, event: JobStateChanged) -> dict[str, str]:
+    def finish(self, asset_id: str, job: Job) -> dict[str, str]:
         """Finish the completed job's thumbnails; return the outputs they are."""
-        recorded = [j for j in self.catalog.jobs(event.asset_id) if j.job_id == event.job_id]
-        if not recorded:
-            return {}  # not a job of this asset: the catalog refuses the event itself
-        job = TranscodeJob.from_dict(recorded[0].request)
-        prefix, finished = job.output_prefix, {}
+        transcode = TranscodeJob.from_dict(job.request)
+        prefix, finished = transcode.output_prefix, {}
         with tempfile.TemporaryDirectory(prefix="vodkit-thumbs-") as tmp:
-            candidates = self._fetch(prefix + CANDIDATES, Path(tmp) / "candidates")
+            # where the job's frame-capture groups wrote NAME.NNNNNNN.jpg
+            candidates = self._fetch(prefix + layout.POSTER_CANDIDATES, Path(tmp) / "candidates")
             if candidates:
                 poster = Path(tmp) / "poster.jpg"
                 choose_poster(candidates[0].parent, poster)
-                self.outputs.put_file(prefix + "thumbs/poster.jpg", poster)
-                finished["poster"] = prefix + "thumbs/poster.jpg"
-            sprite = job.plan.sprite
-            tiles = self._fetch(prefix + TILES, Path(tmp) / "tiles")[: sprite.count]
+                self.outputs.put_file(prefix + layout.POSTER, poster)
+                finished["poster"] = prefix + layout.POSTER
+            sprite = transcode.plan.sprite
+            tiles = self._fetch(prefix + layout.SPRITE_TILES, Path(tmp) / "tiles")[: sprite.count]
             if tiles:
                 count = sheet_tiles(tiles, sprite, Path(tmp) / "sheets")
                 for sheet in range(sprite.sheets(count)):
-                    name = sprite.sheet_name(sheet)
-                    self.outputs.put_file(f"{prefix}thumbs/{name}", Path(tmp) / "sheets" / name)
-                cues = sprite_vtt(sprite, job.plan.duration, count=count)
-                self.outputs.put_stream(prefix + "thumbs/sprite.vtt", io.BytesIO(cues.encode()))
-                finished["sprite"] = prefix + "thumbs/sprite.vtt"
+                    sheeted = Path(tmp) / "sheets" / sprite.sheet_name(sheet)
+                    self.outputs.put_file(prefix + layout.sprite_sheet(sheet), sheeted)
+                cues = sprite_vtt(sprite, transcode.plan.duration, count=count)
+                self.outputs.put_stream(prefix + layout.SPRITE_VTT, io.BytesIO(cues.encode()))
+                finished["sprite"] = prefix + layout.SPRITE_VTT
         for missing in sorted({"poster", "sprite"} - set(finished)):
-            log.warning("asset %s: its job left nothing for the %s", event.asset_id, missing)
+            log.warning("asset %s: its job left nothing for the %s", asset_id, missing)
         return finished
 
     def _fetch(self, prefix: str, directory: Path) -> list[Path]:

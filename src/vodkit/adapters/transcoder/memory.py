@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...domain import layout
 from ...domain.errors import TranscodeFailed
 from ...domain.jobs import TranscodeJob
 from ...domain.planning import TranscodePlan
-from .base import Progress, ProgressCallback, TranscodeOutput, output_layout, publish_order
+from .base import Progress, ProgressCallback, TranscodeOutput
 
 
 class MemoryTranscoder:
@@ -15,6 +16,9 @@ class MemoryTranscoder:
         self.runs: list[TranscodePlan] = []
         self.fail_with = fail_with
         self.fail_times = fail_times  # fail only the first N runs
+
+    def check(self) -> None:
+        pass
 
     def transcode(
         self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
@@ -25,16 +29,16 @@ class MemoryTranscoder:
             raise self.fail_with
         if not source.is_file():
             raise TranscodeFailed("the source is missing")
-        outputs = output_layout(plan)
+        outputs = layout.outputs(plan)
         files = [*outputs.values()]
         for rung in plan.video:
-            files += [f"stream/{rung.name}/init.mp4", f"stream/{rung.name}/index.m3u8"]
+            files += [f"{layout.rung(rung.name)}init.mp4", f"{layout.rung(rung.name)}index.m3u8"]
         for relative in files:
             path = workdir / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(f"fake {relative}\n")
         on_progress(Progress(percent=100.0, eta_seconds=0.0))
-        return TranscodeOutput(files=publish_order(files), outputs=outputs)
+        return TranscodeOutput(files=layout.publish_order(files), outputs=outputs)
 
 
 class MemoryJobSubmitter:
@@ -42,6 +46,10 @@ class MemoryJobSubmitter:
         self.jobs: dict[str, TranscodeJob] = {}
         self.submissions = 0
 
-    def submit(self, job: TranscodeJob) -> None:
+    def submit(self, job: TranscodeJob) -> str:
         self.submissions += 1
         self.jobs.setdefault(job.job_id, job)
+        return f"memory-{job.job_id}"
+
+    def find(self, job: TranscodeJob) -> str | None:
+        return f"memory-{job.job_id}" if job.job_id in self.jobs else None

@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...domain.errors import TranscodeFailed
+from ...domain.errors import ErrorCode, TranscodeFailed
 from ...domain.planning import SpritePlan
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ def frame_score(path: Path) -> float:
 def choose_poster(candidates: Path, poster: Path) -> None:
     frames = sorted(candidates.glob("*.jpg"))
     if not frames:
-        raise TranscodeFailed("no frame could be taken for the poster", code="VerificationFailed")
+        raise TranscodeFailed(
+            "no frame could be taken for the poster", code=ErrorCode.VERIFICATION_FAILED
+        )
     best = max(frames, key=frame_score)
     poster.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(best, poster)

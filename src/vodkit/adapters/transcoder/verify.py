@@ -13,11 +13,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ...domain.errors import TranscodeFailed
+from ...domain import layout
+from ...domain.errors import ErrorCode, TranscodeFailed
 from ...domain.planning import TranscodePlan
 from .cmaf import MPD_NS
 
 TOLERANCE_SECONDS = 0.5
+VERIFICATION = ErrorCode.VERIFICATION_FAILED  # what these checks find is vodkit's fault
 
 
 def _check_duration(what: str, actual: float, expected: float) -> None:
@@ -25,12 +27,12 @@ def _check_duration(what: str, actual: float, expected: float) -> None:
         raise TranscodeFailed(
             f"{what} lasts {actual:.2f} s but the source declares {expected:.2f} s: "
             "the upload is probably truncated or damaged",
-            code="Truncated",
+            code=ErrorCode.TRUNCATED,
         )
     if actual > expected + TOLERANCE_SECONDS:
         raise TranscodeFailed(
             f"{what} lasts {actual:.2f} s, longer than the source's {expected:.2f} s",
-            code="VerificationFailed",
+            code=VERIFICATION,
         )
 
 
@@ -38,7 +40,7 @@ def _media_playlist(path: Path) -> float:
     """Sum the playlist's durations, checking that its init and every segment exist."""
     if not path.is_file():
         raise TranscodeFailed(
-            f"{path.parent.name}: the media playlist is missing", code="VerificationFailed"
+            f"{path.parent.name}: the media playlist is missing", code=VERIFICATION
         )
     total = 0.0
     for line in path.read_text().splitlines():
@@ -48,7 +50,7 @@ def _media_playlist(path: Path) -> float:
         if uri and not uri.startswith("#") and not (path.parent / uri).is_file():
             raise TranscodeFailed(
                 f"{path.parent.name}: the playlist names {uri}, which was not written",
-                code="VerificationFailed",
+                code=VERIFICATION,
             )
     return total
 
@@ -64,14 +66,14 @@ def _mpd_representations(mpd: Path) -> dict[str, dict[str, str]]:
 
 
 def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
-    stream = workdir / "stream"
-    reps = _mpd_representations(stream / "manifest.mpd")
-    master = (stream / "master.m3u8").read_text()
+    stream = workdir / layout.STREAM
+    reps = _mpd_representations(workdir / layout.MPD)
+    master = (workdir / layout.MASTER).read_text()
     expected_names = {v.name for v in plan.video} | {a.name for a in plan.audio}
     if set(reps) != expected_names:
         raise TranscodeFailed(
             f"the MPD lists {sorted(reps)}, the plan {sorted(expected_names)}",
-            code="VerificationFailed",
+            code=VERIFICATION,
         )
     for rung in plan.video:
         rep = reps[rung.name]
@@ -79,29 +81,27 @@ def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
             raise TranscodeFailed(
                 f"{rung.name}: encoded {rep.get('width')}x{rep.get('height')}, planned "
                 f"{rung.width}x{rung.height}",
-                code="VerificationFailed",
+                code=VERIFICATION,
             )
         if not rep.get("codecs", "").startswith("avc1."):
-            raise TranscodeFailed(f"{rung.name}: not H.264", code="VerificationFailed")
+            raise TranscodeFailed(f"{rung.name}: not H.264", code=VERIFICATION)
         if f"RESOLUTION={rung.width}x{rung.height}" not in master:
-            raise TranscodeFailed(
-                f"{rung.name}: missing from the HLS master", code="VerificationFailed"
-            )
+            raise TranscodeFailed(f"{rung.name}: missing from the HLS master", code=VERIFICATION)
     for audio in plan.audio:
         if not reps[audio.name].get("codecs", "").startswith("mp4a.40"):
-            raise TranscodeFailed(f"{audio.name}: not AAC", code="VerificationFailed")
+            raise TranscodeFailed(f"{audio.name}: not AAC", code=VERIFICATION)
     for name in sorted(expected_names):
         _check_duration(name, _media_playlist(stream / name / "index.m3u8"), plan.duration)
     for rendition in plan.files:
         _check_duration(
             f"the {rendition.name} MP4",
-            _mp4_duration(workdir / "mp4" / f"{rendition.name}.mp4"),
+            _mp4_duration(workdir / layout.mp4(rendition.name)),
             plan.duration,
         )
-    poster = _picture_size(workdir / "thumbs" / "poster.jpg")
+    poster = _picture_size(workdir / layout.POSTER)
     if poster != (plan.poster.width, plan.poster.height):
-        raise TranscodeFailed(f"the poster is {poster}, not as planned", code="VerificationFailed")
-    _check_sprite(plan, workdir / "thumbs")
+        raise TranscodeFailed(f"the poster is {poster}, not as planned", code=VERIFICATION)
+    _check_sprite(plan, workdir / layout.THUMBS)
 
 
 def _check_sprite(plan: TranscodePlan, thumbs: Path) -> None:
@@ -110,14 +110,14 @@ def _check_sprite(plan: TranscodePlan, thumbs: Path) -> None:
     expected = (sprite.columns * sprite.tile_width, sprite.rows * sprite.tile_height)
     cues = [line for line in (thumbs / "sprite.vtt").read_text().splitlines() if "#xywh=" in line]
     if not cues:
-        raise TranscodeFailed("the sprite has no WebVTT cues", code="VerificationFailed")
+        raise TranscodeFailed("the sprite has no WebVTT cues", code=VERIFICATION)
     planned = {sprite.sheet_name(i) for i in range(sprite.sheets())}
     for sheet in sorted({cue.split("#xywh=")[0] for cue in cues}):
         if sheet not in planned:
-            raise TranscodeFailed(f"a sprite cue names {sheet}", code="VerificationFailed")
+            raise TranscodeFailed(f"a sprite cue names {sheet}", code=VERIFICATION)
         if _picture_size(thumbs / sheet) != expected:
             raise TranscodeFailed(
-                f"the sprite sheet {sheet} is not the planned grid", code="VerificationFailed"
+                f"the sprite sheet {sheet} is not the planned grid", code=VERIFICATION
             )
 
 
@@ -127,9 +127,7 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, FileNotFoundError) as exc:
-        raise TranscodeFailed(
-            f"{path.name} is missing or unreadable", code="VerificationFailed"
-        ) from exc
+        raise TranscodeFailed(f"{path.name} is missing or unreadable", code=VERIFICATION) from exc
 
 
 def _mp4_duration(path: Path) -> float:

@@ -23,9 +23,10 @@ from typing import Any
 
 import yaml
 
-from .domain.errors import ConfigError
+from ...adapters.aws import aws_call, client
+from ...domain.errors import ConfigError
 
-PACKAGE = Path(__file__).resolve().parent  # vodkit itself, wherever it is installed
+PACKAGE = Path(__file__).resolve().parents[2]  # vodkit itself, wherever it is installed
 TEMPLATE = PACKAGE.parents[1] / "infra" / "aws" / "template.yaml"  # in a source checkout
 LAMBDA_PYTHON = "3.12"
 LAMBDA_PLATFORM = "manylinux2014_x86_64"
@@ -152,6 +153,7 @@ def package(
     return artifact, packaged, key
 
 
+@aws_call
 def deploy(
     stack: str,
     bucket: str,
@@ -237,6 +239,7 @@ def _failure(cfn: Any, stack: str) -> str:
     return ""
 
 
+@aws_call
 def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
     (described,) = cfn.describe_stacks(StackName=stack)["Stacks"]
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
@@ -260,3 +263,7 @@ def settings_env(outputs: dict[str, str], stack: str) -> dict[str, str]:
     env = {"VODKIT_BACKEND": "aws", "VODKIT_STACK_NAME": stack}
     env.update({var: outputs[name] for name, var in OUTPUT_SETTINGS.items() if name in outputs})
     return env
+
+
+def cloudformation() -> Any:
+    return client("cloudformation")

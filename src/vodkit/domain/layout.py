@@ -1,0 +1,81 @@
+"""Where an asset's outputs live, relative to its prefix (``{assetId}/``), for every runner.
+
+```
+stream/master.m3u8   stream/manifest.mpd   stream/<rung>/init.mp4, seg_NNNNN.m4s, index.m3u8
+mp4/<name>.mp4       thumbs/poster.jpg     thumbs/sprite.jpg (sprite-2.jpg...) + sprite.vtt
+```
+
+MediaConvert names its manifests after the CMAF destination (``stream/master.m3u8`` and
+``stream/master.mpd``) and its MP4 after the source, so a job's outputs are taken from
+what it reports (``format_of``), not assumed.
+"""
+
+from __future__ import annotations
+
+from .planning import SpritePlan, TranscodePlan
+
+FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
+DIRECTORIES = ("stream", "mp4", "thumbs")  # everything an asset publishes is under these
+STREAM = "stream/"
+MASTER = "stream/master.m3u8"
+MPD = "stream/manifest.mpd"
+MP4 = "mp4/"
+THUMBS = "thumbs/"
+POSTER = "thumbs/poster.jpg"
+SPRITE_VTT = "thumbs/sprite.vtt"
+# MediaConvert's frame captures, judged and sheeted before its job may complete
+POSTER_CANDIDATES = "thumbs/candidates/"
+SPRITE_TILES = "thumbs/tiles/"
+MANIFEST_SUFFIXES = (".m3u8", ".mpd", ".vtt")  # files that name other files: published last
+_SUFFIX_FORMATS = {
+    ".m3u8": "hls",
+    ".mpd": "dash",
+    ".mp4": "mp4",
+    ".jpg": "poster",
+    ".vtt": "sprite",
+}
+
+
+def prefix(asset_id: str) -> str:
+    return f"{asset_id}/"
+
+
+def rung(name: str) -> str:
+    return f"{STREAM}{name}/"
+
+
+def mp4(name: str) -> str:
+    return f"{MP4}{name}.mp4"
+
+
+def sprite_sheet(sheet: int) -> str:
+    return THUMBS + SpritePlan.sheet_name(sheet)
+
+
+def outputs(plan: TranscodePlan) -> dict[str, str]:
+    """Where each format a plan makes lives; the catalog's ``formats`` are its keys."""
+    found = {"hls": MASTER, "dash": MPD, "poster": POSTER, "sprite": SPRITE_VTT}
+    if plan.files:
+        found["mp4"] = mp4(plan.files[0].name)
+    return {kind: found[kind] for kind in FORMATS if kind in found}
+
+
+def publish_order(files: list[str]) -> tuple[str, ...]:
+    """Media first, rendition playlists next, top-level manifests last."""
+
+    def rank(path: str) -> tuple[int, str]:
+        if not path.endswith(MANIFEST_SUFFIXES):
+            return 0, path
+        return (1 if "/" in path.removeprefix(STREAM) else 2), path
+
+    return tuple(sorted(files, key=rank))
+
+
+def format_of(key: str) -> str | None:
+    """The format an output file is, by its name; None for what is no output of its own
+    (frame captures that are not the poster: the sprite's tiles)."""
+    name = key.rsplit("/", 1)[-1]
+    for suffix, kind in _SUFFIX_FORMATS.items():
+        if key.endswith(suffix):
+            return None if kind == "poster" and not name.startswith("poster") else kind
+    return None

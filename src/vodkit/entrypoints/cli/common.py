@@ -1,0 +1,114 @@
+"""What every command shares: the root app, output, progress bars, loading the footprint."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+from ...config import Selection, Settings, load_settings
+from ...domain.asset import AssetStatus
+from ...footprints import App, load
+from ...services.follow import Progress as Followed
+
+app = typer.Typer(
+    help="vodkit: uploads in, adaptive HLS + DASH, MP4 preview, poster and sprite out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+EXIT_FAILED = 1  # the asset FAILED
+EXIT_USAGE = 2  # the command could not be carried out: usage, settings, access, a service down
+EXIT_INTERNAL = 3  # vodkit's own fault
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def printable(text: str) -> str:
+    """Untrusted strings (keys, file names) with control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def settings() -> Settings:
+    loaded: Settings = load_settings()
+    configure_logging(loaded.log_level)
+    return loaded
+
+
+def configure_logging(level: str) -> None:
+    """vodkit's own messages at ``level``; the libraries' (botocore...) only from WARNING,
+    unless DEBUG is asked for."""
+    level = level.upper()
+    logging.basicConfig(
+        level=level if level == "DEBUG" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("vodkit").setLevel(level)
+
+
+def footprint() -> App:
+    """The app of the footprint the settings choose."""
+    configure_logging(load_settings(Selection).log_level)
+    return load()
+
+
+def print_asset(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        out.print(json.dumps(data), markup=False)
+        return
+    out.print(f"asset     {data['assetId']}", markup=False)
+    out.print(f"status    {data['status']}", markup=False)
+    if data.get("sourceKey"):
+        out.print(f"source    {printable(data['sourceKey'])}", markup=False)
+    for kind, path in data["outputs"].items():
+        out.print(f"{kind:<9} {path}", markup=False)
+    for r in data["renditions"]:
+        audio = f" + audio {r['audioBitrate'] // 1000} kb/s" if r.get("audioBitrate") else ""
+        out.print(
+            f"rendition {r['name']}: {r['width']}x{r['height']} "
+            f"{r['videoBitrate'] // 1000} kb/s{audio}",
+            markup=False,
+        )
+    for e in data["errors"]:
+        out.print(f"error     {e['code']}: {printable(e['message'])}", markup=False)
+
+
+def progress_bar() -> Progress:
+    """Percent and ETA as FFmpeg's progress reports them (via the job's events)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("ETA {task.fields[eta]}"),
+        console=err,
+        transient=True,
+    )
+
+
+def eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+def follow_on(bar: Progress, *, visible: bool = True) -> Any:
+    """A progress bar's task, and the callback that moves it as the asset moves."""
+    task = bar.add_task("queued", total=100, visible=visible, eta=eta(None))
+
+    def update(seen: Followed) -> None:
+        description = "transcoding" if seen.stage == "PROCESSING" else seen.stage.lower()
+        bar.update(task, completed=seen.percent, description=description, eta=eta(seen.eta_seconds))
+
+    return update
+
+
+def exit_for(status: str) -> None:
+    if status == AssetStatus.FAILED:
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,28 @@
+"""``vodkit worker``: process uploads until stopped."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import worker as process
+from .common import app, err, footprint
+
+
+@app.command()
+def worker(
+    watch: Annotated[bool, typer.Option(help="Pick up files written into uploads/.")] = True,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus /metrics here.")
+    ] = None,
+) -> None:
+    """Process uploads until interrupted (Ctrl-C finishes nothing half-way: the message returns)."""
+    vodkit = footprint()
+    vodkit.processing.check()
+    loop = vodkit.processing.worker(watch=watch)
+    if port := metrics_port or vodkit.settings.metrics_port:
+        vodkit.serve_metrics(port)
+        err.print(f"metrics on http://127.0.0.1:{port}/metrics")
+    err.print(f"vodkit worker on {vodkit.settings.data_dir.resolve()} (Ctrl-C to stop)")
+    process.run(loop)

@@ -1,0 +1,147 @@
+"""The AWS footprint: the same services over S3, DynamoDB, SQS, MediaConvert, SSM, CloudWatch.
+
+The Lambda handlers build only what their function's role may call, from the
+environment the template sets (``ingest_orchestrator``, ``lambda_status_processor``);
+the CLI builds an ``App`` over a deployed stack's outputs (``bootstrap``).
+Nothing of the embedded footprint (SQLite, FFmpeg jobs, Prometheus) is imported.
+"""
+
+from __future__ import annotations
+
+from ...adapters.aws import client
+from ...adapters.catalog.dynamodb import DynamoDbCatalog
+from ...adapters.events.inprocess import InProcessEventBus
+from ...adapters.metrics.cloudwatch import CloudWatchMetrics
+from ...adapters.presets.file import load_presets
+from ...adapters.presets.ssm import load_presets_from_ssm
+from ...adapters.probe.pyav import PyavProber
+from ...adapters.queue.base import Queue
+from ...adapters.queue.sqs import SqsQueue
+from ...adapters.storage.s3 import S3ObjectStore
+from ...adapters.transcoder.ffmpeg import ffmpeg_executable, make_sample
+from ...adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
+from ...adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
+from ...config import load_settings
+from ...domain.errors import ConfigError
+from ...domain.presets import Presets
+from ...services.assets import AssetService
+from ...services.follow import Follower
+from ...services.ingest import IngestOrchestrator, StoreAnnouncer
+from ...services.observers import watch_metrics
+from ...services.processing import RemoteProcessing
+from ...services.status import StatusProcessor
+from ..base import INGEST_QUEUE, App, Ports, orchestrator, status_processor, wire
+from .settings import AwsSettings
+
+SETTINGS = AwsSettings
+JOB_EVENTS_QUEUE = "job-events"
+DELIVERY_GRACE = 120.0  # seconds: S3 -> EventBridge -> SQS -> Lambda, generously
+
+
+def _metrics(settings: AwsSettings) -> CloudWatchMetrics:
+    return CloudWatchMetrics(
+        client("cloudwatch"), namespace=settings.metrics_namespace, environment=settings.environment
+    )
+
+
+def _submitter(settings: AwsSettings) -> MediaConvertJobSubmitter:
+    endpoint = (
+        {"endpoint_url": settings.mediaconvert_endpoint} if settings.mediaconvert_endpoint else {}
+    )
+    return MediaConvertJobSubmitter(
+        client("mediaconvert", **endpoint),
+        role_arn=settings.mediaconvert_role,
+        outputs_bucket=settings.outputs_bucket,
+        stack=settings.stack_name,
+    )
+
+
+def _presets(settings: AwsSettings) -> Presets:
+    if settings.presets_parameter:
+        return load_presets_from_ssm(client("ssm"), settings.presets_parameter)
+    return load_presets(settings.presets)
+
+
+def _prober(settings: AwsSettings) -> PyavProber:
+    return PyavProber(settings.limits, timeout=settings.probe_timeout)
+
+
+def _ports(settings: AwsSettings, presets: Presets) -> Ports:
+    s3 = client("s3")
+    return Ports(
+        presets=presets,
+        uploads=S3ObjectStore(s3, settings.uploads_bucket),
+        outputs=S3ObjectStore(s3, settings.outputs_bucket),
+        catalog=DynamoDbCatalog(client("dynamodb"), settings.catalog_table),
+        bus=InProcessEventBus(),
+        metrics=_metrics(settings),
+        prober=_prober(settings),
+        submitter=_submitter(settings),
+    )
+
+
+def ingest_orchestrator(settings: AwsSettings | None = None) -> IngestOrchestrator:
+    """The ingest function's service: S3, DynamoDB, SSM presets, MediaConvert, CloudWatch."""
+    settings = settings or load_settings(AwsSettings)
+    settings.require("catalog_table", "presets_parameter", "mediaconvert_role")
+    ports = _ports(settings, load_presets_from_ssm(client("ssm"), settings.presets_parameter))
+    watch_metrics(ports.bus, ports.metrics)
+    return orchestrator(settings, ports)
+
+
+def lambda_status_processor(settings: AwsSettings | None = None) -> StatusProcessor:
+    """The status function's service: DynamoDB, S3 (its thumbnails finished before an asset
+    completes), CloudWatch."""
+    settings = settings or load_settings(AwsSettings)
+    settings.require("catalog_table", "outputs_bucket")
+    outputs = S3ObjectStore(client("s3"), settings.outputs_bucket)
+    return status_processor(
+        DynamoDbCatalog(client("dynamodb"), settings.catalog_table),
+        InProcessEventBus(),
+        _metrics(settings),
+        MediaConvertThumbnails(outputs),
+    )
+
+
+def bootstrap(settings: AwsSettings | None = None) -> App:
+    """The CLI's view of a deployed stack: catalog, queues and DLQs, the buckets."""
+    settings = settings or load_settings(AwsSettings)
+    settings.require(
+        "catalog_table",
+        "processing_queue_url",
+        "processing_dlq_url",
+        "job_events_queue_url",
+        "job_events_dlq_url",
+    )
+    sqs = client("sqs")
+    ingest = SqsQueue(
+        sqs, settings.processing_queue_url, dlq_url=settings.processing_dlq_url, name=INGEST_QUEUE
+    )
+    queues: dict[str, Queue] = {
+        INGEST_QUEUE: ingest,
+        JOB_EVENTS_QUEUE: SqsQueue(
+            sqs,
+            settings.job_events_queue_url,
+            dlq_url=settings.job_events_dlq_url,
+            name=JOB_EVENTS_QUEUE,
+        ),
+    }
+    ports = _ports(settings, _presets(settings))
+
+    def processing(_: Ports, __: IngestOrchestrator, ___: AssetService) -> RemoteProcessing:
+        follower = Follower(ports.catalog, ingest, delivery_grace=DELIVERY_GRACE, poll=2.0)
+        return RemoteProcessing(follower, runner="MediaConvert")
+
+    def no_server(port: int) -> None:
+        raise ConfigError("on the aws footprint, metrics go to CloudWatch: there is none to serve")
+
+    return wire(
+        settings,
+        ports,
+        ingest_queue=ingest,
+        queues=queues,
+        announcer=StoreAnnouncer(),  # the stack's rule routes the bucket's events to the queue
+        processing=processing,
+        make_sample=lambda target: make_sample(ffmpeg_executable(settings.ffmpeg), target),
+        serve_metrics=no_server,
+    )

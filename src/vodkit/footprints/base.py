@@ -1,0 +1,185 @@
+"""What every footprint builds: the services over its adapters, and its strategies.
+
+A footprint (``embedded``, ``aws``) chooses the technologies; ``wire`` builds the
+same services over them, so every front door (the CLI, the Lambda handlers,
+later the HTTP API) drives one core. What differs between footprints is a
+strategy, never a ``None``: how an upload is announced (``announcer``), where
+jobs run and what a worker runs (``processing``), where metrics are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..adapters.catalog.base import Catalog
+from ..adapters.events.base import EventBus
+from ..adapters.metrics.base import Metrics
+from ..adapters.probe.base import Prober
+from ..adapters.queue.base import Queue
+from ..adapters.storage.base import ObjectStore
+from ..adapters.transcoder.base import JobFinisher, JobSubmitter, Transcoder
+from ..config import Settings
+from ..domain.clock import Clock, utcnow
+from ..domain.events import JobStateChanged
+from ..domain.presets import Presets
+from ..services.assets import Announcer, AssetService
+from ..services.consumer import Consumer
+from ..services.follow import Follower
+from ..services.ingest import IngestOrchestrator
+from ..services.observers import watch_metrics
+from ..services.processing import LocalProcessing, Processing
+from ..services.status import StatusProcessor
+from ..services.transcode import TranscodeService, remove_stale_workdirs
+from ..services.worker import Background, Worker
+
+INGEST_QUEUE = "ingest"
+TRANSCODE_QUEUE = "transcode"
+
+
+@dataclass
+class App:
+    settings: Settings
+    presets: Presets
+    uploads: ObjectStore
+    outputs: ObjectStore
+    catalog: Catalog
+    ingest_queue: Queue
+    queues: Mapping[str, Queue]  # by name: `vodkit dlq` and the depth gauges
+    bus: EventBus
+    metrics: Metrics
+    orchestrator: IngestOrchestrator
+    status: StatusProcessor
+    assets: AssetService
+    processing: Processing
+    make_sample: Callable[[Path], Path]  # a short real clip, for `vodkit demo`
+    serve_metrics: Callable[[int], None]  # on 127.0.0.1:port, where metrics are pulled
+    clock: Clock = utcnow
+
+
+@dataclass(frozen=True)
+class Ports:
+    """A footprint's adapters, before any service is built over them."""
+
+    presets: Presets
+    uploads: ObjectStore
+    outputs: ObjectStore
+    catalog: Catalog
+    bus: EventBus
+    metrics: Metrics
+    prober: Prober
+    submitter: JobSubmitter
+
+
+def orchestrator(settings: Settings, ports: Ports, clock: Clock = utcnow) -> IngestOrchestrator:
+    return IngestOrchestrator(
+        uploads=ports.uploads,
+        catalog=ports.catalog,
+        prober=ports.prober,
+        submitter=ports.submitter,
+        presets=ports.presets,
+        bus=ports.bus,
+        clock=clock,
+        rules=settings.rules,
+    )
+
+
+def status_processor(
+    catalog: Catalog,
+    bus: EventBus,
+    metrics: Metrics,
+    finisher: JobFinisher | None = None,
+    clock: Clock = utcnow,
+) -> StatusProcessor:
+    """The status processor, subscribed to the job events on the bus, and metrics with it."""
+    status = StatusProcessor(catalog=catalog, bus=bus, clock=clock, finisher=finisher)
+    bus.subscribe(JobStateChanged, status.handle)
+    watch_metrics(bus, metrics)
+    return status
+
+
+def local_processing(
+    settings: Settings,
+    ports: Ports,
+    ingest: IngestOrchestrator,
+    *,
+    ingest_queue: Queue,
+    transcode_queue: Queue,
+    queues: Mapping[str, Queue],
+    transcoder: Transcoder,
+    work_root: Path,
+    watcher: Background | None = None,
+    clock: Clock = utcnow,
+) -> LocalProcessing:
+    """Workers here: they drain the ingest and transcode queues and run the transcoder."""
+    service = TranscodeService(
+        uploads=ports.uploads,
+        outputs=ports.outputs,
+        catalog=ports.catalog,
+        transcoder=transcoder,
+        bus=ports.bus,
+        metrics=ports.metrics,
+        work_root=work_root,
+        clock=clock,
+    )
+    backoff = settings.retry_backoff
+
+    def make_worker(watch: bool) -> Worker:
+        return Worker(
+            [
+                Consumer(ingest_queue, ingest.handle_message, backoff=backoff),
+                Consumer(transcode_queue, service.handle_message, backoff=backoff),
+            ],
+            queues=queues,
+            metrics=ports.metrics,
+            poll_interval=settings.poll_interval,
+            background=[watcher] if watch and watcher else [],
+            prepare=lambda: remove_stale_workdirs(work_root),
+        )
+
+    follower = Follower(ports.catalog, ingest_queue)
+    return LocalProcessing(service, follower, make_worker)
+
+
+def wire(
+    settings: Settings,
+    ports: Ports,
+    *,
+    ingest_queue: Queue,
+    queues: Mapping[str, Queue],
+    announcer: Announcer,
+    processing: Callable[[Ports, IngestOrchestrator, AssetService], Processing],
+    make_sample: Callable[[Path], Path],
+    serve_metrics: Callable[[int], None],
+    finisher: JobFinisher | None = None,
+    clock: Clock = utcnow,
+) -> App:
+    """Build the services over any set of adapters (a footprint's, or the fakes in tests)."""
+    ingest = orchestrator(settings, ports, clock)
+    assets = AssetService(
+        uploads=ports.uploads,
+        outputs=ports.outputs,
+        catalog=ports.catalog,
+        ingest_queue=ingest_queue,
+        announcer=announcer,
+        clock=clock,
+    )
+    return App(
+        settings=settings,
+        presets=ports.presets,
+        uploads=ports.uploads,
+        outputs=ports.outputs,
+        catalog=ports.catalog,
+        ingest_queue=ingest_queue,
+        queues=queues,
+        bus=ports.bus,
+        metrics=ports.metrics,
+        orchestrator=ingest,
+        status=status_processor(ports.catalog, ports.bus, ports.metrics, finisher, clock),
+        assets=assets,
+        processing=processing(ports, ingest, assets),
+        make_sample=make_sample,
+        serve_metrics=serve_metrics,
+        clock=clock,
+    )
