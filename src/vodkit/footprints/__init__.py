@@ -26,10 +26,11 @@ def module(backend: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if not extra or (exc.name or "").startswith("vodkit"):
+        missing = (exc.name or "").split(".")[0]
+        if not extra or missing in ("", "vodkit"):
             raise
         raise ConfigError(
-            f"the {backend} footprint needs {exc.name}, which is not installed: "
+            f"the {backend} footprint needs {missing}, which is not installed: "
             f"pip install 'vodkit[{extra}]'"
         ) from exc
 

@@ -201,9 +201,8 @@ class IngestOrchestrator:
             if job.state is not JobState.SUBMITTED or job.runner_id:
                 continue  # running, ended, or known to its runner: never submitted again
             transcode = TranscodeJob.from_dict(job.request)
-            runner_id = (redelivered and self.submitter.find(transcode)) or self.submitter.submit(
-                transcode
-            )
+            found = self.submitter.find(transcode) if redelivered else None
+            runner_id = found or self.submitter.submit(transcode)
             self.catalog.record_submission(asset.asset_id, job.job_id, runner_id, self.clock())
 
     def _fail(self, asset: Asset, exc: Failure) -> Asset:

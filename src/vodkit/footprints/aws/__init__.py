@@ -24,7 +24,6 @@ from ...adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
 from ...config import load_settings
 from ...domain.errors import ConfigError
 from ...domain.presets import Presets
-from ...services.assets import AssetService
 from ...services.follow import Follower
 from ...services.ingest import IngestOrchestrator, StoreAnnouncer
 from ...services.observers import watch_metrics
@@ -128,10 +127,6 @@ def bootstrap(settings: AwsSettings | None = None) -> App:
     }
     ports = _ports(settings, _presets(settings))
 
-    def processing(_: Ports, __: IngestOrchestrator, ___: AssetService) -> RemoteProcessing:
-        follower = Follower(ports.catalog, ingest, delivery_grace=DELIVERY_GRACE, poll=2.0)
-        return RemoteProcessing(follower, runner="MediaConvert")
-
     def no_server(port: int) -> None:
         raise ConfigError("on the aws footprint, metrics go to CloudWatch: there is none to serve")
 
@@ -141,7 +136,10 @@ def bootstrap(settings: AwsSettings | None = None) -> App:
         ingest_queue=ingest,
         queues=queues,
         announcer=StoreAnnouncer(),  # the stack's rule routes the bucket's events to the queue
-        processing=processing,
+        processing=lambda *_: RemoteProcessing(
+            Follower(ports.catalog, ingest, delivery_grace=DELIVERY_GRACE, poll=2.0),
+            runner="MediaConvert",
+        ),
         make_sample=lambda target: make_sample(ffmpeg_executable(settings.ffmpeg), target),
         serve_metrics=no_server,
     )

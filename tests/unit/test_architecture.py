@@ -1,0 +1,86 @@
+"""The layers keep to their rules, read from the source itself."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import vodkit
+
+PACKAGE = Path(vodkit.__file__).parent
+
+
+def imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every import in a file, relative ones made absolute."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    package = list(parts[:-1])  # a module's package; for __init__.py, the package itself
+    found: list[tuple[str, list[str]]] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            found.append((module, [alias.name for alias in node.names]))
+    return found
+
+
+def modules(layer: str) -> list[Path]:
+    return sorted((PACKAGE / layer).rglob("*.py"))
+
+
+def test_the_domain_imports_only_the_standard_library() -> None:
+    allowed = set(sys.stdlib_module_names) | {"__future__"}
+    for path in modules("domain"):
+        for module, _ in imports(path):
+            top = module.split(".")[0]
+            assert top in allowed or module.startswith("vodkit.domain"), (path.name, module)
+
+
+def test_entrypoints_know_no_adapter_and_services_no_footprint() -> None:
+    for path in modules("entrypoints"):
+        for module, _ in imports(path):
+            assert not module.startswith("vodkit.adapters"), (path.name, module)
+    for path in modules("services"):
+        for module, _ in imports(path):
+            assert not module.startswith(("vodkit.footprints", "vodkit.entrypoints")), (
+                path.name,
+                module,
+            )
+
+
+def test_the_aws_footprint_does_not_import_the_embedded_one() -> None:
+    code = (
+        "import sys, vodkit.footprints.aws, vodkit.entrypoints.aws_lambda;"
+        "print(sorted(m for m in sys.modules if m.startswith(('vodkit.footprints.embedded',"
+        " 'vodkit.adapters.catalog.sqlite', 'vodkit.adapters.queue.sqlite',"
+        " 'vodkit.adapters.metrics.prometheus', 'prometheus_client', 'watchfiles'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("missing", ["boto3", "botocore"])
+def test_a_missing_extra_is_one_line_naming_what_to_install(missing: str) -> None:
+    code = (
+        f"import sys; sys.modules[{missing!r}] = None\n"
+        "sys.argv = ['vodkit', 'assets', 'list']\n"
+        "from vodkit.entrypoints.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"VODKIT_BACKEND": "aws", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"error: the aws footprint needs {missing}, which is not installed: "
+        "pip install 'vodkit[aws]'"
+    ]
