@@ -12,6 +12,7 @@ from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.probe.memory import MemoryProber
 from vodkit.adapters.queue.memory import MemoryQueue
 from vodkit.adapters.storage.memory import MemoryObjectStore
+from vodkit.adapters.transcoder.base import NothingToFinish
 from vodkit.adapters.transcoder.memory import MemoryTranscoder
 from vodkit.adapters.transcoder.queued import QueuedJobSubmitter
 from vodkit.config import Settings
@@ -32,7 +33,7 @@ HD = MediaInfo(
 
 
 def fake_app(tmp_path: Path, transcoder: MemoryTranscoder | None = None) -> App:
-    settings = Settings(data_dir=tmp_path, retry_backoff=0)
+    settings = Settings(data_dir=tmp_path)
     ingest_queue, transcode_queue = MemoryQueue("ingest"), MemoryQueue("transcode")
     queues = {"ingest": ingest_queue, "transcode": transcode_queue}
     ports = Ports(
@@ -52,7 +53,6 @@ def fake_app(tmp_path: Path, transcoder: MemoryTranscoder | None = None) -> App:
         queues=queues,
         announcer=QueueAnnouncer(ingest_queue),
         processing=lambda ports, ingest, assets: local_processing(
-            settings,
             ports,
             ingest,
             ingest_queue=ingest_queue,
@@ -60,9 +60,11 @@ def fake_app(tmp_path: Path, transcoder: MemoryTranscoder | None = None) -> App:
             queues=queues,
             transcoder=transcoder or MemoryTranscoder(),
             work_root=tmp_path / "work",
+            backoff=0,
         ),
         make_sample=lambda target: target,
         serve_metrics=lambda port: None,
+        finisher=NothingToFinish(),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -24,11 +24,6 @@ from pydantic_settings import (
 from .domain.errors import ConfigError
 from .domain.media import MediaLimits
 from .domain.planning import PlanningRules
-
-Backend = Literal["embedded", "aws"]
-X264Preset = Literal[
-    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
-]
 
 
 class _Sources(BaseSettings):
@@ -54,31 +49,20 @@ class Selection(_Sources):
 
     model_config = SettingsConfigDict(env_prefix="VODKIT_", extra="ignore")
 
-    backend: Backend = Field("embedded", description="the footprint: embedded or aws")
+    backend: str = Field("embedded", description="the footprint (footprints.FOOTPRINTS)")
     log_level: str = "INFO"
 
 
 class Settings(_Sources):
     model_config = SettingsConfigDict(env_prefix="VODKIT_", extra="forbid")
 
-    backend: Backend = Field("embedded", description="the footprint: embedded or aws")
+    backend: str = Field("embedded", description="the footprint (footprints.FOOTPRINTS)")
     data_dir: Path = Field(Path("vodkit-data"), description="uploads, outputs and SQLite files")
     presets: Path | None = Field(None, description="a presets JSON file; default: the built-in")
     uploads_bucket: str = Field("vodkit-uploads", description="bucket name in events and ids")
     outputs_bucket: str = Field("vodkit-outputs", description="renditions bucket")
 
-    visibility_timeout: float = Field(60.0, gt=0, description="queue lease, seconds")
-    max_receives: int = Field(3, ge=1, description="receives before a message is dead-lettered")
-    retry_backoff: float = Field(2.0, ge=0, description="first retry delay; doubles per receive")
-    poll_interval: float = Field(0.5, gt=0, description="idle worker's queue polling period")
-    settle_seconds: float = Field(
-        1.0, ge=0, description="an upload is complete once unchanged this long"
-    )
-
     ffmpeg: str = Field("bundled", description="'bundled', 'system' (PATH) or a path to ffmpeg")
-    x264_preset: X264Preset = "veryfast"
-    transcode_timeout: float = Field(6 * 3600.0, gt=0, description="wall-clock limit, seconds")
-    transcode_memory_mb: int = Field(6144, ge=256, description="FFmpeg address-space limit")
     probe_timeout: float = Field(30.0, gt=0)
     max_fps: float = Field(60.0, gt=0, description="renditions keep the source rate up to this")
     gop_seconds: int = Field(2, ge=1, le=10, description="keyframe interval on every rung")
@@ -92,6 +76,12 @@ class Settings(_Sources):
     max_duration: float = Field(6 * 3600.0, gt=0, description="seconds")
 
     metrics_port: int | None = Field(None, description="serve Prometheus /metrics on this port")
+    public_url: str = Field("", description="the API's URL as clients reach it; default: asked")
+    playback_ttl: float = Field(6 * 3600.0, gt=0, description="playback URLs expire after, s")
+    upload_expiry: float = Field(24 * 3600.0, gt=0, description="unfinished uploads expire, s")
+    webhook_allow_private: bool = Field(
+        False, description="let webhooks reach loopback and private addresses (tests)"
+    )
     log_level: str = "INFO"
 
     @property

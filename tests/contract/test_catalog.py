@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -215,3 +216,56 @@ def test_two_last_completions_at_once_complete_the_asset_exactly_once(catalog: C
         asset = catalog.get(asset_id)
         assert asset is not None and asset.status is AssetStatus.COMPLETED
         assert set(asset.outputs) == {f"{asset_id}-j0", f"{asset_id}-j1"}
+
+
+def test_a_deleted_asset_is_a_tombstone_nothing_brings_back(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a", jobs=2)
+    catalog.complete_job("a", "a-j0", {"hls": "a/h.m3u8"}, T0)
+    assert catalog.delete("a", T0) is True
+    deleted = catalog.get("a")
+    assert deleted is not None and deleted.status is AssetStatus.DELETED
+    assert deleted.outputs == {}
+    assert [j.state for j in catalog.jobs("a")] == [JobState.COMPLETE, JobState.CANCELED]
+    assert catalog.delete("a", T0) is False  # idempotent
+    later = T0 + timedelta(minutes=1)
+    assert catalog.complete_job("a", "a-j1", {"mp4": "a/p.mp4"}, later) is False
+    catalog.record_progress("a", "a-j1", 80.0, later)
+    assert catalog.fail("a", AssetError("E", "late"), later, job_id="a-j1") is False
+    again, created = catalog.create(new("a"))  # a redelivered upload event
+    assert not created and again.status is AssetStatus.DELETED
+    with pytest.raises(Conflict):
+        catalog.retry("a", later)
+    assert catalog.get("a") == deleted
+    with pytest.raises(AssetNotFound):
+        catalog.delete("missing", T0)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def logged(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    return MemoryCatalog() if request.param == "memory" else SqliteCatalog(tmp_path / "c.sqlite3")
+
+
+def test_every_status_change_is_in_the_outbox_in_order(logged: Any) -> None:
+    logged.create(new("a"))
+    logged.create(new("a"))  # not new: nothing recorded
+    start(logged, "a")
+    logged.record_progress("a", "a-j0", 10.0, T0)  # not a status change
+    logged.fail("a", AssetError("E", "x"), T0)
+    logged.retry("a", T0)  # recorded by the processing that follows
+    start(logged, "a")
+    logged.complete_job("a", "a-j0", {}, T0)
+    logged.delete("a", T0)
+    events = logged.events_after(0)
+    assert [e.type for e in events] == [
+        "asset.created",
+        "asset.processing",
+        "asset.failed",
+        "asset.processing",
+        "asset.completed",
+        "asset.deleted",
+    ]
+    assert [e.seq for e in events] == sorted(e.seq for e in events)
+    assert events[2].asset["errors"][0]["code"] == "E" and events[4].asset["status"] == "COMPLETED"
+    assert len({e.event_id for e in events}) == 6
+    assert [e.type for e in logged.events_after(events[3].seq, limit=1)] == ["asset.completed"]

@@ -14,7 +14,7 @@ from vodkit.adapters.events.memory import RecordingEventBus
 from vodkit.adapters.metrics.base import METRICS, Metrics
 from vodkit.adapters.metrics.cloudwatch import CloudWatchMetrics
 from vodkit.adapters.metrics.memory import MemoryMetrics
-from vodkit.adapters.metrics.prometheus import PrometheusMetrics, prometheus_name
+from vodkit.adapters.metrics.prometheus import PrometheusMetrics, exported_name, prometheus_name
 
 
 @pytest.fixture(params=["inprocess", "recording"])
@@ -40,16 +40,12 @@ def metrics(request: pytest.FixtureRequest) -> Metrics:
 
 def read(metrics: Metrics, name: str, **labels: str) -> float:
     """The current total (counter sum, gauge value, histogram count), as each sink keeps it."""
-    kind = METRICS[name][0]
+    kind = METRICS[name].kind
     if isinstance(metrics, MemoryMetrics):
         return metrics.value(name, **labels)
     if isinstance(metrics, PrometheusMetrics):
-        full = prometheus_name(name)
-        sample = {
-            "counter": f"{full}_total",
-            "gauge": full,
-            "histogram": full.removesuffix("_time") + "_seconds_count",
-        }[kind]
+        full = exported_name(name, METRICS[name])
+        sample = {"counter": f"{full}_total", "gauge": full, "histogram": f"{full}_count"}[kind]
         return float(metrics.registry.get_sample_value(sample, labels or None) or 0.0)
     assert isinstance(metrics, CloudWatchMetrics)  # what went to CloudWatch, datum by datum
     values = [d["Value"] for d in metrics.sent if d["MetricName"] == name]  # type: ignore[attr-defined]

@@ -113,3 +113,27 @@ def test_a_job_submitted_twice_is_one_job_as_planned(
     assert [j[0] for j in jobs] == ["job-1", "job-2"]
     ladder = [(v.width, v.height) for v in PLAN.video]
     assert jobs[0] == ("job-1", "asset-1", "s3://uploads/uploads/a/x.mp4", ladder)
+
+
+def test_mediaconvert_honours_a_request_token_for_a_minute_only() -> None:
+    """Why vodkit records the job's id: the same token, a minute later, is another job."""
+    import boto3
+
+    client = boto3.session.Session().client(
+        "mediaconvert",
+        region_name="us-east-1",
+        endpoint_url="https://mediaconvert.invalid",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    fake = FakeMediaConvert()
+    fake.install(client.meta.events)
+    port = MediaConvertJobSubmitter(client, role_arn="arn:aws:iam::1:role/mc", outputs_bucket="o")
+    job = TranscodeJob("job-1", "asset-1", "uploads", "uploads/a/x.mp4", PLAN)
+    first = port.submit(job)
+    fake.advance(30)
+    assert port.submit(job) == first and len(fake.jobs) == 1  # within the minute: deduplicated
+    fake.advance(60)
+    assert port.submit(job) != first and len(fake.jobs) == 2  # after it: billed twice
+    assert port.find(job) in fake.jobs  # which find() is there to prevent
+    client.close()

@@ -63,6 +63,20 @@ def test_put_head_open_round_trip(store: ObjectStore) -> None:
         assert path.read_bytes() == b"hello"
 
 
+def test_a_file_moved_in_is_stored_whole_and_gone_from_where_it_was(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    source = tmp_path / "upload.part"
+    source.write_bytes(b"v" * 3000)
+    info = store.move_file("uploads/a/0123456789abcdef0123456789abcdef/x.mp4", source)
+    assert not source.exists()
+    assert (info.size, info.etag) == (3000, hashlib.md5(b"v" * 3000).hexdigest())
+    key = "uploads/a/0123456789abcdef0123456789abcdef/x.mp4"
+    assert store.size(key) == 3000 and store.read_range(key, 2990, 100) == b"v" * 10
+    with pytest.raises(ObjectNotFound):
+        store.size("uploads/a/none.mp4")
+
+
 def test_writes_are_streamed_in_chunks(store: ObjectStore) -> None:
     stream = CountingStream(5 * CHUNK + 7)
     info = store.put_stream("big/object", stream)  # type: ignore[arg-type]

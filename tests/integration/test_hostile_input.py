@@ -19,7 +19,7 @@ from tests.conftest import FFMPEG, make_clip
 from vodkit.config import load_settings
 from vodkit.domain.asset import AssetStatus
 from vodkit.footprints.base import App
-from vodkit.footprints.embedded import bootstrap
+from vodkit.footprints.embedded import EmbeddedSettings, bootstrap
 
 pytestmark = pytest.mark.integration
 CANARY = f"CANARY-{uuid.uuid4().hex}"
@@ -115,7 +115,7 @@ def test_the_hostile_corpus(
     url, connections = http_canary
     files = tmp_path / "files"
     files.mkdir()
-    app = bootstrap(load_settings(data_dir=tmp_path / "data", retry_backoff=0))
+    app = bootstrap(load_settings(EmbeddedSettings, data_dir=tmp_path / "data", retry_backoff=0))
     worker = app.processing.worker()
     for name, (content, code) in corpus(files, url).items():
         asset_id = upload(app, files, name, content)

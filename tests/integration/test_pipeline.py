@@ -14,7 +14,7 @@ from vodkit.domain.asset import AssetStatus
 from vodkit.domain.events import ObjectCreated
 from vodkit.domain.keys import upload_key
 from vodkit.footprints.base import App
-from vodkit.footprints.embedded import bootstrap
+from vodkit.footprints.embedded import EmbeddedSettings, bootstrap
 from vodkit.services.ingest import enqueue
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def app(tmp_path: Path) -> App:
-    return bootstrap(load_settings(data_dir=tmp_path / "data", retry_backoff=0))
+    return bootstrap(load_settings(EmbeddedSettings, data_dir=tmp_path / "data", retry_backoff=0))
 
 
 def put(app: App, path: Path, uploader: str = "alice", name: str | None = None) -> str:

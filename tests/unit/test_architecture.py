@@ -55,7 +55,7 @@ def test_entrypoints_know_no_adapter_and_services_no_footprint() -> None:
 
 def test_the_aws_footprint_does_not_import_the_embedded_one() -> None:
     code = (
-        "import sys, vodkit.footprints.aws, vodkit.entrypoints.aws_lambda;"
+        "import sys, vodkit.footprints.aws, vodkit.entrypoints.aws_lambda, vodkit.entrypoints.cli;"
         "print(sorted(m for m in sys.modules if m.startswith(('vodkit.footprints.embedded',"
         " 'vodkit.adapters.catalog.sqlite', 'vodkit.adapters.queue.sqlite',"
         " 'vodkit.adapters.metrics.prometheus', 'prometheus_client', 'watchfiles'))))"

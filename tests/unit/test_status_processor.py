@@ -105,6 +105,8 @@ def test_finishing_adds_outputs_before_completion_and_never_after() -> None:
     finished: list[str] = []
 
     class Finisher:
+        makes = ("sprite",)
+
         def finish(self, asset_id: str, job: Job) -> dict[str, str]:
             finished.append(job.job_id)
             return {"sprite": "a1/thumbs/sprite.vtt"}

@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
+from boto3.exceptions import Boto3Error
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     HTTPClientError,
+    IncompleteReadError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
@@ -47,6 +49,7 @@ DENIED = frozenset({
     "InvalidAccessKeyId", "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken",
     "ExpiredTokenException", "InvalidToken", "AuthFailure", "ForbiddenException",
     "MissingAuthenticationToken", "AllAccessDisabled", "KMS.AccessDeniedException",
+    "InvalidSignatureException",
 })  # fmt: skip
 MISSING = frozenset({
     "ResourceNotFoundException", "NoSuchBucket", "NotFoundException", "ParameterNotFound",
@@ -79,11 +82,11 @@ def aws_errors() -> Iterator[None]:
         yield
     except ClientError as exc:
         raise _mapped(exc) from exc
-    except (BotoConnectionError, HTTPClientError) as exc:
+    except (BotoConnectionError, HTTPClientError, IncompleteReadError) as exc:
         raise Unavailable(f"cannot reach AWS: {exc}") from exc
     except (NoCredentialsError, PartialCredentialsError, NoRegionError, ProfileNotFound) as exc:
         raise ConfigError(f"AWS is not configured: {exc}") from exc
-    except BotoCoreError as exc:
+    except (BotoCoreError, Boto3Error) as exc:  # Boto3Error: S3 transfers (upload_file)
         raise VodkitError(f"AWS call failed: {exc}") from exc
 
 

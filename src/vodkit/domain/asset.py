@@ -1,13 +1,15 @@
 """Assets, jobs and the one state machine every catalog enforces.
 
 PENDING -> PROCESSING -> COMPLETED | FAILED, plus PENDING -> FAILED (rejected
-before any work) and FAILED -> PENDING (an explicit retry). Catalog adapters
-turn ``sources_of`` into conditional writes, so a transition is decided by the
-store atomically, never by a read followed by a write.
+before any work), FAILED -> PENDING (an explicit retry) and any status ->
+DELETED (a tombstone: the id stays taken, so a redelivered upload event or a
+late job event can never bring the asset back). Catalogs apply the decisions of
+``domain.transitions`` atomically, never as a read followed by a blind write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -22,17 +24,20 @@ class AssetStatus(StrEnum):
     PROCESSING = "PROCESSING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    DELETED = "DELETED"
 
     @property
     def terminal(self) -> bool:
-        return self in (AssetStatus.COMPLETED, AssetStatus.FAILED)
+        return self in (AssetStatus.COMPLETED, AssetStatus.FAILED, AssetStatus.DELETED)
 
 
+_S = AssetStatus
 TRANSITIONS: dict[AssetStatus, frozenset[AssetStatus]] = {
-    AssetStatus.PENDING: frozenset({AssetStatus.PROCESSING, AssetStatus.FAILED}),
-    AssetStatus.PROCESSING: frozenset({AssetStatus.COMPLETED, AssetStatus.FAILED}),
-    AssetStatus.COMPLETED: frozenset(),
-    AssetStatus.FAILED: frozenset({AssetStatus.PENDING}),
+    _S.PENDING: frozenset({_S.PROCESSING, _S.FAILED, _S.DELETED}),
+    _S.PROCESSING: frozenset({_S.COMPLETED, _S.FAILED, _S.DELETED}),
+    _S.COMPLETED: frozenset({_S.DELETED}),
+    _S.FAILED: frozenset({_S.PENDING, _S.DELETED}),
+    _S.DELETED: frozenset(),
 }
 
 
@@ -99,6 +104,14 @@ class Job:
     outputs: dict[str, str] = field(default_factory=dict)
     updated_at: str = ""
     runner_id: str = ""  # the id its runner gave it (MediaConvert's job id): submitted once
+
+
+def progress_of(jobs: Sequence[Job]) -> tuple[float, float | None]:
+    """An asset's percent (the jobs' mean) and ETA (the slowest job's), from its jobs."""
+    if not jobs:
+        return 0.0, None
+    etas = [j.eta_seconds for j in jobs if j.eta_seconds is not None]
+    return sum(j.percent for j in jobs) / len(jobs), max(etas) if etas else None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ technology failed. What matters for reliability is who is at fault:
   unreachable service). Raised, so the transport retries, then dead-letters.
 
 Configuration and access problems are none of these: they stop a command with
-one readable line, and a worker's messages wait for the operator.
+one readable line; a worker retries the message like a transient fault and then
+dead-letters it, to be redriven once the operator has fixed them.
 """
 
 from __future__ import annotations

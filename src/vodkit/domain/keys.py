@@ -19,6 +19,8 @@ UPLOAD_PREFIX = "uploads/"
 MAX_KEY_BYTES = 1024  # S3's limit
 MAX_SEGMENT_BYTES = 255  # a file name on common file systems
 UPLOADER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}")
+UPLOAD_ID = re.compile(r"[0-9a-f]{32}")  # makes two uploads of one name two objects
+MAX_FILENAME_BYTES = 200
 # Namespace of asset ids: uuid5(namespace, bucket, key, version) is stable forever.
 ASSET_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4f7b-9a8e-2f6a9c4d1b7e")
 
@@ -51,9 +53,12 @@ class UploadKey:
 
 
 def parse_upload_key(key: str) -> UploadKey:
-    """Split ``uploads/{uploaderId}/{filename}``; anything else is refused with a reason."""
+    """Split ``uploads/{uploaderId}/{filename}`` (or ``uploads/{uploaderId}/{uploadId}/
+    {filename}``, as the HTTP API stores them); anything else is refused with a reason."""
     validate_key(key)
     parts = key.split("/")
+    if len(parts) == 4 and UPLOAD_ID.fullmatch(parts[2]):
+        del parts[2]
     if len(parts) != 3 or parts[0] + "/" != UPLOAD_PREFIX:
         raise InvalidKey("the object key must look like uploads/{uploaderId}/{filename}")
     _, uploader_id, filename = parts
@@ -67,9 +72,26 @@ def parse_upload_key(key: str) -> UploadKey:
     return UploadKey(key=key, uploader_id=uploader_id, filename=filename)
 
 
-def upload_key(uploader_id: str, filename: str) -> str:
-    """The key an upload of ``filename`` by ``uploader_id`` is stored under."""
-    return parse_upload_key(f"{UPLOAD_PREFIX}{uploader_id}/{filename}").key
+def upload_key(uploader_id: str, filename: str, upload_id: str | None = None) -> str:
+    """The key an upload of ``filename`` by ``uploader_id`` is stored under; with an
+    ``upload_id``, one of its own, whatever else bears that name."""
+    where = f"{upload_id}/" if upload_id else ""
+    return parse_upload_key(f"{UPLOAD_PREFIX}{uploader_id}/{where}{filename}").key
+
+
+def safe_filename(name: str) -> str:
+    """A name a user sent, made fit to be a key's last segment: no directories, no control
+    characters, no leading dots, at most MAX_FILENAME_BYTES (the extension kept)."""
+    base = re.split(r"[/\\]", name)[-1]
+    base = "".join(c for c in base if unicodedata.category(c) not in ("Cc", "Cs", "Cf"))
+    base = base.strip().lstrip(".").strip() or "upload"
+    stem, dot, extension = base.rpartition(".")
+    if not dot or len(extension) > 16:
+        stem, extension = base, ""
+    suffix = f".{extension}" if extension else ""
+    while len((stem + suffix).encode()) > MAX_FILENAME_BYTES:
+        stem = stem[:-1]
+    return (stem + suffix) if stem else f"upload{suffix}"
 
 
 def asset_id_for(bucket: str, key: str, version: str) -> str:

@@ -26,6 +26,10 @@ SPRITE_VTT = "thumbs/sprite.vtt"
 # MediaConvert's frame captures, judged and sheeted before its job may complete
 POSTER_CANDIDATES = "thumbs/candidates/"
 SPRITE_TILES = "thumbs/tiles/"
+# in each rung's directory: its init segment, its media segments, its playlist
+RUNG_INIT = "init.mp4"
+RUNG_SEGMENT = "seg_{number:05d}.m4s"
+RUNG_PLAYLIST = "index.m3u8"
 MANIFEST_SUFFIXES = (".m3u8", ".mpd", ".vtt")  # files that name other files: published last
 _SUFFIX_FORMATS = {
     ".m3u8": "hls",

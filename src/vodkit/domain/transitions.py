@@ -1,10 +1,11 @@
 """The catalog's updates as pure functions of an asset and its jobs.
 
-A store that keeps an asset and its jobs in one record (the in-memory fake,
-DynamoDB's single item) applies these to what it read and writes the result
-only if the record is unchanged since (a lock, or a condition on its version),
-so every decision is atomic. ``None`` means "write nothing": once an asset is
-COMPLETED or FAILED, duplicate or late events leave it exactly as it is.
+Every catalog (the in-memory fake, SQLite and any SQL engine, DynamoDB's single
+item) applies these to the record it read and writes the result only if the
+record is unchanged since (a lock, a row held by the transaction, or a
+condition on its version), so every decision is atomic and made once, here.
+``None`` means "write nothing": once an asset is COMPLETED, FAILED or DELETED,
+duplicate or late events leave it exactly as it is.
 """
 
 from __future__ import annotations
@@ -127,6 +128,19 @@ def fail(
         jobs = record._with_job(replace(job, state=JobState.ERROR, updated_at=stamp))
     failed = replace(asset.transition(AssetStatus.FAILED, now), errors=(*asset.errors, stamped))
     return AssetRecord(failed, jobs), True
+
+
+def delete(record: AssetRecord, now: datetime) -> tuple[AssetRecord | None, bool]:
+    """-> DELETED, its outputs forgotten and its open jobs CANCELED; True iff this call did it."""
+    if record.asset.status is AssetStatus.DELETED:
+        return None, False
+    stamp = isoformat(now)
+    jobs = tuple(
+        j if j.state.terminal else replace(j, state=JobState.CANCELED, updated_at=stamp)
+        for j in record.jobs
+    )
+    deleted = replace(record.asset.transition(AssetStatus.DELETED, now), outputs={})
+    return AssetRecord(deleted, jobs), True
 
 
 def retry(record: AssetRecord, now: datetime) -> AssetRecord:

@@ -1,7 +1,8 @@
 """The footprints: which technologies vodkit runs on, chosen by ``VODKIT_BACKEND``.
 
-Each is a module with ``SETTINGS`` (its settings class) and ``bootstrap(settings)``
-(its wiring); ``load`` imports only the chosen one. A footprint whose extra is
+Each is a module with ``SETTINGS`` (its settings class), ``bootstrap(settings)``
+(its wiring), ``presets(settings)`` and, if it serves the HTTP API, ``api(settings)``;
+``load`` imports only the chosen one. A footprint whose extra is
 not installed says which to install, in one line.
 """
 
@@ -13,7 +14,8 @@ from typing import Any
 
 from ..config import Selection, load_settings
 from ..domain.errors import ConfigError
-from .base import App
+from ..domain.presets import Presets
+from .base import Api, App
 
 FOOTPRINTS = {  # backend -> (module, the extra it needs)
     "embedded": ("vodkit.footprints.embedded", ""),
@@ -22,6 +24,8 @@ FOOTPRINTS = {  # backend -> (module, the extra it needs)
 
 
 def module(backend: str) -> ModuleType:
+    if backend not in FOOTPRINTS:
+        raise ConfigError(f"VODKIT_BACKEND={backend!r}: choose from {', '.join(FOOTPRINTS)}")
     name, extra = FOOTPRINTS[backend]
     try:
         return importlib.import_module(name)
@@ -43,4 +47,21 @@ def load(**overrides: Any) -> App:
     return app
 
 
-__all__ = ["App", "load", "module"]
+def load_presets(**overrides: Any) -> Presets:
+    """The presets in force on the footprint the settings choose, without wiring it."""
+    footprint = module(overrides.get("backend") or load_settings(Selection).backend)
+    presets: Presets = footprint.presets(load_settings(footprint.SETTINGS, **overrides))
+    return presets
+
+
+def load_api(**overrides: Any) -> Api:
+    """What the HTTP API serves, on the footprint the settings choose (if it serves one)."""
+    backend = overrides.get("backend") or load_settings(Selection).backend
+    footprint = module(backend)
+    if not hasattr(footprint, "api"):
+        raise ConfigError(f"the {backend} footprint has no HTTP API; the embedded one has")
+    api: Api = footprint.api(load_settings(footprint.SETTINGS, **overrides))
+    return api
+
+
+__all__ = ["Api", "App", "load", "load_api", "module"]

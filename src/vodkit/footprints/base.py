@@ -13,25 +13,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..adapters.catalog.base import Catalog
+from ..adapters.catalog.base import Catalog, EventLog
 from ..adapters.events.base import EventBus
 from ..adapters.metrics.base import Metrics
 from ..adapters.probe.base import Prober
+from ..adapters.probe.pyav import PyavProber
 from ..adapters.queue.base import Queue
 from ..adapters.storage.base import ObjectStore
 from ..adapters.transcoder.base import JobFinisher, JobSubmitter, Transcoder
+from ..adapters.transcoder.ffmpeg import ffmpeg_executable, make_sample
 from ..config import Settings
 from ..domain.clock import Clock, utcnow
 from ..domain.events import JobStateChanged
 from ..domain.presets import Presets
+from ..services.access import KeyService
 from ..services.assets import Announcer, AssetService
 from ..services.consumer import Consumer
 from ..services.follow import Follower
 from ..services.ingest import IngestOrchestrator
 from ..services.observers import watch_metrics
+from ..services.playback import PlaybackTokens
 from ..services.processing import LocalProcessing, Processing
 from ..services.status import StatusProcessor
 from ..services.transcode import TranscodeService, remove_stale_workdirs
+from ..services.uploads import ResumableUploads
 from ..services.worker import Background, Worker
 
 INGEST_QUEUE = "ingest"
@@ -58,6 +63,18 @@ class App:
     clock: Clock = utcnow
 
 
+@dataclass
+class Api:
+    """What the HTTP API needs besides the ``App``, on a footprint that serves it."""
+
+    app: App
+    keys: KeyService
+    uploads: ResumableUploads
+    playback: PlaybackTokens
+    events: EventLog
+    metrics_text: Callable[[], tuple[bytes, str]]  # the exposition and its content type
+
+
 @dataclass(frozen=True)
 class Ports:
     """A footprint's adapters, before any service is built over them."""
@@ -70,6 +87,15 @@ class Ports:
     metrics: Metrics
     prober: Prober
     submitter: JobSubmitter
+
+
+def prober(settings: Settings) -> PyavProber:
+    return PyavProber(settings.limits, timeout=settings.probe_timeout)
+
+
+def sample_maker(settings: Settings) -> Callable[[Path], Path]:
+    """A 10 s test clip made by the configured FFmpeg (``vodkit demo``)."""
+    return lambda target: make_sample(ffmpeg_executable(settings.ffmpeg), target)
 
 
 def orchestrator(settings: Settings, ports: Ports, clock: Clock = utcnow) -> IngestOrchestrator:
@@ -100,7 +126,6 @@ def status_processor(
 
 
 def local_processing(
-    settings: Settings,
     ports: Ports,
     ingest: IngestOrchestrator,
     *,
@@ -110,6 +135,8 @@ def local_processing(
     transcoder: Transcoder,
     work_root: Path,
     watcher: Background | None = None,
+    backoff: float = 2.0,
+    poll_interval: float = 0.5,
     clock: Clock = utcnow,
 ) -> LocalProcessing:
     """Workers here: they drain the ingest and transcode queues and run the transcoder."""
@@ -123,7 +150,6 @@ def local_processing(
         work_root=work_root,
         clock=clock,
     )
-    backoff = settings.retry_backoff
 
     def make_worker(watch: bool) -> Worker:
         return Worker(
@@ -133,7 +159,7 @@ def local_processing(
             ],
             queues=queues,
             metrics=ports.metrics,
-            poll_interval=settings.poll_interval,
+            poll_interval=poll_interval,
             background=[watcher] if watch and watcher else [],
             prepare=lambda: remove_stale_workdirs(work_root),
         )
@@ -152,7 +178,7 @@ def wire(
     processing: Callable[[Ports, IngestOrchestrator, AssetService], Processing],
     make_sample: Callable[[Path], Path],
     serve_metrics: Callable[[int], None],
-    finisher: JobFinisher | None = None,
+    finisher: JobFinisher,
     clock: Clock = utcnow,
 ) -> App:
     """Build the services over any set of adapters (a footprint's, or the fakes in tests)."""

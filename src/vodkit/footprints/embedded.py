@@ -10,38 +10,75 @@ vodkit-data/catalog.sqlite3, queue.sqlite3, work/
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
 
 from ..adapters.catalog.sqlite import SqliteCatalog
 from ..adapters.events.inprocess import InProcessEventBus
+from ..adapters.keys.sqlite import SqliteKeyStore
 from ..adapters.metrics.prometheus import PrometheusMetrics
 from ..adapters.presets.file import load_presets
-from ..adapters.probe.pyav import PyavProber
 from ..adapters.queue.sqlite import SqliteQueue
 from ..adapters.storage.base import ObjectInfo
 from ..adapters.storage.local import LocalObjectStore
 from ..adapters.storage.watcher import UploadWatcher
-from ..adapters.transcoder.ffmpeg import FfmpegTranscoder, ffmpeg_executable, make_sample
+from ..adapters.transcoder.base import NothingToFinish
+from ..adapters.transcoder.ffmpeg import FfmpegTranscoder
 from ..adapters.transcoder.queued import QueuedJobSubmitter
 from ..config import Settings, load_settings
 from ..domain.clock import Clock, utcnow
 from ..domain.keys import UPLOAD_PREFIX
+from ..domain.presets import Presets
+from ..services.access import KeyService
 from ..services.assets import AssetService
 from ..services.ingest import IngestOrchestrator, QueueAnnouncer
+from ..services.playback import PlaybackTokens
 from ..services.processing import LocalProcessing
 from ..services.transcode import FileTranscoding
-from .base import INGEST_QUEUE, TRANSCODE_QUEUE, App, Ports, local_processing, wire
+from ..services.uploads import ResumableUploads
+from .base import (
+    INGEST_QUEUE,
+    TRANSCODE_QUEUE,
+    Api,
+    App,
+    Ports,
+    local_processing,
+    prober,
+    sample_maker,
+    wire,
+)
 
 log = logging.getLogger(__name__)
-SETTINGS = Settings  # the shared settings are all this footprint needs
+X264Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]
 
 
-def prober(settings: Settings) -> PyavProber:
-    return PyavProber(settings.limits, timeout=settings.probe_timeout)
+class EmbeddedSettings(Settings):
+    """The local queues, workers and FFmpeg, besides what every footprint shares."""
+
+    visibility_timeout: float = Field(60.0, gt=0, description="queue lease, seconds")
+    max_receives: int = Field(3, ge=1, description="receives before a message is dead-lettered")
+    retry_backoff: float = Field(2.0, ge=0, description="first retry delay; doubles per receive")
+    poll_interval: float = Field(0.5, gt=0, description="idle worker's queue polling period")
+    settle_seconds: float = Field(
+        1.0, ge=0, description="an upload is complete once unchanged this long"
+    )
+    x264_preset: X264Preset = "veryfast"
+    transcode_timeout: float = Field(6 * 3600.0, gt=0, description="wall-clock limit, seconds")
+    transcode_memory_mb: int = Field(6144, ge=256, description="FFmpeg address-space limit")
 
 
-def transcoder(settings: Settings) -> FfmpegTranscoder:
+SETTINGS = EmbeddedSettings
+
+
+def transcoder(settings: EmbeddedSettings) -> FfmpegTranscoder:
     return FfmpegTranscoder(
         settings.ffmpeg,
         x264_preset=settings.x264_preset,
@@ -50,11 +87,11 @@ def transcoder(settings: Settings) -> FfmpegTranscoder:
     )
 
 
-def sample_maker(settings: Settings) -> Callable[[Path], Path]:
-    return lambda target: make_sample(ffmpeg_executable(settings.ffmpeg), target)
+def presets(settings: Settings) -> Presets:
+    return load_presets(settings.presets).validate(settings.rules)
 
 
-def file_transcoding(settings: Settings) -> FileTranscoding:
+def file_transcoding(settings: EmbeddedSettings) -> FileTranscoding:
     """``vodkit transcode``: FFmpeg on one file, no catalog, no queue."""
     return FileTranscoding(
         prober=prober(settings),
@@ -79,8 +116,13 @@ def serve_metrics(metrics: PrometheusMetrics) -> Callable[[int], None]:
     return serve
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App:
-    settings = settings or load_settings()
+def bootstrap(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> App:
+    return _build(settings or load_settings(EmbeddedSettings), clock)[0]
+
+
+def _build(
+    settings: EmbeddedSettings, clock: Clock
+) -> tuple[App, SqliteCatalog, PrometheusMetrics]:
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     (data / UPLOAD_PREFIX).mkdir(exist_ok=True)
@@ -123,7 +165,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App
             settle=settings.settle_seconds,
         )
         return local_processing(
-            settings,
             ports,
             ingest,
             ingest_queue=ingest_queue,
@@ -131,11 +172,13 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App
             queues=queues,
             transcoder=transcoder(settings),
             work_root=data / "work",
+            backoff=settings.retry_backoff,
+            poll_interval=settings.poll_interval,
             watcher=watcher.run,
             clock=clock,
         )
 
-    return wire(
+    app = wire(
         settings,
         ports,
         ingest_queue=ingest_queue,
@@ -144,5 +187,37 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock = utcnow) -> App
         processing=processing,
         make_sample=sample_maker(settings),
         serve_metrics=serve_metrics(metrics),
+        finisher=NothingToFinish(),  # FFmpeg makes every output itself
         clock=clock,
+    )
+    return app, catalog, metrics
+
+
+def secret(path: Path) -> bytes:
+    """The server's signing secret: made at first start, kept in the data directory."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as sink:
+        sink.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> Api:
+    """The HTTP API's services: keys, webhooks and the outbox in the catalog's database."""
+    app, catalog, metrics = _build(settings or load_settings(EmbeddedSettings), clock)
+    data = app.settings.data_dir.resolve()
+    return Api(
+        app=app,
+        keys=KeyService(SqliteKeyStore(catalog.db), app.clock),
+        uploads=ResumableUploads(
+            data / "tus",
+            app.assets,
+            max_size=app.settings.limits.max_file_size,
+            lifetime=app.settings.upload_expiry,
+        ),
+        playback=PlaybackTokens(secret(data / "secret.key"), app.settings.playback_ttl),
+        events=catalog,
+        metrics_text=lambda: (generate_latest(metrics.registry), CONTENT_TYPE_LATEST),
     )

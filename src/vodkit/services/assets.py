@@ -8,6 +8,10 @@ A retry always queues: no store announces an object that did not change.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -15,12 +19,29 @@ from typing import Any, BinaryIO, Protocol
 from ..adapters.catalog.base import Catalog
 from ..adapters.queue.base import Queue
 from ..adapters.storage.base import ObjectInfo, ObjectStore
-from ..domain.asset import Asset, AssetStatus, Job
+from ..domain import layout
+from ..domain.asset import Asset, AssetStatus, Job, progress_of
 from ..domain.clock import Clock, isoformat, utcnow
-from ..domain.errors import AssetNotFound
+from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
 from ..domain.events import ObjectCreated
-from ..domain.keys import asset_id_for, upload_key
+from ..domain.keys import asset_id_for, parse_upload_key, upload_key
 from .ingest import enqueue
+
+
+def encode_cursor(asset: Asset) -> str:
+    raw = json.dumps([asset.created_at, asset.asset_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, asset_id = json.loads(raw)
+        if not (isinstance(created_at, str) and isinstance(asset_id, str)):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("the cursor is not one this API gave out") from exc
+    return created_at, asset_id
 
 
 class Announcer(Protocol):
@@ -42,11 +63,8 @@ class AssetView:
         """Percent and ETA of the jobs, while the asset is being processed."""
         if self.asset.status is not AssetStatus.PROCESSING or not self.jobs:
             return None
-        etas = [j.eta_seconds for j in self.jobs if j.eta_seconds is not None]
-        return {
-            "percent": round(sum(j.percent for j in self.jobs) / len(self.jobs), 1),
-            "etaSeconds": round(max(etas), 1) if etas else None,
-        }
+        percent, eta = progress_of(self.jobs)
+        return {"percent": round(percent, 1), "etaSeconds": None if eta is None else round(eta, 1)}
 
     def to_dict(self) -> dict[str, Any]:
         a = self.asset
@@ -74,6 +92,7 @@ class AssetView:
 class Upload:
     asset_id: str
     key: str  # where it is in the uploads store
+    size: int = 0
 
 
 class AssetService:
@@ -101,7 +120,32 @@ class AssetService:
 
     def upload_stream(self, stream: BinaryIO, uploader_id: str, filename: str) -> Upload:
         key = upload_key(uploader_id, filename)  # InvalidKey: refused before anything is stored
-        return Upload(self.announce(self.uploads.put_stream(key, stream)), key)
+        info = self.uploads.put_stream(key, stream)
+        return Upload(self.announce(info), key, info.size)
+
+    def move_in(self, path: Path, uploader_id: str, filename: str, upload_id: str) -> Upload:
+        """Move a received file into the uploads store under a key of its own (the HTTP API:
+        two uploads of one name are two assets) and announce it."""
+        key = upload_key(uploader_id, filename, upload_id)
+        info = self.uploads.move_file(key, path)
+        return Upload(self.announce(info), key, info.size)
+
+    def expected(self, upload: Upload) -> Asset:
+        """The asset an upload becomes once ingest records it (moments after, as a rule)."""
+        found = self.catalog.get(upload.asset_id)
+        if found is not None:
+            return found
+        named = parse_upload_key(upload.key)
+        return Asset.new(
+            asset_id=upload.asset_id,
+            uploader_id=named.uploader_id,
+            source_key=upload.key,
+            source_bucket=self.uploads.bucket,
+            source_version="",
+            filename=named.filename,
+            file_size=upload.size,
+            now=self.clock(),
+        )
 
     def announce(self, info: ObjectInfo) -> str:
         """Tell ingest of an object in the uploads store; return its asset id."""
@@ -116,9 +160,10 @@ class AssetService:
         self.announcer.announce(event)
         return asset_id_for(event.bucket, event.key, event.version)
 
-    def get(self, asset_id: str) -> Asset:
+    def get(self, asset_id: str, *, deleted: bool = False) -> Asset:
+        """The asset; a deleted one is as absent, unless ``deleted`` asks for tombstones."""
         asset = self.catalog.get(asset_id)
-        if asset is None:
+        if asset is None or (asset.status is AssetStatus.DELETED and not deleted):
             raise AssetNotFound(f"no asset {asset_id}")
         return asset
 
@@ -129,14 +174,41 @@ class AssetService:
             locations={kind: self.outputs.locate(key) for kind, key in asset.outputs.items()},
         )
 
-    def list(
+    def page(
         self,
         *,
         status: AssetStatus | None = None,
         uploader_id: str | None = None,
         limit: int = 100,
-    ) -> list[Asset]:
-        return self.catalog.query(status=status, uploader_id=uploader_id, limit=limit)
+        cursor: str | None = None,
+    ) -> tuple[list[Asset], str | None]:
+        """Newest first, deleted ones left out; and the cursor of the next page, if any.
+        A cursor names the last asset shown, so pages stay put while assets are added."""
+        before = decode_cursor(cursor) if cursor else None
+        found: list[Asset] = []
+        while len(found) <= limit:
+            batch = self.catalog.query(
+                status=status, uploader_id=uploader_id, limit=limit + 1, before=before
+            )
+            found += [a for a in batch if a.status is not AssetStatus.DELETED]
+            if len(batch) <= limit:
+                break
+            before = (batch[-1].created_at, batch[-1].asset_id)
+        shown = found[:limit]
+        more = len(found) > limit
+        return shown, encode_cursor(shown[-1]) if more and shown else None
+
+    def delete(self, asset_id: str) -> None:
+        """Forget the asset and remove its outputs and its upload; again, it does nothing new.
+        A transcode still running sees the tombstone and removes what it published."""
+        asset = self.get(asset_id)
+        self.catalog.delete(asset_id, self.clock())
+        for info in self.outputs.list(layout.prefix(asset_id)):
+            self.outputs.delete(info.key)
+        with contextlib.suppress(ObjectNotFound):
+            stored = self.uploads.head(asset.source_key)
+            if asset.source_version in (stored.version_id, stored.etag):  # not a newer upload
+                self.uploads.delete(asset.source_key)
 
     def retry(self, asset_id: str) -> Asset:
         """FAILED -> PENDING, and its upload queued for ingest again (same asset id)."""

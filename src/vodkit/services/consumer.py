@@ -22,6 +22,10 @@ from ..domain.errors import LeaseLost
 log = logging.getLogger(__name__)
 
 
+class Interrupted(BaseException):
+    """The worker is stopping: the message in hand goes straight back, as on Ctrl-C."""
+
+
 @contextmanager
 def lease(queue: Queue, message: Message) -> Iterator[None]:
     timeout = queue.visibility_timeout

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.queue.base import Queue
-from ..domain.asset import Asset, AssetStatus
+from ..domain.asset import Asset, AssetStatus, progress_of
 from ..domain.errors import VodkitError
 
 
@@ -65,9 +65,7 @@ class Follower:
             elif asset.status.terminal:
                 return asset
             elif asset.status is AssetStatus.PROCESSING and (jobs := self.catalog.jobs(asset_id)):
-                etas = [j.eta_seconds for j in jobs if j.eta_seconds is not None]
-                percent = sum(j.percent for j in jobs) / len(jobs)
-                on_progress(Progress("PROCESSING", percent, max(etas) if etas else None))
+                on_progress(Progress("PROCESSING", *progress_of(jobs)))
             else:
                 on_progress(Progress(str(asset.status)))
             stop.wait(self.poll)

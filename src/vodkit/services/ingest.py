@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
@@ -201,6 +202,8 @@ class IngestOrchestrator:
             if job.state is not JobState.SUBMITTED or job.runner_id:
                 continue  # running, ended, or known to its runner: never submitted again
             transcode = TranscodeJob.from_dict(job.request)
+            if not transcode.created_at:  # planned before jobs carried it: when it was recorded
+                transcode = replace(transcode, created_at=job.updated_at)
             found = self.submitter.find(transcode) if redelivered else None
             runner_id = found or self.submitter.submit(transcode)
             self.catalog.record_submission(asset.asset_id, job.job_id, runner_id, self.clock())

@@ -24,6 +24,8 @@ def watch_metrics(bus: EventBus, metrics: Metrics) -> None:
     def on_asset(event: AssetStatusChanged) -> None:
         if name := ASSET_METRICS.get(event.status):
             metrics.increment(name)
+        if event.status is AssetStatus.FAILED:
+            metrics.increment("AssetFailures", code=event.error_code or "Unknown")
 
     def on_job(event: JobStateChanged) -> None:
         if name := JOB_METRICS.get(event.status):

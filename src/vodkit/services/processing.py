@@ -32,6 +32,10 @@ class Processing(Protocol):
         """See the asset through to COMPLETED or FAILED."""
         ...
 
+    def interrupt(self) -> None:
+        """Stop the job in hand (a worker in a thread of a server that is stopping)."""
+        ...
+
 
 class LocalProcessing:
     def __init__(
@@ -46,6 +50,9 @@ class LocalProcessing:
 
     def check(self) -> None:
         self.transcode.transcoder.check()
+
+    def interrupt(self) -> None:
+        self.transcode.interrupted.set()
 
     def worker(self, *, watch: bool = True) -> Worker:
         return self.make_worker(watch)
@@ -87,6 +94,9 @@ class RemoteProcessing:
         self.runner = runner  # who runs the jobs, for the message
 
     def check(self) -> None:
+        pass
+
+    def interrupt(self) -> None:
         pass
 
     def worker(self, *, watch: bool = True) -> Worker:

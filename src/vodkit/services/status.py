@@ -15,7 +15,7 @@ from ..adapters.events.base import EventBus
 from ..adapters.transcoder.base import JobFinisher, NothingToFinish
 from ..domain.asset import AssetError, AssetStatus, JobState
 from ..domain.clock import Clock, utcnow
-from ..domain.errors import AssetNotFound
+from ..domain.errors import AssetNotFound, ErrorCode
 from ..domain.events import AssetStatusChanged, JobStateChanged
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class StatusProcessor:
         self.catalog = catalog
         self.bus = bus
         self.clock = clock
-        self.finisher = finisher or NothingToFinish()
+        self.finisher: JobFinisher = finisher or NothingToFinish()
 
     def handle(self, event: JobStateChanged) -> None:
         now = self.clock()
@@ -47,7 +47,7 @@ class StatusProcessor:
                 self._announce(event.asset_id, AssetStatus.COMPLETED)
         elif event.status in (JobState.ERROR, JobState.CANCELED):
             error = AssetError(
-                code=event.error_code or str(event.status),
+                code=event.error_code or ErrorCode.INTERNAL_ERROR,
                 message=event.error_message or f"the transcode job ended {event.status}",
             )
             if self.catalog.fail(event.asset_id, error, now, job_id=event.job_id):
@@ -55,6 +55,8 @@ class StatusProcessor:
 
     def _finish(self, event: JobStateChanged) -> dict[str, str]:
         """What the runner could not make (MediaConvert: the sprite), before completion only."""
+        if not self.finisher.makes:
+            return {}
         asset = self.catalog.get(event.asset_id)
         if asset is None or asset.status.terminal:
             return {}  # an unknown asset is refused by the catalog itself, below

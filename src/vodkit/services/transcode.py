@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for
 from ..domain.planning import PlanningRules, TranscodePlan, plan_transcode
 from ..domain.presets import Presets
+from .consumer import Interrupted
 from .messages import decode
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,10 @@ def publish(
     for relative in output.files:
         store.put_file(prefix + relative, workdir / relative)
     return {kind: prefix + relative for kind, relative in output.outputs.items()}
+
+
+class Cancelled(Exception):
+    """The asset was deleted while its job ran."""
 
 
 class FileTranscoding:
@@ -110,6 +116,7 @@ class TranscodeService:
         self.work_root = work_root
         self.clock = clock
         self.progress_interval = progress_interval
+        self.interrupted = threading.Event()  # set: the job in hand stops, FFmpeg killed
 
     def handle_message(self, body: str) -> None:
         self.run(TranscodeJob.from_dict(decode(body)))
@@ -135,9 +142,13 @@ class TranscodeService:
 
         def on_progress(progress: Progress) -> None:
             nonlocal last_emit
+            if self.interrupted.is_set():
+                raise Interrupted
             now = time.monotonic()
             if now - last_emit >= self.progress_interval:
                 last_emit = now
+                if self._deleted(job):
+                    raise Cancelled(job.asset_id)  # FFmpeg is killed on the way out
                 self._emit(
                     job, JobState.PROGRESSING, percent=progress.percent, eta=progress.eta_seconds
                 )
@@ -147,6 +158,13 @@ class TranscodeService:
             with self.uploads.local_file(job.source_key) as source, self._workdir(job) as workdir:
                 output = self.transcoder.transcode(job.plan, source, workdir, on_progress)
                 keys = publish(self.outputs, workdir, output, job.output_prefix)
+            if self._deleted(job):  # deleted while publishing: what was published goes too
+                raise Cancelled(job.asset_id)
+        except Cancelled:
+            for info in self.outputs.list(job.output_prefix):
+                self.outputs.delete(info.key)
+            log.info("job %s stopped: asset %s was deleted", job.job_id, job.asset_id)
+            return
         except ObjectNotFound:
             self._emit(
                 job,
@@ -158,9 +176,15 @@ class TranscodeService:
         except Failure as exc:  # the input's fault or vodkit's own: never retried
             self._emit(job, JobState.ERROR, code=exc.code, message=str(exc))
             return
-        self.metrics.observe("JobProcessingTime", time.monotonic() - started)
-        log.info("job %s complete in %.1f s", job.job_id, time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        self.metrics.observe("JobProcessingTime", elapsed)
+        self.metrics.observe("TranscodeRealtimeFactor", job.plan.duration / max(elapsed, 1e-3))
+        log.info("job %s complete in %.1f s", job.job_id, elapsed)
         self._emit(job, JobState.COMPLETE, percent=100.0, outputs=keys)
+
+    def _deleted(self, job: TranscodeJob) -> bool:
+        asset = self.catalog.get(job.asset_id)
+        return asset is None or asset.status is AssetStatus.DELETED
 
     def _emit(
         self,

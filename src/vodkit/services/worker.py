@@ -7,6 +7,8 @@ to one worker at a time, and every handler is idempotent.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +19,7 @@ from .consumer import Consumer
 
 log = logging.getLogger(__name__)
 GAUGE_PERIOD = 5.0
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 Background = Callable[[threading.Event], None]  # runs until the event is set
 
 
@@ -74,7 +77,9 @@ class Worker:
         if now - self._gauges_at < GAUGE_PERIOD:
             return
         self._gauges_at = now
+        self.metrics.gauge("WorkerLastSeen", time.time(), worker=WORKER)
         for name, queue in self.queues.items():
             depth = queue.depth()
             self.metrics.gauge("QueueDepth", depth.visible, queue=name)
             self.metrics.gauge("DeadLetters", depth.dead, queue=name)
+            self.metrics.gauge("QueueOldestMessageAge", depth.oldest_age or 0.0, queue=name)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ...domain.asset import Asset, AssetError, AssetStatus, Job
+from ...domain.outbox import AssetEvent
 
 
 class Catalog(Protocol):
@@ -28,8 +29,10 @@ class Catalog(Protocol):
         status: AssetStatus | None = None,
         uploader_id: str | None = None,
         limit: int = 100,
+        before: tuple[str, str] | None = None,
     ) -> list[Asset]:
-        """Newest first, by status or by uploader (both indexed), or all."""
+        """Newest first, by status or by uploader (both indexed), or all; with ``before``
+        (createdAt, assetId), only the assets that come after that one."""
         ...
 
     def start_processing(
@@ -79,3 +82,16 @@ class Catalog(Protocol):
     def retry(self, asset_id: str, now: datetime) -> Asset:
         """FAILED -> PENDING with a new attempt number and no jobs; Conflict otherwise."""
         ...
+
+    def delete(self, asset_id: str, now: datetime) -> bool:
+        """-> DELETED (a tombstone); True iff this call deleted it."""
+        ...
+
+
+class EventLog(Protocol):
+    """The status changes a catalog recorded with them (``domain.outbox``), in order, and
+    what it holds by status: what the HTTP API's webhooks and metrics read."""
+
+    def events_after(self, seq: int, limit: int = 100) -> list[AssetEvent]: ...
+
+    def counts(self) -> dict[str, int]: ...

@@ -122,7 +122,11 @@ class DynamoDbCatalog(RecordCatalog):
         status: AssetStatus | None = None,
         uploader_id: str | None = None,
         limit: int = 100,
+        before: tuple[str, str] | None = None,
     ) -> list[Asset]:
+        def wanted(asset: Asset) -> bool:
+            return before is None or (asset.created_at, asset.asset_id) < before
+
         if uploader_id is not None:
             request: dict[str, Any] = {
                 "IndexName": UPLOADER_INDEX,
@@ -142,9 +146,14 @@ class DynamoDbCatalog(RecordCatalog):
             }
         else:  # no index answers "all": scan, then order
             rows = sorted(
-                self._pages("scan"), key=lambda a: (a.created_at, a.asset_id), reverse=True
+                filter(wanted, self._pages("scan")),
+                key=lambda a: (a.created_at, a.asset_id),
+                reverse=True,
             )
             return rows[:limit]
+        if before is not None:  # start at the cursor's time; its equals are sorted out below
+            request["KeyConditionExpression"] += " AND createdAt <= :c"
+            request["ExpressionAttributeValues"][":c"] = {"S": before[0]}
         assets: list[Asset] = []
         for asset in self._pages("query", ScanIndexForward=False, **request):
             assets.append(asset)

@@ -67,6 +67,9 @@ class RecordCatalog:
     ) -> bool:
         return self._apply(asset_id, lambda r: transitions.fail(r, error, now, job_id))
 
+    def delete(self, asset_id: str, now: datetime) -> bool:
+        return self._apply(asset_id, lambda r: transitions.delete(r, now))
+
     def retry(self, asset_id: str, now: datetime) -> Asset:
         def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
             pending = transitions.retry(record, now)

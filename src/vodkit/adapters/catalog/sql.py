@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from ...domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from ...domain.errors import AssetNotFound
+from ...domain.outbox import AssetEvent, event_for
 from ...domain.transitions import AssetRecord
 from .records import Change, RecordCatalog
 
@@ -59,6 +60,9 @@ UPSERT_JOB = (
     + ", ".join(f"{c} = excluded.{c}" for c in JOB_COLUMNS[2:])
 )
 DELETE_JOB = "DELETE FROM jobs WHERE asset_id = ? AND job_id = ?"
+EVENT_COLUMNS = ("event_id", "type", "asset_id", "uploader_id", "at", "asset")
+INSERT_EVENT = f"INSERT INTO asset_events ({_list(EVENT_COLUMNS)}) VALUES ({_marks(EVENT_COLUMNS)})"  # noqa: S608
+SELECT_EVENTS = "SELECT * FROM asset_events WHERE seq > ? ORDER BY seq LIMIT ?"
 
 
 def asset_values(asset: Asset) -> tuple[Any, ...]:
@@ -160,8 +164,12 @@ class SqlCatalog(RecordCatalog):
         status: AssetStatus | None = None,
         uploader_id: str | None = None,
         limit: int = 100,
+        before: tuple[str, str] | None = None,
     ) -> list[Asset]:
         conditions, args = self._filters(status, uploader_id)
+        if before is not None:
+            conditions.append("(created_at < ? OR (created_at = ? AND asset_id < ?))")
+            args += [before[0], before[0], before[1]]
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"SELECT * FROM assets {where} ORDER BY created_at DESC, asset_id DESC LIMIT ?"  # noqa: S608
         with self._reading() as conn:
@@ -195,6 +203,8 @@ class SqlCatalog(RecordCatalog):
     def create(self, asset: Asset) -> tuple[Asset, bool]:
         with self._writing(None) as conn:
             created = self._run(conn, INSERT_ASSET, asset_values(asset)).rowcount == 1
+            if created:
+                self._record_event(conn, None, asset)
         stored = self.get(asset.asset_id)
         assert stored is not None
         return stored, created
@@ -207,7 +217,35 @@ class SqlCatalog(RecordCatalog):
             updated, result = change(record)
             if updated is not None:
                 self._write(conn, record, updated)
+                self._record_event(conn, record.asset, updated.asset)
         return result
+
+    def _record_event(self, conn: Connection, before: Asset | None, after: Asset) -> None:
+        if (event := event_for(before, after)) is not None:
+            values = (event.event_id, event.type, event.asset_id, event.uploader_id, event.at)
+            self._run(conn, INSERT_EVENT, (*values, json.dumps(event.asset)))
+
+    def counts(self) -> dict[str, int]:
+        """Assets by status (the metrics' gauge)."""
+        with self._reading() as conn:
+            rows = self._run(conn, "SELECT status, COUNT(*) AS n FROM assets GROUP BY status")
+            return {r["status"]: r["n"] for r in rows.fetchall()}
+
+    def events_after(self, seq: int, limit: int = 100) -> list[AssetEvent]:
+        with self._reading() as conn:
+            rows = self._run(conn, SELECT_EVENTS, (seq, limit)).fetchall()
+        return [
+            AssetEvent(
+                type=r["type"],
+                asset_id=r["asset_id"],
+                uploader_id=r["uploader_id"],
+                at=r["at"],
+                asset=_json(r["asset"]),
+                event_id=r["event_id"],
+                seq=r["seq"],
+            )
+            for r in rows
+        ]
 
     def _write(self, conn: Connection, old: AssetRecord, new: AssetRecord) -> None:
         if new.asset != old.asset:

@@ -15,6 +15,8 @@ from pathlib import Path
 from ..sqlitedb import SqliteDatabase
 from .sql import Connection, SqlCatalog
 
+# The catalog's database holds the catalog and what must change with it in one
+# transaction: the outbox of status changes, API keys, webhooks and their deliveries.
 MIGRATIONS = (
     """
     CREATE TABLE IF NOT EXISTS assets (
@@ -51,12 +53,61 @@ MIGRATIONS = (
     )
     """,
     "ALTER TABLE jobs ADD COLUMN runner_id TEXT NOT NULL DEFAULT ''",
+    """
+    CREATE TABLE asset_events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id    TEXT NOT NULL UNIQUE,
+        type        TEXT NOT NULL,
+        asset_id    TEXT NOT NULL,
+        uploader_id TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        asset       TEXT NOT NULL
+    );
+    CREATE TABLE api_keys (
+        key_id      TEXT PRIMARY KEY,
+        uploader_id TEXT NOT NULL,
+        admin       INTEGER NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        revoked_at  TEXT
+    );
+    CREATE TABLE webhooks (
+        webhook_id  TEXT PRIMARY KEY,
+        uploader_id TEXT NOT NULL,
+        url         TEXT NOT NULL,
+        events      TEXT NOT NULL,
+        secret      TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        disabled    TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX webhooks_by_uploader ON webhooks (uploader_id);
+    CREATE TABLE webhook_deliveries (
+        delivery_id TEXT PRIMARY KEY,
+        webhook_id  TEXT NOT NULL,
+        event_seq   INTEGER NOT NULL,
+        type        TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        attempts    TEXT NOT NULL DEFAULT '[]',
+        next_at     REAL NOT NULL,
+        lease_until REAL NOT NULL DEFAULT 0,
+        created_at  REAL NOT NULL
+    );
+    CREATE INDEX deliveries_due ON webhook_deliveries (state, next_at);
+    CREATE INDEX deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at);
+    CREATE TABLE outbox_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)
+    """,
 )
 
 
+def catalog_database(path: Path | str) -> SqliteDatabase:
+    """The embedded footprint's catalog database, shared by the stores whose tables it holds."""
+    return SqliteDatabase(path, MIGRATIONS)
+
+
 class SqliteCatalog(SqlCatalog):
-    def __init__(self, path: Path | str) -> None:
-        self.db = SqliteDatabase(path, MIGRATIONS)
+    def __init__(self, path: Path | str | SqliteDatabase) -> None:
+        self.db = path if isinstance(path, SqliteDatabase) else catalog_database(path)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:

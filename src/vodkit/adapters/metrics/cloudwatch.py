@@ -13,9 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws import aws_call
-from .base import METRICS
-
-UNITS = {"counter": "Count", "gauge": "Count", "histogram": "Seconds"}
+from .base import METRICS, Metric
 
 
 class CloudWatchMetrics:
@@ -26,7 +24,7 @@ class CloudWatchMetrics:
 
     @aws_call
     def _put(self, name: str, value: float) -> None:
-        kind = METRICS.get(name, ("counter", ""))[0]
+        unit = METRICS.get(name, Metric("counter", name)).unit
         self.client.put_metric_data(
             Namespace=self.namespace,
             MetricData=[
@@ -34,7 +32,7 @@ class CloudWatchMetrics:
                     "MetricName": name,
                     "Dimensions": self.dimensions,
                     "Value": value,
-                    "Unit": UNITS[kind],
+                    "Unit": unit,
                 }
             ],
         )

@@ -11,13 +11,26 @@ import threading
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from .base import METRICS
+from .base import METRICS, Metric
 
-BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200)
+SUFFIXES = ("_time", "_age", "_last_seen", "_duration")  # a seconds metric's name ends *_seconds
+RENAMED = {"WorkerLastSeen": "vodkit_worker_last_seen_timestamp_seconds"}
 
 
 def prometheus_name(name: str) -> str:
     return "vodkit_" + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def exported_name(name: str, metric: Metric) -> str:
+    """The name Prometheus shows (a counter's ``_total`` is the client's to add)."""
+    if name in RENAMED:
+        return RENAMED[name]
+    full = prometheus_name(name)
+    if metric.unit != "Seconds":
+        return full
+    for suffix in SUFFIXES:
+        full = full.removesuffix(suffix)
+    return f"{full}_seconds"
 
 
 class PrometheusMetrics:
@@ -29,23 +42,20 @@ class PrometheusMetrics:
     def _metric(self, name: str, labels: dict[str, str]) -> Counter | Gauge | Histogram:
         with self._lock:
             if name not in self._metrics:
-                kind, doc = METRICS.get(name, ("counter", name))
-                label_names = sorted(labels)
-                full = prometheus_name(name)
-                if kind == "gauge":
-                    self._metrics[name] = Gauge(full, doc, label_names, registry=self.registry)
-                elif kind == "histogram":
-                    self._metrics[name] = Histogram(
-                        full.removesuffix("_time") + "_seconds",
-                        doc,
-                        label_names,
-                        buckets=BUCKETS,
-                        registry=self.registry,
-                    )
-                else:
-                    self._metrics[name] = Counter(full, doc, label_names, registry=self.registry)
+                self._metrics[name] = self._create(name, sorted(labels))
             metric = self._metrics[name]
         return metric.labels(**labels) if labels else metric
+
+    def _create(self, name: str, label_names: list[str]) -> Counter | Gauge | Histogram:
+        spec = METRICS.get(name, Metric("counter", name))
+        full = exported_name(name, spec)
+        if spec.kind == "gauge":
+            return Gauge(full, spec.help, label_names, registry=self.registry)
+        if spec.kind == "histogram":
+            return Histogram(
+                full, spec.help, label_names, buckets=spec.buckets, registry=self.registry
+            )
+        return Counter(full, spec.help, label_names, registry=self.registry)
 
     def increment(self, name: str, value: float = 1, **labels: str) -> None:
         metric = self._metric(name, labels)

@@ -10,7 +10,7 @@ cannot delete a message someone else now holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 MAX_RECEIVES = 3
@@ -41,6 +41,8 @@ class QueueDepth:
     visible: int
     in_flight: int
     dead: int
+    # seconds the oldest live message has waited, if known (a reading, not part of the counts)
+    oldest_age: float | None = field(default=None, compare=False)
 
 
 class Queue(Protocol):

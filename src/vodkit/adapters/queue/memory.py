@@ -132,4 +132,5 @@ class MemoryQueue:
                 visible=sum(e.visible_at <= now for e in live),
                 in_flight=sum(e.visible_at > now for e in live),
                 dead=len(self._entries) - len(live),
+                oldest_age=max(0.0, now - min(e.sent_at for e in live)) if live else None,
             )

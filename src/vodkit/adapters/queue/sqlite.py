@@ -176,10 +176,12 @@ class SqliteQueue:
                 "SELECT"
                 " COALESCE(SUM(dead_at IS NULL AND visible_at <= ?), 0) AS visible,"
                 " COALESCE(SUM(dead_at IS NULL AND visible_at > ?), 0) AS in_flight,"
-                " COALESCE(SUM(dead_at IS NOT NULL), 0) AS dead"
+                " COALESCE(SUM(dead_at IS NOT NULL), 0) AS dead,"
+                " MIN(CASE WHEN dead_at IS NULL THEN sent_at END) AS oldest"
                 " FROM messages WHERE queue = ?",
                 (self.clock(), self.clock(), self.name),
             )
             .fetchone()
         )
-        return QueueDepth(visible=row["visible"], in_flight=row["in_flight"], dead=row["dead"])
+        oldest = None if row["oldest"] is None else max(0.0, self.clock() - row["oldest"])
+        return QueueDepth(row["visible"], row["in_flight"], row["dead"], oldest)

@@ -31,6 +31,15 @@ class ObjectStore(Protocol):
 
     def put_file(self, key: str, path: Path) -> ObjectInfo: ...
 
+    def move_file(self, key: str, path: Path) -> ObjectInfo:
+        """Store the file at ``path`` under ``key`` and remove it from there (a rename where
+        the store is a directory on the same file system: no copy of a large upload)."""
+        ...
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes, cheaply (``head`` may read it all for its etag)."""
+        ...
+
     def head(self, key: str) -> ObjectInfo:
         """Raise ObjectNotFound if absent."""
         ...

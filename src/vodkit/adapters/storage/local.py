@@ -67,6 +67,29 @@ class LocalObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
+    def move_file(self, key: str, path: Path) -> ObjectInfo:
+        target = self.path_for(key)
+        try:
+            size, etag = file_md5(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(path, target)
+            except OSError:  # another file system: copy, then remove
+                self.put_file(key, path)
+                path.unlink()
+        except OSError as exc:
+            raise TransientError(f"cannot write object {key}: {exc.strerror or exc}") from exc
+        return ObjectInfo(key=key, size=size, etag=etag)
+
+    def size(self, key: str) -> int:
+        try:
+            path = self.path_for(key)
+            if not path.is_file():
+                raise ObjectNotFound(f"no object {key}")
+            return path.stat().st_size
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"no object {key}") from exc
+
     def head(self, key: str) -> ObjectInfo:
         try:
             size, etag = file_md5(self.path_for(key))

@@ -34,6 +34,14 @@ class MemoryObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
+    def move_file(self, key: str, path: Path) -> ObjectInfo:
+        info = self.put_file(key, path)
+        path.unlink()
+        return info
+
+    def size(self, key: str) -> int:
+        return len(self._get(key))
+
     def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
         return self.put_stream(key, io.BytesIO(data))
 

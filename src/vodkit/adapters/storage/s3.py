@@ -82,6 +82,14 @@ class S3ObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
+    def move_file(self, key: str, path: Path) -> ObjectInfo:
+        info = self.put_file(key, path)
+        path.unlink()
+        return info
+
+    def size(self, key: str) -> int:
+        return self.head(key).size
+
     @aws_call
     def head(self, key: str) -> ObjectInfo:
         validate_key(key)

@@ -60,6 +60,8 @@ class JobSubmitter(Protocol):
 
 
 class JobFinisher(Protocol):
+    makes: tuple[str, ...]  # the formats it makes; none: nothing to do, nothing to read
+
     def finish(self, asset_id: str, job: Job) -> dict[str, str]:
         """Make what the completed job's runner could not; return the outputs it made."""
         ...
@@ -67,6 +69,8 @@ class JobFinisher(Protocol):
 
 class NothingToFinish:
     """A runner that makes every output itself (FFmpeg)."""
+
+    makes: tuple[str, ...] = ()
 
     def finish(self, asset_id: str, job: Job) -> dict[str, str]:
         return {}

@@ -25,8 +25,8 @@ ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
 ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 
 REP_DIR = "r$RepresentationID$"
-INIT_NAME = f"{REP_DIR}/init.mp4"
-SEGMENT_NAME = f"{REP_DIR}/seg_$Number%05d$.m4s"
+INIT_NAME = f"{REP_DIR}/{layout.RUNG_INIT}"
+SEGMENT_NAME = f"{REP_DIR}/" + layout.RUNG_SEGMENT.replace("{number:05d}", "$Number%05d$")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def finalize_stream(plan: TranscodePlan, workdir: Path) -> None:
         old_dir = f"r{index}"
         os.replace(stream_dir / old_dir, stream_dir / name)
         segments = _rewrite_media_playlist(
-            stream_dir / f"media_{index}.m3u8", stream_dir / name / "index.m3u8", old_dir
+            stream_dir / f"media_{index}.m3u8", stream_dir / name / layout.RUNG_PLAYLIST, old_dir
         )
         peak, average = _rates(stream_dir / name, segments)
         stats[name] = RungStats(codecs=codecs.get(name, ""), peak_bps=peak, average_bps=average)
@@ -109,7 +109,7 @@ def master_playlist(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:
         lines.append(
             f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{audio.name}",NAME="{audio.name}",'
             f'DEFAULT={"YES" if i == 0 else "NO"},AUTOSELECT=YES,CHANNELS="{audio.channels}",'
-            f'URI="{audio.name}/index.m3u8"'
+            f'URI="{audio.name}/{layout.RUNG_PLAYLIST}"'
         )
     for rung in plan.video:
         video = stats[rung.name]
@@ -124,5 +124,6 @@ def master_playlist(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:
         ]
         if rung.audio:
             attributes.append(f'AUDIO="{rung.audio}"')
-        lines += [f"#EXT-X-STREAM-INF:{','.join(attributes)}", f"{rung.name}/index.m3u8"]
+        playlist = f"{rung.name}/{layout.RUNG_PLAYLIST}"
+        lines += [f"#EXT-X-STREAM-INF:{','.join(attributes)}", playlist]
     return "\n".join(lines) + "\n"

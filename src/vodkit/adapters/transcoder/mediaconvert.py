@@ -30,7 +30,7 @@ from ..aws import aws_call
 
 log = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and MediaConvert's
-LOOKUP_PAGES = 50  # of 20 jobs, newest first: how far back ``find`` may look
+LOOKUP_PAGES = 100  # of 20 jobs, newest first: how far back ``find`` may look
 AUDIO_SELECTOR = "Audio Selector 1"
 SILENT_DB = -60  # MediaConvert's "off" in a remix matrix
 # Stereo downmix gains (dB) per input channel, in SMPTE order (L R C LFE Ls Rs [Lb Rb]):

@@ -30,6 +30,8 @@ PARALLEL_FETCHES = 16
 
 
 class MediaConvertThumbnails:
+    makes: tuple[str, ...] = ("poster", "sprite")
+
     def __init__(self, outputs: ObjectStore) -> None:
         self.outputs = outputs
 

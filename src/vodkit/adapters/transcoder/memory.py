@@ -32,7 +32,8 @@ class MemoryTranscoder:
         outputs = layout.outputs(plan)
         files = [*outputs.values()]
         for rung in plan.video:
-            files += [f"{layout.rung(rung.name)}init.mp4", f"{layout.rung(rung.name)}index.m3u8"]
+            rung_dir = layout.rung(rung.name)
+            files += [rung_dir + layout.RUNG_INIT, rung_dir + layout.RUNG_PLAYLIST]
         for relative in files:
             path = workdir / relative
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
         if not reps[audio.name].get("codecs", "").startswith("mp4a.40"):
             raise TranscodeFailed(f"{audio.name}: not AAC", code=VERIFICATION)
     for name in sorted(expected_names):
-        _check_duration(name, _media_playlist(stream / name / "index.m3u8"), plan.duration)
+        _check_duration(name, _media_playlist(stream / name / layout.RUNG_PLAYLIST), plan.duration)
     for rendition in plan.files:
         _check_duration(
             f"the {rendition.name} MP4",
@@ -108,7 +108,8 @@ def _check_sprite(plan: TranscodePlan, thumbs: Path) -> None:
     """Every sheet a cue names exists, as the planned grid."""
     sprite = plan.sprite
     expected = (sprite.columns * sprite.tile_width, sprite.rows * sprite.tile_height)
-    cues = [line for line in (thumbs / "sprite.vtt").read_text().splitlines() if "#xywh=" in line]
+    vtt = thumbs.parent / layout.SPRITE_VTT
+    cues = [line for line in vtt.read_text().splitlines() if "#xywh=" in line]
     if not cues:
         raise TranscodeFailed("the sprite has no WebVTT cues", code=VERIFICATION)
     planned = {sprite.sheet_name(i) for i in range(sprite.sheets())}

@@ -15,7 +15,7 @@ import typer
 
 from ... import __version__
 from ...domain.errors import VodkitError
-from . import assets, aws, demo, dlq, ingest, presets, transcode, worker  # noqa: F401 (commands)
+from . import assets, aws, demo, dlq, ingest, keys, presets, serve, transcode, worker  # noqa: F401
 from .common import EXIT_INTERNAL, EXIT_USAGE, app, err, out, printable
 
 log = logging.getLogger("vodkit.cli")

@@ -22,9 +22,10 @@ def assets_list(
     as_json: JsonOption = False,
 ) -> None:
     """List assets, newest first, one a line."""
-    rows = footprint().assets.list(status=status, uploader_id=uploader, limit=limit)
+    service = footprint().assets
+    rows, _ = service.page(status=status, uploader_id=uploader, limit=limit)
     if as_json:
-        out.print(json.dumps({"assets": [a.to_item() for a in rows]}))
+        out.print(json.dumps({"assets": [service.view(a).to_dict() for a in rows]}))
         return
     for a in rows:
         out.print(

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-from ...config import Selection, Settings, load_settings
+from ...config import Selection, load_settings
 from ...domain.asset import AssetStatus
 from ...footprints import App, load
 from ...services.follow import Progress as Followed
@@ -32,12 +32,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 def printable(text: str) -> str:
     """Untrusted strings (keys, file names) with control characters escaped."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def settings() -> Settings:
-    loaded: Settings = load_settings()
-    configure_logging(loaded.log_level)
-    return loaded
 
 
 def configure_logging(level: str) -> None:
@@ -110,5 +104,5 @@ def follow_on(bar: Progress, *, visible: bool = True) -> Any:
 
 
 def exit_for(status: str) -> None:
-    if status == AssetStatus.FAILED:
+    if status in (AssetStatus.FAILED, AssetStatus.DELETED):
         raise typer.Exit(EXIT_FAILED)

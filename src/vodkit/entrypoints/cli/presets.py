@@ -6,7 +6,9 @@ import json
 
 import typer
 
-from .common import app, err, footprint, out
+from ...config import Selection, load_settings
+from ...footprints import load_presets
+from .common import app, configure_logging, err, out
 
 presets = typer.Typer(help="Encoding presets.", no_args_is_help=True)
 app.add_typer(presets, name="presets")
@@ -15,6 +17,8 @@ app.add_typer(presets, name="presets")
 @presets.command("show")
 def presets_show() -> None:
     """Print the presets in force (the built-in ones, $VODKIT_PRESETS, or SSM's on aws)."""
-    vodkit = footprint()
-    err.print(f"the presets in force on the {vodkit.settings.backend} footprint")
-    out.print(json.dumps(vodkit.presets.document, indent=2), markup=False)
+    selection = load_settings(Selection)
+    configure_logging(selection.log_level)
+    found = load_presets()
+    err.print(f"the presets in force on the {selection.backend} footprint")
+    out.print(json.dumps(found.document, indent=2), markup=False)

@@ -9,8 +9,7 @@ import typer
 
 from ...domain.asset import AssetStatus
 from ...domain.errors import Failure
-from ...footprints import embedded
-from .common import JsonOption, app, eta, exit_for, print_asset, progress_bar, settings
+from .common import JsonOption, app, configure_logging, eta, exit_for, print_asset, progress_bar
 
 
 @app.command()
@@ -20,8 +19,12 @@ def transcode(
     as_json: JsonOption = False,
 ) -> None:
     """Transcode one file into OUT (no catalog, no queue)."""
-    transcoding = embedded.file_transcoding(settings())
-    transcoding.transcoder.check()
+    from ...config import load_settings
+    from ...footprints import embedded  # whatever VODKIT_BACKEND says: FFmpeg, here
+
+    settings = load_settings(embedded.EmbeddedSettings)
+    configure_logging(settings.log_level)
+    transcoding = embedded.file_transcoding(settings)
     data: dict[str, Any] = {
         "assetId": transcoding.asset_id(source),
         "status": str(AssetStatus.COMPLETED),

@@ -3,7 +3,8 @@
 The Lambda handlers build only what their function's role may call, from the
 environment the template sets (``ingest_orchestrator``, ``lambda_status_processor``);
 the CLI builds an ``App`` over a deployed stack's outputs (``bootstrap``).
-Nothing of the embedded footprint (SQLite, FFmpeg jobs, Prometheus) is imported.
+Nothing of the embedded footprint (SQLite, the local queues and workers, Prometheus) is
+imported; FFmpeg only makes ``vodkit demo``'s sample clip.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from ...adapters.events.inprocess import InProcessEventBus
 from ...adapters.metrics.cloudwatch import CloudWatchMetrics
 from ...adapters.presets.file import load_presets
 from ...adapters.presets.ssm import load_presets_from_ssm
-from ...adapters.probe.pyav import PyavProber
 from ...adapters.queue.base import Queue
 from ...adapters.queue.sqs import SqsQueue
 from ...adapters.storage.s3 import S3ObjectStore
-from ...adapters.transcoder.ffmpeg import ffmpeg_executable, make_sample
 from ...adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
 from ...adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
 from ...config import load_settings
@@ -29,7 +28,16 @@ from ...services.ingest import IngestOrchestrator, StoreAnnouncer
 from ...services.observers import watch_metrics
 from ...services.processing import RemoteProcessing
 from ...services.status import StatusProcessor
-from ..base import INGEST_QUEUE, App, Ports, orchestrator, status_processor, wire
+from ..base import (
+    INGEST_QUEUE,
+    App,
+    Ports,
+    orchestrator,
+    prober,
+    sample_maker,
+    status_processor,
+    wire,
+)
 from .settings import AwsSettings
 
 SETTINGS = AwsSettings
@@ -55,14 +63,13 @@ def _submitter(settings: AwsSettings) -> MediaConvertJobSubmitter:
     )
 
 
-def _presets(settings: AwsSettings) -> Presets:
+def presets(settings: AwsSettings) -> Presets:
+    """The stack's (SSM), or the file's where no parameter is named."""
     if settings.presets_parameter:
-        return load_presets_from_ssm(client("ssm"), settings.presets_parameter)
-    return load_presets(settings.presets)
-
-
-def _prober(settings: AwsSettings) -> PyavProber:
-    return PyavProber(settings.limits, timeout=settings.probe_timeout)
+        found = load_presets_from_ssm(client("ssm"), settings.presets_parameter)
+    else:
+        found = load_presets(settings.presets)
+    return found.validate(settings.rules)
 
 
 def _ports(settings: AwsSettings, presets: Presets) -> Ports:
@@ -74,7 +81,7 @@ def _ports(settings: AwsSettings, presets: Presets) -> Ports:
         catalog=DynamoDbCatalog(client("dynamodb"), settings.catalog_table),
         bus=InProcessEventBus(),
         metrics=_metrics(settings),
-        prober=_prober(settings),
+        prober=prober(settings),
         submitter=_submitter(settings),
     )
 
@@ -125,7 +132,7 @@ def bootstrap(settings: AwsSettings | None = None) -> App:
             name=JOB_EVENTS_QUEUE,
         ),
     }
-    ports = _ports(settings, _presets(settings))
+    ports = _ports(settings, presets(settings))
 
     def no_server(port: int) -> None:
         raise ConfigError("on the aws footprint, metrics go to CloudWatch: there is none to serve")
@@ -140,6 +147,7 @@ def bootstrap(settings: AwsSettings | None = None) -> App:
             Follower(ports.catalog, ingest, delivery_grace=DELIVERY_GRACE, poll=2.0),
             runner="MediaConvert",
         ),
-        make_sample=lambda target: make_sample(ffmpeg_executable(settings.ffmpeg), target),
+        make_sample=sample_maker(settings),
         serve_metrics=no_server,
+        finisher=MediaConvertThumbnails(ports.outputs),
     )

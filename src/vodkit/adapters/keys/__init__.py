@@ -1,0 +1,1 @@
+"""Where API keys are kept: the catalog's database (hashed)."""

@@ -1,0 +1,52 @@
+"""Keys in the embedded footprint's catalog database (``api_keys``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...domain.access import ApiKey
+from ..sqlitedb import SqliteDatabase
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(
+        key_id=row["key_id"],
+        uploader_id=row["uploader_id"],
+        admin=bool(row["admin"]),
+        secret_hash=row["secret_hash"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"] or "",
+    )
+
+
+class SqliteKeyStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    def add(self, key: ApiKey) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO api_keys (key_id, uploader_id, admin, secret_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key.key_id, key.uploader_id, int(key.admin), key.secret_hash, key.created_at),
+            )
+
+    def get(self, key_id: str) -> ApiKey | None:
+        row = (
+            self.db.read().execute("SELECT * FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        )
+        return _key(row) if row else None
+
+    def all(self) -> list[ApiKey]:
+        rows = self.db.read().execute(
+            "SELECT * FROM api_keys ORDER BY created_at DESC, key_id DESC"
+        )
+        return [_key(r) for r in rows]
+
+    def revoke(self, key_id: str, at: str) -> bool:
+        with self.db.write() as conn:
+            cursor = conn.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                (at, key_id),
+            )
+            return bool(cursor.rowcount == 1)

@@ -1,0 +1,153 @@
+"""``/v1/assets``: list, show, follow, retry, delete, and the one-request upload."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Literal
+
+from anyio import to_thread
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from ...domain.asset import Asset, AssetStatus
+from ...domain.errors import AssetNotFound, LimitExceeded
+from ...domain.keys import safe_filename
+from ...footprints import Api
+from .auth import Caller
+from .problems import ERRORS, documented
+from .schemas import AssetList, AssetOut
+
+router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
+FOLLOW_POLL = 0.5
+Status = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
+
+
+def _api(request: Request) -> Api:
+    api: Api = request.app.state.api
+    return api
+
+
+def play_base(request: Request) -> str:
+    configured = _api(request).app.settings.public_url.rstrip("/")
+    return f"{configured or str(request.base_url).rstrip('/')}/play"
+
+
+def visible(request: Request, who: Caller, asset_id: str, *, deleted: bool = False) -> Asset:
+    """The asset if the caller may see it; another uploader's is as absent as a missing one."""
+    asset = _api(request).app.assets.get(asset_id, deleted=deleted)
+    if not who.may_see(asset.uploader_id):
+        raise AssetNotFound(f"no asset {asset_id}")
+    return asset
+
+
+def out(request: Request, asset: Asset) -> AssetOut:
+    api = _api(request)
+    return AssetOut.of(api.app.assets.view(asset), api.playback.urls(asset, play_base(request)))
+
+
+@router.get("", response_model=AssetList)
+def list_assets(
+    request: Request,
+    who: Caller,
+    status: Status | None = None,
+    uploader: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> AssetList:
+    """Assets, newest first; another page with ``cursor`` (stable while assets are added)."""
+    assets, after = _api(request).app.assets.page(
+        status=AssetStatus(status) if status else None,
+        uploader_id=who.acting_for(uploader) if who.admin else who.uploader_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return AssetList(items=[out(request, a) for a in assets], next=after)
+
+
+@router.post("", response_model=AssetOut, status_code=201, responses=documented(413, 415))
+async def upload_asset(
+    request: Request,
+    who: Caller,
+    filename: Annotated[str, Query(min_length=1, max_length=1024)],
+    uploader: Annotated[str | None, Query(max_length=128)] = None,
+) -> AssetOut:
+    """Upload a whole file in the request's body (curl --data-binary @clip.mp4); it is
+    streamed to disk, never held in memory. For large files, use resumable uploads."""
+    api = _api(request)
+    limit = api.app.settings.limits.max_file_size
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise LimitExceeded(f"the upload is larger than the {limit} bytes allowed")
+    work = api.app.settings.data_dir.resolve() / "tus"
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=work, prefix="simple-", delete=False) as sink:
+        part = Path(sink.name)
+        try:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise LimitExceeded(f"the upload is larger than the {limit} bytes allowed")
+                sink.write(chunk)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+    try:
+        upload = await to_thread.run_sync(
+            api.app.assets.move_in,
+            part,
+            who.acting_for(uploader),
+            safe_filename(filename),
+            uuid.uuid4().hex,
+        )
+    finally:
+        part.unlink(missing_ok=True)
+    return out(request, await to_thread.run_sync(api.app.assets.expected, upload))
+
+
+@router.get("/{asset_id}", response_model=AssetOut, responses=documented(403))
+def get_asset(request: Request, who: Caller, asset_id: str) -> AssetOut:
+    return out(request, visible(request, who, asset_id))
+
+
+@router.get("/{asset_id}/events", response_class=EventSourceResponse)
+async def follow_asset(
+    request: Request, who: Caller, asset_id: str
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events of the asset's status and progress, until COMPLETED or FAILED."""
+    visible(request, who, asset_id)
+    last = None
+    while True:
+        asset = await to_thread.run_sync(lambda: _api(request).app.catalog.get(asset_id))
+        if asset is None or asset.status is AssetStatus.DELETED:
+            yield ServerSentEvent(event="deleted", data={"assetId": asset_id})
+            return
+        shown = out(request, asset)
+        seen = (shown.status, shown.progress)
+        if seen != last:
+            last = seen
+            event = "status" if asset.status.terminal or shown.progress is None else "progress"
+            yield ServerSentEvent(event=event, data=shown.model_dump(), id=asset.updated_at)
+        if asset.status.terminal:
+            return
+        await asyncio.sleep(FOLLOW_POLL)
+
+
+@router.post(
+    "/{asset_id}/retry", response_model=AssetOut, status_code=202, responses=documented(409)
+)
+def retry_asset(request: Request, who: Caller, asset_id: str) -> AssetOut:
+    visible(request, who, asset_id)
+    return out(request, _api(request).app.assets.retry(asset_id))
+
+
+@router.delete("/{asset_id}", status_code=204, response_class=Response)
+def delete_asset(request: Request, who: Caller, asset_id: str) -> Response:
+    """Delete the asset, its outputs and its upload; deleting it again changes nothing."""
+    visible(request, who, asset_id, deleted=True)
+    _api(request).app.assets.delete(asset_id)
+    return Response(status_code=204)

@@ -1,0 +1,105 @@
+"""Every error as RFC 9457 ``application/problem+json``; never a traceback or a path.
+
+vodkit's own errors map by kind (the one table below); FastAPI's validation errors
+and Starlette's 404/405 are rewritten into the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from ...domain import errors
+from ...services.uploads import ChecksumMismatch, OffsetMismatch, UploadGone, UploadLocked
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+CHECKSUM_MISMATCH = 460  # tus's "Checksum Mismatch"
+# Most specific first: the first class an error is an instance of decides.
+STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (UploadGone, 410),
+    (errors.NotFound, 404),
+    (ChecksumMismatch, CHECKSUM_MISMATCH),
+    (errors.LimitExceeded, 413),
+    (errors.InvalidInput, 400),
+    (UploadLocked, 423),
+    (OffsetMismatch, 409),
+    (errors.Conflict, 409),
+    (errors.TransientError, 503),
+)
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+
+
+def problem(status: int, detail: str = "", headers: dict[str, str] | None = None) -> JSONResponse:
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    body = Problem(title=title, status=status, detail=detail).model_dump()
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_of(exc: Exception) -> int:
+    return next((status for kind, status in STATUSES if isinstance(exc, kind)), 500)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(errors.VodkitError)
+    async def vodkit_error(request: Request, exc: errors.VodkitError) -> JSONResponse:
+        status = status_of(exc)
+        if status >= 500:  # the server's own trouble: say so, but not how
+            log.warning("%s %s: %s", request.method, request.url.path, exc)
+            detail = "a service vodkit needs is unavailable; try again" if status == 503 else ""
+            return problem(status, detail, {"Retry-After": "5"} if status == 503 else None)
+        return problem(status, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail or ""), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(422, "; ".join(_describe(e) for e in exc.errors()))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return problem(500, "vodkit failed to answer this request")
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {  # documented on every route, for the contract
+    status: {
+        "model": Problem,
+        "content": {MEDIA_TYPE: {}},
+        "description": HTTPStatus(status).phrase,
+    }
+    for status in (400, 401, 404, 422, 500, 503)
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses a route may give beyond ``ERRORS``."""
+    described = {
+        403: "Forbidden", 409: "Conflict", 410: "Gone", 412: "Precondition Failed",
+        413: "Content Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+        423: "Locked", 460: "Checksum Mismatch",
+    }  # fmt: skip
+    return {
+        s: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": described[s]}
+        for s in statuses
+    }

@@ -1,0 +1,96 @@
+"""The API's shapes (frozen pydantic models): its OpenAPI document is the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...services.assets import AssetView
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Progress(Out):
+    percent: float
+    etaSeconds: float | None = None
+
+
+class Rendition(Out):
+    name: str
+    kind: str
+    width: int
+    height: int
+    videoBitrate: int
+    audioBitrate: int | None = None
+
+
+class AssetErrorOut(Out):
+    code: str
+    message: str
+    kind: str = Field(description="whose fault: input (the upload's), internal (vodkit's)")
+
+
+class Playback(Out):
+    hls: str | None = None
+    dash: str | None = None
+    mp4: str | None = None
+    poster: str | None = None
+    sprite: str | None = None
+
+
+class AssetOut(Out):
+    assetId: str
+    status: str
+    uploaderId: str
+    filename: str
+    createdAt: str
+    updatedAt: str
+    fileSize: int
+    attempt: int
+    progress: Progress | None = None
+    renditions: list[Rendition] = Field(default_factory=list)
+    errors: list[AssetErrorOut] = Field(default_factory=list)
+    playback: Playback | None = None
+
+    @classmethod
+    def of(cls, view: AssetView, playback: dict[str, str] | None) -> AssetOut:
+        data: dict[str, Any] = view.to_dict()
+        for internal in ("outputs", "sourceKey", "jobs"):  # the server's paths and keys
+            data.pop(internal)
+        data["errors"] = [
+            {"code": e.code, "message": e.message, "kind": str(e.kind)} for e in view.asset.errors
+        ]
+        return cls(**data, playback=Playback(**playback) if playback is not None else None)
+
+
+class AssetList(Out):
+    items: list[AssetOut]
+    next: str | None = Field(None, description="the cursor of the next page, if there is one")
+
+
+class DeadLetterOut(Out):
+    queue: str
+    id: str
+    receiveCount: int
+    lastError: str
+
+
+class DeadLetterList(Out):
+    items: list[DeadLetterOut]
+
+
+class Redrive(BaseModel):
+    ids: list[str] | None = Field(None, max_length=1000)
+    queue: str | None = Field(None, max_length=64)
+
+
+class Redriven(Out):
+    redriven: int
+
+
+class Health(Out):
+    status: str
+    checks: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,227 @@
+"""Resumable uploads (tus 1.0's model): create, append at an offset, finish into an asset.
+
+A part lives in a local directory (``{id}.part`` and its record ``{id}.json``)
+until its last byte arrives; it is then moved into the uploads store under a key
+of its own (``uploads/{uploader}/{uploadId}/{filename}``: two uploads of one
+name are two assets) and announced like any upload. The offset that counts is
+the recorded one: an append first cuts the part back to it, so the bytes of an
+append that died half-way never corrupt a resumed upload, and an append cut
+short (a lost connection) records what did arrive, synced to disk first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..domain.access import Principal
+from ..domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from ..domain.keys import UPLOAD_ID, safe_filename, upload_key
+from .assets import AssetService
+
+CHECKSUMS: dict[str, Callable[[], Any]] = {
+    "md5": hashlib.md5,
+    "sha1": hashlib.sha1,
+    "sha256": hashlib.sha256,
+}
+LIFETIME = 24 * 3600.0
+
+
+class UploadLocked(Conflict):
+    """Another append to the same upload is under way."""
+
+
+class OffsetMismatch(Conflict):
+    """The append does not start where the upload stands."""
+
+
+class UploadGone(NotFound):
+    """The upload expired (its part is removed)."""
+
+
+class ChecksumMismatch(InvalidInput):
+    """The bytes that arrived are not those the client hashed."""
+
+
+@dataclass(frozen=True)
+class PartialUpload:
+    upload_id: str
+    uploader_id: str
+    length: int
+    offset: int
+    filename: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    created_at: float = 0.0
+    expires_at: float = 0.0
+    asset_id: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.offset == self.length
+
+
+class Sink:
+    """Where one append's bytes go: never past the upload's length."""
+
+    def __init__(self, stream: Any, room: int, checksum: Any) -> None:
+        self.stream = stream
+        self.room = room
+        self.hash = checksum
+        self.written = 0
+
+    def write(self, chunk: bytes) -> None:
+        if len(chunk) > self.room - self.written:
+            raise LimitExceeded("the append runs past the upload's length")
+        self.stream.write(chunk)
+        if self.hash is not None:
+            self.hash.update(chunk)
+        self.written += len(chunk)
+
+
+class ResumableUploads:
+    def __init__(
+        self,
+        directory: Path,
+        assets: AssetService,
+        *,
+        max_size: int,
+        lifetime: float = LIFETIME,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.directory = directory
+        self.assets = assets
+        self.max_size = max_size
+        self.lifetime = lifetime
+        self.clock = clock
+
+    # the records -------------------------------------------------------
+
+    def _part(self, upload_id: str) -> Path:
+        return self.directory / f"{upload_id}.part"
+
+    def _info(self, upload_id: str) -> Path:
+        return self.directory / f"{upload_id}.json"
+
+    def _save(self, upload: PartialUpload) -> PartialUpload:
+        temporary = self._info(upload.upload_id).with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(asdict(upload)))
+        os.replace(temporary, self._info(upload.upload_id))
+        return upload
+
+    def _load(self, upload_id: str) -> PartialUpload | None:
+        if not UPLOAD_ID.fullmatch(upload_id):
+            return None  # never a path built from what a client sent
+        try:
+            return PartialUpload(**json.loads(self._info(upload_id).read_text()))
+        except FileNotFoundError:
+            return None
+
+    # the use cases -----------------------------------------------------
+
+    def create(self, uploader_id: str, length: int, metadata: dict[str, str]) -> PartialUpload:
+        if length > self.max_size:
+            raise LimitExceeded(f"the upload is larger than the {self.max_size} bytes allowed")
+        if length < 0:
+            raise InvalidInput("Upload-Length must not be negative")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        now = self.clock()
+        upload = PartialUpload(
+            upload_id=uuid.uuid4().hex,
+            uploader_id=uploader_id,
+            length=length,
+            offset=0,
+            filename=safe_filename(metadata.get("filename", "")),
+            metadata=metadata,
+            created_at=now,
+            expires_at=now + self.lifetime,
+        )
+        self._part(upload.upload_id).touch()
+        return self._save(upload)
+
+    def find(self, upload_id: str, principal: Principal) -> PartialUpload:
+        """The upload, if ``principal`` may see it; another uploader's is as absent."""
+        upload = self._load(upload_id)
+        if upload is None or not principal.may_see(upload.uploader_id):
+            raise NotFound(f"no upload {upload_id}")
+        if self.clock() >= upload.expires_at and not upload.asset_id:
+            raise UploadGone(f"the upload {upload_id} expired")
+        return upload
+
+    @contextlib.contextmanager
+    def appending(
+        self, upload: PartialUpload, offset: int, checksum: tuple[str, bytes] | None = None
+    ) -> Iterator[Sink]:
+        """A sink for bytes from ``offset``; on leaving, what arrived is recorded (all of it,
+        or, with a checksum, all of it only if it matches)."""
+        if checksum is not None and checksum[0] not in CHECKSUMS:
+            raise InvalidInput(f"the checksum algorithm {checksum[0]} is not supported")
+        try:
+            stream = self._part(upload.upload_id).open("r+b")
+        except FileNotFoundError as exc:
+            raise NotFound(f"no upload {upload.upload_id}") from exc
+        with stream:
+            try:
+                fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)  # across processes, too
+            except BlockingIOError as exc:
+                raise UploadLocked(f"the upload {upload.upload_id} is being appended to") from exc
+            current = self._load(upload.upload_id) or upload  # as it stands under the lock
+            if offset != current.offset:
+                raise OffsetMismatch(f"the upload is at {current.offset}, not at {offset}")
+            stream.truncate(current.offset)  # what a dead append left beyond the record
+            stream.seek(current.offset)
+            sink = Sink(
+                stream, current.length - current.offset, checksum and CHECKSUMS[checksum[0]]()
+            )
+            try:
+                yield sink
+            finally:
+                if checksum is not None and sink.hash.digest() != checksum[1]:
+                    sink.written = 0  # cut back below; nothing of this append counts
+                    stream.truncate(current.offset)
+                    self._record(current, stream, 0)
+                    raise ChecksumMismatch("the append's checksum does not match its bytes")
+                self._record(current, stream, sink.written)
+
+    def _record(self, upload: PartialUpload, stream: Any, written: int) -> None:
+        stream.flush()
+        os.fsync(stream.fileno())  # the bytes are on disk before the offset says so
+        self._save(replace(upload, offset=upload.offset + written))
+
+    def finish(self, upload_id: str) -> PartialUpload:
+        """Move a complete upload into the uploads store and announce it, once."""
+        upload = self._load(upload_id)
+        if upload is None:
+            raise NotFound(f"no upload {upload_id}")
+        if not upload.done or upload.asset_id:
+            return upload
+        part = self._part(upload_id)
+        if part.exists():
+            stored = self.assets.move_in(part, upload.uploader_id, upload.filename, upload_id)
+            asset_id = stored.asset_id
+        else:  # moved already, by a finish that died before recording it
+            key = upload_key(upload.uploader_id, upload.filename, upload_id)
+            asset_id = self.assets.announce(self.assets.uploads.head(key))
+        return self._save(replace(upload, asset_id=asset_id))
+
+    def terminate(self, upload: PartialUpload) -> None:
+        self._part(upload.upload_id).unlink(missing_ok=True)
+        self._info(upload.upload_id).unlink(missing_ok=True)
+
+    def sweep(self) -> int:
+        """Remove expired uploads' parts and records; how many."""
+        removed = 0
+        for info in self.directory.glob("*.json") if self.directory.is_dir() else []:
+            upload = self._load(info.stem)
+            if upload is not None and self.clock() >= upload.expires_at:
+                self.terminate(upload)
+                removed += 1
+        return removed
