@@ -6,13 +6,13 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 PLAYER := tests/e2e/player
 
-.PHONY: demo test lint bench install dev browser clean
+.PHONY: demo test lint bench install dev browser promtool clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 install: $(BIN)/python
-	$(PIP) -e .
+	$(PIP) -e '.[api]'
 
 dev: $(BIN)/python
 	$(PIP) -e '.[dev]'
@@ -35,7 +35,16 @@ browser: $(PLAYER)/node_modules
 	  else echo "no chromium/chromedriver, and not root: the playback tests will skip"; fi; \
 	fi
 
-test: dev browser  ## the whole test suite (unit, contract, integration, e2e, playback)
+# promtool (Debian's prometheus package) checks and unit-tests deploy/prometheus/alerts.yml.
+promtool:
+	@if ! command -v promtool >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q prometheus >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && apt-get install -y -q prometheus >/dev/null; }; \
+	  else echo "no promtool, and not root: the alert-rule tests will skip"; fi; \
+	fi
+
+test: dev browser promtool  ## the whole test suite (unit, contract, integration, e2e, playback)
 	SE_OFFLINE=true $(BIN)/python -m pytest
 
 # checkov pins old versions of shared libraries, so it lives in a venv of its own.

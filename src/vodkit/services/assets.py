@@ -201,7 +201,7 @@ class AssetService:
     def delete(self, asset_id: str) -> None:
         """Forget the asset and remove its outputs and its upload; again, it does nothing new.
         A transcode still running sees the tombstone and removes what it published."""
-        asset = self.get(asset_id)
+        asset = self.get(asset_id, deleted=True)
         self.catalog.delete(asset_id, self.clock())
         for info in self.outputs.list(layout.prefix(asset_id)):
             self.outputs.delete(info.key)

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from .base import METRICS, Metric
 
-SUFFIXES = ("_time", "_age", "_last_seen", "_duration")  # a seconds metric's name ends *_seconds
+SUFFIXES = ("_time",)  # JobProcessingTime: vodkit_job_processing_seconds
 RENAMED = {"WorkerLastSeen": "vodkit_worker_last_seen_timestamp_seconds"}
 
 

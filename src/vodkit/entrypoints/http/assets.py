@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ...domain.asset import Asset, AssetStatus
@@ -61,7 +61,7 @@ def list_assets(
     """Assets, newest first; another page with ``cursor`` (stable while assets are added)."""
     assets, after = _api(request).app.assets.page(
         status=AssetStatus(status) if status else None,
-        uploader_id=who.acting_for(uploader) if who.admin else who.uploader_id,
+        uploader_id=uploader if who.admin else who.uploader_id,  # admins: all, or one
         limit=limit,
         cursor=cursor,
     )
@@ -114,15 +114,19 @@ def get_asset(request: Request, who: Caller, asset_id: str) -> AssetOut:
     return out(request, visible(request, who, asset_id))
 
 
+def _seen(request: Request, who: Caller, asset_id: str) -> Asset:
+    return visible(request, who, asset_id)  # as a dependency: refused before the stream starts
+
+
 @router.get("/{asset_id}/events", response_class=EventSourceResponse)
 async def follow_asset(
-    request: Request, who: Caller, asset_id: str
+    request: Request, followed: Annotated[Asset, Depends(_seen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events of the asset's status and progress, until COMPLETED or FAILED."""
-    visible(request, who, asset_id)
+    asset_id = followed.asset_id
     last = None
     while True:
-        asset = await to_thread.run_sync(lambda: _api(request).app.catalog.get(asset_id))
+        asset = await to_thread.run_sync(_api(request).app.catalog.get, asset_id)
         if asset is None or asset.status is AssetStatus.DELETED:
             yield ServerSentEvent(event="deleted", data={"assetId": asset_id})
             return
