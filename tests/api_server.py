@@ -58,16 +58,8 @@ class Served:
 @contextmanager
 def serve(data: Path, *, worker: bool = True, **settings: Any) -> Iterator[Served]:
     """The API on a free port over ``data`` (and a worker, unless told not to)."""
-    served_api = api(
-        load_settings(
-            EmbeddedSettings,
-            data_dir=data,
-            retry_backoff=0,
-            poll_interval=0.1,
-            webhook_allow_private=True,
-            **settings,
-        )
-    )
+    defaults = {"retry_backoff": 0, "poll_interval": 0.1, "webhook_allow_private": True}
+    served_api = api(load_settings(EmbeddedSettings, data_dir=data, **{**defaults, **settings}))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(served_api), host="127.0.0.1", port=port, log_level="warning")

@@ -82,6 +82,12 @@ class Settings(_Sources):
     webhook_allow_private: bool = Field(
         False, description="let webhooks reach loopback and private addresses (tests)"
     )
+    webhook_timeout: float = Field(10.0, gt=0, le=60, description="a delivery's time limit, s")
+    webhook_backoff: tuple[float, ...] = Field(
+        (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0),
+        min_length=1,
+        description="seconds before each retry of a delivery (the last repeats, for 24 h)",
+    )
     log_level: str = "INFO"
 
     @property

@@ -9,7 +9,7 @@ jobs run and what a worker runs (``processing``), where metrics are read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from ..services.processing import LocalProcessing, Processing
 from ..services.status import StatusProcessor
 from ..services.transcode import TranscodeService, remove_stale_workdirs
 from ..services.uploads import ResumableUploads
+from ..services.webhooks import WebhookService
 from ..services.worker import Background, Worker
 
 INGEST_QUEUE = "ingest"
@@ -71,6 +72,7 @@ class Api:
     keys: KeyService
     uploads: ResumableUploads
     playback: PlaybackTokens
+    webhooks: WebhookService
     events: EventLog
     metrics_text: Callable[[], tuple[bytes, str]]  # the exposition and its content type
 
@@ -135,6 +137,7 @@ def local_processing(
     transcoder: Transcoder,
     work_root: Path,
     watcher: Background | None = None,
+    background: Sequence[Background] = (),
     backoff: float = 2.0,
     poll_interval: float = 0.5,
     clock: Clock = utcnow,
@@ -160,7 +163,7 @@ def local_processing(
             queues=queues,
             metrics=ports.metrics,
             poll_interval=poll_interval,
-            background=[watcher] if watch and watcher else [],
+            background=[*background, *([watcher] if watch and watcher else [])],
             prepare=lambda: remove_stale_workdirs(work_root),
         )
 

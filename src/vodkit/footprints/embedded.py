@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
@@ -31,6 +31,8 @@ from ..adapters.storage.watcher import UploadWatcher
 from ..adapters.transcoder.base import NothingToFinish
 from ..adapters.transcoder.ffmpeg import FfmpegTranscoder
 from ..adapters.transcoder.queued import QueuedJobSubmitter
+from ..adapters.webhooks.http import HttpxWebhookSender
+from ..adapters.webhooks.sqlite import SqliteWebhookStore
 from ..config import Settings, load_settings
 from ..domain.clock import Clock, utcnow
 from ..domain.keys import UPLOAD_PREFIX
@@ -42,6 +44,7 @@ from ..services.playback import PlaybackTokens
 from ..services.processing import LocalProcessing
 from ..services.transcode import FileTranscoding
 from ..services.uploads import ResumableUploads
+from ..services.webhooks import WebhookService
 from .base import (
     INGEST_QUEUE,
     TRANSCODE_QUEUE,
@@ -117,12 +120,18 @@ def serve_metrics(metrics: PrometheusMetrics) -> Callable[[int], None]:
 
 
 def bootstrap(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> App:
-    return _build(settings or load_settings(EmbeddedSettings), clock)[0]
+    return _build(settings or load_settings(EmbeddedSettings), clock).app
 
 
-def _build(
-    settings: EmbeddedSettings, clock: Clock
-) -> tuple[App, SqliteCatalog, PrometheusMetrics]:
+class _Built(NamedTuple):
+    app: App
+    catalog: SqliteCatalog
+    metrics: PrometheusMetrics
+    playback: PlaybackTokens
+    webhooks: WebhookService
+
+
+def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
     (data / UPLOAD_PREFIX).mkdir(exist_ok=True)
@@ -151,6 +160,21 @@ def _build(
         submitter=QueuedJobSubmitter(transcode_queue),
     )
 
+    playback = PlaybackTokens(secret(data / "secret.key"), settings.playback_ttl)
+    public = settings.public_url.rstrip("/")
+    webhooks = WebhookService(
+        SqliteWebhookStore(catalog.db),
+        catalog,
+        HttpxWebhookSender(
+            allow_private=settings.webhook_allow_private, timeout=settings.webhook_timeout
+        ),
+        metrics,
+        links=lambda asset: playback.urls(asset, f"{public}/play") if public else None,
+        lease=2 * settings.webhook_timeout + 5,
+        backoff=settings.webhook_backoff,
+        clock=clock,
+    )
+
     def processing(
         ports: Ports, ingest: IngestOrchestrator, assets: AssetService
     ) -> LocalProcessing:
@@ -175,6 +199,7 @@ def _build(
             backoff=settings.retry_backoff,
             poll_interval=settings.poll_interval,
             watcher=watcher.run,
+            background=[webhooks.run],  # the worker sends the webhooks
             clock=clock,
         )
 
@@ -190,7 +215,7 @@ def _build(
         finisher=NothingToFinish(),  # FFmpeg makes every output itself
         clock=clock,
     )
-    return app, catalog, metrics
+    return _Built(app, catalog, metrics, playback, webhooks)
 
 
 def secret(path: Path) -> bytes:
@@ -206,7 +231,9 @@ def secret(path: Path) -> bytes:
 
 def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> Api:
     """The HTTP API's services: keys, webhooks and the outbox in the catalog's database."""
-    app, catalog, metrics = _build(settings or load_settings(EmbeddedSettings), clock)
+    app, catalog, metrics, playback, webhooks = _build(
+        settings or load_settings(EmbeddedSettings), clock
+    )
     data = app.settings.data_dir.resolve()
     return Api(
         app=app,
@@ -217,7 +244,8 @@ def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> A
             max_size=app.settings.limits.max_file_size,
             lifetime=app.settings.upload_expiry,
         ),
-        playback=PlaybackTokens(secret(data / "secret.key"), app.settings.playback_ttl),
+        playback=playback,
+        webhooks=webhooks,
         events=catalog,
         metrics_text=lambda: (generate_latest(metrics.registry), CONTENT_TYPE_LATEST),
     )

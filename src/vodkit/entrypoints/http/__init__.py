@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 
 from ... import __version__
 from ...footprints import Api
-from . import assets, ops, playback, problems, uploads
+from . import assets, ops, playback, problems, uploads, webhooks
 
 
 def create_app(api: Api) -> FastAPI:
@@ -26,7 +26,8 @@ def create_app(api: Api) -> FastAPI:
     )
     app.state.api = api
     problems.install(app)
-    for router in (assets.router, uploads.router, playback.router, ops.router, ops.dlq):
+    routers = (assets.router, uploads.router, webhooks.router, playback.router, ops.router, ops.dlq)
+    for router in routers:
         app.include_router(router)
 
     @app.middleware("http")

@@ -94,3 +94,44 @@ class Redriven(Out):
 class Health(Out):
     status: str
     checks: dict[str, str] = Field(default_factory=dict)
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(max_length=2048, description="http(s); private addresses are refused")
+    events: list[str] = Field(min_length=1, max_length=5)
+    uploader: str | None = Field(None, max_length=128, description="admins: whose assets")
+
+
+class WebhookOut(Out):
+    id: str
+    url: str
+    events: list[str]
+    uploaderId: str
+    createdAt: str
+    disabled: str = ""
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="whsec_...: verify each delivery's signature with it")
+
+
+class WebhookList(Out):
+    items: list[WebhookOut]
+
+
+class AttemptOut(Out):
+    at: float
+    status: int | None = None
+    error: str = ""
+
+
+class DeliveryOut(Out):
+    id: str
+    type: str
+    state: str
+    attempts: list[AttemptOut]
+    nextAttemptAt: float | None = None
+
+
+class DeliveryList(Out):
+    items: list[DeliveryOut]

@@ -1,0 +1,1 @@
+"""Webhook subscriptions and deliveries (the catalog's database), and the HTTP sender."""
