@@ -174,3 +174,15 @@ def test_the_dashboard_queries_are_valid_promql(promtool: str, tmp_path: Path) -
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": recording}]}))
     result = run_promtool(promtool, "check", "rules", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_names_the_rules_use_are_the_names_vodkit_exports() -> None:
+    """The list above is the exporter's own naming of every metric vodkit defines."""
+    from vodkit.adapters.metrics.base import METRICS
+    from vodkit.adapters.metrics.prometheus import exported_name
+
+    exported = {
+        exported_name(name, spec) + ("_total" if spec.kind == "counter" else "")
+        for name, spec in METRICS.items()
+    }
+    assert exported == EXPORTED
