@@ -459,3 +459,29 @@ def test_health_readiness_and_metrics(served: Served, clip: Path) -> None:
                  "vodkit_transcode_realtime_factor_bucket", "vodkit_processed_assets_total"):  # fmt: skip
         assert name in text, name
     assert 'route="/v1/assets/{asset_id}"' in text  # by route, not by path
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [("../../etc/passwd", "passwd"), ("..%2f..%2fx.mp4", "%2f..%2fx.mp4"),
+     ("C:\\\\temp\\\\clip.mp4", "clip.mp4"), (".hidden.mp4", "hidden.mp4"),
+     ("<img src=x onerror=alert(1)>.mp4", "<img src=x onerror=alert(1)>.mp4"),
+     ("a\u0000b\nc.mp4", "abc.mp4"), ("", "upload")],
+)  # fmt: skip
+def test_a_file_name_is_untrusted(served: Served, tmp_path: Path, sent: str, stored: str) -> None:
+    alice = served.client("alice")
+    data = tmp_path / "x.bin"
+    data.write_bytes(b"not a video")
+    if not sent:
+        problem(alice.post("/v1/assets", params={"filename": sent}, content=b"x"), 422)
+        return
+    created = alice.post("/v1/assets", params={"filename": sent}, content=data.read_bytes())
+    assert created.status_code == 201, created.text
+    assert created.json()["filename"] == stored
+    keys = [o.key for o in served.api.app.uploads.list("uploads/")]
+    assert keys and all(k.startswith("uploads/alice/") and k.endswith("/" + stored) for k in keys)
+    tus = create(alice, 3, **{"Upload-Metadata": metadata(filename=sent)})
+    done = alice.patch(
+        tus.headers["location"], headers={**OFFSET, "Upload-Offset": "0"}, content=b"abc"
+    )
+    assert done.status_code == 204 and done.headers["vodkit-asset-id"]
