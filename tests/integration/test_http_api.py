@@ -485,3 +485,46 @@ def test_a_file_name_is_untrusted(served: Served, tmp_path: Path, sent: str, sto
         tus.headers["location"], headers={**OFFSET, "Upload-Offset": "0"}, content=b"abc"
     )
     assert done.status_code == 204 and done.headers["vodkit-asset-id"]
+
+
+# the web page's session ------------------------------------------------------------
+
+
+def test_a_key_is_exchanged_for_an_httponly_session_and_changes_need_its_csrf_token(
+    served: Served, clip: Path
+) -> None:
+    record, key = served.api.keys.create("alice")
+    browser = served.client()
+    problem(browser.post("/v1/session", json={"key": "vk_nope"}), 401)
+    opened = browser.post("/v1/session", json={"key": key})
+    assert opened.status_code == 200 and opened.json()["uploaderId"] == "alice"
+    cookie = opened.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and key not in cookie
+    csrf = opened.json()["csrfToken"]
+    assert browser.get("/v1/session").json()["csrfToken"] == csrf
+    assert browser.get("/v1/assets").status_code == 200  # the cookie is enough to read
+    problem(browser.post("/v1/assets", params={"filename": "c.mp4"}, content=b"x"), 403)
+    problem(browser.post("/v1/assets", params={"filename": "c.mp4"}, content=b"x",
+                         headers={"X-CSRF-Token": "wrong"}), 403)  # fmt: skip
+    made = browser.post("/v1/assets", params={"filename": "c.mp4"}, content=clip.read_bytes(),
+                        headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert made.status_code == 201
+    assert browser.delete("/v1/session").status_code == 204
+    problem(browser.get("/v1/assets"), 401)  # signed out
+    again = served.client()
+    again.post("/v1/session", json={"key": key})
+    served.api.keys.revoke(record.key_id)
+    problem(again.get("/v1/assets"), 401)  # revoking the key ends its sessions
+
+
+def test_without_a_built_page_the_root_says_how_to_build_it(served: Served) -> None:
+    from vodkit.entrypoints.http.page import BUNDLE
+
+    reply = served.client().get("/")
+    if (BUNDLE / "index.html").is_file():
+        assert reply.status_code == 200
+        assert "script-src 'self'" in reply.headers["content-security-policy"]
+        assert "unsafe-inline" not in reply.headers["content-security-policy"]
+    else:
+        assert reply.status_code == 503 and "make web" in reply.text
+    assert served.client().get("/healthz").status_code == 200  # the API is served either way

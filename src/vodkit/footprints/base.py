@@ -34,6 +34,7 @@ from ..services.ingest import IngestOrchestrator
 from ..services.observers import watch_metrics
 from ..services.playback import PlaybackTokens
 from ..services.processing import LocalProcessing, Processing
+from ..services.sessions import Sessions
 from ..services.status import StatusProcessor
 from ..services.transcode import TranscodeService, remove_stale_workdirs
 from ..services.uploads import ResumableUploads
@@ -72,6 +73,7 @@ class Api:
     keys: KeyService
     uploads: ResumableUploads
     playback: PlaybackTokens
+    sessions: Sessions
     webhooks: WebhookService
     events: EventLog
     metrics_text: Callable[[], tuple[bytes, str]]  # the exposition and its content type

@@ -42,6 +42,7 @@ from ..services.assets import AssetService
 from ..services.ingest import IngestOrchestrator, QueueAnnouncer
 from ..services.playback import PlaybackTokens
 from ..services.processing import LocalProcessing
+from ..services.sessions import Sessions
 from ..services.transcode import FileTranscoding
 from ..services.uploads import ResumableUploads
 from ..services.webhooks import WebhookService
@@ -235,9 +236,10 @@ def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> A
         settings or load_settings(EmbeddedSettings), clock
     )
     data = app.settings.data_dir.resolve()
+    keys = KeyService(SqliteKeyStore(catalog.db), app.clock)
     return Api(
         app=app,
-        keys=KeyService(SqliteKeyStore(catalog.db), app.clock),
+        keys=keys,
         uploads=ResumableUploads(
             data / "tus",
             app.assets,
@@ -245,6 +247,7 @@ def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> A
             lifetime=app.settings.upload_expiry,
         ),
         playback=playback,
+        sessions=Sessions(playback.secret, keys),
         webhooks=webhooks,
         events=catalog,
         metrics_text=lambda: (generate_latest(metrics.registry), CONTENT_TYPE_LATEST),

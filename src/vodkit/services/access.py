@@ -29,6 +29,13 @@ class KeyService:
         if not self.store.revoke(key_id, isoformat(self.clock())):
             raise NotFound(f"no live key {key_id}")
 
+    def live(self, key_id: str) -> Principal | None:
+        """The principal of a key that is not revoked (a session names it by its id)."""
+        key = self.store.get(key_id)
+        if key is None or key.revoked_at:
+            return None
+        return Principal(key.uploader_id, key.admin, key.key_id)
+
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a live key's token; None for any other string."""
         parsed = parse_token(token)

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 
 from ... import __version__
 from ...footprints import Api
-from . import assets, ops, playback, problems, uploads, webhooks
+from . import assets, ops, page, playback, problems, session, uploads, webhooks
 
 
 def create_app(api: Api) -> FastAPI:
@@ -26,9 +26,13 @@ def create_app(api: Api) -> FastAPI:
     )
     app.state.api = api
     problems.install(app)
-    routers = (assets.router, uploads.router, webhooks.router, playback.router, ops.router, ops.dlq)
+    routers = (
+        session.router, assets.router, uploads.router, webhooks.router, playback.router,
+        ops.router, ops.dlq,
+    )  # fmt: skip
     for router in routers:
         app.include_router(router)
+    page.install(app)
 
     @app.middleware("http")
     async def measure(

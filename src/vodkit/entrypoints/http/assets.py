@@ -16,19 +16,13 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from ...domain.asset import Asset, AssetStatus
 from ...domain.errors import AssetNotFound, LimitExceeded
 from ...domain.keys import safe_filename
-from ...footprints import Api
-from .auth import Caller
+from .auth import Caller, _api
 from .problems import ERRORS, documented
 from .schemas import AssetList, AssetOut
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
 FOLLOW_POLL = 0.5
 Status = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
-
-
-def _api(request: Request) -> Api:
-    api: Api = request.app.state.api
-    return api
 
 
 def play_base(request: Request) -> str:

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...services.dead_letters import DeadLetters
-from .assets import _api
-from .auth import Admin
+from .auth import Admin, _api
 from .problems import ERRORS, documented
 from .schemas import DeadLetterList, DeadLetterOut, Health, Redrive, Redriven
 

@@ -18,7 +18,7 @@ from ...domain import layout
 from ...domain.asset import AssetStatus
 from ...domain.errors import InvalidKey
 from ...domain.keys import validate_key
-from .assets import _api
+from .auth import _api
 from .problems import ERRORS, documented
 
 router = APIRouter(prefix="/play", tags=["playback"], responses={**ERRORS, **documented(403, 416)})

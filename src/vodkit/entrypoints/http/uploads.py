@@ -22,8 +22,7 @@ from starlette.requests import ClientDisconnect
 
 from ...domain.errors import InvalidInput
 from ...services.uploads import CHECKSUMS, PartialUpload
-from .assets import _api
-from .auth import Caller
+from .auth import Caller, _api
 from .problems import ERRORS, documented
 
 VERSION = "1.0.0"

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from ...domain.webhooks import Webhook
-from .assets import _api
-from .auth import Caller
+from .auth import Caller, _api
 from .problems import ERRORS
 from .schemas import (
     AttemptOut,
