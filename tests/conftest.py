@@ -132,3 +132,32 @@ class AwsSession:
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+
+
+POSTGRES = os.environ.get(
+    "VODKIT_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=test"
+)
+
+
+@pytest.fixture
+def postgres_dsn() -> Iterator[str]:
+    """A schema of its own on the machine's PostgreSQL, dropped afterwards."""
+    import uuid
+
+    try:
+        import psycopg
+    except ModuleNotFoundError:
+        pytest.fail("psycopg is a test dependency: pip install -e '.[dev]'")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES}: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES}")
+    with admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield f"{POSTGRES} options='-c search_path={schema}'"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")

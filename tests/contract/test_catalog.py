@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 from tests.aws_stack import dynamodb_catalog
 from vodkit.adapters.catalog.base import Catalog
 from vodkit.adapters.catalog.memory import MemoryCatalog
+from vodkit.adapters.catalog.postgres import PostgresCatalog
+from vodkit.adapters.catalog.postgres import catalog_database as postgres_database
 from vodkit.adapters.catalog.sqlite import SqliteCatalog
 from vodkit.domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from vodkit.domain.errors import AssetNotFound, Conflict
@@ -18,13 +21,18 @@ from vodkit.domain.errors import AssetNotFound, Conflict
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
-def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Catalog:
+@pytest.fixture(params=["memory", "sqlite", "postgres", "dynamodb"])
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
     if request.param == "memory":
-        return MemoryCatalog()
-    if request.param == "dynamodb":
-        return dynamodb_catalog(request.getfixturevalue("aws"))
-    return SqliteCatalog(tmp_path / "catalog.sqlite3")
+        yield MemoryCatalog()
+    elif request.param == "dynamodb":
+        yield dynamodb_catalog(request.getfixturevalue("aws"))
+    elif request.param == "postgres":
+        db = postgres_database(request.getfixturevalue("postgres_dsn"))
+        yield PostgresCatalog(db)
+        db.close()
+    else:
+        yield SqliteCatalog(tmp_path / "catalog.sqlite3")
 
 
 def new(asset_id: str, uploader: str = "u", minute: int = 0, key: str = "") -> Asset:
@@ -241,9 +249,16 @@ def test_a_deleted_asset_is_a_tombstone_nothing_brings_back(catalog: Catalog) ->
         catalog.delete("missing", T0)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def logged(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    return MemoryCatalog() if request.param == "memory" else SqliteCatalog(tmp_path / "c.sqlite3")
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def logged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "postgres":
+        db = postgres_database(request.getfixturevalue("postgres_dsn"))
+        yield PostgresCatalog(db)
+        db.close()
+    else:
+        yield (
+            MemoryCatalog() if request.param == "memory" else SqliteCatalog(tmp_path / "c.sqlite3")
+        )
 
 
 def test_every_status_change_is_in_the_outbox_in_order(logged: Any) -> None:

@@ -20,6 +20,9 @@ from ..domain.errors import TransientError
 
 
 class SqliteDatabase:
+    dialect = "sqlite"
+    row_lock = ""  # a write transaction holds the whole database already
+
     def __init__(
         self, path: Path | str, migrations: Sequence[str], *, busy_timeout: float = 30.0
     ) -> None:
@@ -93,3 +96,7 @@ class SqliteDatabase:
 
     def read(self) -> sqlite3.Connection:
         return self.connection()
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        yield self.connection()

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from ..adapters.catalog.sqlite import SqliteCatalog
 from ..adapters.events.inprocess import InProcessEventBus
-from ..adapters.keys.sqlite import SqliteKeyStore
+from ..adapters.keys.sql import SqlKeyStore
 from ..adapters.metrics.prometheus import PrometheusMetrics
 from ..adapters.presets.file import load_presets
 from ..adapters.queue.sqlite import SqliteQueue
@@ -32,7 +32,7 @@ from ..adapters.transcoder.base import NothingToFinish
 from ..adapters.transcoder.ffmpeg import FfmpegTranscoder
 from ..adapters.transcoder.queued import QueuedJobSubmitter
 from ..adapters.webhooks.http import HttpxWebhookSender
-from ..adapters.webhooks.sqlite import SqliteWebhookStore
+from ..adapters.webhooks.sql import SqlWebhookStore
 from ..config import Settings, load_settings
 from ..domain.clock import Clock, utcnow
 from ..domain.keys import UPLOAD_PREFIX
@@ -164,7 +164,7 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
     playback = PlaybackTokens(secret(data / "secret.key"), settings.playback_ttl)
     public = settings.public_url.rstrip("/")
     webhooks = WebhookService(
-        SqliteWebhookStore(catalog.db),
+        SqlWebhookStore(catalog.db),
         catalog,
         HttpxWebhookSender(
             allow_private=settings.webhook_allow_private, timeout=settings.webhook_timeout
@@ -236,7 +236,7 @@ def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> A
         settings or load_settings(EmbeddedSettings), clock
     )
     data = app.settings.data_dir.resolve()
-    keys = KeyService(SqliteKeyStore(catalog.db), app.clock)
+    keys = KeyService(SqlKeyStore(catalog.db), app.clock)
     return Api(
         app=app,
         keys=keys,

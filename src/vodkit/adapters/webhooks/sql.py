@@ -1,4 +1,9 @@
-"""Webhooks and their deliveries in the embedded footprint's catalog database."""
+"""Webhooks and their deliveries in the catalog's database: SQLite's or PostgreSQL's.
+
+SQLite's write transactions hold the whole database; PostgreSQL's hold the rows a
+claim selects ``FOR UPDATE SKIP LOCKED``, and the outbox cursor the same way, so
+several workers fan out and send without doing the same delivery twice at once.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,15 @@ from typing import Any
 
 from ...domain.outbox import AssetEvent
 from ...domain.webhooks import Attempt, Delivery, Webhook, delivery_id
-from ..sqlitedb import SqliteDatabase
+from ..sqldb import SqlDatabase
 from .base import Render
 
 CURSOR = "webhooks"
+CLAIM = (  # the oldest due delivery that no one holds, held now for ``lease`` seconds
+    "UPDATE webhook_deliveries SET lease_until = ? WHERE delivery_id = ("
+    " SELECT delivery_id FROM webhook_deliveries WHERE state = 'pending'"
+    " AND next_at <= ? AND lease_until <= ? ORDER BY next_at LIMIT 1{lock}) RETURNING *"
+)
 INSERT_DELIVERY = (
     "INSERT INTO webhook_deliveries (delivery_id, webhook_id, event_seq, type, payload, state,"
     " next_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"
@@ -47,8 +57,8 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
-class SqliteWebhookStore:
-    def __init__(self, db: SqliteDatabase, clock: Callable[[], float] = time.time) -> None:
+class SqlWebhookStore:
+    def __init__(self, db: SqlDatabase, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
 
@@ -62,22 +72,22 @@ class SqliteWebhookStore:
             )  # fmt: skip
 
     def get(self, webhook_id: str) -> Webhook | None:
-        row = (
-            self.db.read()
-            .execute("SELECT * FROM webhooks WHERE webhook_id = ?", (webhook_id,))
-            .fetchone()
-        )
+        with self.db.reading() as conn:
+            row = conn.execute(
+                "SELECT * FROM webhooks WHERE webhook_id = ?", (webhook_id,)
+            ).fetchone()
         return _webhook(row) if row else None
 
     def of(self, uploader_id: str | None) -> list[Webhook]:
-        conn = self.db.read()
-        if uploader_id is None:
-            rows = conn.execute("SELECT * FROM webhooks ORDER BY created_at, webhook_id")
-        else:
-            rows = conn.execute(
-                "SELECT * FROM webhooks WHERE uploader_id = ? ORDER BY created_at, webhook_id",
-                (uploader_id,),
-            )
+        with self.db.reading() as conn:
+            if uploader_id is None:
+                cursor = conn.execute("SELECT * FROM webhooks ORDER BY created_at, webhook_id")
+            else:
+                cursor = conn.execute(
+                    "SELECT * FROM webhooks WHERE uploader_id = ? ORDER BY created_at, webhook_id",
+                    (uploader_id,),
+                )
+            rows = cursor.fetchall()
         return [_webhook(r) for r in rows]
 
     def remove(self, webhook_id: str) -> bool:
@@ -117,19 +127,14 @@ class SqliteWebhookStore:
                          event.seq, event.type, body, now, now),
                     ).rowcount  # fmt: skip
             conn.execute(
-                "INSERT INTO outbox_cursors (name, seq) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-                (CURSOR, events[-1].seq),
+                "UPDATE outbox_cursors SET seq = ? WHERE name = ?", (events[-1].seq, CURSOR)
             )
         return made
 
     def claim(self, now: float, lease: float) -> Delivery | None:
         with self.db.write() as conn:
             row = conn.execute(
-                "UPDATE webhook_deliveries SET lease_until = ? WHERE delivery_id = ("
-                " SELECT delivery_id FROM webhook_deliveries WHERE state = 'pending'"
-                " AND next_at <= ? AND lease_until <= ? ORDER BY next_at LIMIT 1) RETURNING *",
-                (now + lease, now, now),
+                CLAIM.format(lock=self.db.row_lock), (now + lease, now, now)
             ).fetchone()
         return _delivery(row) if row else None
 
@@ -143,9 +148,10 @@ class SqliteWebhookStore:
             )  # fmt: skip
 
     def deliveries(self, webhook_id: str, limit: int = 100) -> list[Delivery]:
-        rows = self.db.read().execute(
-            "SELECT * FROM webhook_deliveries WHERE webhook_id = ?"
-            " ORDER BY created_at DESC, event_seq DESC LIMIT ?",
-            (webhook_id, limit),
-        )
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                "SELECT * FROM webhook_deliveries WHERE webhook_id = ?"
+                " ORDER BY created_at DESC, event_seq DESC LIMIT ?",
+                (webhook_id, limit),
+            ).fetchall()
         return [_delivery(r) for r in rows]

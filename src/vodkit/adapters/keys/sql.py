@@ -1,11 +1,11 @@
-"""Keys in the embedded footprint's catalog database (``api_keys``)."""
+"""Keys in the catalog's database (``api_keys``): SQLite's or PostgreSQL's."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ...domain.access import ApiKey
-from ..sqlitedb import SqliteDatabase
+from ..sqldb import SqlDatabase
 
 
 def _key(row: Any) -> ApiKey:
@@ -19,8 +19,8 @@ def _key(row: Any) -> ApiKey:
     )
 
 
-class SqliteKeyStore:
-    def __init__(self, db: SqliteDatabase) -> None:
+class SqlKeyStore:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
     def add(self, key: ApiKey) -> None:
@@ -32,15 +32,15 @@ class SqliteKeyStore:
             )
 
     def get(self, key_id: str) -> ApiKey | None:
-        row = (
-            self.db.read().execute("SELECT * FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
-        )
+        with self.db.reading() as conn:
+            row = conn.execute("SELECT * FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
         return _key(row) if row else None
 
     def all(self) -> list[ApiKey]:
-        rows = self.db.read().execute(
-            "SELECT * FROM api_keys ORDER BY created_at DESC, key_id DESC"
-        )
+        with self.db.reading() as conn:
+            rows = conn.execute(
+                "SELECT * FROM api_keys ORDER BY created_at DESC, key_id DESC"
+            ).fetchall()
         return [_key(r) for r in rows]
 
     def revoke(self, key_id: str, at: str) -> bool:

@@ -1,0 +1,17 @@
+"""What the stores of the catalog's database need of it, whichever engine holds it."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+
+class SqlDatabase(Protocol):
+    dialect: str
+    row_lock: str  # what a SELECT adds to hold the rows it reads until the transaction ends
+
+    def write(self) -> AbstractContextManager[Any]:
+        """A transaction; its connection takes ``?`` placeholders."""
+        ...
+
+    def reading(self) -> AbstractContextManager[Any]: ...
