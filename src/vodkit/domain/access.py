@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from .errors import InvalidInput
 from .keys import UPLOADER_ID
 
 TOKEN = re.compile(r"vk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
@@ -44,9 +45,11 @@ class Principal:
         return self.admin or uploader_id == self.uploader_id
 
     def acting_for(self, uploader_id: str | None) -> str:
-        """The uploader a request may act for: its own, or any one for an admin."""
+        """The uploader a request may act for: its own, or any valid one for an admin."""
         if uploader_id is None or not self.admin:
             return self.uploader_id
+        if not UPLOADER_ID.fullmatch(uploader_id):
+            raise InvalidInput("the uploader id must be 1-128 letters, digits or . _ @ -")
         return uploader_id
 
 

@@ -79,7 +79,10 @@ def check_url(url: str) -> None:
     every send, by the sender)."""
     if len(url) > MAX_URL or any(c.isspace() for c in url):
         raise InvalidInput(f"the webhook URL must be at most {MAX_URL} characters, no spaces")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unbalanced or bad [IPv6] host
+        raise InvalidInput("the webhook URL is not a URL") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput("the webhook URL must be http:// or https:// with a host")
     if parts.username or parts.password:

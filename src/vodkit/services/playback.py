@@ -37,7 +37,7 @@ class PlaybackTokens:
 
     def valid(self, asset_id: str, token: str) -> bool:
         expires, _, mac = token.partition(".")
-        if not expires.isdigit() or len(expires) > 12:
+        if not token.isascii() or not expires.isdigit() or len(expires) > 12:
             return False
         return int(expires) > self.clock() and hmac.compare_digest(
             mac, self._mac(asset_id, int(expires))

@@ -43,6 +43,8 @@ class Sessions:
         return f"{body}.{_mac(self.secret, 'session', body)}", principal
 
     def principal(self, session: str) -> Principal | None:
+        if not session.isascii():
+            return None
         key_id, _, rest = session.partition(".")
         expires, _, mac = rest.partition(".")
         body = f"{key_id}.{expires}"
@@ -56,4 +58,6 @@ class Sessions:
         return _mac(self.secret, "csrf", session)[:32]
 
     def csrf_valid(self, session: str, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(token, self.csrf(session))
+        return token is not None and hmac.compare_digest(
+            token.encode(), self.csrf(session).encode()
+        )

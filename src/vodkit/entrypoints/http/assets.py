@@ -17,7 +17,7 @@ from ...domain.asset import Asset, AssetStatus
 from ...domain.errors import AssetNotFound, LimitExceeded
 from ...domain.keys import safe_filename
 from .auth import Caller, _api
-from .problems import ERRORS, documented
+from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
@@ -62,7 +62,13 @@ def list_assets(
     return AssetList(items=[out(request, a) for a in assets], next=after)
 
 
-@router.post("", response_model=AssetOut, status_code=201, responses=documented(413, 415))
+@router.post(
+    "",
+    response_model=AssetOut,
+    status_code=201,
+    responses=documented(413, 415),
+    openapi_extra=body("application/octet-stream"),
+)
 async def upload_asset(
     request: Request,
     who: Caller,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ...domain import layout
@@ -64,14 +64,23 @@ def preflight(asset_id: str, token: str, path: str) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-@router.api_route(
-    "/{asset_id}/{token}/{path:path}", methods=["GET", "HEAD"], response_class=Response
+PARTIAL: dict[int | str, dict[str, Any]] = {
+    206: {"description": "Partial Content: the byte range asked for"}
+}
+
+
+@router.get("/{asset_id}/{token}/{path:path}", response_class=Response, responses=PARTIAL)
+@router.head(
+    "/{asset_id}/{token}/{path:path}",
+    response_class=Response,
+    responses=PARTIAL,
+    operation_id="play_head",
 )
 def play(
     request: Request,
     asset_id: str,
     token: str,
-    path: str,
+    path: Annotated[str, Path(examples=["stream/master.m3u8"])],
     range_: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """An output of a COMPLETED asset, by its path under the asset (``stream/master.m3u8``)."""

@@ -45,6 +45,7 @@ class Problem(BaseModel):
 
 def problem(status: int, detail: str = "", headers: dict[str, str] | None = None) -> JSONResponse:
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    detail = detail.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate a client sent
     body = Problem(title=title, status=status, detail=detail).model_dump()
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -82,14 +83,21 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
 
 
+PROBLEM = {"$ref": "#/components/schemas/Problem"}  # validated as it is sent
 ERRORS: dict[int | str, dict[str, Any]] = {  # documented on every route, for the contract
     status: {
         "model": Problem,
-        "content": {MEDIA_TYPE: {}},
+        "content": {MEDIA_TYPE: {"schema": PROBLEM}},
         "description": HTTPStatus(status).phrase,
     }
     for status in (400, 401, 404, 422, 500, 503)
 }
+
+
+def body(media_type: str) -> dict[str, Any]:
+    """An operation's raw request body, for the OpenAPI document (read by the route itself)."""
+    content = {media_type: {"schema": {"type": "string", "format": "binary"}}}
+    return {"requestBody": {"content": content, "required": False}}
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -100,6 +108,10 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
         423: "Locked", 460: "Checksum Mismatch",
     }  # fmt: skip
     return {
-        s: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": described[s]}
+        s: {
+            "model": Problem,
+            "content": {MEDIA_TYPE: {"schema": PROBLEM}},
+            "description": described[s],
+        }
         for s in statuses
     }

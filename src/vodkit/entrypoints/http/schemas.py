@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,8 +83,10 @@ class DeadLetterList(Out):
 
 
 class Redrive(BaseModel):
-    ids: list[str] | None = Field(None, max_length=1000)
-    queue: str | None = Field(None, max_length=64)
+    ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]] | None = Field(
+        None, max_length=1000
+    )
+    queue: str | None = Field(None, pattern=r"^[a-z0-9-]{1,64}$")
 
 
 class Redriven(Out):

@@ -11,7 +11,6 @@ extension. The protocol is small; the state lives in ``services.uploads``.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from email.utils import formatdate
 from typing import Annotated
@@ -23,7 +22,7 @@ from starlette.requests import ClientDisconnect
 from ...domain.errors import InvalidInput
 from ...services.uploads import CHECKSUMS, PartialUpload
 from .auth import Caller, _api
-from .problems import ERRORS, documented
+from .problems import ERRORS, body, documented
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
@@ -70,7 +69,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise InvalidInput("Upload-Metadata keys are 1-64 letters, digits or . _ -")
         try:
             found[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error, or not ASCII
             raise InvalidInput(f"the Upload-Metadata value of {key} is not base64 UTF-8") from exc
     return found
 
@@ -83,12 +82,12 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
         raise InvalidInput(f"Upload-Checksum: {algorithm!r} is not one of {', '.join(CHECKSUMS)}")
     try:
         return algorithm, base64.b64decode(value, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or not ASCII
         raise InvalidInput("Upload-Checksum: the digest is not base64") from exc
 
 
 def _number(value: str | None, name: str) -> int:
-    if value is None or not value.isdigit() or len(value) > 19:
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 19:
         raise InvalidInput(f"{name} must be a non-negative integer")
     return int(value)
 
@@ -121,7 +120,13 @@ def discover(request: Request) -> Response:
     )
 
 
-@router.post("", status_code=201, response_class=Response, dependencies=[Resumable])
+@router.post(
+    "",
+    status_code=201,
+    response_class=Response,
+    dependencies=[Resumable],
+    openapi_extra=body(OFFSET_TYPE),
+)
 async def create(
     request: Request,
     who: Caller,
@@ -151,7 +156,13 @@ def offset(request: Request, who: Caller, upload_id: str) -> Response:
     return Response(status_code=200, headers=headers)
 
 
-@router.patch("/{upload_id}", status_code=204, response_class=Response, dependencies=[Resumable])
+@router.patch(
+    "/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    dependencies=[Resumable],
+    openapi_extra=body(OFFSET_TYPE),
+)
 async def append(
     request: Request,
     who: Caller,
