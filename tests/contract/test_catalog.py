@@ -284,3 +284,23 @@ def test_every_status_change_is_in_the_outbox_in_order(logged: Any) -> None:
     assert events[2].asset["errors"][0]["code"] == "E" and events[4].asset["status"] == "COMPLETED"
     assert len({e.event_id for e in events}) == 6
     assert [e.type for e in logged.events_after(events[3].seq, limit=1)] == ["asset.completed"]
+
+
+def test_a_job_is_leased_to_one_worker_at_a_time_and_freed_when_its_lease_ends(
+    catalog: Catalog,
+) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a")
+    assert catalog.claim_job("a", "a-j0", "w1", until=110.0, at=100.0, now=T0) is True
+    assert catalog.claim_job("a", "a-j0", "w2", until=111.0, at=101.0, now=T0) is False
+    assert catalog.claim_job("a", "a-j0", "w1", until=150.0, at=120.0, now=T0) is True  # extended
+    assert catalog.restart_job("a", "a-j0", at=140.0, now=T0) == 0  # still live
+    (job,) = catalog.jobs("a")
+    assert (job.lease_owner, job.lease_until, job.restarts) == ("w1", 150.0, 0)
+    assert catalog.restart_job("a", "a-j0", at=151.0, now=T0) == 1  # its worker died
+    (job,) = catalog.jobs("a")
+    assert (job.lease_owner, job.state, job.restarts) == ("", JobState.SUBMITTED, 1)
+    assert catalog.claim_job("a", "a-j0", "w2", until=200.0, at=152.0, now=T0) is True
+    catalog.complete_job("a", "a-j0", {}, T0)
+    assert catalog.claim_job("a", "a-j0", "w3", until=300.0, at=999.0, now=T0) is False  # ended
+    assert catalog.restart_job("a", "a-j0", at=999.0, now=T0) == 0

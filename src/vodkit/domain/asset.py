@@ -104,6 +104,9 @@ class Job:
     outputs: dict[str, str] = field(default_factory=dict)
     updated_at: str = ""
     runner_id: str = ""  # the id its runner gave it (MediaConvert's job id): submitted once
+    lease_owner: str = ""  # the worker running it, where runs are leased (the cluster)
+    lease_until: float = 0.0  # unix time the lease ends unless its owner extends it
+    restarts: int = 0  # times it was handed out again after its worker stopped answering
 
 
 def progress_of(jobs: Sequence[Job]) -> tuple[float, float | None]:

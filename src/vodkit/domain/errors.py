@@ -54,12 +54,14 @@ class ErrorCode(StrEnum):
     # vodkit's own
     VERIFICATION_FAILED = "VerificationFailed"
     INTERNAL_ERROR = "InternalError"
+    WORKER_LOST = "WorkerLost"  # its workers kept stopping mid-transcode
 
 
 KINDS: dict[ErrorCode, ErrorKind] = {
     **dict.fromkeys(ErrorCode, ErrorKind.INPUT),
     ErrorCode.VERIFICATION_FAILED: ErrorKind.INTERNAL,
     ErrorCode.INTERNAL_ERROR: ErrorKind.INTERNAL,
+    ErrorCode.WORKER_LOST: ErrorKind.INTERNAL,
 }
 
 

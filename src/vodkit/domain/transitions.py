@@ -76,6 +76,42 @@ def submitted(
     )
 
 
+def claimed(
+    record: AssetRecord, job_id: str, owner: str, until: float, at: float, now: datetime
+) -> tuple[AssetRecord | None, bool]:
+    """Lease the job to ``owner`` until ``until`` if no live lease holds it (``at`` is the
+    time now, as a number); True iff ``owner`` holds it now. Its owner extends it so."""
+    job = _open_job(record, job_id)
+    if job is None:
+        return None, False
+    if job.lease_owner not in ("", owner) and job.lease_until > at:
+        return None, False  # a live worker runs it
+    leased = replace(job, lease_owner=owner, lease_until=until, updated_at=isoformat(now))
+    return replace(record, jobs=record._with_job(leased)), True
+
+
+def restarted(
+    record: AssetRecord, job_id: str, at: float, now: datetime, unclaimed_before: str = ""
+) -> tuple[AssetRecord | None, int]:
+    """Free the job of an expired lease (its worker died), or one never claimed since before
+    ``unclaimed_before`` (its message was lost), to be handed out again; how many times it
+    has been (0: nothing to do, the lease is live, the job waits its turn or ended)."""
+    job = _open_job(record, job_id)
+    if job is None:
+        return None, 0
+    expired = bool(job.lease_owner) and job.lease_until <= at
+    lost = (
+        not job.lease_owner
+        and job.state is JobState.SUBMITTED
+        and job.updated_at < unclaimed_before
+    )
+    if not (expired or lost):
+        return None, 0
+    again = replace(job, lease_owner="", lease_until=0.0, restarts=job.restarts + 1,
+                    state=JobState.SUBMITTED, updated_at=isoformat(now))  # fmt: skip
+    return replace(record, jobs=record._with_job(again)), again.restarts
+
+
 def progress(
     record: AssetRecord, job_id: str, percent: float, eta: float | None, now: datetime
 ) -> AssetRecord | None:

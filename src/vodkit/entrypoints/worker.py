@@ -9,10 +9,10 @@ from __future__ import annotations
 import signal
 import threading
 
-from ..services.worker import Worker
+from ..services.processing import Runnable
 
 
-def run(worker: Worker) -> None:
+def run(worker: Runnable) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     stop = threading.Event()
     try:

@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
 
 from ..adapters.catalog.base import Catalog, EventLog
 from ..adapters.events.base import EventBus
 from ..adapters.metrics.base import Metrics
 from ..adapters.probe.base import Prober
 from ..adapters.probe.pyav import PyavProber
-from ..adapters.queue.base import Queue
+from ..adapters.queue.base import ConsumableQueue, Queue
 from ..adapters.storage.base import ObjectStore
 from ..adapters.transcoder.base import JobFinisher, JobSubmitter, Transcoder
-from ..adapters.transcoder.ffmpeg import ffmpeg_executable, make_sample
+from ..adapters.transcoder.ffmpeg import FfmpegTranscoder, ffmpeg_executable, make_sample
 from ..config import Settings
 from ..domain.clock import Clock, utcnow
 from ..domain.events import JobStateChanged
@@ -40,6 +43,29 @@ from ..services.transcode import TranscodeService, remove_stale_workdirs
 from ..services.uploads import ResumableUploads
 from ..services.webhooks import WebhookService
 from ..services.worker import Background, Worker
+
+X264Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]
+
+
+class WorkerSettings(Settings):
+    """What footprints that run FFmpeg workers share (embedded, cluster)."""
+
+    retry_backoff: float = Field(2.0, ge=0, description="first retry delay; doubles per receive")
+    x264_preset: X264Preset = "veryfast"
+    transcode_timeout: float = Field(6 * 3600.0, gt=0, description="wall-clock limit, seconds")
+    transcode_memory_mb: int = Field(6144, ge=256, description="FFmpeg address-space limit")
+
+
+def transcoder(settings: WorkerSettings) -> FfmpegTranscoder:
+    return FfmpegTranscoder(
+        settings.ffmpeg,
+        x264_preset=settings.x264_preset,
+        timeout=settings.transcode_timeout,
+        memory_bytes=settings.transcode_memory_mb * 1024 * 1024,
+    )
+
 
 INGEST_QUEUE = "ingest"
 TRANSCODE_QUEUE = "transcode"
@@ -133,8 +159,8 @@ def local_processing(
     ports: Ports,
     ingest: IngestOrchestrator,
     *,
-    ingest_queue: Queue,
-    transcode_queue: Queue,
+    ingest_queue: ConsumableQueue,
+    transcode_queue: ConsumableQueue,
     queues: Mapping[str, Queue],
     transcoder: Transcoder,
     work_root: Path,

@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
@@ -29,7 +29,6 @@ from ..adapters.storage.base import ObjectInfo
 from ..adapters.storage.local import LocalObjectStore
 from ..adapters.storage.watcher import UploadWatcher
 from ..adapters.transcoder.base import NothingToFinish
-from ..adapters.transcoder.ffmpeg import FfmpegTranscoder
 from ..adapters.transcoder.queued import QueuedJobSubmitter
 from ..adapters.webhooks.http import HttpxWebhookSender
 from ..adapters.webhooks.sql import SqlWebhookStore
@@ -52,43 +51,29 @@ from .base import (
     Api,
     App,
     Ports,
+    WorkerSettings,
     local_processing,
     prober,
     sample_maker,
+    transcoder,
     wire,
 )
 
 log = logging.getLogger(__name__)
-X264Preset = Literal[
-    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
-]
 
 
-class EmbeddedSettings(Settings):
-    """The local queues, workers and FFmpeg, besides what every footprint shares."""
+class EmbeddedSettings(WorkerSettings):
+    """The local queues and the upload directory's watcher, besides the workers' settings."""
 
     visibility_timeout: float = Field(60.0, gt=0, description="queue lease, seconds")
     max_receives: int = Field(3, ge=1, description="receives before a message is dead-lettered")
-    retry_backoff: float = Field(2.0, ge=0, description="first retry delay; doubles per receive")
     poll_interval: float = Field(0.5, gt=0, description="idle worker's queue polling period")
     settle_seconds: float = Field(
         1.0, ge=0, description="an upload is complete once unchanged this long"
     )
-    x264_preset: X264Preset = "veryfast"
-    transcode_timeout: float = Field(6 * 3600.0, gt=0, description="wall-clock limit, seconds")
-    transcode_memory_mb: int = Field(6144, ge=256, description="FFmpeg address-space limit")
 
 
 SETTINGS = EmbeddedSettings
-
-
-def transcoder(settings: EmbeddedSettings) -> FfmpegTranscoder:
-    return FfmpegTranscoder(
-        settings.ffmpeg,
-        x264_preset=settings.x264_preset,
-        timeout=settings.transcode_timeout,
-        memory_bytes=settings.transcode_memory_mb * 1024 * 1024,
-    )
 
 
 def presets(settings: Settings) -> Presets:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..adapters.queue.base import Message, Queue
+from ..adapters.queue.base import ConsumableQueue, Message
 from ..domain.errors import LeaseLost
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class Interrupted(BaseException):
 
 
 @contextmanager
-def lease(queue: Queue, message: Message) -> Iterator[None]:
+def lease(queue: ConsumableQueue, message: Message) -> Iterator[None]:
     timeout = queue.visibility_timeout
     stop = threading.Event()
 
@@ -53,7 +53,7 @@ def lease(queue: Queue, message: Message) -> Iterator[None]:
 class Consumer:
     def __init__(
         self,
-        queue: Queue,
+        queue: ConsumableQueue,
         handler: Callable[[str], object],
         *,
         backoff: float = 2.0,

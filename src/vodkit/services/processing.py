@@ -9,7 +9,7 @@ waiting only follows the catalog while the stack works.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from ..domain.asset import Asset
@@ -19,13 +19,20 @@ from .transcode import TranscodeService
 from .worker import Worker
 
 
+class Runnable(Protocol):
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set (or the process is told to stop)."""
+        ...
+
+
 class Processing(Protocol):
     def check(self) -> None:
         """Fail fast, saying what to do, if jobs cannot run where they would."""
         ...
 
-    def worker(self, *, watch: bool = True) -> Worker:
-        """What ``vodkit worker`` runs (``watch``: pick up files dropped into the store)."""
+    def worker(self, *, watch: bool = True, queues: Sequence[str] = ()) -> Runnable:
+        """What ``vodkit worker`` runs (``watch``: pick up files dropped into the store;
+        ``queues``: only these, where queues are separate)."""
         ...
 
     def wait(self, asset_id: str, on_progress: ProgressCallback) -> Asset:
@@ -54,7 +61,9 @@ class LocalProcessing:
     def interrupt(self) -> None:
         self.transcode.interrupted.set()
 
-    def worker(self, *, watch: bool = True) -> Worker:
+    def worker(self, *, watch: bool = True, queues: Sequence[str] = ()) -> Worker:
+        if queues:
+            raise ConfigError("the embedded worker drains every queue: --queues is the cluster's")
         return self.make_worker(watch)
 
     def wait(self, asset_id: str, on_progress: ProgressCallback) -> Asset:
@@ -99,7 +108,7 @@ class RemoteProcessing:
     def interrupt(self) -> None:
         pass
 
-    def worker(self, *, watch: bool = True) -> Worker:
+    def worker(self, *, watch: bool = True, queues: Sequence[str] = ()) -> Worker:
         raise ConfigError(
             f"this footprint runs transcode jobs on {self.runner}: there is no local worker to run"
         )

@@ -53,6 +53,20 @@ class Catalog(Protocol):
         """Note the id the job's runner gave it, unless it has one or has ended."""
         ...
 
+    def claim_job(
+        self, asset_id: str, job_id: str, owner: str, until: float, at: float, now: datetime
+    ) -> bool:
+        """Lease the job to ``owner`` until ``until`` (unix time), unless a live lease holds
+        it; True iff ``owner`` holds it now (also to extend its own lease)."""
+        ...
+
+    def restart_job(
+        self, asset_id: str, job_id: str, at: float, now: datetime, unclaimed_before: str = ""
+    ) -> int:
+        """Free a job whose lease expired (or, unclaimed, last touched before
+        ``unclaimed_before``), to hand it out again; how many times it has been (0: not)."""
+        ...
+
     def record_progress(
         self,
         asset_id: str,

@@ -64,6 +64,9 @@ def _job_item(job: Job) -> dict[str, Any]:
         "outputs": job.outputs,
         "updatedAt": job.updated_at,
         "runnerId": job.runner_id,
+        "leaseOwner": job.lease_owner,
+        "leaseUntil": job.lease_until,
+        "restarts": job.restarts,
     }
 
 
@@ -77,6 +80,9 @@ def _job(item: dict[str, Any]) -> Job:
         outputs=dict(item.get("outputs") or {}),
         updated_at=str(item.get("updatedAt", "")),
         runner_id=str(item.get("runnerId") or ""),
+        lease_owner=str(item.get("leaseOwner") or ""),
+        lease_until=float(item.get("leaseUntil") or 0),
+        restarts=int(item.get("restarts") or 0),
     )
 
 

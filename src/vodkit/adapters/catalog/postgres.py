@@ -48,6 +48,9 @@ MIGRATIONS = (
         outputs    TEXT NOT NULL DEFAULT '{}',
         updated_at TEXT NOT NULL,
         runner_id  TEXT NOT NULL DEFAULT '',
+        lease_owner TEXT NOT NULL DEFAULT '',
+        lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+        restarts   INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (asset_id, job_id)
     );
     CREATE TABLE asset_events (

@@ -45,6 +45,20 @@ class RecordCatalog:
     def record_submission(self, asset_id: str, job_id: str, runner_id: str, now: datetime) -> None:
         self._apply(asset_id, lambda r: (transitions.submitted(r, job_id, runner_id, now), None))
 
+    def claim_job(
+        self, asset_id: str, job_id: str, owner: str, until: float, at: float, now: datetime
+    ) -> bool:
+        return self._apply(
+            asset_id, lambda r: transitions.claimed(r, job_id, owner, until, at, now)
+        )
+
+    def restart_job(
+        self, asset_id: str, job_id: str, at: float, now: datetime, unclaimed_before: str = ""
+    ) -> int:
+        return self._apply(
+            asset_id, lambda r: transitions.restarted(r, job_id, at, now, unclaimed_before)
+        )
+
     def record_progress(
         self,
         asset_id: str,

@@ -31,7 +31,7 @@ ASSET_COLUMNS = (
 )  # fmt: skip
 JOB_COLUMNS = (
     "asset_id", "job_id", "position", "state", "percent", "eta", "request", "outputs",
-    "updated_at", "runner_id",
+    "updated_at", "runner_id", "lease_owner", "lease_until", "restarts",
 )  # fmt: skip
 
 
@@ -79,6 +79,7 @@ def job_values(asset_id: str, position: int, job: Job) -> tuple[Any, ...]:
     return (
         asset_id, job.job_id, position, str(job.state), job.percent, job.eta_seconds,
         json.dumps(job.request), json.dumps(job.outputs), job.updated_at, job.runner_id,
+        job.lease_owner, job.lease_until, job.restarts,
     )  # fmt: skip
 
 
@@ -117,6 +118,9 @@ def job_from(row: Any) -> Job:
         outputs=_json(row["outputs"]),
         updated_at=row["updated_at"],
         runner_id=row["runner_id"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        restarts=row["restarts"],
     )
 
 

@@ -97,6 +97,11 @@ MIGRATIONS = (
     CREATE INDEX deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at);
     CREATE TABLE outbox_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)
     """,
+    """
+    ALTER TABLE jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0
+    """,
 )
 
 

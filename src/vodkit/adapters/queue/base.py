@@ -46,15 +46,31 @@ class QueueDepth:
 
 
 class Queue(Protocol):
+    """What every queue does: take messages, say how deep it is, keep its dead letters."""
+
     name: str
+
+    def send(self, body: str, *, dedup_id: str | None = None, delay: float = 0) -> str:
+        """Enqueue; a ``dedup_id`` already live in this queue or its DLQ is a no-op where the
+        queue can tell (SQLite, memory); elsewhere idempotency is the handlers'. The id."""
+        ...
+
+    def dead_letters(self) -> list[DeadLetter]: ...
+
+    def redrive(self, ids: list[str] | None = None) -> int:
+        """Move dead letters (all, or ``ids``) back with a fresh receive count."""
+        ...
+
+    def depth(self) -> QueueDepth: ...
+
+
+class ConsumableQueue(Queue, Protocol):
+    """A queue vodkit's own consumer drains (``services.consumer``); Celery drains the
+    cluster's, and Lambda's event source mappings the stack's SQS queues."""
 
     @property
     def visibility_timeout(self) -> float:
         """How long a received message stays invisible (its lease), seconds."""
-        ...
-
-    def send(self, body: str, *, dedup_id: str | None = None, delay: float = 0) -> str:
-        """Enqueue; a ``dedup_id`` already live in this queue or its DLQ is a no-op."""
         ...
 
     def receive(self, *, max_messages: int = 1, wait: float = 0) -> list[Message]: ...
@@ -70,11 +86,3 @@ class Queue(Protocol):
     def release(self, receipt: str, *, delay: float = 0, error: str = "") -> None:
         """Give the message back (visible after ``delay``), noting why it failed."""
         ...
-
-    def dead_letters(self) -> list[DeadLetter]: ...
-
-    def redrive(self, ids: list[str] | None = None) -> int:
-        """Move dead letters (all, or ``ids``) back with a fresh receive count."""
-        ...
-
-    def depth(self) -> QueueDepth: ...
