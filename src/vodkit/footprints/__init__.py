@@ -20,6 +20,7 @@ from .base import Api, App
 FOOTPRINTS = {  # backend -> (module, the extra it needs)
     "embedded": ("vodkit.footprints.embedded", ""),
     "aws": ("vodkit.footprints.aws", "aws"),
+    "cluster": ("vodkit.footprints.cluster", "cluster"),
 }
 
 
@@ -64,4 +65,13 @@ def load_api(**overrides: Any) -> Api:
     return api
 
 
-__all__ = ["Api", "App", "load", "load_api", "module"]
+def upgrade_database(**overrides: Any) -> int | None:
+    """Apply the catalog's pending migrations: how many, or None where they apply themselves."""
+    footprint = module(overrides.get("backend") or load_settings(Selection).backend)
+    if not hasattr(footprint, "upgrade"):
+        return None
+    applied: int = footprint.upgrade(load_settings(footprint.SETTINGS, **overrides))
+    return applied
+
+
+__all__ = ["Api", "App", "load", "load_api", "module", "upgrade_database"]

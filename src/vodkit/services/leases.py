@@ -71,6 +71,10 @@ class LeasedRuns:
         beat.start()
         try:
             work()
+        except BaseException:  # free it at once for the retry (or the reaper)
+            at = self.now()
+            self.catalog.claim_job(job.asset_id, job.job_id, self.owner, at, at, self.clock())
+            raise
         finally:
             stop.set()
             beat.join()

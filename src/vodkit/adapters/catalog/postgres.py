@@ -96,6 +96,8 @@ MIGRATIONS = (
     CREATE INDEX deliveries_by_webhook ON webhook_deliveries (webhook_id, created_at);
     CREATE TABLE outbox_cursors (name TEXT PRIMARY KEY, seq BIGINT NOT NULL)
     """,
+    # the secrets every API node shares (signing of playback tokens and sessions)
+    "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
 

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, cast
 
 from botocore.exceptions import ClientError
 
-from ...domain.errors import LimitExceeded, ObjectNotFound
+from ...domain.errors import LimitExceeded, ObjectNotFound, TransientError
 from ...domain.keys import validate_key
 from ..aws import aws_call, error_code
 from .base import CHUNK, ObjectInfo
@@ -132,11 +132,16 @@ class S3ObjectStore:
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="vodkit-s3-") as tmp:
-            size, room = self.head(key).size, shutil.disk_usage(tmp).total
-            if size > room:  # a retry cannot help: the disk (Lambda's /tmp) is that small
+            size, disk = self.head(key).size, shutil.disk_usage(tmp)
+            if size > disk.total:  # a retry cannot help: the disk (Lambda's /tmp) is that small
                 raise LimitExceeded(
-                    f"the upload is {size / 1e9:.1f} GB, more than the {room / 1e9:.1f} GB "
+                    f"the upload is {size / 1e9:.1f} GB, more than the {disk.total / 1e9:.1f} GB "
                     "of local storage where it must be read whole"
+                )
+            if size > disk.free:  # other jobs' scratch: another worker, or later, has room
+                raise TransientError(
+                    f"the upload is {size / 1e9:.1f} GB and only {disk.free / 1e9:.1f} GB "
+                    "of local storage is free"
                 )
             path = Path(tmp) / "object"
             with self.open(key) as source, path.open("wb") as sink:

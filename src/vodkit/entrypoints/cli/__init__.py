@@ -15,7 +15,19 @@ import typer
 
 from ... import __version__
 from ...domain.errors import VodkitError
-from . import assets, aws, demo, dlq, ingest, keys, presets, serve, transcode, worker  # noqa: F401
+from . import (  # noqa: F401
+    assets,
+    aws,
+    db,
+    demo,
+    dlq,
+    ingest,
+    keys,
+    presets,
+    serve,
+    transcode,
+    worker,
+)
 from .common import EXIT_INTERNAL, EXIT_USAGE, app, err, out, printable
 
 log = logging.getLogger("vodkit.cli")

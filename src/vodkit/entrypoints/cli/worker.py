@@ -16,11 +16,16 @@ def worker(
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve Prometheus /metrics here.")
     ] = None,
+    queues: Annotated[
+        str, typer.Option(help="Only these queues, comma-separated (cluster: ingest,transcode).")
+    ] = "",
 ) -> None:
     """Process uploads until interrupted (Ctrl-C finishes nothing half-way: the message returns)."""
     vodkit = footprint()
     vodkit.processing.check()
-    loop = vodkit.processing.worker(watch=watch)
+    loop = vodkit.processing.worker(
+        watch=watch, queues=[q.strip() for q in queues.split(",") if q.strip()]
+    )
     if port := metrics_port or vodkit.settings.metrics_port:
         vodkit.serve_metrics(port)
         err.print(f"metrics on http://127.0.0.1:{port}/metrics")
