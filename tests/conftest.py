@@ -161,3 +161,23 @@ def postgres_dsn() -> Iterator[str]:
             yield f"{POSTGRES} options='-c search_path={schema}'"
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_dsn: str, aws: AwsSession) -> Iterator[Any]:
+    """An isolated cluster footprint: its own schema, vhost and buckets (no workers yet)."""
+    from tests.cluster import Cluster, cluster_env, make_buckets, vhost
+
+    schema = postgres_dsn.rsplit("search_path=", 1)[1].rstrip("'")
+    with vhost() as broker:
+        env = cluster_env(
+            database_url=f"{postgres_dsn} application_name={schema}",
+            broker_url=broker,
+            s3_endpoint=aws.endpoint,
+        )
+        make_buckets(env)
+        running = Cluster(tmp_path, env)
+        try:
+            yield running
+        finally:
+            running.close()

@@ -17,14 +17,21 @@ from typing import Any
 from celery import Celery
 from celery.exceptions import Reject
 
-from ..adapters.queue.celery import DELIVERIES, dead_letter
-
 log = logging.getLogger("vodkit.celery")
 Handler = Callable[[str], object]
+DeadLetter = Callable[[str, str, str, str, int], None]  # queue, task id, body, error, attempts
 
 
-def register(app: Celery, handlers: Callable[[], dict[str, Handler]], backoff: float) -> None:
-    """Define the tasks on ``app``; ``handlers()`` builds the services, once per process."""
+def register(
+    app: Celery,
+    handlers: Callable[[], dict[str, Handler]],
+    *,
+    backoff: float,
+    deliveries: int,
+    dead_letter: DeadLetter,
+) -> None:
+    """Define the tasks on ``app``; ``handlers()`` builds the services, once per process;
+    a message that failed ``deliveries`` times goes to ``dead_letter``."""
     built: dict[str, Handler] = {}
 
     def handler(queue: str) -> Handler:
@@ -38,10 +45,10 @@ def register(app: Celery, handlers: Callable[[], dict[str, Handler]], backoff: f
             handler(queue)(body)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            if attempt >= DELIVERIES:
+            if attempt >= deliveries:
                 log.error("%s %s failed %d times, dead-lettered: %s", queue, task.request.id,
                           attempt, error)  # fmt: skip
-                dead_letter(app, queue, task.request.id, body, error, attempt)
+                dead_letter(queue, task.request.id, body, error, attempt)
                 return
             log.warning("%s %s failed (attempt %d), again shortly: %s", queue, task.request.id,
                         attempt, error, exc_info=True)  # fmt: skip
@@ -62,7 +69,7 @@ def register(app: Celery, handlers: Callable[[], dict[str, Handler]], backoff: f
         try:
             run(self, "transcode", body, self.request.retries + 1)
         except Retry as again:
-            raise self.retry(countdown=again.delay, max_retries=DELIVERIES) from again
+            raise self.retry(countdown=again.delay, max_retries=deliveries) from again
 
 
 class Retry(Exception):

@@ -72,13 +72,19 @@ class LeasedRuns:
         try:
             work()
         except BaseException:  # free it at once for the retry (or the reaper)
-            at = self.now()
-            self.catalog.claim_job(job.asset_id, job.job_id, self.owner, at, at, self.clock())
+            self._release(job)
             raise
         finally:
             stop.set()
             beat.join()
         return True
+
+    def _release(self, job: TranscodeJob) -> None:
+        at = self.now()
+        try:
+            self.catalog.claim_job(job.asset_id, job.job_id, self.owner, at, at, self.clock())
+        except Exception:  # the lease then runs out by itself
+            log.warning("job %s: could not release its lease", job.job_id, exc_info=True)
 
 
 class Reaper:
@@ -90,6 +96,7 @@ class Reaper:
         *,
         max_restarts: int = 3,
         lost_after: float = 6 * 3600.0,
+        period: float = 10.0,
         now: Callable[[], float] = time.time,
         clock: Clock = utcnow,
     ) -> None:
@@ -98,6 +105,7 @@ class Reaper:
         self.bus = bus
         self.max_restarts = max_restarts  # an asset whose job lost its worker more fails
         self.lost_after = lost_after  # a job never claimed for this long lost its message
+        self.period = period  # seconds between sweeps
         self.now = now
         self.clock = clock
 
@@ -131,8 +139,8 @@ class Reaper:
                 AssetStatusChanged(asset_id, AssetStatus.FAILED, uploader_id, error.code, message)
             )
 
-    def run(self, stop: threading.Event, period: float = 10.0) -> None:
-        while not stop.wait(period):
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.period):
             try:
                 self.sweep()
             except Exception:  # a busy database: next time

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ...domain.asset import Asset, AssetError, AssetStatus, Job
 from ...domain.outbox import AssetEvent
@@ -109,3 +109,11 @@ class EventLog(Protocol):
     def events_after(self, seq: int, limit: int = 100) -> list[AssetEvent]: ...
 
     def counts(self) -> dict[str, int]: ...
+
+
+@runtime_checkable
+class SourceIndex(Protocol):
+    """A catalog that finds assets by their upload's key (indexed): what the upload
+    watchers ask of every object they list."""
+
+    def has_source(self, bucket: str, key: str) -> bool: ...

@@ -49,6 +49,13 @@ class MemoryCatalog(RecordCatalog):
             record = self.records.get(asset_id)
             return record.asset if record else None
 
+    def has_source(self, bucket: str, key: str) -> bool:
+        with self._lock:
+            return any(
+                (r.asset.source_bucket, r.asset.source_key) == (bucket, key)
+                for r in self.records.values()
+            )
+
     def query(
         self,
         *,

@@ -158,6 +158,15 @@ class SqlCatalog(RecordCatalog):
             record = self._record(conn, asset_id)
         return record.asset if record else None
 
+    def has_source(self, bucket: str, key: str) -> bool:
+        with self._reading() as conn:
+            found = self._run(
+                conn,
+                "SELECT 1 FROM assets WHERE source_bucket = ? AND source_key = ? LIMIT 1",
+                (bucket, key),
+            ).fetchone()
+        return found is not None
+
     def jobs(self, asset_id: str) -> list[Job]:
         with self._reading() as conn:
             return [job_from(r) for r in self._run(conn, SELECT_JOBS, (asset_id,)).fetchall()]

@@ -122,15 +122,3 @@ class SqliteCatalog(SqlCatalog):
     def _writing(self, asset_id: str | None) -> Iterator[Connection]:
         with self.db.write() as conn:  # the database's write lock: every row is held
             yield conn
-
-    def has_source(self, bucket: str, key: str) -> bool:
-        """Whether an asset was made from ``key`` (the upload watcher's catch-up; indexed)."""
-        row = (
-            self.db.read()
-            .execute(
-                "SELECT 1 FROM assets WHERE source_bucket = ? AND source_key = ? LIMIT 1",
-                (bucket, key),
-            )
-            .fetchone()
-        )
-        return row is not None

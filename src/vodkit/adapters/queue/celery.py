@@ -71,16 +71,34 @@ def amqp_errors() -> Iterator[None]:
         raise
 
 
+def declare(app: Any, names: Sequence[str]) -> None:
+    """Declare the queues and their dead-letter queues (idempotent; Celery declares no DLQ,
+    and a message dead-lettered to a DLQ that does not exist is dropped)."""
+    queues, dlqs = topology(names)
+    with amqp_errors(), app.connection_for_write() as conn:
+        for queue in (*queues, *dlqs):
+            queue.bind(conn.default_channel).declare()
+
+
 class CeleryQueue:
     def __init__(self, app: Any, name: str) -> None:
         if name not in TASKS:
             raise ConfigError(f"no Celery queue {name!r}: there are {', '.join(TASKS)}")
         self.app = app
         self.name = name
+        self._topology_ready = False
+
+    def _declare(self) -> None:
+        """Before this process's first use: whoever comes first (a worker, the API, the
+        CLI) makes the queue and its DLQ exist."""
+        if not self._topology_ready:
+            declare(self.app, [self.name])
+            self._topology_ready = True
 
     def send(self, body: str, *, dedup_id: str | None = None, delay: float = 0) -> str:
         """Publish a task with ``body``, confirmed by the broker (``confirm_publish``);
         RabbitMQ cannot deduplicate: handlers are idempotent by the ids in the body."""
+        self._declare()
         with amqp_errors():
             result = self.app.send_task(
                 TASKS[self.name], args=[body], queue=self.name, countdown=delay or None
@@ -92,6 +110,7 @@ class CeleryQueue:
         return int(count)
 
     def depth(self) -> QueueDepth:
+        self._declare()
         with amqp_errors(), self.app.connection_for_read() as conn:
             channel = conn.default_channel
             visible = self._declared(channel, self.name)
@@ -102,6 +121,7 @@ class CeleryQueue:
     def _dead(self) -> Iterator[list[Any]]:
         """Every message in the DLQ, held unacknowledged by this channel: those not acked
         go back to it when the channel closes (a quorum DLQ has no delivery limit)."""
+        self._declare()
         with amqp_errors(), self.app.connection_for_write() as conn:
             channel = conn.channel()
             held: list[Any] = []

@@ -8,6 +8,7 @@ flat whatever the size; S3 makes an object visible whole or not at all.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -38,9 +39,11 @@ def _missing(exc: ClientError) -> bool:
 
 
 class S3ObjectStore:
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, *, scratch: Path | None = None) -> None:
         self.client = client
         self.bucket = bucket  # encryption is the bucket's default (the stack's KMS key)
+        # where local_file downloads: a worker's work root, whose stale entries it reaps
+        self.scratch = scratch
 
     @aws_call
     def put_stream(self, key: str, stream: BinaryIO) -> ObjectInfo:
@@ -131,7 +134,10 @@ class S3ObjectStore:
 
     @contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
-        with tempfile.TemporaryDirectory(prefix="vodkit-s3-") as tmp:
+        if self.scratch is not None:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+        # named as work directories are ({what}.{pid}.{random}), so a killed process's is reaped
+        with tempfile.TemporaryDirectory(prefix=f"source.{os.getpid()}.", dir=self.scratch) as tmp:
             size, disk = self.head(key).size, shutil.disk_usage(tmp)
             if size > disk.total:  # a retry cannot help: the disk (Lambda's /tmp) is that small
                 raise LimitExceeded(

@@ -26,6 +26,7 @@ from . import (  # noqa: F401
     presets,
     serve,
     transcode,
+    watch,
     worker,
 )
 from .common import EXIT_INTERNAL, EXIT_USAGE, app, err, out, printable

@@ -18,7 +18,7 @@ def ingest(
         str, typer.Option(help="Uploader id: the key is uploads/{uploader}/{name}.")
     ] = "cli",
     wait: Annotated[
-        bool, typer.Option("--wait", help="Process it here and wait for the result.")
+        bool, typer.Option("--wait", help="Wait for the result (embedded: processing it here).")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:

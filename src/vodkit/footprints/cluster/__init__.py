@@ -18,6 +18,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -29,7 +30,15 @@ from ...adapters.keys.sql import SqlKeyStore
 from ...adapters.metrics.prometheus import PrometheusMetrics
 from ...adapters.postgresdb import PostgresDatabase
 from ...adapters.presets.file import load_presets
-from ...adapters.queue.celery import EXCHANGE, TASKS, CeleryQueue, topology
+from ...adapters.queue.celery import (
+    DELIVERIES,
+    EXCHANGE,
+    TASKS,
+    CeleryQueue,
+    dead_letter,
+    declare,
+    topology,
+)
 from ...adapters.storage.s3 import S3ObjectStore
 from ...adapters.transcoder.base import NothingToFinish
 from ...adapters.transcoder.queued import QueuedJobSubmitter
@@ -117,16 +126,14 @@ def celery(settings: ClusterSettings) -> Any:
         broker_transport_options={"confirm_publish": True},
         broker_connection_retry_on_startup=True,
     )
-    register(app, lambda: _handlers(settings, app), settings.retry_backoff)
+    register(
+        app,
+        lambda: _handlers(settings, app),
+        backoff=settings.retry_backoff,
+        deliveries=DELIVERIES,
+        dead_letter=lambda *letter: dead_letter(app, *letter),
+    )
     return app
-
-
-def declare(app: Any) -> None:
-    """Declare the queues and their dead-letter queues (Celery declares no DLQ itself)."""
-    queues, dlqs = topology(QUEUES)
-    with app.connection_for_write() as conn:
-        for queue in (*queues, *dlqs):
-            queue.bind(conn.default_channel).declare()
 
 
 def presets(settings: ClusterSettings) -> Presets:
@@ -171,7 +178,7 @@ class CeleryWorker:
         from celery.signals import worker_ready
 
         built = self.built
-        declare(built.celery)
+        declare(built.celery, QUEUES)
         remove_stale_workdirs(built.transcode.work_root)
 
         def start_background(**_: Any) -> None:  # once the pool's children are forked
@@ -210,12 +217,12 @@ class ClusterProcessing:
         pass  # Celery's workers stop themselves on a signal
 
 
-def _store(settings: ClusterSettings, bucket: str) -> S3ObjectStore:
+def _store(settings: ClusterSettings, bucket: str, scratch: Path | None = None) -> S3ObjectStore:
     from botocore.config import Config
 
     endpoint = {"endpoint_url": settings.s3_endpoint_url} if settings.s3_endpoint_url else {}
     config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
-    return S3ObjectStore(client("s3", config=config, **endpoint), bucket)
+    return S3ObjectStore(client("s3", config=config, **endpoint), bucket, scratch=scratch)
 
 
 def _server_secret(db: PostgresDatabase) -> bytes:
@@ -233,6 +240,7 @@ def _server_secret(db: PostgresDatabase) -> bytes:
 def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
     db = catalog_database(settings.database_url)
     catalog = PostgresCatalog(db)
+    work_root = settings.data_dir.resolve() / "work"  # this machine's scratch
     metrics = PrometheusMetrics()
     tasks = celery(settings)
     ingest_queue, transcode_queue = (
@@ -244,7 +252,7 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
     submitter = QueuedJobSubmitter(transcode_queue)
     ports = Ports(
         presets=presets(settings),
-        uploads=_store(settings, settings.uploads_bucket),
+        uploads=_store(settings, settings.uploads_bucket, work_root),
         outputs=_store(settings, settings.outputs_bucket),
         catalog=catalog,
         bus=bus,
@@ -259,7 +267,7 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         transcoder=transcoder(settings),
         bus=bus,
         metrics=metrics,
-        work_root=settings.data_dir.resolve() / "work",
+        work_root=work_root,
         clock=clock,
     )
     follower = Follower(catalog, ingest_queue, delivery_grace=settings.delivery_grace, poll=1.0)
@@ -290,7 +298,14 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         backoff=settings.webhook_backoff,
         clock=clock,
     )
-    reaper = Reaper(catalog, submitter, bus, max_restarts=settings.max_restarts, clock=clock)
+    reaper = Reaper(
+        catalog,
+        submitter,
+        bus,
+        max_restarts=settings.max_restarts,
+        period=settings.reap_period,
+        clock=clock,
+    )
     holder.append(_Built(app, db, catalog, metrics, tasks, transcode, reaper, playback, webhooks))
     return holder[0]
 
