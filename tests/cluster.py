@@ -172,7 +172,6 @@ class Cluster:
         values = {
             k[len("VODKIT_") :].lower(): v for k, v in self.env.items() if k.startswith("VODKIT_")
         }
-        values.pop("backend", None)
         return load_settings(ClusterSettings, **values)
 
     @property

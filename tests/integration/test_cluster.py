@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import boto3
 
-from tests.cluster import Cluster
+from tests.cluster import VODKIT, Cluster, free_port
 from tests.conftest import make_clip
+from vodkit.domain.asset import AssetStatus
 
 
 def _s3(cluster: Cluster) -> object:
@@ -44,3 +47,104 @@ def test_an_upload_runs_through_separate_ingest_and_transcode_workers(
     key = cluster.vodkit("keys", "create", "--uploader", "alice", "--json")
     assert key.returncode == 0, key.stderr
     assert cluster.scratch_left() == []
+
+
+def _put(cluster: Cluster, key: str, path: Path) -> None:
+    _s3(cluster).upload_file(str(path), cluster.env["VODKIT_UPLOADS_BUCKET"], key)  # type: ignore[attr-defined]
+
+
+def test_watch_ingests_objects_written_straight_into_the_bucket_once_even_twice_at_once(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", seconds=2)
+    for name in ("a.mp4", "b.mp4"):
+        _put(cluster, f"uploads/bob/{name}", clip)
+    _put(cluster, "stray/not-an-upload.mp4", clip)  # outside uploads/: never listed
+    cluster.start_worker("w1")
+    watchers = [
+        subprocess.Popen(
+            [VODKIT, "watch", "--once"],
+            env=cluster.worker_env(f"watch{i}"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    for watcher in watchers:
+        _, err = watcher.communicate(timeout=120)
+        assert watcher.returncode == 0, err
+    cluster.wait_until(
+        lambda: len(cluster.app.catalog.query(limit=10)) == 2, 60, "two assets", poll=0.5
+    )
+    ids = [a.asset_id for a in cluster.app.catalog.query(limit=10)]
+    assets = cluster.wait_ended(ids)
+    assert {a.source_key for a in assets} == {"uploads/bob/a.mp4", "uploads/bob/b.mp4"}
+    assert all(a.status is AssetStatus.COMPLETED for a in assets), [a.errors for a in assets]
+    again = cluster.vodkit("watch", "--once")  # nothing new: nothing queued
+    assert again.returncode == 0 and "queued" not in again.stderr, again.stderr
+    assert len(cluster.app.catalog.query(limit=10)) == 2
+
+
+def test_a_message_that_keeps_failing_is_dead_lettered_after_3_attempts_and_redriven(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", seconds=2)
+    # a worker that cannot reach the store: every attempt at the ingest fails
+    broken = cluster.start_worker(
+        "broken", VODKIT_S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}"
+    )
+    queued = cluster.vodkit("ingest", str(clip))
+    assert queued.returncode == 0, queued.stderr
+    asset_id = queued.stdout.strip()
+
+    def letters() -> list[dict[str, object]]:
+        listed = cluster.vodkit("dlq", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        return list(json.loads(listed.stdout)["deadLetters"])
+
+    cluster.wait_until(lambda: bool(letters()), 120, "the message in the DLQ", poll=2)
+    cluster.kill(broken)
+    (letter,) = letters()
+    assert letter["queue"] == "ingest" and letter["receiveCount"] == 3
+    assert "reach" in str(letter["lastError"]) or "connect" in str(letter["lastError"]).lower()
+    log = (cluster.root / "broken.log").read_text()
+    assert log.count("failed (attempt") == 2 and log.count("failed 3 times, dead-lettered") == 1
+    pending = cluster.app.catalog.get(asset_id)  # registered by the upload, never ingested
+    assert pending is not None and pending.status is AssetStatus.PENDING
+    cluster.start_worker("healthy")
+    redriven = cluster.vodkit("dlq", "redrive")
+    assert redriven.returncode == 0 and "1 message" in redriven.stdout, redriven.stderr
+    (asset,) = cluster.wait_ended([asset_id])
+    assert asset.status is AssetStatus.COMPLETED
+    assert letters() == []
+
+
+def test_the_broker_dead_letters_a_message_after_exactly_3_deliveries(cluster: Cluster) -> None:
+    """What catches a message its workers die on (no task code runs to count it): the
+    quorum queue's delivery limit, counted by RabbitMQ on every return to the queue."""
+    from kombu import Connection, Queue
+
+    from vodkit.adapters.queue.celery import CeleryQueue
+
+    app = cluster.app
+    queue = app.queues["ingest"]
+    assert isinstance(queue, CeleryQueue)
+    queue.send('{"poison": true}')
+    deliveries = 0
+    with Connection(cluster.env["VODKIT_BROKER_URL"]) as conn:
+        ingest = Queue("ingest", no_declare=True).bind(conn.default_channel)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            message = ingest.get(no_ack=False)
+            if message is None:
+                if app.queues["ingest"].depth().dead:
+                    break
+                time.sleep(0.1)
+                continue
+            deliveries += 1
+            message.reject(requeue=True)  # as a worker that died on it hands it back
+    assert deliveries == 3
+    (letter,) = queue.dead_letters()
+    assert letter.body == '{"poison": true}' and "stopped 3 times" in letter.last_error
+    assert queue.depth().visible == 0

@@ -96,6 +96,8 @@ class Reaper:
         *,
         max_restarts: int = 3,
         lost_after: float = 6 * 3600.0,
+        idle_lost_after: float = 600.0,
+        idle: Callable[[], bool] = lambda: False,
         period: float = 10.0,
         now: Callable[[], float] = time.time,
         clock: Clock = utcnow,
@@ -104,7 +106,13 @@ class Reaper:
         self.submitter = submitter
         self.bus = bus
         self.max_restarts = max_restarts  # an asset whose job lost its worker more fails
-        self.lost_after = lost_after  # a job never claimed for this long lost its message
+        # A job never claimed lost its message (a worker died between taking it and leasing
+        # the job): after ``lost_after``, or sooner, ``idle_lost_after``, if ``idle()`` says
+        # no message waits in the queue. A message a busy worker holds in reserve may then be
+        # sent twice; the job's lease keeps it from running twice.
+        self.lost_after = lost_after
+        self.idle_lost_after = idle_lost_after
+        self.idle = idle
         self.period = period  # seconds between sweeps
         self.now = now
         self.clock = clock
@@ -112,7 +120,8 @@ class Reaper:
     def sweep(self) -> int:
         """Hand out again every job whose worker died; how many were."""
         handed = 0
-        unclaimed_before = isoformat(self.clock() - timedelta(seconds=self.lost_after))
+        lost_after = self.idle_lost_after if self._idle() else self.lost_after
+        unclaimed_before = isoformat(self.clock() - timedelta(seconds=lost_after))
         for asset in self.catalog.query(status=AssetStatus.PROCESSING, limit=1000):
             for job in self.catalog.jobs(asset.asset_id):
                 if job.state.terminal:
@@ -130,6 +139,13 @@ class Reaper:
                 self.submitter.submit(TranscodeJob.from_dict(job.request))
                 handed += 1
         return handed
+
+    def _idle(self) -> bool:
+        try:
+            return self.idle()
+        except Exception:  # the broker cannot say: assume work is waiting
+            log.warning("could not tell whether the queue is idle", exc_info=True)
+            return False
 
     def _fail(self, asset_id: str, uploader_id: str, restarts: int) -> None:
         message = f"the transcode's worker stopped answering {restarts - 1} times"

@@ -91,6 +91,9 @@ class ClusterSettings(WorkerSettings):
     lease_seconds: float = Field(60.0, ge=3, description="a running job's lease, renewed by 1/3")
     reap_period: float = Field(15.0, gt=0, description="seconds between reaper sweeps")
     max_restarts: int = Field(3, ge=1, description="lost workers before an asset fails")
+    lost_after: float = Field(
+        600.0, gt=0, description="an unclaimed job, nothing queued: its message is lost after, s"
+    )
     delivery_grace: float = Field(60.0, ge=0, description="--wait: an upload's time to show up")
 
 
@@ -303,6 +306,8 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         submitter,
         bus,
         max_restarts=settings.max_restarts,
+        idle_lost_after=settings.lost_after,
+        idle=lambda: transcode_queue.depth().visible == 0,
         period=settings.reap_period,
         clock=clock,
     )
