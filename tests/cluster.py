@@ -213,6 +213,13 @@ class Cluster:
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # its children (Celery's pool, FFmpeg) too
+            try:
+                os.killpg(worker.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
 
     def stop_workers(self) -> None:
         for worker in self.workers:

@@ -302,6 +302,12 @@ def test_a_job_is_leased_to_one_worker_at_a_time_and_freed_when_its_lease_ends(
     (job,) = catalog.jobs("a")
     assert (job.lease_owner, job.state, job.restarts) == ("", JobState.SUBMITTED, 1)
     assert catalog.claim_job("a", "a-j0", "w2", until=200.0, at=152.0, now=T0) is True
+    assert catalog.release_job("a", "a-j0", "w3", now=T0) is False  # not its lease
+    assert catalog.release_job("a", "a-j0", "w2", now=T0) is True  # its attempt failed
+    (job,) = catalog.jobs("a")
+    assert (job.lease_owner, job.lease_until, job.restarts) == ("", 0.0, 1)
+    assert catalog.restart_job("a", "a-j0", at=999.0, now=T0) == 0  # waits for its retry
+    assert catalog.claim_job("a", "a-j0", "w3", until=210.0, at=160.0, now=T0) is True
     catalog.complete_job("a", "a-j0", {}, T0)
     assert catalog.claim_job("a", "a-j0", "w3", until=300.0, at=999.0, now=T0) is False  # ended
     assert catalog.restart_job("a", "a-j0", at=999.0, now=T0) == 0

@@ -90,6 +90,18 @@ def claimed(
     return replace(record, jobs=record._with_job(leased)), True
 
 
+def released(
+    record: AssetRecord, job_id: str, owner: str, now: datetime
+) -> tuple[AssetRecord | None, bool]:
+    """``owner`` gives its lease up (its attempt failed; a retry follows): the job waits
+    unclaimed again, not as one whose worker died. True iff it held it."""
+    job = _open_job(record, job_id)
+    if job is None or job.lease_owner != owner:
+        return None, False
+    freed = replace(job, lease_owner="", lease_until=0.0, updated_at=isoformat(now))
+    return replace(record, jobs=record._with_job(freed)), True
+
+
 def restarted(
     record: AssetRecord, job_id: str, at: float, now: datetime, unclaimed_before: str = ""
 ) -> tuple[AssetRecord | None, int]:

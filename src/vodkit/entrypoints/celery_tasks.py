@@ -69,7 +69,9 @@ def register(
         try:
             run(self, "transcode", body, self.request.retries + 1)
         except Retry as again:
-            raise self.retry(countdown=again.delay, max_retries=deliveries) from again
+            # whole seconds: the broker's delayed delivery (on quorum queues) takes no less
+            countdown = max(1, round(again.delay))
+            raise self.retry(countdown=countdown, max_retries=deliveries) from again
 
 
 class Retry(Exception):

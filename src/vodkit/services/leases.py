@@ -71,7 +71,7 @@ class LeasedRuns:
         beat.start()
         try:
             work()
-        except BaseException:  # free it at once for the retry (or the reaper)
+        except BaseException:  # free it at once for the retry: no worker died
             self._release(job)
             raise
         finally:
@@ -80,9 +80,8 @@ class LeasedRuns:
         return True
 
     def _release(self, job: TranscodeJob) -> None:
-        at = self.now()
         try:
-            self.catalog.claim_job(job.asset_id, job.job_id, self.owner, at, at, self.clock())
+            self.catalog.release_job(job.asset_id, job.job_id, self.owner, self.clock())
         except Exception:  # the lease then runs out by itself
             log.warning("job %s: could not release its lease", job.job_id, exc_info=True)
 

@@ -60,6 +60,10 @@ class Catalog(Protocol):
         it; True iff ``owner`` holds it now (also to extend its own lease)."""
         ...
 
+    def release_job(self, asset_id: str, job_id: str, owner: str, now: datetime) -> bool:
+        """``owner`` gives the job's lease up (a retry follows); True iff it held it."""
+        ...
+
     def restart_job(
         self, asset_id: str, job_id: str, at: float, now: datetime, unclaimed_before: str = ""
     ) -> int:

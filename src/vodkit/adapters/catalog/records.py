@@ -52,6 +52,9 @@ class RecordCatalog:
             asset_id, lambda r: transitions.claimed(r, job_id, owner, until, at, now)
         )
 
+    def release_job(self, asset_id: str, job_id: str, owner: str, now: datetime) -> bool:
+        return self._apply(asset_id, lambda r: transitions.released(r, job_id, owner, now))
+
     def restart_job(
         self, asset_id: str, job_id: str, at: float, now: datetime, unclaimed_before: str = ""
     ) -> int:

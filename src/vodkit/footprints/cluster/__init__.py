@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -178,14 +179,22 @@ class CeleryWorker:
         self.concurrency = concurrency
 
     def run(self, stop: threading.Event) -> None:
-        from celery.signals import worker_ready
+        from celery.signals import worker_process_init, worker_ready
 
         built = self.built
         declare(built.celery, QUEUES)
         remove_stale_workdirs(built.transcode.work_root)
+        private_tempdir(built.transcode.work_root)
+        worker_process_init.connect(
+            lambda **_: private_tempdir(built.transcode.work_root), weak=False
+        )
+
+        def sweep_scratch(stop: threading.Event) -> None:  # a killed child's, once it is gone
+            while not stop.wait(built.reaper.period):
+                remove_stale_workdirs(built.transcode.work_root)
 
         def start_background(**_: Any) -> None:  # once the pool's children are forked
-            for task in (built.reaper.run, built.webhooks.run):
+            for task in (built.reaper.run, built.webhooks.run, sweep_scratch):
                 threading.Thread(target=task, args=(stop,), daemon=True).start()
 
         worker_ready.connect(start_background, weak=False)
@@ -195,6 +204,15 @@ class CeleryWorker:
              "-n", name, "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
         )  # fmt: skip
         stop.set()
+
+
+def private_tempdir(work_root: Path) -> Path:
+    """This process's temporary files (probes, samples) inside the work root, named as its
+    work directories are, so that what a killed process left is reaped with them."""
+    path = work_root / f"tmp.{os.getpid()}.{secrets.token_hex(4)}"
+    path.mkdir(parents=True)
+    tempfile.tempdir = str(path)
+    return path
 
 
 class ClusterProcessing:
