@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import socket
 import tempfile
 import threading
@@ -179,15 +180,15 @@ class CeleryWorker:
         self.concurrency = concurrency
 
     def run(self, stop: threading.Event) -> None:
-        from celery.signals import worker_process_init, worker_ready
+        from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
 
         built = self.built
+        root = built.transcode.work_root
         declare(built.celery, QUEUES)
-        remove_stale_workdirs(built.transcode.work_root)
-        private_tempdir(built.transcode.work_root)
-        worker_process_init.connect(
-            lambda **_: private_tempdir(built.transcode.work_root), weak=False
-        )
+        remove_stale_workdirs(root)
+        worker_process_init.connect(lambda **_: private_tempdir(root), weak=False)
+        worker_process_shutdown.connect(lambda **_: drop_tempdir(), weak=False)
+        private_tempdir(root)
 
         def sweep_scratch(stop: threading.Event) -> None:  # a killed child's, once it is gone
             while not stop.wait(built.reaper.period):
@@ -199,11 +200,15 @@ class CeleryWorker:
 
         worker_ready.connect(start_background, weak=False)
         name = f"{'+'.join(self.queues)}-{os.getpid()}@{socket.gethostname()}"
-        built.celery.worker_main(
-            ["worker", "-Q", ",".join(self.queues), "-c", str(self.concurrency), "-P", "prefork",
-             "-n", name, "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
-        )  # fmt: skip
-        stop.set()
+        try:
+            built.celery.worker_main(
+                ["worker", "-Q", ",".join(self.queues), "-c", str(self.concurrency), "-P",
+                 "prefork", "-n", name, "--without-gossip", "--without-mingle", "--loglevel",
+                 "WARNING"]
+            )  # fmt: skip
+        finally:
+            stop.set()
+            drop_tempdir()
 
 
 def private_tempdir(work_root: Path) -> Path:
@@ -213,6 +218,12 @@ def private_tempdir(work_root: Path) -> Path:
     path.mkdir(parents=True)
     tempfile.tempdir = str(path)
     return path
+
+
+def drop_tempdir() -> None:
+    if tempfile.tempdir is not None:
+        shutil.rmtree(tempfile.tempdir, ignore_errors=True)
+        tempfile.tempdir = None
 
 
 class ClusterProcessing:
