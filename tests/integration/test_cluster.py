@@ -148,3 +148,49 @@ def test_the_broker_dead_letters_a_message_after_exactly_3_deliveries(cluster: C
     (letter,) = queue.dead_letters()
     assert letter.body == '{"poison": true}' and "stopped 3 times" in letter.last_error
     assert queue.depth().visible == 0
+
+
+def test_the_http_api_serves_the_cluster_uploads_and_playback_from_the_store(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    import httpx
+
+    clip = make_clip(tmp_path / "clip.mp4", seconds=2)
+    key = cluster.vodkit("keys", "create", "--uploader", "carol", "--json")
+    assert key.returncode == 0, key.stderr
+    token = json.loads(key.stdout)["token"]
+    port = free_port()
+    with (cluster.root / "api.log").open("ab") as log:
+        server = subprocess.Popen(
+            [VODKIT, "serve", "--port", str(port)],
+            env=cluster.worker_env("api", VODKIT_PUBLIC_URL=f"http://127.0.0.1:{port}"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    cluster.workers.append(server)
+    cluster.logs.append(cluster.root / "api.log")
+    cluster.start_worker("w1")
+    api = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}
+    )
+
+    def up() -> bool:
+        try:
+            return api.get("/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    cluster.wait_until(up, 60, "the API")
+    made = api.post("/v1/assets", params={"filename": "clip.mp4"}, content=clip.read_bytes())
+    assert made.status_code == 201, made.text
+    asset_id = made.json()["assetId"]
+    (asset,) = cluster.wait_ended([asset_id])
+    assert asset.status is AssetStatus.COMPLETED
+    done = api.get(f"/v1/assets/{asset_id}").json()
+    master = httpx.get(done["playback"]["hls"])  # the token is in the path
+    assert master.status_code == 200 and master.text.startswith("#EXTM3U"), master.text
+    ranged = httpx.get(done["playback"]["mp4"], headers={"Range": "bytes=10-99"})
+    assert ranged.status_code == 206 and len(ranged.content) == 90
+    metrics = api.get("/metrics").text
+    assert "vodkit_" in metrics

@@ -23,8 +23,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     worker: Annotated[
-        bool, typer.Option(help="Also run a worker in this process (embedded).")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run a worker in this process (default: on the embedded footprint only;"
+            " the cluster's are `vodkit worker`).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (its contract at /openapi.json, rendered at /docs)."""
     try:
@@ -39,8 +44,11 @@ def serve(
     from ...footprints import load_api
     from .common import configure_logging
 
-    configure_logging(load_settings(Selection).log_level)
+    selection = load_settings(Selection)
+    configure_logging(selection.log_level)
     api = load_api()
+    if worker is None:
+        worker = selection.backend == "embedded"
     stop = threading.Event()
     threads = [threading.Thread(target=_sweep, args=(api, stop), name="sweeper", daemon=True)]
     if worker:
