@@ -46,6 +46,7 @@ def test_an_upload_runs_through_separate_ingest_and_transcode_workers(
     assert cluster.vodkit("dlq", "list").returncode == 0
     key = cluster.vodkit("keys", "create", "--uploader", "alice", "--json")
     assert key.returncode == 0, key.stderr
+    cluster.stop_workers()
     assert cluster.scratch_left() == []
 
 
@@ -158,7 +159,7 @@ def test_the_http_api_serves_the_cluster_uploads_and_playback_from_the_store(
     clip = make_clip(tmp_path / "clip.mp4", seconds=2)
     key = cluster.vodkit("keys", "create", "--uploader", "carol", "--json")
     assert key.returncode == 0, key.stderr
-    token = json.loads(key.stdout)["token"]
+    token = json.loads(key.stdout)["key"]
     port = free_port()
     with (cluster.root / "api.log").open("ab") as log:
         server = subprocess.Popen(
