@@ -102,3 +102,25 @@ def test_status_and_uploader_listings_use_indexes(
             )
             assert "Seq Scan" not in plan, plan
             assert "assets_by_status" in plan or "assets_by_uploader" in plan, plan
+
+
+def test_migrations_apply_in_order_once_even_from_several_nodes_at_once(postgres_dsn: str) -> None:
+    from vodkit.adapters.catalog.postgres import MIGRATIONS
+
+    databases = [catalog_database(postgres_dsn, upgrade=False) for _ in range(4)]
+    applied: list[int] = []
+    threads = [threading.Thread(target=lambda d=d: applied.append(d.upgrade())) for d in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(applied) == [0, 0, 0, len(MIGRATIONS)]  # one node applied them all
+    assert databases[0].upgrade() == 0
+    with databases[0].reading() as conn:
+        versions = [
+            r["version"]
+            for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")
+        ]
+    assert versions == list(range(1, len(MIGRATIONS) + 1))
+    for db in databases:
+        db.close()
