@@ -16,12 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
 
 from ..adapters.catalog.sqlite import SqliteCatalog
 from ..adapters.events.inprocess import InProcessEventBus
-from ..adapters.keys.sql import SqlKeyStore
 from ..adapters.metrics.prometheus import PrometheusMetrics
 from ..adapters.presets.file import load_presets
 from ..adapters.queue.sqlite import SqliteQueue
@@ -30,20 +28,15 @@ from ..adapters.storage.local import LocalObjectStore
 from ..adapters.storage.watcher import UploadWatcher
 from ..adapters.transcoder.base import NothingToFinish
 from ..adapters.transcoder.queued import QueuedJobSubmitter
-from ..adapters.webhooks.http import HttpxWebhookSender
-from ..adapters.webhooks.sql import SqlWebhookStore
 from ..config import Settings, load_settings
 from ..domain.clock import Clock, utcnow
 from ..domain.keys import UPLOAD_PREFIX
 from ..domain.presets import Presets
-from ..services.access import KeyService
 from ..services.assets import AssetService
 from ..services.ingest import IngestOrchestrator, QueueAnnouncer
 from ..services.playback import PlaybackTokens
 from ..services.processing import LocalProcessing
-from ..services.sessions import Sessions
 from ..services.transcode import FileTranscoding
-from ..services.uploads import ResumableUploads
 from ..services.webhooks import WebhookService
 from .base import (
     INGEST_QUEUE,
@@ -58,6 +51,7 @@ from .base import (
     transcoder,
     wire,
 )
+from .served import sql_api, webhook_service
 
 log = logging.getLogger(__name__)
 
@@ -147,19 +141,7 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
     )
 
     playback = PlaybackTokens(secret(data / "secret.key"), settings.playback_ttl)
-    public = settings.public_url.rstrip("/")
-    webhooks = WebhookService(
-        SqlWebhookStore(catalog.db),
-        catalog,
-        HttpxWebhookSender(
-            allow_private=settings.webhook_allow_private, timeout=settings.webhook_timeout
-        ),
-        metrics,
-        links=lambda asset: playback.urls(asset, f"{public}/play") if public else None,
-        lease=2 * settings.webhook_timeout + 5,
-        backoff=settings.webhook_backoff,
-        clock=clock,
-    )
+    webhooks = webhook_service(settings, catalog.db, catalog, metrics, playback, clock)
 
     def processing(
         ports: Ports, ingest: IngestOrchestrator, assets: AssetService
@@ -220,20 +202,4 @@ def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> A
     app, catalog, metrics, playback, webhooks = _build(
         settings or load_settings(EmbeddedSettings), clock
     )
-    data = app.settings.data_dir.resolve()
-    keys = KeyService(SqlKeyStore(catalog.db), app.clock)
-    return Api(
-        app=app,
-        keys=keys,
-        uploads=ResumableUploads(
-            data / "tus",
-            app.assets,
-            max_size=app.settings.limits.max_file_size,
-            lifetime=app.settings.upload_expiry,
-        ),
-        playback=playback,
-        sessions=Sessions(playback.secret, keys),
-        webhooks=webhooks,
-        events=catalog,
-        metrics_text=lambda: (generate_latest(metrics.registry), CONTENT_TYPE_LATEST),
-    )
+    return sql_api(app, catalog.db, catalog, metrics, playback, webhooks)

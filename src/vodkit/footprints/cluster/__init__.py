@@ -28,7 +28,6 @@ from pydantic import Field
 from ...adapters.aws import client
 from ...adapters.catalog.postgres import PostgresCatalog, catalog_database
 from ...adapters.events.inprocess import InProcessEventBus
-from ...adapters.keys.sql import SqlKeyStore
 from ...adapters.metrics.prometheus import PrometheusMetrics
 from ...adapters.postgresdb import PostgresDatabase
 from ...adapters.presets.file import load_presets
@@ -44,24 +43,18 @@ from ...adapters.queue.celery import (
 from ...adapters.storage.s3 import S3ObjectStore
 from ...adapters.transcoder.base import NothingToFinish
 from ...adapters.transcoder.queued import QueuedJobSubmitter
-from ...adapters.webhooks.http import HttpxWebhookSender
-from ...adapters.webhooks.sql import SqlWebhookStore
 from ...config import load_settings
 from ...domain.asset import Asset
 from ...domain.clock import Clock, utcnow
 from ...domain.errors import ConfigError
 from ...domain.jobs import TranscodeJob
 from ...domain.presets import Presets
-from ...services.access import KeyService
-from ...services.assets import AssetService
 from ...services.follow import Follower, ProgressCallback
 from ...services.ingest import QueueAnnouncer
 from ...services.leases import LeasedRuns, Reaper
 from ...services.messages import decode
 from ...services.playback import PlaybackTokens
-from ...services.sessions import Sessions
 from ...services.transcode import TranscodeService, remove_stale_workdirs
-from ...services.uploads import ResumableUploads
 from ...services.webhooks import WebhookService
 from ..base import (
     INGEST_QUEUE,
@@ -76,6 +69,7 @@ from ..base import (
     wire,
 )
 from ..embedded import serve_metrics
+from ..served import sql_api, webhook_service
 
 log = logging.getLogger(__name__)
 QUEUES = (INGEST_QUEUE, TRANSCODE_QUEUE)
@@ -317,19 +311,7 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         clock=clock,
     )
     playback = PlaybackTokens(_server_secret(db), settings.playback_ttl)
-    public = settings.public_url.rstrip("/")
-    webhooks = WebhookService(
-        SqlWebhookStore(db),
-        catalog,
-        HttpxWebhookSender(
-            allow_private=settings.webhook_allow_private, timeout=settings.webhook_timeout
-        ),
-        metrics,
-        links=lambda asset: playback.urls(asset, f"{public}/play") if public else None,
-        lease=2 * settings.webhook_timeout + 5,
-        backoff=settings.webhook_backoff,
-        clock=clock,
-    )
+    webhooks = webhook_service(settings, db, catalog, metrics, playback, clock)
     reaper = Reaper(
         catalog,
         submitter,
@@ -362,28 +344,7 @@ def bootstrap(settings: ClusterSettings | None = None, *, clock: Clock = utcnow)
 
 
 def api(settings: ClusterSettings | None = None, *, clock: Clock = utcnow) -> Api:
-    settings = settings or load_settings(ClusterSettings)
-    built = _build(settings, clock)
-    keys = KeyService(SqlKeyStore(built.db), clock)
-    assets: AssetService = built.app.assets
-    return Api(
-        app=built.app,
-        keys=keys,
-        uploads=ResumableUploads(  # parts on this API node's disk until their last byte
-            settings.data_dir.resolve() / "tus",
-            assets,
-            max_size=settings.limits.max_file_size,
-            lifetime=settings.upload_expiry,
-        ),
-        playback=built.playback,
-        sessions=Sessions(built.playback.secret, keys),
-        webhooks=built.webhooks,
-        events=built.catalog,
-        metrics_text=_exposition(built.metrics),
+    built = _build(settings or load_settings(ClusterSettings), clock)
+    return sql_api(
+        built.app, built.db, built.catalog, built.metrics, built.playback, built.webhooks
     )
-
-
-def _exposition(metrics: PrometheusMetrics) -> Callable[[], tuple[bytes, str]]:
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-    return lambda: (generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
