@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import boto3
+import pytest
 
 from tests.cluster import VODKIT, Cluster, free_port
 from tests.conftest import make_clip
@@ -152,7 +153,7 @@ def test_the_broker_dead_letters_a_message_after_exactly_3_deliveries(cluster: C
 
 
 def test_the_http_api_serves_the_cluster_uploads_and_playback_from_the_store(
-    cluster: Cluster, tmp_path: Path
+    cluster: Cluster, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     import httpx
 
@@ -175,6 +176,7 @@ def test_the_http_api_serves_the_cluster_uploads_and_playback_from_the_store(
     api = httpx.Client(
         base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}
     )
+    request.addfinalizer(api.close)
 
     def up() -> bool:
         try:
