@@ -6,16 +6,35 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 PLAYER := tests/e2e/player
 
-.PHONY: demo test lint bench install dev browser promtool clean
+.PHONY: demo test lint bench install dev web screenshots browser promtool clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-install: $(BIN)/python
+install: $(BIN)/python web
 	$(PIP) -e '.[api]'
 
-dev: $(BIN)/python
+dev: $(BIN)/python web
 	$(PIP) -e '.[dev]'
+
+# The web page (web/, npm; pinned by its package-lock.json) built into the package, where
+# `vodkit serve` serves it at /. Without npm the API still works and / says how to build it.
+WEB := web
+STATIC := src/vodkit/entrypoints/http/static
+WEB_SOURCES := $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(wildcard $(WEB)/src/*.* $(WEB)/src/*/*.*)
+
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+
+$(STATIC)/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build -- --logLevel warn
+
+web:  ## the web page's static bundle (npm ci, then Vite)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(STATIC)/index.html; \
+	else echo "no npm: the web page is not built (the API works; / says how to build it)"; fi
+
+screenshots: dev browser  ## refresh web/screenshots/ from the web page's browser tests
+	SE_OFFLINE=true VODKIT_SCREENSHOTS=web/screenshots $(BIN)/python -m pytest tests/e2e/test_web.py -q
 
 demo: install  ## make a sample clip and run it through the embedded pipeline
 	$(BIN)/vodkit demo

@@ -1,0 +1,740 @@
+"""The web page (``web/``, built into the package) in headless Chromium, against a real server:
+sign-in, uploads over tus through the file input (resumed after a reload), live status from
+server-sent events, the player (HLS, DASH; scrub previews; quality), deletion, admin, and
+what must never happen (markup from a file name, another uploader's asset, a page without
+sign-in). axe-core checks every view; screenshots are written at 1280x800 and 390x844
+(to ``VODKIT_SCREENSHOTS`` if set: ``web/screenshots`` holds the committed copies)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api_server import Served, serve
+from tests.conftest import IN_CI, make_clip
+from vodkit.entrypoints.http import page
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE = page.BUNDLE / "index.html"
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+LIMIT_MB = 64  # the server's file-size limit here: small, so that a file over it is cheap
+SIZES = ((1280, 800), (390, 844))
+XSS = "<img src=x onerror=alert(1)>.mp4"
+MiB = 1024 * 1024
+
+
+def _require() -> None:
+    missing = [name for name in ("chromium", "chromedriver") if shutil.which(name) is None]
+    if not BUNDLE.is_file():
+        missing.append(
+            f"the built page ({BUNDLE.relative_to(ROOT)}: `make web`, with node and npm)"
+        )
+    if not AXE.is_file():
+        missing.append("axe-core (web/node_modules: `make web`)")
+    if missing:
+        message = f"the web page's tests need {', '.join(missing)}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+# the server, instrumented: every tus creation, and every append with the bytes it took ---
+
+
+@dataclass
+class Append:
+    upload_id: str
+    offset: int
+    received: int = 0
+    done: bool = False
+
+
+@dataclass
+class Recorder:
+    created: list[str] = field(default_factory=list)
+    appends: list[Append] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cut: bool = False  # the append under way fails at its next chunk: a connection lost
+
+    def of(self, upload_id: str) -> list[Append]:
+        with self.lock:
+            return [a for a in self.appends if a.upload_id == upload_id]
+
+
+def _instrument(served: Served) -> Recorder:
+    uploads = served.api.uploads
+    recorder = Recorder()
+    create, appending = uploads.create, uploads.appending
+
+    def recorded_create(uploader_id: str, length: int, metadata: dict[str, str]) -> Any:
+        upload = create(uploader_id, length, metadata)
+        recorder.created.append(upload.upload_id)
+        return upload
+
+    @contextlib.contextmanager
+    def recorded_appending(upload: Any, offset: int, checksum: Any = None) -> Iterator[Any]:
+        with appending(upload, offset, checksum) as sink:
+            entry = Append(upload.upload_id, offset)
+            with recorder.lock:
+                recorder.appends.append(entry)
+            write = sink.write
+
+            def counted(chunk: bytes) -> None:
+                if recorder.cut:
+                    recorder.cut = False
+                    raise ConnectionResetError("the connection dropped (a test cut it)")
+                write(chunk)
+                entry.received += len(chunk)
+
+            sink.write = counted  # type: ignore[method-assign]
+            try:
+                yield sink
+            finally:
+                entry.done = True
+
+    uploads.create = recorded_create  # type: ignore[method-assign]
+    uploads.appending = recorded_appending  # type: ignore[method-assign]
+    return recorder
+
+
+@dataclass
+class Site:
+    served: Served
+    recorder: Recorder
+    clips: Path
+    shots: Path
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.served.url
+
+    def key(self, uploader: str, *, admin: bool = False) -> str:
+        name = f"{uploader}{'+admin' if admin else ''}"
+        if name not in self.keys:
+            self.keys[name] = self.served.key(uploader, admin=admin)
+        return self.keys[name]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    _require()
+    root = tmp_path_factory.mktemp("web")
+    shots = Path(os.environ.get("VODKIT_SCREENSHOTS") or root / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with serve(root / "data", max_file_size_mb=LIMIT_MB) as served:
+        yield Site(served, _instrument(served), root / "clips", shots)
+
+
+@pytest.fixture(scope="module")
+def browser(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Debian's Chromium, as the playback tests drive it; its console is kept (CSP reports)."""
+    os.environ["SE_OFFLINE"] = "true"  # never let Selenium Manager download anything
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or ""
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+        "--autoplay-policy=no-user-gesture-required", "--window-size=1280,800",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_script_timeout(60)
+    _viewport(driver, *SIZES[0])
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def page_(browser: Any, site: Site) -> Iterator[Any]:
+    """The browser, signed out, on a blank page of the site; afterwards, no CSP violation and
+    no script error was logged."""
+    browser.get(f"{site.url}/healthz")
+    browser.delete_all_cookies()
+    browser.execute_script("localStorage.clear(); sessionStorage.clear()")
+    browser.get_log("browser")  # what earlier tests left
+    yield browser
+    problems = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE"
+        and ("Content Security Policy" in entry["message"] or "Uncaught" in entry["message"])
+    ]
+    assert not problems, problems
+
+
+# helpers --------------------------------------------------------------------------------
+
+
+def _viewport(driver: Any, width: int, height: int) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float = 60, driver: Any = None) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            shown = ""
+            if driver is not None:
+                shown = driver.execute_script("return document.querySelector('main').innerText")
+            raise AssertionError(f"timed out waiting for {what}; the page shows:\n{shown}")
+        time.sleep(0.1)
+
+
+def _css(driver: Any, selector: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, selector)
+
+
+def _all(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return list(driver.find_elements(By.CSS_SELECTOR, selector))
+
+
+def _sign_in(driver: Any, site: Site, key: str, at: str = "#/") -> None:
+    driver.get(f"{site.url}/{at}")
+    _wait("the sign-in form", lambda: _all(driver, "input[type=password]"), driver=driver)
+    _css(driver, "input[type=password]").send_keys(key)
+    _css(driver, "form button[type=submit]").click()
+    _wait("the signed-in page", lambda: _all(driver, ".topbar .nav-user"), driver=driver)
+
+
+def _heading(driver: Any) -> str:
+    return str(driver.execute_script("return document.querySelector('main h1')?.innerText || ''"))
+
+
+def _shoot(driver: Any, site: Site, name: str, ready: Callable[[], Any] | None = None) -> None:
+    for width, height in SIZES:
+        _viewport(driver, width, height)
+        time.sleep(0.4)  # a layout, and the video's next frames
+        if ready is not None:
+            _wait(f"{name} at {width}x{height}", ready, driver=driver)
+        driver.save_screenshot(str(site.shots / f"{name}-{width}x{height}.png"))
+    _viewport(driver, *SIZES[0])
+
+
+def _axe(driver: Any, view: str) -> None:
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(AXE.read_text() + "\nreturn true")
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
+        " help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))),"
+        " e => done([{id: 'axe failed', impact: 'critical', help: String(e), nodes: []}]))"
+    )
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert not bad, f"axe on the {view} view: {json.dumps(bad, indent=1)}"
+
+
+def _choose(driver: Any, *paths: Path) -> None:
+    _css(driver, "input[type=file]").send_keys("\n".join(str(p) for p in paths))
+
+
+def _card(driver: Any, asset_id: str) -> Any:
+    found = _all(driver, f'.card[data-asset-id="{asset_id}"]')
+    return found[0] if found else None
+
+
+def _card_status(driver: Any, asset_id: str) -> Any:
+    return driver.execute_script(
+        "return document.querySelector(`.card[data-asset-id='${arguments[0]}']`)"
+        "?.dataset.status || null",
+        asset_id,
+    )
+
+
+def _uploaded(driver: Any, name: str, timeout: float = 60) -> str:
+    """The asset id of the upload row of ``name``, once its last byte is on the server."""
+
+    def done() -> Any:
+        return driver.execute_script(
+            "const row = [...document.querySelectorAll('.upload-row:not(.upload-interrupted)')]"
+            ".find(r => r.dataset.name === arguments[0]);"
+            "return row && row.dataset.state === 'done' ? row.dataset.assetId : null",
+            name,
+        )
+
+    return str(_wait(f"the upload of {name}", done, timeout, driver))
+
+
+def _video(driver: Any, expression: str) -> Any:
+    return driver.execute_script(
+        f"const v = document.querySelector('.player video'); return {expression}"
+    )
+
+
+def _no_injected_markup(driver: Any) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    assert (
+        driver.execute_script(
+            "return document.querySelectorAll('img[src=\"x\"], [onerror]').length"
+        )
+        == 0
+    )
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018 (no alert was raised)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _text_file(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("This is a text file, not a video.\n" * 20)
+    return path
+
+
+# the tests ------------------------------------------------------------------------------
+
+
+def test_a_signed_out_visit_to_any_view_lands_on_sign_in_and_the_key_stays_out(
+    page_: Any, site: Site
+) -> None:
+    driver = page_
+    for view in ("#/", "#/upload", f"#/asset/{uuid.uuid4()}", "#/admin", "#/nowhere"):
+        driver.get(f"{site.url}/{view}")
+        _wait(f"sign-in for {view}", lambda: _all(driver, "input[type=password]"), driver=driver)
+        assert driver.execute_script("return location.hash").startswith("#/signin"), view
+        assert _heading(driver) == "Sign in"
+    _axe(driver, "sign-in")
+
+    # a wrong key is refused in words, and nothing is signed in
+    _css(driver, "input[type=password]").send_keys("vk_not_a_key")
+    _css(driver, "form button[type=submit]").click()
+    _wait("the refusal", lambda: "not a live API key" in _css(driver, ".field-error").text)
+
+    # a key signs in, back to the view asked for; the key is in no URL, storage or cookie
+    key = site.key("alice")
+    _sign_in(driver, site, key, at="#/upload")
+    _wait("the upload view", lambda: _heading(driver) == "Upload videos", driver=driver)
+    assert key not in driver.current_url
+    stored = driver.execute_script(
+        "return JSON.stringify([document.cookie, {...localStorage}, {...sessionStorage}])"
+    )
+    assert key not in stored and "vodkit_session" not in stored  # HttpOnly: no script reads it
+    cookie = driver.get_cookie("vodkit_session")
+    assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert key not in cookie["value"]
+    assert _css(driver, ".nav-user").text.startswith("alice")
+
+    # sign-out ends the session: the page, and the server, see no one
+    _css(driver, ".topbar-user button").click()
+    _wait("sign-in after sign-out", lambda: _all(driver, "input[type=password]"), driver=driver)
+    assert driver.get_cookie("vodkit_session") is None
+    driver.get(f"{site.url}/v1/session")
+    assert "401" in driver.page_source or "API key is needed" in driver.page_source
+
+
+def test_two_clips_upload_complete_live_play_seek_scrub_switch_and_delete(
+    page_: Any, site: Site
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import Select
+
+    driver = page_
+    wide = make_clip(site.clips / "wide.mp4", size="1280x720", seconds=18)  # 16:9, audio
+    phone = make_clip(site.clips / "phone.mp4", size="1280x720", seconds=6, rotation=90)
+    alice = site.served.client("alice")
+    _sign_in(driver, site, site.key("alice"), at="#/upload")
+    _wait("the upload view", lambda: _heading(driver) == "Upload videos", driver=driver)
+    driver.execute_script("window.notReloaded = true")
+
+    _choose(driver, wide, phone)
+    wide_id, phone_id = _uploaded(driver, "wide.mp4"), _uploaded(driver, "phone.mp4")
+    assert wide_id != phone_id
+
+    # the library: both badges turn COMPLETED on the page, live (server-sent events)
+    _css(driver, 'nav a[href="#/"]').click()
+    _wait("the library", lambda: _heading(driver) == "Library", driver=driver)
+    _wait("both cards", lambda: _card(driver, wide_id) and _card(driver, phone_id), driver=driver)
+    _wait(
+        "both badges COMPLETED",
+        lambda: _card_status(driver, wide_id) == _card_status(driver, phone_id) == "COMPLETED",
+        timeout=420,  # the worker's time: generous for a loaded machine
+        driver=driver,
+    )
+    assert driver.execute_script("return window.notReloaded") is True  # no reload
+    requests = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    lists = [r for r in requests if "/v1/assets?" in r]
+    assert len(lists) == 1, lists  # listed once; what changed came over the events
+    assert any(f"/v1/assets/{wide_id}/events" in r for r in requests)
+    card = _card(driver, wide_id)
+    assert card.find_element("css selector", ".card-title").text == "wide.mp4"
+    assert card.find_element("css selector", ".badge").text == "Ready"
+    _wait("the duration", lambda: card.find_element("css selector", ".duration").text == "0:18")
+    _wait("the poster", lambda: driver.execute_script(
+        "return [...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)"
+    ))  # fmt: skip
+    _shoot(driver, site, "library")
+    _axe(driver, "library")
+
+    # the asset page: HLS in hls.js, with its poster; it plays past 3 s
+    card.find_element("css selector", ".card-title a").click()
+    _wait("the player", lambda: _all(driver, ".player video"), driver=driver)
+    assert _heading(driver) == "wide.mp4"
+    assert _video(driver, "v.poster").endswith("/thumbs/poster.jpg")
+    levels = "return [...document.querySelectorAll('.player select')[0].options].map(o => o.text)"
+    _wait("the levels", lambda: driver.execute_script(levels) == ["Auto", "720p", "480p"])
+    rows = [r.text for r in _all(driver, ".panel table tbody tr")]
+    assert any(r.startswith("720p") and "1280×720" in r for r in rows), rows
+    _wait("the codecs", lambda: "H.264" in _css(driver, ".panel table tbody").text)
+    urls = [e.get_attribute("value") for e in _all(driver, ".copy-row input")]
+    assert [u.rsplit("/", 2)[-2:] for u in urls[:3]] == [
+        ["stream", "master.m3u8"], ["stream", "manifest.mpd"], ["mp4", "preview.mp4"]
+    ]  # fmt: skip
+    assert urls[0] in _css(driver, "textarea.code").get_attribute("value")  # the embed snippet
+
+    # what needs it playing first (18 s of it): past 3 s, then 480p by hand (854x480)
+    _css(driver, '.player button[aria-label="Play"]').click()
+    _wait("3 s played", lambda: _video(driver, "v.currentTime") > 3, timeout=30, driver=driver)
+    Select(_css(driver, ".player select")).select_by_visible_text("480p")
+    _wait("480p playing", lambda: _video(driver, "v.videoHeight") == 480, timeout=30, driver=driver)
+    assert _video(driver, "v.videoWidth") == 854
+    _wait("the player says so", lambda: "480p" in _css(driver, ".player-info").text)
+    _shoot(driver, site, "asset", ready=lambda: not _video(driver, "v.paused || v.ended"))
+
+    # hovering the seek bar shows the sprite tile of that time
+    seek = _css(driver, ".seek")
+    width = seek.size["width"]
+    ActionChains(driver).move_to_element_with_offset(
+        seek, int(width * 0.3) - width // 2, 0
+    ).perform()
+    _wait("a scrub tile", lambda: _css(driver, ".scrub").is_displayed(), timeout=10)
+    tile = _css(driver, ".scrub-tile")
+    assert "sprite.jpg" in tile.value_of_css_property("background-image")
+    x, y, w, h = map(int, tile.get_attribute("data-tile").split(","))
+    assert (x, y, w, h) == (160, 0, 160, 90)  # 30 % of 18 s: the second tile (5-10 s)
+    assert tile.size == {"width": w, "height": h}
+    assert _css(driver, ".scrub-time").text == "0:05"
+    assert driver.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter(e => e.name.endsWith('/thumbs/sprite.jpg')).map(e => e.responseStatus)"
+    ) in ([200], [200, 200])
+    ActionChains(driver).move_by_offset(0, -200).perform()
+    _wait("the tile gone", lambda: not _css(driver, ".scrub").is_displayed(), timeout=5)
+
+    # a seek lands where asked: paused, a click at 3/4 of the bar
+    if _video(driver, "!v.paused"):
+        _css(driver, '.player button[aria-label="Pause"]').click()
+    _wait("paused", lambda: _video(driver, "v.paused"), timeout=5)
+    ActionChains(driver).move_to_element_with_offset(seek, width // 4, 0).click().perform()
+    target = float(seek.get_attribute("value"))
+    assert 12 < target < 15, target
+    _wait(
+        "the seek",
+        lambda: _video(driver, "!v.seeking && v.readyState >= 2 && v.currentTime"),
+        timeout=20,
+    )
+    assert abs(_video(driver, "v.currentTime") - target) < 0.25
+
+    # the keyboard: ← on the seek bar goes back 5 s, K plays
+    from selenium.webdriver.common.keys import Keys
+
+    seek.send_keys(Keys.ARROW_LEFT)
+    _wait("5 s back", lambda: abs(_video(driver, "v.currentTime") - (target - 5)) < 0.3, timeout=10)
+    seek.send_keys("k")
+    _wait("playing again", lambda: not _video(driver, "v.paused"), timeout=10)
+    _axe(driver, "asset")
+
+    # DASH (dash.js) plays the same asset
+    Select(_all(driver, ".player select")[1]).select_by_visible_text("DASH")
+    _wait("dash.js", lambda: _css(driver, ".player").get_attribute("data-format") == "dash")
+    _video(driver, "(v.currentTime = 1, v.play(), true)")
+    _wait("DASH playing", lambda: _video(driver, "v.currentTime") > 2, timeout=30, driver=driver)
+    assert "DASH" in _css(driver, ".player-info").text
+
+    # delete the phone clip, after a confirmation; it leaves the list and the API
+    driver.get(f"{site.url}/#/asset/{phone_id}")
+    _wait("the phone clip", lambda: _heading(driver) == "phone.mp4", driver=driver)
+    _wait("its player", lambda: _all(driver, ".player video"), driver=driver)
+    assert _css(driver, ".player-stage").get_attribute("class").endswith("player-portrait")
+    _css(driver, ".button-danger").click()
+    dialog = _css(driver, "dialog")
+    assert "phone.mp4" in dialog.text and dialog.is_displayed()
+    dialog.find_element("css selector", ".button-danger").click()
+    _wait("the library again", lambda: _heading(driver) == "Library", driver=driver)
+    _wait("the wide card", lambda: _card(driver, wide_id), driver=driver)
+    assert _card(driver, phone_id) is None
+    assert alice.get(f"/v1/assets/{phone_id}").status_code == 404
+    assert alice.get(f"/v1/assets/{wide_id}").json()["status"] == "COMPLETED"
+
+
+def test_an_upload_interrupted_by_a_reload_resumes_without_resending(
+    page_: Any, site: Site
+) -> None:
+    driver = page_
+    clip = make_clip(site.clips / "long.mp4", size="1280x720", seconds=10)
+    size = clip.stat().st_size
+    assert size > 6 * MiB
+    alice = site.served.client("alice")
+    _sign_in(driver, site, site.key("alice"), at="#/upload")
+    _wait("the upload view", lambda: _heading(driver) == "Upload videos", driver=driver)
+    created = len(site.recorder.created)
+    driver.execute_cdp_cmd("Network.enable", {})
+    throttle = {"offline": False, "latency": 0, "downloadThroughput": -1}
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions", {**throttle, "uploadThroughput": MiB}
+    )
+    try:
+        _choose(driver, clip)
+        _wait("the upload to start", lambda: len(site.recorder.created) == created + 1)
+        upload_id = site.recorder.created[-1]
+
+        def received() -> int:
+            return sum(a.received for a in site.recorder.of(upload_id))
+
+        _wait("a third on the server", lambda: received() >= size // 3, timeout=30)
+        # the view while it uploads: progress, speed, time left
+        _wait("the speed", lambda: "/s" in _css(driver, ".upload-status").text)
+        _shoot(driver, site, "upload")
+        assert received() < size, "the upload went too fast to interrupt"
+
+        driver.refresh()  # the PATCH in flight dies with the page
+        _wait("the upload view again", lambda: _heading(driver) == "Upload videos", driver=driver)
+        _wait("the cut PATCH recorded", lambda: all(a.done for a in site.recorder.of(upload_id)))
+        url = f"{site.url}/v1/uploads/{upload_id}"
+        head = alice.head(url, headers={"Tus-Resumable": "1.0.0"})
+        held = int(head.headers["upload-offset"])
+        assert size // 3 <= held < size, (held, size)
+        assert "vodkit-asset-id" not in head.headers
+        before = len(site.recorder.of(upload_id))
+
+        # the page lists it as unfinished, with what the server holds
+        row = _wait(
+            "the unfinished upload",
+            lambda: _all(driver, '.upload-interrupted[data-name="long.mp4"]'),
+            driver=driver,
+        )[0]
+        assert "on the server" in row.text
+        _axe(driver, "upload (unfinished)")
+
+        # the same file again: it resumes at the server's offset and sends only the rest
+        _choose(driver, clip)
+        _wait("it resumes", lambda: "resumed at" in _css(driver, ".upload-status").text)
+        _axe(driver, "upload")
+        asset_id = _uploaded(driver, "long.mp4", timeout=60)
+        after = site.recorder.of(upload_id)[before:]
+        assert after and after[0].offset == held, [(a.offset, a.received) for a in after]
+        assert sum(a.received for a in after) == size - held
+        assert len(site.recorder.created) == created + 1  # no second upload was made
+        assert alice.head(url, headers={"Tus-Resumable": "1.0.0"}).headers["vodkit-asset-id"] == (
+            asset_id
+        )
+    finally:
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions", {**throttle, "uploadThroughput": -1}
+        )
+    source_key = _wait(
+        "the asset", lambda: site.served.api.app.catalog.get(asset_id), timeout=300
+    ).source_key
+    with site.served.api.app.uploads.open(source_key) as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == _sha256(clip)  # byte for byte
+
+
+def test_a_text_file_named_mp4_shows_failed_with_its_reason_in_words(
+    page_: Any, site: Site
+) -> None:
+    driver = page_
+    bad = _text_file(site.clips / "notes.mp4")
+    _sign_in(driver, site, site.key("alice"), at="#/upload")
+    _choose(driver, bad)
+    asset_id = _uploaded(driver, "notes.mp4")
+    _css(driver, 'nav a[href="#/"]').click()
+    _wait("FAILED", lambda: _card_status(driver, asset_id) == "FAILED", timeout=300, driver=driver)
+    card = _card(driver, asset_id)
+    reason = card.find_element("css selector", ".reason").text
+    assert "not a video file" in reason, reason  # words, not a code
+    assert card.find_element("css selector", ".badge").text == "Failed"
+    assert card.find_element("css selector", "button").text == "Retry"
+
+    # the filter shows it among the failed ones
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(driver, "#main select")).select_by_value("FAILED")
+    _wait("the failed list", lambda: _card(driver, asset_id) and len(_all(driver, ".card")) >= 1)
+    assert all(c.get_attribute("data-status") == "FAILED" for c in _all(driver, ".card"))
+    assert driver.execute_script("return location.hash") == "#/?status=FAILED"
+
+
+def test_the_xss_file_name_renders_as_text(page_: Any, site: Site) -> None:
+    driver = page_
+    hostile = _text_file(site.clips / "xss" / XSS)
+    _sign_in(driver, site, site.key("alice"), at="#/upload")
+    _choose(driver, hostile)
+    asset_id = _uploaded(driver, XSS)
+    names = [e.text for e in _all(driver, ".upload-name")]
+    assert XSS in names
+    _no_injected_markup(driver)
+    _css(driver, 'nav a[href="#/"]').click()
+    _wait("its card", lambda: _card(driver, asset_id), driver=driver)
+    assert _card(driver, asset_id).find_element("css selector", ".card-title").text == XSS
+    _no_injected_markup(driver)
+    driver.get(f"{site.url}/#/asset/{asset_id}")
+    _wait("its page", lambda: _heading(driver) == XSS, driver=driver)
+    _no_injected_markup(driver)
+
+
+def test_another_uploaders_asset_shows_not_found(page_: Any, site: Site) -> None:
+    driver = page_
+    bob = site.served.client("bob")
+    made = bob.post("/v1/assets", params={"filename": "bobs.mp4"}, content=b"not a video")
+    assert made.status_code == 201, made.text
+    bobs = made.json()["assetId"]
+    site.served.wait_for(bob, bobs, "FAILED", timeout=300)
+    _sign_in(driver, site, site.key("alice"), at=f"#/asset/{bobs}")
+    _wait("not found", lambda: "not found" in _heading(driver).lower(), driver=driver)
+    assert "bobs.mp4" not in driver.page_source
+    driver.get(f"{site.url}/#/asset/{uuid.uuid4()}")  # the same as an asset that is not there
+    _wait("not found", lambda: "not found" in _heading(driver).lower(), driver=driver)
+
+
+def test_admin_sees_every_uploader_and_redrives_dead_letters(page_: Any, site: Site) -> None:
+    driver = page_
+    bob = site.served.client("bob")
+    made = bob.post("/v1/assets", params={"filename": "bob-again.mp4"}, content=b"not a video")
+    site.served.wait_for(bob, made.json()["assetId"], "FAILED", timeout=300)
+    site.served.api.app.queues["ingest"].send("poison: not an S3 event")
+    admin = site.served.client("root", admin=True)
+    _wait("a dead letter", lambda: admin.get("/v1/dlq").json()["items"], timeout=120)
+
+    _sign_in(driver, site, site.key("root", admin=True))
+    _wait("every video", lambda: _heading(driver) == "All videos", driver=driver)
+    _wait("bob's card", lambda: _card(driver, made.json()["assetId"]), driver=driver)
+    uploaders = {e.text for e in _all(driver, ".card .uploader")}
+    assert {"alice", "bob"} <= uploaders, uploaders
+
+    _css(driver, "#main input[type=search]").send_keys("bob")
+    _css(driver, "#main form button").click()
+    _wait("bob's only", lambda: {e.text for e in _all(driver, ".card .uploader")} == {"bob"})
+
+    _css(driver, 'nav a[href="#/admin"]').click()
+    _wait("the dead letters", lambda: _all(driver, "#main tbody tr"), driver=driver)
+    row = _css(driver, "#main tbody tr")
+    assert "ingest" in row.text and "the message is not JSON" in row.text
+    _axe(driver, "admin")
+    _css(driver, "#main .button-primary").click()  # Redrive all
+    _wait("redriven", lambda: "put back on their queue" in _css(driver, "#toasts").text)
+
+
+def test_a_file_over_the_limit_is_refused_before_a_byte_is_sent(page_: Any, site: Site) -> None:
+    driver = page_
+    big = site.clips / "huge.mp4"
+    with big.open("wb") as sink:
+        sink.truncate((LIMIT_MB + 1) * MiB)  # sparse
+    created = len(site.recorder.created)
+    _sign_in(driver, site, site.key("alice"), at="#/upload")
+    _wait("the limit", lambda: f"Up to {LIMIT_MB} MiB a file" in _css(driver, ".dropzone").text)
+    _choose(driver, big)
+    row = _wait("the refusal", lambda: _all(driver, '.upload-row[data-state="refused"]'))[0]
+    assert f"{LIMIT_MB} MiB" in row.text and "65 MiB" in row.text, row.text
+    time.sleep(0.5)
+    assert len(site.recorder.created) == created  # nothing was sent
+
+
+def test_a_lost_connection_pauses_the_upload_and_it_resumes_when_back(
+    page_: Any, site: Site
+) -> None:
+    driver = page_
+    clip = make_clip(site.clips / "flaky.mp4", size="1280x720", seconds=8)
+    size = clip.stat().st_size
+    _sign_in(driver, site, site.key("alice"), at="#/upload")
+    created = len(site.recorder.created)
+    driver.execute_cdp_cmd("Network.enable", {})
+    conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": 2 * MiB}
+    try:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": False})
+        _choose(driver, clip)
+        _wait("the upload to start", lambda: len(site.recorder.created) == created + 1)
+        upload_id = site.recorder.created[-1]
+        _wait(
+            "a quarter on the server",
+            lambda: sum(a.received for a in site.recorder.of(upload_id)) >= size // 4,
+            timeout=30,
+        )
+        # the network goes (the browser says offline) and the PATCH under way dies with it
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": True})
+        site.recorder.cut = True
+        row = '.upload-row[data-name="flaky.mp4"]'
+        _wait("offline", lambda: _css(driver, row).get_attribute("data-state") == "offline")
+        assert "resumes when it is back" in _css(driver, row).text
+        _wait("the cut PATCH recorded", lambda: all(a.done for a in site.recorder.of(upload_id)))
+        before = site.recorder.of(upload_id)
+        held = sum(a.received for a in before)
+        assert 0 < held < size
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**conditions, "offline": False})
+        _uploaded(driver, "flaky.mp4")
+    finally:
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {**conditions, "offline": False, "uploadThroughput": -1},
+        )
+    after = site.recorder.of(upload_id)[len(before) :]
+    assert after[0].offset == held and sum(a.received for a in after) == size - held
+    assert len(site.recorder.created) == created + 1
+
+
+def test_a_dropped_file_uploads(page_: Any, site: Site) -> None:
+    driver = page_
+    _sign_in(driver, site, site.key("alice"), at="#/upload")
+    _wait("the drop zone", lambda: _all(driver, ".dropzone"), driver=driver)
+    driver.execute_script(
+        "const files = new DataTransfer();"
+        "files.items.add(new File(['not a video\\n'], 'dropped.mp4', {type: 'video/mp4'}));"
+        "const zone = document.querySelector('.dropzone');"
+        "for (const type of ['dragenter', 'dragover', 'drop'])"
+        "  zone.dispatchEvent(new DragEvent(type, {dataTransfer: files, bubbles: true, cancelable: true}));"
+    )
+    assert _uploaded(driver, "dropped.mp4")
+
+
+def test_the_library_pages_over_the_api_cursor(page_: Any, site: Site) -> None:
+    driver = page_
+    carol = site.served.client("carol")
+    made = []
+    for n in range(3):  # one after the other: their order in the library is known
+        reply = carol.post("/v1/assets", params={"filename": f"c{n}.mp4"}, content=b"no video")
+        made.append(reply.json()["assetId"])
+        site.served.wait_for(carol, made[-1], "FAILED", timeout=300)
+    _sign_in(driver, site, site.key("carol"), at="#/?limit=2")
+
+    def shown() -> list[str]:
+        return [c.get_attribute("data-asset-id") for c in _all(driver, ".card")]
+
+    _wait("the first page", lambda: shown() == made[:0:-1], driver=driver)  # newest first
+    newer, older = _all(driver, ".pager button")
+    assert not newer.is_enabled() and older.is_enabled()
+    older.click()
+    _wait("the second page", lambda: shown() == made[:1], driver=driver)
+    assert "Page 2" in _css(driver, ".pager").text and not older.is_enabled()
+    newer.click()
+    _wait("the first page again", lambda: shown() == made[:0:-1], driver=driver)

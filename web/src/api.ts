@@ -1,0 +1,179 @@
+// The HTTP API, as the page calls it: same origin, the session cookie, and the session's
+// CSRF token on every change. Its contract is /openapi.json.
+
+export type Status = "PENDING" | "PROCESSING" | "COMPLETED" | "FAILED";
+export const STATUSES: Status[] = ["PENDING", "PROCESSING", "COMPLETED", "FAILED"];
+
+export interface Rendition {
+  name: string;
+  kind: string;
+  width: number;
+  height: number;
+  videoBitrate: number;
+  audioBitrate: number | null;
+}
+
+export interface AssetError {
+  code: string;
+  message: string;
+  kind: string;
+}
+
+export interface Playback {
+  hls: string | null;
+  dash: string | null;
+  mp4: string | null;
+  poster: string | null;
+  sprite: string | null;
+}
+
+export interface Asset {
+  assetId: string;
+  status: Status;
+  uploaderId: string;
+  filename: string;
+  createdAt: string;
+  updatedAt: string;
+  fileSize: number;
+  attempt: number;
+  progress: { percent: number; etaSeconds: number | null } | null;
+  renditions: Rendition[];
+  errors: AssetError[];
+  playback: Playback | null;
+}
+
+export interface AssetList {
+  items: Asset[];
+  next: string | null;
+}
+
+export interface Session {
+  uploaderId: string;
+  admin: boolean;
+  csrfToken: string;
+}
+
+export interface DeadLetter {
+  queue: string;
+  id: string;
+  receiveCount: number;
+  lastError: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken = "";
+let onSignedOut: () => void = () => {};
+
+export function useSession(session: Session | null): void {
+  csrfToken = session?.csrfToken ?? "";
+}
+
+export function csrf(): string {
+  return csrfToken;
+}
+
+/** What the page does when a request finds the session gone (401). */
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export async function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { signal?: AbortSignal; quiet401?: boolean } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (!SAFE.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "The server cannot be reached. Check that `vodkit serve` is running.");
+  }
+  if (!response.ok) {
+    const message = await problem(response);
+    if (response.status === 401 && !options.quiet401) onSignedOut();
+    throw new ApiError(response.status, message);
+  }
+  return response;
+}
+
+/** The words of an RFC 9457 problem, or of the status. */
+async function problem(response: Response): Promise<string> {
+  try {
+    const data = (await response.json()) as { detail?: unknown; title?: unknown };
+    if (typeof data.detail === "string" && data.detail) return data.detail;
+    if (Array.isArray(data.detail)) return "The request was not understood.";
+    if (typeof data.title === "string" && data.title) return data.title;
+  } catch {
+    // not JSON
+  }
+  return `${response.status} ${response.statusText}`.trim();
+}
+
+export async function json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const response = await request(method, path, body, { signal });
+  return (await response.json()) as T;
+}
+
+export const api = {
+  session: async (): Promise<Session | null> => {
+    try {
+      const response = await request("GET", "/v1/session", undefined, { quiet401: true });
+      return (await response.json()) as Session;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return null;
+      throw error;
+    }
+  },
+  signIn: async (key: string): Promise<Session> => {
+    const response = await request("POST", "/v1/session", { key }, { quiet401: true });
+    return (await response.json()) as Session;
+  },
+  signOut: () => request("DELETE", "/v1/session", undefined, { quiet401: true }),
+  assets: (query: { status?: string; uploader?: string; limit?: number; cursor?: string }, signal?: AbortSignal) => {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== "") params.set(name, String(value));
+    }
+    return json<AssetList>("GET", `/v1/assets?${params}`, undefined, signal);
+  },
+  asset: (id: string, signal?: AbortSignal) => json<Asset>("GET", `/v1/assets/${encodeURIComponent(id)}`, undefined, signal),
+  retry: (id: string) => json<Asset>("POST", `/v1/assets/${encodeURIComponent(id)}/retry`),
+  remove: (id: string) => request("DELETE", `/v1/assets/${encodeURIComponent(id)}`),
+  deadLetters: () => json<{ items: DeadLetter[] }>("GET", "/v1/dlq"),
+  redrive: (ids: string[] | null) => json<{ redriven: number }>("POST", "/v1/dlq/redrive", { ids, queue: null }),
+  /** The largest upload the server takes (tus' Tus-Max-Size), or null if it does not say. */
+  maxUploadSize: async (): Promise<number | null> => {
+    try {
+      const response = await fetch("/v1/uploads", { method: "OPTIONS" });
+      const value = Number(response.headers.get("Tus-Max-Size"));
+      return Number.isFinite(value) && value > 0 ? value : null;
+    } catch {
+      return null;
+    }
+  },
+};
+
+export function terminal(status: Status): boolean {
+  return status === "COMPLETED" || status === "FAILED";
+}

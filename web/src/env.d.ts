@@ -1,0 +1,2 @@
+// what Vite imports that TypeScript does not know by itself
+declare module "*.css";

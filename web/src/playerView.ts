@@ -1,0 +1,302 @@
+// The asset page's player: a <video> with its own controls, so that the seek bar can show
+// scrub previews (sprite.vtt), and a quality menu (automatic or one rung) and a format menu
+// (HLS, DASH, MP4). Keyboard: Space or K plays and pauses, ← → seek 5 s (on the seek bar
+// too; Page Up/Down 10 %, Home, End), M mutes, F fills the screen.
+
+import type { Asset } from "./api";
+import { h, safeUrl, uid } from "./dom";
+import { clock } from "./format";
+import { icon } from "./icons";
+import { spriteTiles, type Tile, tileAt } from "./manifests";
+import { type Engine, type Format, type Level, load } from "./player";
+
+export interface PlayerHandle {
+  element: HTMLElement;
+  destroy: () => void;
+}
+
+export function player(asset: Asset): PlayerHandle {
+  const playback = asset.playback;
+  const sources: Partial<Record<Format, string>> = {};
+  for (const format of ["hls", "dash", "mp4"] as const) {
+    const url = safeUrl(playback?.[format]);
+    if (url) sources[format] = url;
+  }
+  const formats = (["hls", "dash", "mp4"] as const).filter((f) => sources[f]);
+  const poster = safeUrl(playback?.poster);
+
+  const video = h("video", { playsinline: true, preload: "metadata", class: "video", "aria-label": asset.filename });
+  if (poster) video.poster = poster;
+  const stage = h("div", { class: "player-stage" }, video);
+  const portrait = asset.renditions.some((r) => r.height > r.width);
+  if (portrait) stage.classList.add("player-portrait");
+
+  const play = h("button", { type: "button", class: "control", "aria-label": "Play" }, icon("play"));
+  const time = h("span", { class: "control-time", "aria-hidden": "true" }, "0:00 / 0:00");
+  const seek = h("input", {
+    type: "range",
+    class: "seek",
+    min: 0,
+    max: 0,
+    step: 0.1,
+    value: 0,
+    "aria-label": "Seek",
+    "aria-valuetext": "0:00",
+  });
+  const tile = h("div", { class: "scrub-tile" });
+  const tileTime = h("span", { class: "scrub-time" });
+  const scrub = h("div", { class: "scrub", hidden: true, "aria-hidden": "true" }, tile, tileTime);
+  const seekWrap = h("div", { class: "seek-wrap" }, seek, scrub);
+  const mute = h("button", { type: "button", class: "control", "aria-label": "Mute" }, icon("volume"));
+  const qualityId = uid("quality");
+  const quality = h("select", { id: qualityId, class: "control-select", disabled: true }, h("option", { value: "-1" }, "Auto"));
+  const formatId = uid("format");
+  const format = h(
+    "select",
+    { id: formatId, class: "control-select" },
+    ...formats.map((f) => h("option", { value: f }, { hls: "HLS", dash: "DASH", mp4: "MP4" }[f])),
+  );
+  const full = h("button", { type: "button", class: "control", "aria-label": "Full screen" }, icon("fullscreen"));
+  const controls = h(
+    "div",
+    { class: "controls" },
+    play,
+    time,
+    seekWrap,
+    h(
+      "div",
+      { class: "controls-end" },
+      mute,
+      h("label", { for: qualityId, class: "visually-hidden" }, "Quality"),
+      quality,
+      h("label", { for: formatId, class: "visually-hidden" }, "Format"),
+      format,
+      full,
+    ),
+  );
+  const info = h("p", { class: "player-info muted", role: "status" });
+  const root = h(
+    "div",
+    { class: "player", role: "region", "aria-label": "Player", "data-format": formats[0] ?? "" },
+    stage,
+    controls,
+    info,
+  );
+
+  let engine: Engine | null = null;
+  let tiles: Tile[] = [];
+  let dragging = false;
+  let generation = 0;
+
+  const duration = () => (Number.isFinite(video.duration) ? video.duration : 0);
+  const levelName = (level: Level): string => {
+    const rung = asset.renditions.find((r) => r.kind === "stream" && r.width === level.width && r.height === level.height);
+    return rung?.name ?? `${Math.min(level.width, level.height)}p`;
+  };
+
+  function showTime(): void {
+    const now = dragging ? Number(seek.value) : video.currentTime;
+    time.textContent = `${clock(now)} / ${clock(Math.round(duration()))}`;
+    if (!dragging) seek.value = String(video.currentTime);
+    seek.setAttribute("aria-valuetext", `${clock(now)} of ${clock(Math.round(duration()))}`);
+  }
+
+  function showState(): void {
+    const paused = video.paused || video.ended;
+    play.replaceChildren(icon(paused ? "play" : "pause"));
+    play.setAttribute("aria-label", paused ? "Play" : "Pause");
+    mute.replaceChildren(icon(video.muted ? "muted" : "volume"));
+    mute.setAttribute("aria-label", video.muted ? "Unmute" : "Mute");
+    root.dataset.playing = String(!paused);
+  }
+
+  let ladder = "";
+
+  /** The quality menu: rebuilt only when the ladder changes (a switch only moves the choice,
+   * so that a menu the viewer has open stays as it is). */
+  function showLevels(): void {
+    const levels = engine?.levels() ?? [];
+    const signature = levels.map((l) => `${l.index}:${l.width}x${l.height}`).join(",");
+    if (signature !== ladder) {
+      ladder = signature;
+      quality.replaceChildren(
+        h("option", { value: "-1" }, "Auto"),
+        ...[...levels].sort((a, b) => b.height * b.width - a.height * a.width).map((l) => h("option", { value: l.index }, levelName(l))),
+      );
+      quality.disabled = levels.length < 2;
+    }
+    const wanted = engine?.auto() ? "-1" : String(engine?.current() ?? -1);
+    if (quality.value !== wanted) quality.value = wanted;
+    showInfo();
+  }
+
+  function showInfo(): void {
+    const levels = engine?.levels() ?? [];
+    const current = engine?.current() ?? -1;
+    const level = levels.find((l) => l.index === current);
+    const size = video.videoWidth ? `${video.videoWidth}×${video.videoHeight}` : "";
+    const parts = [engine?.name ?? "", size, level ? levelName(level) : "", engine && levels.length > 1 ? (engine.auto() ? "auto" : "fixed") : ""];
+    info.textContent = parts.filter(Boolean).join(" · ");
+    root.dataset.width = String(video.videoWidth);
+    root.dataset.height = String(video.videoHeight);
+  }
+
+  async function start(chosen: Format, at = 0, resume = false): Promise<void> {
+    const url = sources[chosen];
+    if (!url) return;
+    generation += 1;
+    const mine = generation;
+    engine?.destroy();
+    engine = null;
+    ladder = "";
+    root.dataset.format = chosen;
+    quality.disabled = true;
+    info.textContent = "Loading…";
+    try {
+      const loaded = await load(chosen, video, url, {
+        onLevels: showLevels,
+        onSwitch: showLevels,
+        onError: (message) => {
+          info.textContent = `It does not play: ${message}`;
+        },
+      });
+      if (mine !== generation) {
+        loaded.destroy();
+        return;
+      }
+      engine = loaded;
+      showLevels();
+      if (at > 0 || resume) {
+        video.addEventListener(
+          "loadedmetadata",
+          () => {
+            if (at > 0) video.currentTime = at;
+            if (resume) void video.play().catch(() => {});
+          },
+          { once: true },
+        );
+      }
+    } catch (error) {
+      info.textContent = `It does not play here: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
+  function toggle(): void {
+    if (video.paused || video.ended) void video.play().catch((error: unknown) => {
+      info.textContent = `It does not play: ${error instanceof Error ? error.message : String(error)}`;
+    });
+    else video.pause();
+  }
+
+  function jump(by: number): void {
+    video.currentTime = Math.min(Math.max(0, video.currentTime + by), duration() || video.currentTime + by);
+  }
+
+  play.addEventListener("click", toggle);
+  video.addEventListener("click", toggle);
+  mute.addEventListener("click", () => {
+    video.muted = !video.muted;
+  });
+  full.addEventListener("click", () => {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void root.requestFullscreen?.().catch(() => {});
+  });
+  for (const event of ["play", "pause", "ended", "volumechange"]) video.addEventListener(event, showState);
+  for (const event of ["timeupdate", "durationchange", "seeked"]) video.addEventListener(event, showTime);
+  video.addEventListener("durationchange", () => {
+    seek.max = String(duration());
+  });
+  video.addEventListener("resize", showInfo);
+  quality.addEventListener("change", () => {
+    engine?.select(Number(quality.value));
+    showInfo();
+  });
+  format.addEventListener("change", () => {
+    void start(format.value as Format, video.currentTime, !video.paused);
+  });
+
+  seek.addEventListener("pointerdown", () => {
+    dragging = true;
+  });
+  seek.addEventListener("input", () => {
+    video.currentTime = Number(seek.value);
+    showTime();
+  });
+  seek.addEventListener("change", () => {
+    dragging = false;
+    video.currentTime = Number(seek.value);
+  });
+  const released = () => {
+    dragging = false;
+  };
+  window.addEventListener("pointerup", released);
+
+  // scrub previews: the tile of the time under the pointer
+  seekWrap.addEventListener("pointermove", (event) => {
+    if (!tiles.length || !duration()) return;
+    const box = seek.getBoundingClientRect();
+    const fraction = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+    const at = fraction * duration();
+    const found = tileAt(tiles, at);
+    if (!found) return;
+    tile.style.backgroundImage = `url(${JSON.stringify(found.image)})`;
+    tile.style.backgroundPosition = `-${found.x}px -${found.y}px`;
+    tile.style.width = `${found.w}px`;
+    tile.style.height = `${found.h}px`;
+    tile.dataset.tile = `${found.x},${found.y},${found.w},${found.h}`;
+    tileTime.textContent = clock(at);
+    scrub.hidden = false;
+    const half = found.w / 2;
+    const x = Math.min(Math.max(half, event.clientX - box.left), box.width - half);
+    scrub.style.left = `${x - half}px`;
+  });
+  seekWrap.addEventListener("pointerleave", () => {
+    scrub.hidden = true;
+  });
+
+  root.addEventListener("keydown", (event) => {
+    const target = event.target as HTMLElement;
+    if (target instanceof HTMLSelectElement || event.altKey || event.ctrlKey || event.metaKey) return;
+    const onSlider = target === seek;
+    const onButton = target instanceof HTMLButtonElement;
+    const key = event.key.toLowerCase();
+    if ((key === " " && !onButton) || key === "k") {
+      event.preventDefault();
+      toggle();
+    } else if (key === "arrowleft" || key === "arrowright" || (onSlider && (key === "arrowdown" || key === "arrowup"))) {
+      event.preventDefault(); // on the slider too: 5 s a press, not its 0.1 s step
+      jump(key === "arrowleft" || key === "arrowdown" ? -5 : 5);
+    } else if (onSlider && (key === "pageup" || key === "pagedown")) {
+      event.preventDefault();
+      jump((key === "pageup" ? 0.1 : -0.1) * duration());
+    } else if (key === "m") {
+      video.muted = !video.muted;
+    } else if (key === "f") {
+      full.click();
+    }
+  });
+
+  const sprite = safeUrl(playback?.sprite);
+  if (sprite) {
+    void spriteTiles(sprite)
+      .then((found) => {
+        tiles = found;
+        for (const image of new Set(found.map((t) => t.image))) new Image().src = image; // ready to show
+      })
+      .catch(() => {});
+  }
+  showState();
+  if (formats.length) void start(formats[0]);
+  else info.textContent = "There is nothing to play.";
+
+  return {
+    element: root,
+    destroy: () => {
+      generation += 1;
+      window.removeEventListener("pointerup", released);
+      engine?.destroy();
+      engine = null;
+      video.pause();
+    },
+  };
+}
