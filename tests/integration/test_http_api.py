@@ -509,8 +509,12 @@ def test_a_key_is_exchanged_for_an_httponly_session_and_changes_need_its_csrf_to
     made = browser.post("/v1/assets", params={"filename": "c.mp4"}, content=clip.read_bytes(),
                         headers={"X-CSRF-Token": csrf})  # fmt: skip
     assert made.status_code == 201
+    session = browser.cookies["vodkit_session"]
     assert browser.delete("/v1/session").status_code == 204
     problem(browser.get("/v1/assets"), 401)  # signed out
+    copied = served.client()  # a copy of the cookie, kept from before the sign-out
+    copied.cookies.set("vodkit_session", session)
+    problem(copied.get("/v1/assets"), 401)  # the session ended on the server too
     again = served.client()
     again.post("/v1/session", json={"key": key})
     served.api.keys.revoke(record.key_id)

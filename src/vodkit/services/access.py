@@ -36,6 +36,12 @@ class KeyService:
             return None
         return Principal(key.uploader_id, key.admin, key.key_id)
 
+    def end_session(self, session_hash: str, expires: float, now: float) -> None:
+        self.store.end_session(session_hash, expires, now)
+
+    def session_ended(self, session_hash: str) -> bool:
+        return self.store.session_ended(session_hash)
+
     def authenticate(self, token: str) -> Principal | None:
         """The principal of a live key's token; None for any other string."""
         parsed = parse_token(token)

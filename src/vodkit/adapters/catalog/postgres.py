@@ -98,6 +98,9 @@ MIGRATIONS = (
     """,
     # the secrets every API node shares (signing of playback tokens and sessions)
     "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # browser sessions signed out before they expire (the cookie itself needs no storage)
+    "CREATE TABLE ended_sessions"
+    " (session_hash TEXT PRIMARY KEY, expires DOUBLE PRECISION NOT NULL)",
 )
 
 

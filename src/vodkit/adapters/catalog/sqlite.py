@@ -102,6 +102,8 @@ MIGRATIONS = (
     ALTER TABLE jobs ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0
     """,
+    # browser sessions signed out before they expire (the cookie itself needs no storage)
+    "CREATE TABLE ended_sessions (session_hash TEXT PRIMARY KEY, expires REAL NOT NULL)",
 )
 
 

@@ -19,3 +19,9 @@ class KeyStore(Protocol):
     def revoke(self, key_id: str, at: str) -> bool:
         """True iff the key existed and was live."""
         ...
+
+    def end_session(self, session_hash: str, expires: float, now: float) -> None:
+        """Remember a signed-out session until it would have expired anyway."""
+        ...
+
+    def session_ended(self, session_hash: str) -> bool: ...

@@ -11,6 +11,7 @@ from ...domain.access import ApiKey
 class MemoryKeyStore:
     def __init__(self) -> None:
         self.keys: dict[str, ApiKey] = {}
+        self.ended: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def add(self, key: ApiKey) -> None:
@@ -30,3 +31,11 @@ class MemoryKeyStore:
                 return False
             self.keys[key_id] = replace(key, revoked_at=at)
             return True
+
+    def end_session(self, session_hash: str, expires: float, now: float) -> None:
+        with self._lock:
+            self.ended = {h: e for h, e in self.ended.items() if e > now}
+            self.ended[session_hash] = expires
+
+    def session_ended(self, session_hash: str) -> bool:
+        return session_hash in self.ended

@@ -50,3 +50,19 @@ class SqlKeyStore:
                 (at, key_id),
             )
             return bool(cursor.rowcount == 1)
+
+    def end_session(self, session_hash: str, expires: float, now: float) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM ended_sessions WHERE expires <= ?", (now,))
+            conn.execute(
+                "INSERT INTO ended_sessions (session_hash, expires) VALUES (?, ?)"
+                " ON CONFLICT (session_hash) DO NOTHING",
+                (session_hash, expires),
+            )
+
+    def session_ended(self, session_hash: str) -> bool:
+        with self.db.reading() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM ended_sessions WHERE session_hash = ?", (session_hash,)
+            ).fetchone()
+        return row is not None

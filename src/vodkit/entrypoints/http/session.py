@@ -57,6 +57,10 @@ def whoami(request: Request, who: Caller) -> SessionOut:
 
 @router.delete("", status_code=204, response_class=Response)
 def sign_out(request: Request) -> Response:
+    """End the session: the cookie goes, and a copy of it is refused from now on."""
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if session:
+        _api(request).sessions.end(session)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
