@@ -220,6 +220,7 @@ def wire(
         catalog=ports.catalog,
         ingest_queue=ingest_queue,
         announcer=announcer,
+        register=ingest.register,
         clock=clock,
     )
     return App(

@@ -12,6 +12,7 @@ import base64
 import binascii
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -104,6 +105,7 @@ class AssetService:
         catalog: Catalog,
         ingest_queue: Queue,
         announcer: Announcer,
+        register: Callable[[ObjectCreated], object] = lambda event: None,
         clock: Clock = utcnow,
     ) -> None:
         self.uploads = uploads
@@ -111,6 +113,7 @@ class AssetService:
         self.catalog = catalog
         self.ingest_queue = ingest_queue
         self.announcer = announcer
+        self.register = register  # records the asset PENDING at once
         self.clock = clock
 
     def upload_file(self, path: Path, uploader_id: str, filename: str | None = None) -> Upload:
@@ -157,7 +160,8 @@ class AssetService:
             version_id=info.version_id,
             time=isoformat(self.clock()),
         )
-        self.announcer.announce(event)
+        self.announcer.announce(event)  # first: a PENDING asset is never left without its message
+        self.register(event)
         return asset_id_for(event.bucket, event.key, event.version)
 
     def get(self, asset_id: str, *, deleted: bool = False) -> Asset:

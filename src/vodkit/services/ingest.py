@@ -98,9 +98,14 @@ class IngestOrchestrator:
     def handle_message(self, body: str) -> Asset:
         return self.handle(ObjectCreated.from_eventbridge(decode(body)))
 
-    def handle(self, event: ObjectCreated) -> Asset:
+    def register(self, event: ObjectCreated) -> Asset:
+        """The asset the upload becomes, recorded PENDING if it is not yet (idempotent): a
+        front door calls it so that an upload is visible before ingest takes it in."""
         asset_id = asset_id_for(event.bucket, event.key, event.version)
-        asset = self.catalog.get(asset_id) or self._create(asset_id, event)
+        return self.catalog.get(asset_id) or self._create(asset_id, event)
+
+    def handle(self, event: ObjectCreated) -> Asset:
+        asset = self.register(event)
         redelivered = asset.status is AssetStatus.PROCESSING  # a submission may have reached
         if asset.status is AssetStatus.PENDING:
             asset = self._start(asset, event)
