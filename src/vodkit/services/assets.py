@@ -171,7 +171,12 @@ class AssetService:
             raise AssetNotFound(f"no asset {asset_id}")
         return asset
 
-    def view(self, asset: Asset) -> AssetView:
+    def view(self, asset: Asset, *, internal: bool = True) -> AssetView:
+        """The asset as shown; ``internal=False`` (the HTTP API): without the jobs but for
+        the progress they give, and without the outputs' locations in the store."""
+        if not internal:
+            processing = asset.status is AssetStatus.PROCESSING
+            return AssetView(asset, tuple(self.catalog.jobs(asset.asset_id)) if processing else ())
         return AssetView(
             asset=asset,
             jobs=tuple(self.catalog.jobs(asset.asset_id)),

@@ -40,7 +40,8 @@ def visible(request: Request, who: Caller, asset_id: str, *, deleted: bool = Fal
 
 def out(request: Request, asset: Asset) -> AssetOut:
     api = _api(request)
-    return AssetOut.of(api.app.assets.view(asset), api.playback.urls(asset, play_base(request)))
+    view = api.app.assets.view(asset, internal=False)
+    return AssetOut.of(view, api.playback.urls(asset, play_base(request)))
 
 
 @router.get("", response_model=AssetList)
