@@ -8,7 +8,10 @@ Every path is under ``/v1`` but health, metrics and playback; every error is
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,9 +19,18 @@ from ... import __version__
 from ...footprints import Api
 from . import assets, ops, page, playback, problems, session, uploads, webhooks
 
+THREADS = 8  # sync routes' worker threads: anyio's 40 cost more in GIL handoffs than they gain
+
+
+@asynccontextmanager
+async def _threads(app: FastAPI) -> AsyncIterator[None]:
+    to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
 
 def create_app(api: Api) -> FastAPI:
     app = FastAPI(
+        lifespan=_threads,
         title="vodkit",
         version=__version__,
         summary="Upload videos; get HLS and DASH over one set of CMAF segments, an MP4, a poster "
