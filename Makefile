@@ -80,8 +80,9 @@ lint: dev $(TOOLS)/bin/checkov  ## ruff, mypy, cfn-lint and checkov (zero findin
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	  -f infra/aws/template.yaml
 
-bench: dev  ## transcode speed and memory, as ratios against baselines run alongside
+bench: dev  ## speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/transcode.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vodkit-data
