@@ -1,14 +1,36 @@
 // Builds the page into the Python package (src/vodkit/entrypoints/http/static), where
 // `vodkit serve` serves index.html at / and the rest at /assets/. No inline script or
 // style (the page's CSP allows neither), no data: URLs for code or fonts.
-import { defineConfig } from "vite";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig, type Plugin } from "vite";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = join(here, "../src/vodkit/entrypoints/http/static");
+
+// Swagger UI for /docs, from npm like everything else (public/docs/init.js starts it).
+function swaggerUi(): Plugin {
+  return {
+    name: "vodkit-swagger-ui",
+    apply: "build",
+    closeBundle() {
+      const from = join(here, "node_modules/swagger-ui-dist");
+      mkdirSync(join(outDir, "docs"), { recursive: true });
+      for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
+        copyFileSync(join(from, file), join(outDir, "docs", file));
+      }
+    },
+  };
+}
 
 const api = process.env.VODKIT_API ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
   base: "/",
+  plugins: [swaggerUi()],
   build: {
-    outDir: "../src/vodkit/entrypoints/http/static",
+    outDir,
     emptyOutDir: true,
     assetsDir: "assets",
     assetsInlineLimit: 0,

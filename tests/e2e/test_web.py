@@ -738,3 +738,17 @@ def test_the_library_pages_over_the_api_cursor(page_: Any, site: Site) -> None:
     assert "Page 2" in _css(driver, ".pager").text and not older.is_enabled()
     newer.click()
     _wait("the first page again", lambda: shown() == made[:0:-1], driver=driver)
+
+
+def test_docs_render_the_contract_offline(page_: Any, site: Site) -> None:
+    """/docs is Swagger UI from the package's bundle: nothing from a CDN (there is none)."""
+    import httpx
+
+    html = httpx.get(f"{site.url}/docs").text
+    assert "/docs/static/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
+    driver = page_
+    driver.get(f"{site.url}/docs")
+    title = _wait("the rendered contract", lambda: _all(driver, ".swagger-ui .info .title"))
+    assert "vodkit" in title[0].text
+    _wait("the operations", lambda: len(_all(driver, ".opblock")) > 10)
+    assert any("/v1/assets" in op.text for op in _all(driver, ".opblock-summary"))

@@ -31,6 +31,8 @@ async def _threads(app: FastAPI) -> AsyncIterator[None]:
 def create_app(api: Api) -> FastAPI:
     app = FastAPI(
         lifespan=_threads,
+        docs_url=None,  # page.py serves /docs from the bundle, offline
+        redoc_url=None,
         title="vodkit",
         version=__version__,
         summary="Upload videos; get HLS and DASH over one set of CMAF segments, an MP4, a poster "

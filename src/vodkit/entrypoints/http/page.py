@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, PlainTextResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 BUNDLE = Path(__file__).parent / "static"
@@ -39,5 +40,35 @@ def install(app: FastAPI, bundle: Path = BUNDLE) -> None:
             )
         return FileResponse(index, headers=HEADERS, media_type="text/html")
 
-    if (bundle / "assets").is_dir():
-        app.mount("/assets", StaticFiles(directory=bundle / "assets"), name="assets")
+    # mounted even before the bundle is built: `make web` then a reload works
+    app.mount("/assets", StaticFiles(directory=bundle / "assets", check_dir=False), name="assets")
+    install_docs(app, bundle)
+
+
+DOCS_CSP = (  # Swagger UI sets style attributes, and shows data: images
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+DOCS = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vodkit API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script src="/docs/static/init.js"></script></body></html>
+"""
+
+
+def install_docs(app: FastAPI, bundle: Path) -> None:
+    """``/docs``: the OpenAPI contract in Swagger UI, from the bundle (built from npm, offline);
+    without it, FastAPI's page, which loads Swagger UI from a CDN."""
+    docs = bundle / "docs"
+
+    @app.get("/docs", include_in_schema=False, response_model=None)
+    def rendered() -> Response:
+        if not (docs / "swagger-ui-bundle.js").is_file():
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="vodkit API")
+        headers = {**HEADERS, "Content-Security-Policy": DOCS_CSP}
+        return HTMLResponse(DOCS, headers=headers)
+
+    app.mount("/docs/static", StaticFiles(directory=docs, check_dir=False), name="docs")
