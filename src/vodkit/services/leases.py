@@ -1,10 +1,11 @@
 """Transcodes run under a lease in the catalog, and a reaper for those whose worker died.
 
-On the cluster a transcode is acknowledged to the broker when it starts, so no
-delivery stays unacknowledged for the hours a transcode may take (RabbitMQ
+On the cluster a transcode is acknowledged to the broker when it starts, so its own
+delivery does not wait unacknowledged for the hours a transcode may take (RabbitMQ
 closes a channel whose delivery waits past ``consumer_timeout``, 30 min by
-default). What keeps it from being lost is its lease: the worker holds the job
-in the catalog and extends the lease while it works; a reaper, in every worker,
+default; the message a busy worker prefetches still does: see the cluster
+footprint). What keeps the job from being lost is its lease: the worker holds the
+job in the catalog and extends the lease while it works; a reaper, in every worker,
 hands out again the jobs whose lease expired (their worker died), and fails an
 asset whose job keeps losing its workers.
 """

@@ -4,9 +4,13 @@ The same services as everywhere, on engines that scale past one machine. Workers
 share no file system: a transcode worker reads its source from the store into
 scratch (probing from ranges first), writes its outputs back in parts, manifests
 last, and cleans its scratch whatever happens. ``ingest`` and ``transcode`` are
-queues of their own (``vodkit worker --queues transcode``); a transcode's job is
-leased in PostgreSQL while it runs, so no delivery waits unacknowledged for hours
-(``services.leases``), and every worker reaps the jobs whose worker died.
+queues of their own (``vodkit worker --queues transcode``). A transcode is
+acknowledged as it starts and its job leased in PostgreSQL while it runs
+(``services.leases``): a worker that dies loses its lease within a minute, and every
+worker's reaper hands the job out again. RabbitMQ's ``consumer_timeout`` must still
+exceed the longest transcode (``VODKIT_TRANSCODE_TIMEOUT``; deploy/rabbitmq sets 7 h):
+a busy worker holds the next message of its queue, prefetched and unacknowledged,
+until its transcode ends, and RabbitMQ 3.10 has no per-queue timeout.
 """
 
 from __future__ import annotations
@@ -182,7 +186,6 @@ class CeleryWorker:
         remove_stale_workdirs(root)
         worker_process_init.connect(lambda **_: private_tempdir(root), weak=False)
         worker_process_shutdown.connect(lambda **_: drop_tempdir(), weak=False)
-        private_tempdir(root)
 
         def sweep_scratch(stop: threading.Event) -> None:  # a killed child's, once it is gone
             while not stop.wait(built.reaper.period):
@@ -194,20 +197,21 @@ class CeleryWorker:
 
         worker_ready.connect(start_background, weak=False)
         name = f"{'+'.join(self.queues)}-{os.getpid()}@{socket.gethostname()}"
+        worker = built.celery.Worker(
+            queues=self.queues, concurrency=self.concurrency, pool="prefork", hostname=name,
+            without_gossip=True, without_mingle=True, loglevel="WARNING", quiet=True,
+        )  # fmt: skip
         try:
-            built.celery.worker_main(
-                ["worker", "-Q", ",".join(self.queues), "-c", str(self.concurrency), "-P",
-                 "prefork", "-n", name, "--without-gossip", "--without-mingle", "--loglevel",
-                 "WARNING"]
-            )  # fmt: skip
+            worker.start()
         finally:
             stop.set()
-            drop_tempdir()
+        if worker.exitcode:  # Celery gave up (the broker refused it...): say so to a supervisor
+            raise SystemExit(worker.exitcode)
 
 
 def private_tempdir(work_root: Path) -> Path:
-    """This process's temporary files (probes, samples) inside the work root, named as its
-    work directories are, so that what a killed process left is reaped with them."""
+    """A pool child's temporary files (probes, samples) inside the work root, named as work
+    directories are, so that what a killed child left is reaped with them."""
     path = work_root / f"tmp.{os.getpid()}.{secrets.token_hex(4)}"
     path.mkdir(parents=True)
     tempfile.tempdir = str(path)
@@ -296,7 +300,7 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         work_root=work_root,
         clock=clock,
     )
-    follower = Follower(catalog, ingest_queue, delivery_grace=settings.delivery_grace, poll=1.0)
+    follower = Follower(catalog, ingest_queue, delivery_grace=settings.delivery_grace)
     holder: list[_Built] = []
     app = wire(
         settings,
