@@ -65,7 +65,8 @@ def test_ingest_without_wait_returns_at_once_with_the_asset_id(
     assert done.returncode == 0
     asset_id = done.stdout.strip()
     assert len(asset_id) == 36
-    assert vodkit.run("assets", "list").stdout == ""  # only queued so far
+    listed = vodkit.run("assets", "list").stdout.split()  # queued, not yet taken in
+    assert listed[:2] == [asset_id, "PENDING"] and len(listed) == 5
     _, data = vodkit.json("ingest", str(clips["tiny"]), "--uploader", "carol", "--wait")
     assert data["assetId"] == asset_id and data["status"] == "COMPLETED"
 

@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from standardwebhooks import Webhook as Signer
-
 from ..adapters.catalog.base import EventLog
 from ..adapters.metrics.base import Metrics
 from ..adapters.webhooks.base import WebhookSender, WebhookStore, attempt_of
@@ -107,6 +105,8 @@ class WebhookService:
         return sent
 
     def _send(self, delivery: Delivery) -> None:
+        from standardwebhooks import Webhook as Signer  # the API's extra; Lambdas never send
+
         webhook = self.store.get(delivery.webhook_id)
         if webhook is None or webhook.disabled:
             self.store.record(replace(delivery, state="failed"))  # its endpoint is gone
