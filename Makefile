@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 PLAYER := tests/e2e/player
 
-.PHONY: demo test lint bench install dev web screenshots browser promtool clean
+.PHONY: demo cluster-demo test lint bench install dev web screenshots browser promtool clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ screenshots: dev browser  ## refresh web/screenshots/ from the web page's browse
 
 demo: install  ## make a sample clip and run it through the embedded pipeline
 	$(BIN)/vodkit demo
+
+cluster-demo: dev  ## one upload through a cluster on this machine (moto S3, local PostgreSQL and RabbitMQ)
+	$(BIN)/python bench/cluster_demo.py
 
 # Real players (hls.js, dash.js from npm) in headless Chromium (Debian's package) prove
 # that outputs play. Installing Chromium needs root; without it the playback tests skip
@@ -83,6 +86,7 @@ lint: dev $(TOOLS)/bin/checkov  ## ruff, mypy, cfn-lint and checkov (zero findin
 bench: dev  ## speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/transcode.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/cluster.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vodkit-data
