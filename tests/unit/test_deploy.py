@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from vodkit.footprints.cluster import ClusterSettings
@@ -38,3 +41,19 @@ def test_the_broker_outwaits_the_longest_transcode() -> None:
     conf = (DEPLOY / "rabbitmq" / "rabbitmq.conf").read_text()
     (timeout_ms,) = re.findall(r"^consumer_timeout\s*=\s*(\d+)$", conf, re.MULTILINE)
     assert int(timeout_ms) / 1000 > ClusterSettings().transcode_timeout
+
+
+def _compose_client() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    found = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+    return found.returncode == 0
+
+
+@pytest.mark.skipif(not _compose_client(), reason="no Docker Compose v2 client on this machine")
+def test_docker_compose_accepts_the_file() -> None:
+    checked = subprocess.run(
+        ["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
