@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import boto3
+import httpx
 import pytest
 
 from tests.cluster import VODKIT, Cluster, free_port
@@ -25,12 +26,17 @@ def test_an_upload_runs_through_separate_ingest_and_transcode_workers(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     clip = make_clip(tmp_path / "clip.mp4", seconds=3)
+    port = free_port()
     cluster.start_worker("ingest", "--queues", "ingest")
-    cluster.start_worker("transcode", "--queues", "transcode")
+    cluster.start_worker("transcode", "--queues", "transcode", "--metrics-port", str(port))
     done = cluster.vodkit("ingest", str(clip), "--uploader", "alice", "--wait", "--json")
     assert done.returncode == 0, done.stderr + cluster.tail()
     asset = json.loads(done.stdout)
     assert asset["status"] == "COMPLETED"
+    # the job ran in a pool child; its main process serves what the job recorded
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert "vodkit_transcode_realtime_factor_count 1.0" in metrics, metrics
+    assert "vodkit_worker_last_seen_timestamp_seconds{" in metrics, metrics
     assert asset["outputs"]["hls"].startswith(f"s3://{cluster.env['VODKIT_OUTPUTS_BUCKET']}/")
     s3 = _s3(cluster)
     keys = {

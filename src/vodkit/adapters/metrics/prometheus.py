@@ -6,8 +6,10 @@ names are fixed per metric on first use, as Prometheus requires.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -35,9 +37,26 @@ def exported_name(name: str, metric: Metric) -> str:
 
 class PrometheusMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry()
+        self.registry = registry or CollectorRegistry()  # what /metrics exposes
+        self._own = self.registry  # where this process's metric objects register
         self._metrics: dict[str, Counter | Gauge | Histogram] = {}
         self._lock = threading.Lock()
+
+    def record_in_files(self, directory: Path) -> None:
+        """prometheus_client's multiprocess mode, from now on: this process and the children
+        it forks (a Celery worker's pool, where the jobs run) record into files in
+        ``directory``, and ``registry`` reads them all, exited children's counts included."""
+        from prometheus_client import multiprocess, values
+
+        directory.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+        # what that variable selects when prometheus_client is imported, which was earlier
+        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+        with self._lock:
+            self._metrics.clear()  # made before the switch: made again, in files
+            self._own = CollectorRegistry()  # not exposed: the files are
+            self.registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.registry, path=str(directory))  # type: ignore[no-untyped-call]
 
     def _metric(self, name: str, labels: dict[str, str]) -> Counter | Gauge | Histogram:
         with self._lock:
@@ -49,13 +68,13 @@ class PrometheusMetrics:
     def _create(self, name: str, label_names: list[str]) -> Counter | Gauge | Histogram:
         spec = METRICS.get(name, Metric("counter", name))
         full = exported_name(name, spec)
-        if spec.kind == "gauge":
-            return Gauge(full, spec.help, label_names, registry=self.registry)
-        if spec.kind == "histogram":
-            return Histogram(
-                full, spec.help, label_names, buckets=spec.buckets, registry=self.registry
+        if spec.kind == "gauge":  # across processes: the value written last
+            return Gauge(
+                full, spec.help, label_names, registry=self._own, multiprocess_mode="mostrecent"
             )
-        return Counter(full, spec.help, label_names, registry=self.registry)
+        if spec.kind == "histogram":
+            return Histogram(full, spec.help, label_names, buckets=spec.buckets, registry=self._own)
+        return Counter(full, spec.help, label_names, registry=self._own)
 
     def increment(self, name: str, value: float = 1, **labels: str) -> None:
         metric = self._metric(name, labels)

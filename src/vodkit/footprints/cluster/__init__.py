@@ -22,6 +22,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ from ...services.messages import decode
 from ...services.playback import PlaybackTokens
 from ...services.transcode import TranscodeService, remove_stale_workdirs
 from ...services.webhooks import WebhookService
+from ...services.worker import WORKER
 from ..base import (
     INGEST_QUEUE,
     TRANSCODE_QUEUE,
@@ -176,6 +178,12 @@ class CeleryWorker:
         self.built = built
         self.queues = list(queues) or list(QUEUES)
         self.concurrency = concurrency
+        # The jobs run in pool children: their metrics reach /metrics through files, named
+        # as work directories are, so that a killed worker's are reaped with them.
+        self.metrics_dir = (
+            built.transcode.work_root / f"metrics.{os.getpid()}.{secrets.token_hex(4)}"
+        )
+        built.metrics.record_in_files(self.metrics_dir)
 
     def run(self, stop: threading.Event) -> None:
         from celery.signals import worker_process_init, worker_process_shutdown, worker_ready
@@ -187,12 +195,15 @@ class CeleryWorker:
         worker_process_init.connect(lambda **_: private_tempdir(root), weak=False)
         worker_process_shutdown.connect(lambda **_: drop_tempdir(), weak=False)
 
-        def sweep_scratch(stop: threading.Event) -> None:  # a killed child's, once it is gone
-            while not stop.wait(built.reaper.period):
-                remove_stale_workdirs(built.transcode.work_root)
+        def housekeeping(stop: threading.Event) -> None:
+            while True:
+                built.metrics.gauge("WorkerLastSeen", time.time(), worker=WORKER)
+                if stop.wait(built.reaper.period):
+                    return
+                remove_stale_workdirs(built.transcode.work_root)  # a killed child's, once gone
 
         def start_background(**_: Any) -> None:  # once the pool's children are forked
-            for task in (built.reaper.run, built.webhooks.run, sweep_scratch):
+            for task in (built.reaper.run, built.webhooks.run, housekeeping):
                 threading.Thread(target=task, args=(stop,), daemon=True).start()
 
         worker_ready.connect(start_background, weak=False)
@@ -205,6 +216,7 @@ class CeleryWorker:
             worker.start()
         finally:
             stop.set()
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
         if worker.exitcode:  # Celery gave up (the broker refused it...): say so to a supervisor
             raise SystemExit(worker.exitcode)
 
