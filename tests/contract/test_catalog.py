@@ -197,6 +197,21 @@ def test_progress_carries_an_eta(catalog: Catalog) -> None:
     assert (job.percent, job.eta_seconds) == (100.0, 0.0)
 
 
+def test_what_the_job_made_replaces_the_planned_renditions_while_it_runs(
+    catalog: Catalog,
+) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a")
+    made = [{"name": "720p", "crf": 27, "predictedVmaf": 95.2, "averageBitrate": 812_000}]
+    catalog.record_renditions("a", "a-j0", made, T0)
+    asset = catalog.get("a")
+    assert asset is not None and list(asset.renditions) == made
+    catalog.complete_job("a", "a-j0", {}, T0)
+    catalog.record_renditions("a", "a-j0", [{"name": "late"}], T0)  # the job has ended
+    asset = catalog.get("a")
+    assert asset is not None and list(asset.renditions) == made
+
+
 def test_two_last_completions_at_once_complete_the_asset_exactly_once(catalog: Catalog) -> None:
     import threading
 

@@ -45,6 +45,9 @@ def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     assert {"hls", "dash", "mp4", "poster", "sprite"} <= set(data["outputs"])
     assert all(Path(p).is_file() for p in data["outputs"].values())
     assert data["renditions"][0]["width"] == 320
+    made = data["renditions"][0]  # what the rendition became, not only what was planned
+    assert made["rateControl"] in ("QVBR", "CBR") and made["analysis"]
+    assert made["averageBitrate"] > 0 and made["peakBitrate"] >= made["averageBitrate"]
     assert (vodkit.data / "uploads" / "alice" / "small.mp4").is_file()
 
     listed = vodkit.run("assets", "list").stdout.splitlines()
@@ -54,6 +57,7 @@ def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     assert vodkit.run("assets", "list", "--uploader", "bob").stdout == ""
     shown = vodkit.run("assets", "show", data["assetId"])
     assert "COMPLETED" in shown.stdout and "master.m3u8" in shown.stdout
+    assert f"measured {made['averageBitrate'] // 1000} kb/s average" in shown.stdout
     again = vodkit.run("assets", "retry", data["assetId"])
     assert again.returncode == 2 and "only FAILED" in again.stderr
 

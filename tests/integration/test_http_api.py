@@ -95,6 +95,9 @@ def test_an_upload_becomes_an_asset_that_plays(served: Served, clip: Path) -> No
     assert created["status"] in ("PENDING", "PROCESSING", "COMPLETED")
     done = served.wait_for(alice, created["assetId"], "COMPLETED")
     assert done["fileSize"] == clip.stat().st_size and done["renditions"]
+    made = done["renditions"][0]  # what the rendition became, as the API shows it
+    assert made["rateControl"] in ("QVBR", "CBR") and made["analysis"]
+    assert made["averageBitrate"] > 0 and made["peakBitrate"] >= made["averageBitrate"]
     assert set(done["playback"]) == {"hls", "dash", "mp4", "poster", "sprite"}
     anyone = served.client()  # playback needs no header: the token is in the path
     master = anyone.get(done["playback"]["hls"])

@@ -115,3 +115,97 @@ def test_audio_surround_is_downmixed_and_silence_has_no_audio() -> None:
         for g in silent["Settings"]["OutputGroups"]
         for o in g["Outputs"]
     )
+
+
+def presets_with(**fields: Any) -> Any:
+    import copy
+    import json
+
+    from vodkit.domain.presets import parse_presets
+
+    document = copy.deepcopy(json.loads(default_presets_path().read_text()))
+    document["presets"].update(fields)
+    return parse_presets(document)
+
+
+def job_with(media: MediaInfo, **fields: Any) -> dict[str, Any]:
+    plan = plan_transcode(media, presets_with(**fields))
+    job = TranscodeJob("job-1", "asset-1", "uploads-bucket", "uploads/alice/clip.mp4", plan)
+    params = build_job(job, role_arn="arn:aws:iam::123456789012:role/R", outputs_bucket="out")
+    validate_parameters(params, CREATE_JOB.input_shape)  # raises if invalid
+    return params
+
+
+def h264_of(params: dict[str, Any]) -> list[dict[str, Any]]:
+    cmaf = groups(params)["CMAF_GROUP_SETTINGS"]
+    return [
+        o["VideoDescription"]["CodecSettings"]["H264Settings"]
+        for o in cmaf["Outputs"]
+        if "VideoDescription" in o
+    ]
+
+
+def test_qvbr_takes_its_quality_level_from_the_presets_and_each_cap_as_max_bitrate() -> None:
+    rungs = h264_of(job_with(HD, qvbrQualityLevel=8))
+    assert [(h["RateControlMode"], h["QvbrSettings"]["QvbrQualityLevel"]) for h in rungs] == [
+        ("QVBR", 8),
+        ("QVBR", 8),
+    ]
+    assert [h["MaxBitrate"] for h in rungs] == [2_000_000, 1_000_000]
+    assert [h["MaxBitrate"] for h in h264_of(job_for(HD))] == [2_000_000, 1_000_000]
+
+
+def test_cbr_spends_the_cap() -> None:
+    rungs = h264_of(job_with(HD, rateControl="CBR"))
+    assert [(h["RateControlMode"], h["Bitrate"]) for h in rungs] == [
+        ("CBR", 2_000_000),
+        ("CBR", 1_000_000),
+    ]
+    assert all("MaxBitrate" not in h and "QvbrSettings" not in h for h in rungs)
+
+
+def test_automated_abr_is_a_preset_choice() -> None:
+    params = job_with(
+        HD, automatedAbr={"maxAbrBitrate": 5_000_000, "maxRenditions": 4, "minAbrBitrate": 300_000}
+    )
+    cmaf = groups(params)["CMAF_GROUP_SETTINGS"]
+    assert cmaf["AutomatedEncodingSettings"] == {
+        "AbrSettings": {"MaxAbrBitrate": 5_000_000, "MaxRenditions": 4, "MinAbrBitrate": 300_000}
+    }
+    (video,) = [o["VideoDescription"] for o in cmaf["Outputs"] if "VideoDescription" in o]
+    assert "Width" not in video and video["CodecSettings"]["H264Settings"]["RateControlMode"] == (
+        "QVBR"
+    )
+    assert "MaxBitrate" not in video["CodecSettings"]["H264Settings"]
+    assert any("AudioDescriptions" in o for o in cmaf["Outputs"])
+    assert "AutomatedEncodingSettings" not in groups(job_for(HD))["CMAF_GROUP_SETTINGS"]
+
+
+def test_hdr_is_tone_mapped_to_rec709_and_interlace_deinterlaced() -> None:
+    hdr = replace(
+        HD,
+        video=VideoInfo(
+            codec="hevc", width=1920, height=1080, fps=30.0, color_transfer="smpte2084"
+        ),
+    )
+    params = job_with(hdr)
+    assert params["Settings"]["Inputs"][0]["VideoSelector"]["ColorSpace"] == "FOLLOW"
+    for group in params["Settings"]["OutputGroups"][:2]:
+        for output in group["Outputs"]:
+            if "VideoDescription" in output:
+                corrector = output["VideoDescription"]["VideoPreprocessors"]["ColorCorrector"]
+                assert corrector == {
+                    "ColorSpaceConversion": "FORCE_709",
+                    "HdrToSdrToneMapper": "PRESERVE_DETAILS",
+                }
+    interlaced = replace(
+        HD, video=VideoInfo(codec="h264", width=1920, height=1080, fps=25.0, field_order="tt")
+    )
+    (first, _) = [
+        o["VideoDescription"]
+        for o in groups(job_with(interlaced))["CMAF_GROUP_SETTINGS"]["Outputs"]
+        if "VideoDescription" in o
+    ]
+    assert first["VideoPreprocessors"]["Deinterlacer"]["Mode"] == "DEINTERLACE"
+    plain = groups(job_for(HD))["CMAF_GROUP_SETTINGS"]["Outputs"][0]["VideoDescription"]
+    assert "VideoPreprocessors" not in plain

@@ -31,6 +31,21 @@ class VideoInfo:
     bitrate: int | None = None
     pix_fmt: str = ""
     duration: float | None = None  # the video stream's own, when the header declares it
+    color_transfer: str = ""  # libavutil's name: "bt709", "smpte2084" (PQ), "arib-std-b67" (HLG)
+    color_primaries: str = ""  # "bt709", "bt2020"...
+    field_order: str = ""  # "progressive", "tt", "bb", "tb", "bt"; "" if the stream does not say
+
+    @property
+    def hdr(self) -> str:
+        """``pq`` or ``hlg`` for an HDR transfer, else ``""``."""
+        return {"smpte2084": "pq", "arib-std-b67": "hlg"}.get(self.color_transfer, "")
+
+    @property
+    def interlaced(self) -> bool | None:
+        """True or False as the stream declares it; None when it does not say."""
+        if self.field_order in ("tt", "bb", "tb", "bt"):
+            return True
+        return False if self.field_order == "progressive" else None
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -47,6 +62,7 @@ class AudioInfo:
     channels: int
     sample_rate: int
     bitrate: int | None = None
+    duration: float | None = None  # the audio stream's own, when the header declares it
 
 
 @dataclass(frozen=True)

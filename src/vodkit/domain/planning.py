@@ -5,13 +5,19 @@ bounding box, turned to portrait for portrait sources); even dimensions; every
 rung shares the source's frame rate and a fixed keyframe interval so players
 can switch; the stream ladder is the union of the hls and dash presets, each
 rung paired with its audio rendition (the original design's DASH had none).
+
+Rate control: a rung's bitrate is its cap. Under ``QVBR`` each rung is encoded with a CRF
+(``VideoRendition.crf``) capped at that bitrate; the per-title analysis (``services.
+analysis``) picks the CRFs from sample encodes scored by VMAF with ``choose_crf`` and drops
+rungs that add nothing with ``convex_hull``; ``fallback`` turns a plan back to constant
+bitrate when the analysis cannot run. ``recorded`` adds what the encode measured.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -27,6 +33,20 @@ SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
 SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the default interval
 POSTER_CANDIDATES = 10
+QVBR, CBR = "QVBR", "CBR"
+# Per-title: CRFs the search may land on, and how it steps from its first probe.
+FIRST_CRF = 23
+CRF_RANGE = (14, 40)
+EXTRAPOLATION = 4  # CRFs beyond the probed ones a prediction may reach
+VMAF_PER_CRF = 0.8  # a first guess of the slope, before a second probe measures it
+AT_CAP = 0.9  # a probe spending this share of its cap is held by it
+KNEE = 0.5  # where no CRF reaches the target: VMAF points not worth the bits they cost
+HULL_BITRATE = 0.85  # a rung within 15 % of a larger rung's bitrate adds nothing
+HULL_VMAF = 1.0  # nor one less than a VMAF point below it: within the samples' noise
+
+
+class AnalysisFailed(Exception):
+    """The per-title analysis could not run; the encode falls back to constant bitrate."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +63,33 @@ class VideoRendition:
     name: str
     width: int
     height: int
-    bitrate: int
+    bitrate: int  # the cap: CBR's constant rate, QVBR's maximum
     audio: str | None = None  # name of the audio rendition this rung plays with
+    crf: int | None = None  # QVBR: the CRF encoded under the cap; None: constant bitrate
+    predicted_vmaf: float | None = None  # per-title: what the samples predict
+    predicted_bitrate: int | None = None
+    verdict: str = ""  # how its rate was chosen (or why it was dropped)
+    average_bitrate: int | None = None  # measured in the encode's output
+    peak_bitrate: int | None = None
+
+
+@dataclass(frozen=True)
+class PerTitle:
+    """What the per-title analysis is to reach: ``targets`` in rung order (top first)."""
+
+    targets: tuple[float, ...]
+    samples: int
+    sample_seconds: int
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One sample encode of a rung at a CRF (None: at its cap, constant bitrate): its
+    bitrate and VMAF over every sample."""
+
+    crf: int | None
+    bitrate: int
+    vmaf: float
 
 
 @dataclass(frozen=True)
@@ -125,6 +170,15 @@ class TranscodePlan:
     poster: PosterPlan
     sprite: SpritePlan
     source_channels: int = 0  # the source's audio channels (0: no audio), for remixing
+    rate_control: str = CBR  # QVBR: capped CRF on rungs that have one (see VideoRendition.crf)
+    qvbr_quality_level: int = 7  # MediaConvert's QVBR level (the AWS footprint's runner)
+    per_title: PerTitle | None = None  # QVBR with an analysis still to run
+    analysis: str = ""  # the analysis's verdict over the whole ladder
+    dropped: tuple[VideoRendition, ...] = ()  # rungs the analysis found redundant
+    tonemap: str = ""  # "pq" or "hlg": tone-map the HDR source to BT.709 SDR
+    interlaced: bool | None = False  # deinterlace (bwdif); None: detect (idet) first
+    audio_duration: float | None = None  # of the source's audio, when it says
+    automated_abr: dict[str, int] | None = None  # AWS: MediaConvert picks the ladder
 
     @property
     def audio_encodes(self) -> tuple[AudioRendition, ...]:
@@ -150,11 +204,37 @@ class TranscodePlan:
     def summary(self) -> list[dict[str, Any]]:
         """The renditions as the catalog and the CLI's JSON show them."""
         audio = {a.name: a for a in self.audio}
+        kept = {v.name for v in self.video}
+        rungs = sorted(
+            [*self.video, *self.dropped], key=lambda v: (-v.width * v.height, -v.bitrate)
+        )
         rows = [
-            _summary_row("stream", v, audio.get(v.audio) if v.audio else None) for v in self.video
+            {
+                **_summary_row("stream", v, audio.get(v.audio) if v.audio else None),
+                **self._rate_row(v),
+                **({} if v.name in kept else {"dropped": True}),
+            }
+            for v in rungs
         ]
-        rows += [_summary_row("mp4", f.video, f.audio, name=f.name) for f in self.files]
+        rows += [
+            {**_summary_row("mp4", f.video, f.audio, name=f.name), **self._rate_row(f.video)}
+            for f in self.files
+        ]
         return rows
+
+    def _rate_row(self, video: VideoRendition) -> dict[str, Any]:
+        qvbr = self.rate_control == QVBR
+        row: dict[str, Any] = {
+            "rateControl": QVBR if qvbr and (video.crf is not None or self.per_title) else CBR,
+            "crf": video.crf,
+            "predictedVmaf": video.predicted_vmaf,
+            "averageBitrate": video.average_bitrate,
+            "peakBitrate": video.peak_bitrate,
+            "analysis": video.verdict or self.analysis,
+        }
+        if qvbr:
+            row["qvbrQualityLevel"] = self.qvbr_quality_level
+        return row
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,6 +244,7 @@ class TranscodePlan:
         def audio(d: dict[str, Any] | None) -> AudioRendition | None:
             return AudioRendition(**d) if d else None
 
+        per_title = data.get("per_title")
         return cls(
             demuxer=str(data["demuxer"]),
             duration=float(data["duration"]),
@@ -182,6 +263,23 @@ class TranscodePlan:
             poster=PosterPlan(**data["poster"]),
             sprite=SpritePlan(**data["sprite"]),
             source_channels=int(data.get("source_channels", 0)),
+            rate_control=str(data.get("rate_control", CBR)),
+            qvbr_quality_level=int(data.get("qvbr_quality_level", 7)),
+            per_title=(
+                PerTitle(
+                    targets=tuple(float(t) for t in per_title["targets"]),
+                    samples=int(per_title["samples"]),
+                    sample_seconds=int(per_title["sample_seconds"]),
+                )
+                if per_title
+                else None
+            ),
+            analysis=str(data.get("analysis", "")),
+            dropped=tuple(VideoRendition(**v) for v in data.get("dropped", ())),
+            tonemap=str(data.get("tonemap", "")),
+            interlaced=data.get("interlaced", False),
+            audio_duration=data.get("audio_duration"),
+            automated_abr=data.get("automated_abr"),
         )
 
 
@@ -305,6 +403,9 @@ def plan_transcode(
     taken: set[str] = set()
     audio: dict[str, AudioRendition] = {}
     ceiling = source_video_bitrate(media)
+    rc = presets.rate_control
+    qvbr = rc.mode == QVBR
+    fixed_crf = rc.crf if qvbr and not rc.per_title else None
 
     def rung(
         size: tuple[int, int], settings: VideoSettings, audio_settings: AudioSettings | None
@@ -318,6 +419,7 @@ def plan_transcode(
             height=size[1],
             bitrate=_scaled_bitrate(settings.bitrate, settings, size, ceiling),
             audio=a.name if a else None,
+            crf=fixed_crf,
         )
 
     ladder = _ladder_outputs(presets)
@@ -344,6 +446,7 @@ def plan_transcode(
                     width=size[0],
                     height=size[1],
                     bitrate=_scaled_bitrate(output.video.bitrate, output.video, size, ceiling),
+                    crf=fixed_crf,
                 ),
                 audio=a,
             )
@@ -365,4 +468,280 @@ def plan_transcode(
         poster=PosterPlan(width=top.width, height=top.height, candidates=POSTER_CANDIDATES),
         sprite=plan_sprite(source, duration, rules.sprite_interval),
         source_channels=media.audio.channels if media.audio else 0,
+        rate_control=rc.mode,
+        qvbr_quality_level=rc.qvbr_quality_level,
+        per_title=(
+            PerTitle(
+                targets=tuple(rc.target(i) for i in range(len(rungs))),
+                samples=rc.samples,
+                sample_seconds=rc.sample_seconds,
+            )
+            if qvbr and rc.per_title
+            else None
+        ),
+        analysis=(
+            f"CRF {rc.crf} under each rung's cap (perTitle off)"
+            if fixed_crf is not None
+            else ("" if qvbr else "constant bitrate (rateControl CBR)")
+        ),
+        tonemap=video.hdr,
+        # a stream that does not declare its fields interlaced may still be woven: detect
+        interlaced=True if video.interlaced else None,
+        audio_duration=media.audio.duration if media.audio else None,
+        automated_abr=(
+            {
+                "max_abr_bitrate": rc.automated_abr.max_abr_bitrate,
+                "max_renditions": rc.automated_abr.max_renditions,
+                "min_abr_bitrate": rc.automated_abr.min_abr_bitrate,
+            }
+            if rc.automated_abr
+            else None
+        ),
+    )
+
+
+# --- per-title decisions (pure: the samples are encoded and scored elsewhere) ----------
+
+
+def sample_windows(duration: float, samples: int, seconds: int) -> tuple[tuple[float, int], ...]:
+    """(start, length) of up to ``samples`` windows spread evenly over the source; none if
+    it is shorter than one window."""
+    count = min(samples, int(duration // seconds)) if seconds > 0 else 0
+    windows = []
+    for k in range(count):
+        centre = duration * (k + 0.5) / count
+        windows.append((round(min(max(0.0, centre - seconds / 2), duration - seconds), 3), seconds))
+    return tuple(windows)
+
+
+@dataclass(frozen=True)
+class Slopes:
+    """How VMAF and log2 bitrate move per CRF step, as a rung's two probes measured them."""
+
+    vmaf: float = -VMAF_PER_CRF
+    log2_bitrate: float = -1 / 6  # x264 halves its bits about every 6 CRF
+
+    @classmethod
+    def between(cls, a: Probe, b: Probe, cap: int) -> Slopes:
+        """Measured between two probes, unless the cap flattened them (then the defaults)."""
+        if a.crf is None or b.crf is None or a.crf == b.crf:
+            return cls()
+        if max(a.bitrate, b.bitrate) >= AT_CAP * cap:
+            return cls()
+        steps = b.crf - a.crf
+        return cls(
+            vmaf=min((b.vmaf - a.vmaf) / steps, -0.05),
+            log2_bitrate=min((math.log2(b.bitrate) - math.log2(a.bitrate)) / steps, -0.02),
+        )
+
+
+def _model(probes: list[Probe], crf: int, value: str, slopes: Slopes | None = None) -> float:
+    """VMAF (linear in CRF) or log2 bitrate (linear in CRF) at ``crf``, interpolated between
+    probes, extrapolated from the nearest two; from one probe, along ``slopes``."""
+    points = sorted(
+        {
+            (p.crf, p.vmaf if value == "vmaf" else math.log2(max(p.bitrate, 1)))
+            for p in probes
+            if p.crf is not None
+        }
+    )
+    if len(points) == 1:
+        slopes = slopes or Slopes()
+        (c0, v0) = points[0]
+        return v0 + (slopes.vmaf if value == "vmaf" else slopes.log2_bitrate) * (crf - c0)
+    index = next((i for i in range(1, len(points)) if crf <= points[i][0]), len(points) - 1)
+    (c0, v0), (c1, v1) = points[index - 1], points[index]
+    return v0 + (v1 - v0) * (crf - c0) / (c1 - c0)
+
+
+def next_crf(first: Probe, target: float, cap: int) -> int:
+    """Where the second probe goes: towards the target, from what the first one scored."""
+    low, high = CRF_RANGE
+    assert first.crf is not None
+    if first.vmaf >= target:
+        step = min(max(round((first.vmaf - target) / VMAF_PER_CRF), 2), 12)
+        return min(first.crf + step, high)
+    if first.bitrate >= AT_CAP * cap:  # the cap holds it: lower CRFs buy little
+        return max(first.crf - 4, low)
+    step = min(max(round((target - first.vmaf) / VMAF_PER_CRF), 2), 8)
+    return max(first.crf - step, low)
+
+
+@dataclass(frozen=True)
+class Choice:
+    crf: int
+    vmaf: float
+    bitrate: int
+    reached: bool  # the target is reached under the cap
+
+
+def held(probe: Probe, target: float, cap: int) -> bool:
+    """A first probe below its target while spending (nearly) all of its cap: lower CRFs
+    could only spend the last tenth of the cap, so the rung is encoded at the cap."""
+    return probe.vmaf < target and probe.bitrate >= AT_CAP * cap
+
+
+def at_cap(capped: Probe, first: Probe, cap: int) -> Choice:
+    """A held rung: constant bitrate at the cap, predicted by its own constant-bitrate
+    probe. (The capped-CRF probe says less: on a few seconds of samples the two-second
+    buffer lets it spend well above the cap, and score above what the cap gives.)"""
+    assert first.crf is not None
+    return Choice(first.crf, round(capped.vmaf, 2), cap, False)
+
+
+def choose_crf(
+    probes: list[Probe], target: float, cap: int, slopes: Slopes | None = None
+) -> Choice:
+    """The highest CRF (fewest bits) predicted to reach ``target``, never above ``cap``;
+    where no CRF can, the highest one within half a point of the best the cap allows."""
+    crfs = [p.crf for p in probes if p.crf is not None]
+    low = max(CRF_RANGE[0], min(crfs) - EXTRAPOLATION)
+    high = min(CRF_RANGE[1], max(crfs) + EXTRAPOLATION)
+    best_measured = max(p.vmaf for p in probes)
+    predictions = []
+    for crf in range(low, high + 1):
+        vmaf = _model(probes, crf, "vmaf", slopes)
+        if crf < min(crfs):  # below every probe, the cap and VMAF's ceiling flatten it
+            vmaf = min(vmaf, best_measured + 1.0)
+        bitrate = min(cap, round(2 ** _model(probes, crf, "bitrate", slopes)))
+        predictions.append(Choice(crf, round(min(max(vmaf, 0.0), 100.0), 2), bitrate, True))
+    reached = [c for c in predictions if c.vmaf >= target]
+    if reached:
+        return reached[-1]
+    best = min(max(c.vmaf for c in predictions), best_measured)
+    knee = [c for c in predictions if c.vmaf >= best - KNEE]
+    return replace(knee[-1] if knee else predictions[0], reached=False)
+
+
+def convex_hull(
+    rungs: list[VideoRendition], reached: dict[str, bool] | None = None
+) -> tuple[list[VideoRendition], list[VideoRendition]]:
+    """(kept, dropped). A rung adds nothing if its predicted bitrate is within 15 % of the
+    next larger kept rung's (or above it): switching down would barely save bandwidth. Or
+    if its predicted VMAF is not below that rung's while that rung reaches its target: the
+    larger rung is then cheap enough for the content, and the smaller one only loses
+    detail; "not below" allows for less than a point (HULL_VMAF), below what the samples can
+    tell apart. (A larger rung held by its cap is starved, not cheap: the smaller one stays as
+    the fallback for slower networks.) ``rungs`` come largest first; the first is kept."""
+    kept: list[VideoRendition] = []
+    dropped: list[VideoRendition] = []
+    for rung in rungs:
+        larger = kept[-1] if kept else None
+        if larger is None or rung.predicted_bitrate is None or larger.predicted_bitrate is None:
+            kept.append(rung)
+        elif rung.predicted_bitrate >= HULL_BITRATE * larger.predicted_bitrate:
+            dropped.append(
+                replace(
+                    rung,
+                    verdict=f"dropped: its {rung.predicted_bitrate // 1000} kb/s is within 15 % "
+                    f"of {larger.name}'s {larger.predicted_bitrate // 1000} kb/s",
+                )
+            )
+        elif (rung.predicted_vmaf or 0) > (larger.predicted_vmaf or 0) - HULL_VMAF and (
+            reached is None or reached.get(larger.name, True)
+        ):
+            dropped.append(
+                replace(
+                    rung,
+                    verdict=f"dropped: VMAF {rung.predicted_vmaf:g} is not below "
+                    f"{larger.name}'s {larger.predicted_vmaf:g}",
+                )
+            )
+        else:
+            kept.append(rung)
+    return kept, dropped
+
+
+def _crf_for_file(video: VideoRendition, rungs: tuple[VideoRendition, ...]) -> int | None:
+    """A progressive file gets the CRF of the rung of its size (else the top rung's)."""
+    same = next((r for r in rungs if (r.width, r.height) == (video.width, video.height)), None)
+    return (same or rungs[0]).crf
+
+
+def apply_analysis(
+    plan: TranscodePlan, choices: dict[str, Choice], samples: int, seconds: int
+) -> TranscodePlan:
+    """The plan with each rung's chosen CRF and prediction, redundant rungs dropped."""
+    assert plan.per_title is not None
+    chosen = []
+    for index, rung in enumerate(plan.video):
+        choice = choices[rung.name]
+        target = plan.per_title.targets[min(index, len(plan.per_title.targets) - 1)]
+        # A rung whose cap holds it gains nothing from CRF: it spends the cap as a constant
+        # bitrate, which keeps its average at the cap (capped CRF overshoots it by up to
+        # the buffer early on) and its quality what the cap allows.
+        capped = not choice.reached and choice.bitrate >= AT_CAP * rung.bitrate
+        verdict = (
+            f"CRF {choice.crf}: predicted VMAF {choice.vmaf:g} (target {target:g}) "
+            f"at ~{choice.bitrate // 1000} kb/s"
+            if choice.reached
+            else f"held by the {rung.bitrate // 1000} kb/s cap: "
+            + ("constant bitrate at the cap" if capped else f"CRF {choice.crf}")
+            + f", predicted VMAF {choice.vmaf:g} (target {target:g})"
+        )
+        chosen.append(
+            replace(
+                rung,
+                crf=None if capped else choice.crf,
+                predicted_vmaf=choice.vmaf,
+                predicted_bitrate=choice.bitrate,
+                verdict=verdict,
+            )
+        )
+    kept, dropped = convex_hull(chosen, {name: c.reached for name, c in choices.items()})
+    used = {r.audio for r in kept}
+    files = tuple(
+        replace(f, video=replace(f.video, crf=_crf_for_file(f.video, tuple(kept))))
+        for f in plan.files
+    )
+    return replace(
+        plan,
+        video=tuple(kept),
+        dropped=tuple(dropped),
+        audio=tuple(a for a in plan.audio if a.name in used),
+        files=files,
+        per_title=None,
+        analysis=f"per-title: {len(kept)} of {len(chosen)} rungs kept, from {samples} "
+        f"samples of {seconds} s",
+    )
+
+
+def fallback(plan: TranscodePlan, reason: str) -> TranscodePlan:
+    """The plan at constant bitrate (every cap spent), saying why."""
+    verdict = f"constant bitrate: {reason}"
+    return replace(
+        plan,
+        video=tuple(replace(v, crf=None, verdict=verdict) for v in plan.video),
+        files=tuple(replace(f, video=replace(f.video, crf=None)) for f in plan.files),
+        rate_control=CBR,
+        per_title=None,
+        analysis=verdict,
+    )
+
+
+def segment_rates(segments: list[tuple[float, int]]) -> tuple[int, int]:
+    """(peak, average) bits per second of (duration, bytes) segments. A short last segment
+    says little about the peak: full ones are measured when there are any."""
+    if not segments:
+        return 0, 0
+    total_time = sum(d for d, _ in segments) or 1.0
+    average = sum(s for _, s in segments) * 8 / total_time
+    full = [(d, s) for d, s in segments if d >= 0.5 * max(d for d, _ in segments)] or segments
+    peak = max(s * 8 / max(d, 0.001) for d, s in full)
+    return round(peak), round(average)
+
+
+def recorded(plan: TranscodePlan, measured: dict[str, tuple[int, int]]) -> TranscodePlan:
+    """The plan with each rendition's measured (peak, average) video bitrate."""
+
+    def measure(video: VideoRendition) -> VideoRendition:
+        if video.name not in measured:
+            return video
+        peak, average = measured[video.name]
+        return replace(video, peak_bitrate=peak, average_bitrate=average)
+
+    return replace(
+        plan,
+        video=tuple(measure(v) for v in plan.video),
+        files=tuple(replace(f, video=measure(f.video)) for f in plan.files),
     )

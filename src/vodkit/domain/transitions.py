@@ -136,6 +136,19 @@ def progress(
     return replace(record, jobs=record._with_job(moved))
 
 
+def renditions(
+    record: AssetRecord, job_id: str, rows: Sequence[dict[str, Any]], now: datetime
+) -> AssetRecord | None:
+    """Replace the planned renditions with what the job made of them (its chosen rates
+    and measured bitrates), while the job is open."""
+    if _open_job(record, job_id) is None:
+        return None
+    asset = replace(
+        record.asset, renditions=tuple(dict(r) for r in rows), updated_at=isoformat(now)
+    )
+    return replace(record, asset=asset)
+
+
 def complete(
     record: AssetRecord, job_id: str, outputs: dict[str, str], now: datetime
 ) -> tuple[AssetRecord | None, bool]:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
@@ -31,8 +32,9 @@ from ..domain.errors import AssetNotFound, ErrorCode, Failure, ObjectNotFound
 from ..domain.events import JobStateChanged
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for
-from ..domain.planning import PlanningRules, TranscodePlan, plan_transcode
+from ..domain.planning import PlanningRules, TranscodePlan, plan_transcode, recorded
 from ..domain.presets import Presets
+from .analysis import SourceAnalysis, encoder_of
 from .consumer import Interrupted
 from .messages import decode
 
@@ -47,6 +49,20 @@ def publish(
     for relative in output.files:
         store.put_file(prefix + relative, workdir / relative)
     return {kind: prefix + relative for kind, relative in output.outputs.items()}
+
+
+@runtime_checkable
+class Measuring(Protocol):
+    """A transcoder that can say what it wrote: (peak, average) video b/s per rendition."""
+
+    def measure(self, plan: TranscodePlan, workdir: Path) -> dict[str, tuple[int, int]]: ...
+
+
+def measured(transcoder: object, plan: TranscodePlan, workdir: Path) -> TranscodePlan:
+    """The plan with what the encode measured, where the transcoder can tell."""
+    if not isinstance(transcoder, Measuring):
+        return plan
+    return recorded(plan, transcoder.measure(plan, workdir))
 
 
 class Cancelled(Exception):
@@ -89,7 +105,9 @@ class FileTranscoding:
         plan = plan_transcode(self.prober.probe(source), self.presets, self.rules)
         on_plan(plan)
         with tempfile.TemporaryDirectory(prefix="vodkit-", dir=work_root) as tmp:
+            plan = SourceAnalysis(encoder_of(self.transcoder)).prepare(plan, source, Path(tmp))
             output = self.transcoder.transcode(plan, source, Path(tmp), on_progress)
+            on_plan(measured(self.transcoder, plan, Path(tmp)))  # what was chosen and made
             return publish(store, Path(tmp), output, "")
 
 
@@ -117,6 +135,7 @@ class TranscodeService:
         self.clock = clock
         self.progress_interval = progress_interval
         self.interrupted = threading.Event()  # set: the job in hand stops, FFmpeg killed
+        self.analysis = SourceAnalysis(encoder_of(transcoder))
 
     def handle_message(self, body: str) -> None:
         self.run(TranscodeJob.from_dict(decode(body)))
@@ -156,7 +175,9 @@ class TranscodeService:
         self._emit(job, JobState.PROGRESSING, percent=0.0)
         try:
             with self.uploads.local_file(job.source_key) as source, self._workdir(job) as workdir:
-                output = self.transcoder.transcode(job.plan, source, workdir, on_progress)
+                plan = self.analysis.prepare(job.plan, source, workdir)
+                output = self.transcoder.transcode(plan, source, workdir, on_progress)
+                plan = measured(self.transcoder, plan, workdir)
                 keys = publish(self.outputs, workdir, output, job.output_prefix)
             if self._deleted(job):  # deleted while publishing: what was published goes too
                 raise Cancelled(job.asset_id)
@@ -180,7 +201,13 @@ class TranscodeService:
         self.metrics.observe("JobProcessingTime", elapsed)
         self.metrics.observe("TranscodeRealtimeFactor", job.plan.duration / max(elapsed, 1e-3))
         log.info("job %s complete in %.1f s", job.job_id, elapsed)
+        self._record(job, plan.summary())
         self._emit(job, JobState.COMPLETE, percent=100.0, outputs=keys)
+
+    def _record(self, job: TranscodeJob, renditions: list[dict[str, Any]]) -> None:
+        """What each rendition became (its CRF, predicted VMAF, measured bitrates, the
+        analysis's verdict), on the asset before it completes."""
+        self.catalog.record_renditions(job.asset_id, job.job_id, renditions, self.clock())
 
     def _deleted(self, job: TranscodeJob) -> bool:
         asset = self.catalog.get(job.asset_id)

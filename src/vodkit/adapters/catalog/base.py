@@ -82,6 +82,12 @@ class Catalog(Protocol):
         """Mark a job PROGRESSING with ``percent`` and ETA, unless it already ended."""
         ...
 
+    def record_renditions(
+        self, asset_id: str, job_id: str, rows: Sequence[dict[str, Any]], now: datetime
+    ) -> None:
+        """Replace the planned renditions with what the open job made of them."""
+        ...
+
     def complete_job(
         self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime
     ) -> bool:

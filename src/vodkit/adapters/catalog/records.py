@@ -74,6 +74,11 @@ class RecordCatalog:
             asset_id, lambda r: (transitions.progress(r, job_id, percent, eta_seconds, now), None)
         )
 
+    def record_renditions(
+        self, asset_id: str, job_id: str, rows: Sequence[dict[str, Any]], now: datetime
+    ) -> None:
+        self._apply(asset_id, lambda r: (transitions.renditions(r, job_id, rows, now), None))
+
     def complete_job(
         self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime
     ) -> bool:

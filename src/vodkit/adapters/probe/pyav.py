@@ -26,6 +26,12 @@ from .. import sandbox
 
 FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
 MAX_PACKETS_FOR_FIRST_FRAME = 600
+# libavutil's enums (AVColorTransferCharacteristic, AVColorPrimaries, AVFieldOrder) by the
+# names FFmpeg's options take; anything else is left unnamed ("": unknown, treated as SDR).
+TRANSFERS = {1: "bt709", 6: "smpte170m", 13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12",
+             16: "smpte2084", 18: "arib-std-b67"}  # fmt: skip
+PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020"}
+FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 # Refused by their first bytes, before libavformat sees them: a clearer reason, and
 # a second wall (the format whitelist is the first) against opening what they name.
 SIGNATURES: tuple[tuple[bytes, ErrorCode, str], ...] = (
@@ -98,6 +104,13 @@ def _fraction(value: Any) -> str:
     return f"{fraction.numerator}/{fraction.denominator}" if fraction > 0 else "1/1"
 
 
+def _enum(table: dict[int, str], value: Any) -> str:
+    try:
+        return table.get(int(value), "")
+    except (TypeError, ValueError):
+        return ""
+
+
 def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
     import av  # imported in the child only: the worker never parses media itself
 
@@ -141,6 +154,9 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
                     if vstream.duration and vstream.time_base
                     else None
                 ),
+                color_transfer=_enum(TRANSFERS, getattr(cc, "color_trc", None)),
+                color_primaries=_enum(PRIMARIES, getattr(cc, "color_primaries", None)),
+                field_order=_enum(FIELD_ORDERS, getattr(cc, "field_order", None)),
             )
         if astream is not None:
             acc = astream.codec_context
@@ -149,6 +165,11 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
                 channels=acc.channels,
                 sample_rate=acc.sample_rate,
                 bitrate=astream.bit_rate or None,
+                duration=(
+                    round(float(astream.duration * astream.time_base), 3)
+                    if astream.duration and astream.time_base
+                    else None
+                ),
             )
         media = MediaInfo(
             container=container.format.name,
@@ -167,12 +188,20 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             )
         frame = _first_frame(container, vstream)
         rotation = round(getattr(frame, "rotation", 0) or 0) % 360
+        found: dict[str, Any] = {"rotation": rotation}
+        # A stream's header may leave colour and fields unsaid that its frames carry.
+        if not video.color_transfer:
+            found["color_transfer"] = _enum(TRANSFERS, getattr(frame, "color_trc", None))
+        if not video.color_primaries:
+            found["color_primaries"] = _enum(PRIMARIES, getattr(frame, "color_primaries", None))
+        if not video.field_order and getattr(frame, "interlaced_frame", False):
+            found["field_order"] = "tt" if getattr(frame, "top_field_first", True) else "bb"
         return MediaInfo(
             container=media.container,
             duration=media.duration,
             size=size,
             bitrate=media.bitrate,
-            video=VideoInfo(**{**asdict(video), "rotation": rotation}),
+            video=VideoInfo(**{**asdict(video), **found}),
             audio=audio,
         )
 

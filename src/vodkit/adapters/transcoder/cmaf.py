@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...domain import layout
-from ...domain.planning import TranscodePlan
+from ...domain.planning import TranscodePlan, segment_rates
 
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 ET.register_namespace("", MPD_NS)
@@ -77,13 +77,26 @@ def _rewrite_media_playlist(source: Path, target: Path, old_dir: str) -> list[tu
 
 
 def _rates(directory: Path, segments: list[tuple[float, str]]) -> tuple[int, int]:
-    sizes = [(d, (directory / name).stat().st_size) for d, name in segments]
-    total_time = sum(d for d, _ in sizes) or 1.0
-    average = sum(s for _, s in sizes) * 8 / total_time
-    # A short last segment says little about the peak: measure full ones when there are any.
-    full = [(d, s) for d, s in sizes if d >= 0.5 * max(d for d, _ in sizes)] or sizes
-    peak = max(s * 8 / max(d, 0.001) for d, s in full)
-    return round(peak), round(average)
+    return segment_rates([(d, (directory / name).stat().st_size) for d, name in segments])
+
+
+def measured_rates(plan: TranscodePlan, workdir: Path) -> dict[str, tuple[int, int]]:
+    """(peak, average) of every video rung as written, read back from its media playlist."""
+    found: dict[str, tuple[int, int]] = {}
+    for rung in plan.video:
+        directory = workdir / layout.rung(rung.name)
+        playlist = directory / layout.RUNG_PLAYLIST
+        if not playlist.is_file():
+            continue
+        segments, duration = [], 0.0
+        for line in playlist.read_text().splitlines():
+            if line.startswith("#EXTINF:"):
+                duration = float(line[8:].split(",")[0])
+            elif line and not line.startswith("#") and (directory / line).is_file():
+                segments.append((duration, line))
+        if segments:
+            found[rung.name] = _rates(directory, segments)
+    return found
 
 
 def finalize_stream(plan: TranscodePlan, workdir: Path) -> None:

@@ -8,6 +8,13 @@ tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``)
 Rungs carry the plan's sizes (display aspect kept, never upscaled, portrait
 for rotated phone video with ``Rotate: AUTO``), a fixed GOP without scene-cut
 keyframes so rungs switch cleanly, and 5.1/7.1 sources are remixed to stereo.
+Rate control follows the presets: QVBR at the presets' ``qvbrQualityLevel`` with each
+rung's cap as ``MaxBitrate`` (the per-title analysis does not run here: an ingest
+Lambda's time and CPU are too small), or CBR at the cap; ``automatedAbr`` hands the ladder
+to MediaConvert's Automated ABR instead (one video output, ``MaxAbrBitrate`` and
+``MaxRenditions`` from the presets). HDR sources are converted to Rec.709 with MediaConvert's
+HDR-to-SDR tone mapper; sources that declare themselves interlaced go through its
+deinterlacer.
 ``ClientRequestToken`` is the job id, but MediaConvert honours a token for one
 minute only: a redelivery later than that would create (and bill) a second
 job. The orchestrator records the id ``CreateJob`` returns and never submits a
@@ -25,7 +32,7 @@ from typing import Any
 
 from ...domain import layout
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import AudioRendition, TranscodePlan, VideoRendition
+from ...domain.planning import QVBR, AudioRendition, TranscodePlan, VideoRendition
 from ..aws import aws_call
 
 log = logging.getLogger(__name__)
@@ -44,20 +51,47 @@ DOWNMIX = {
 }
 
 
-def _video(plan: TranscodePlan, rung: VideoRendition) -> dict[str, Any]:
+def _rate_control(plan: TranscodePlan, rung: VideoRendition | None) -> dict[str, Any]:
+    if rung is None:  # Automated ABR: MediaConvert chooses every rung's rate
+        return {"RateControlMode": QVBR}
+    if plan.rate_control == QVBR:
+        return {
+            "RateControlMode": QVBR,
+            "QvbrSettings": {"QvbrQualityLevel": plan.qvbr_quality_level},
+            "MaxBitrate": rung.bitrate,
+        }
+    return {"RateControlMode": "CBR", "Bitrate": rung.bitrate}
+
+
+def _preprocessors(plan: TranscodePlan) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if plan.tonemap:
+        found["ColorCorrector"] = {
+            "ColorSpaceConversion": "FORCE_709",
+            "HdrToSdrToneMapper": "PRESERVE_DETAILS",
+        }
+    if plan.interlaced:  # as the source declares it (no idet runs before a MediaConvert job)
+        found["Deinterlacer"] = {
+            "Algorithm": "INTERPOLATE",
+            "Mode": "DEINTERLACE",
+            "Control": "FORCE_ALL_FRAMES",
+        }
+    return {"VideoPreprocessors": found} if found else {}
+
+
+def _video(plan: TranscodePlan, rung: VideoRendition | None) -> dict[str, Any]:
     rate = Fraction(plan.fps).limit_denominator(1001)
+    size = {"Width": rung.width, "Height": rung.height} if rung else {}
     return {
-        "Width": rung.width,
-        "Height": rung.height,
+        **size,
         "ScalingBehavior": "DEFAULT",  # the plan's size already keeps the display aspect
         "AntiAlias": "ENABLED",
         "Sharpness": 50,
+        **_preprocessors(plan),
         "CodecSettings": {
             "Codec": "H_264",
             "H264Settings": {
-                "RateControlMode": "QVBR",
-                "QvbrSettings": {"QvbrQualityLevel": 7},
-                "MaxBitrate": rung.bitrate,
+                **_rate_control(plan, rung),
                 "GopSize": float(plan.gop_seconds),
                 "GopSizeUnits": "SECONDS",
                 "GopClosedCadence": 1,
@@ -107,6 +141,7 @@ def _audio(plan: TranscodePlan, rendition: AudioRendition) -> dict[str, Any]:
 
 
 def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
+    automated = plan.automated_abr
     outputs: list[dict[str, Any]] = [
         {
             "NameModifier": f"_{rung.name}",
@@ -115,6 +150,14 @@ def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
         }
         for rung in plan.video
     ]
+    if automated:  # one video output: MediaConvert makes the ladder from it
+        outputs = [
+            {
+                "NameModifier": "_video",
+                "ContainerSettings": {"Container": "CMFC"},
+                "VideoDescription": _video(plan, None),
+            }
+        ]
     outputs += [
         {
             "NameModifier": f"_{audio.name}",
@@ -123,8 +166,17 @@ def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
         }
         for audio in plan.audio
     ]
+    group: dict[str, Any] = {"Name": "CMAF"}
+    if automated:
+        abr: dict[str, Any] = {
+            "MaxAbrBitrate": automated["max_abr_bitrate"],
+            "MaxRenditions": automated["max_renditions"],
+        }
+        if automated.get("min_abr_bitrate"):
+            abr["MinAbrBitrate"] = automated["min_abr_bitrate"]
+        group["AutomatedEncodingSettings"] = {"AbrSettings": abr}
     return {
-        "Name": "CMAF",
+        **group,
         "OutputGroupSettings": {
             "Type": "CMAF_GROUP_SETTINGS",
             "CmafGroupSettings": {
@@ -230,7 +282,8 @@ def build_job(
     base = f"s3://{outputs_bucket}/{job.output_prefix}"
     source: dict[str, Any] = {
         "FileInput": f"s3://{job.source_bucket}/{job.source_key}",
-        "VideoSelector": {"Rotate": "AUTO"},  # phone video: portrait renditions
+        # phone video: portrait renditions; HDR: its colour read from the source's tags
+        "VideoSelector": {"Rotate": "AUTO", **({"ColorSpace": "FOLLOW"} if plan.tonemap else {})},
         "TimecodeSource": "ZEROBASED",
     }
     if plan.audio:

@@ -2,7 +2,9 @@
 
 FFmpeg exits 0 on many damaged inputs (a truncated file just ends early), so
 exit codes prove little. Every rendition is checked against the plan: the
-stream's media playlists add up to the source's duration, each rung has the
+stream's media playlists add up to the duration of their own source stream (video
+rungs to the video's, audio renditions to the audio's: a voice-over that ends early or
+a silent tail are legal sources, not truncated ones), each rung has the
 planned resolution and codec in both manifests, every segment a manifest
 names exists, and the MP4 and poster are there. These files were written by
 FFmpeg in our work directory, so reading them here is safe.
@@ -22,10 +24,10 @@ TOLERANCE_SECONDS = 0.5
 VERIFICATION = ErrorCode.VERIFICATION_FAILED  # what these checks find is vodkit's fault
 
 
-def _check_duration(what: str, actual: float, expected: float) -> None:
+def _check_duration(what: str, actual: float, expected: float, *, kind: str = "video") -> None:
     if actual < expected - TOLERANCE_SECONDS:
         raise TranscodeFailed(
-            f"{what} lasts {actual:.2f} s but the source declares {expected:.2f} s: "
+            f"{what} lasts {actual:.2f} s but the source declares {expected:.2f} s of {kind}: "
             "the upload is probably truncated or damaged",
             code=ErrorCode.TRUNCATED,
         )
@@ -90,14 +92,20 @@ def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
     for audio in plan.audio:
         if not reps[audio.name].get("codecs", "").startswith("mp4a.40"):
             raise TranscodeFailed(f"{audio.name}: not AAC", code=VERIFICATION)
-    for name in sorted(expected_names):
-        _check_duration(name, _media_playlist(stream / name / layout.RUNG_PLAYLIST), plan.duration)
+    audio_duration = plan.audio_duration or plan.duration
+    for rung in plan.video:
+        playlist = stream / rung.name / layout.RUNG_PLAYLIST
+        _check_duration(rung.name, _media_playlist(playlist), plan.duration)
+    for audio in plan.audio:
+        playlist = stream / audio.name / layout.RUNG_PLAYLIST
+        _check_duration(audio.name, _media_playlist(playlist), audio_duration, kind="audio")
     for rendition in plan.files:
-        _check_duration(
-            f"the {rendition.name} MP4",
-            _mp4_duration(workdir / layout.mp4(rendition.name)),
-            plan.duration,
-        )
+        video, sound = _mp4_durations(workdir / layout.mp4(rendition.name))
+        _check_duration(f"the {rendition.name} MP4's video", video, plan.duration)
+        if rendition.audio is not None:
+            _check_duration(
+                f"the {rendition.name} MP4's audio", sound or 0.0, audio_duration, kind="audio"
+            )
     poster = _picture_size(workdir / layout.POSTER)
     if poster != (plan.poster.width, plan.poster.height):
         raise TranscodeFailed(f"the poster is {poster}, not as planned", code=VERIFICATION)
@@ -131,9 +139,19 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
         raise TranscodeFailed(f"{path.name} is missing or unreadable", code=VERIFICATION) from exc
 
 
-def _mp4_duration(path: Path) -> float:
+def _mp4_durations(path: Path) -> tuple[float, float | None]:
+    """The MP4's video and audio durations (None: no audio), each its own stream's."""
     with _open(path) as container:
-        return (container.duration or 0) / 1_000_000
+        found: list[float | None] = []
+        for streams in (container.streams.video, container.streams.audio):
+            stream = streams[0] if streams else None
+            if stream is None:
+                found.append(None)
+            elif stream.duration and stream.time_base:
+                found.append(float(stream.duration * stream.time_base))
+            else:
+                found.append((container.duration or 0) / 1_000_000)
+    return found[0] or 0.0, found[1]
 
 
 def _picture_size(path: Path) -> tuple[int, int]:

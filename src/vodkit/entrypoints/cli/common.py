@@ -69,6 +69,18 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
             f"{r['videoBitrate'] // 1000} kb/s{audio}",
             markup=False,
         )
+        if r.get("rateControl"):  # what the rendition became: rate control, quality, bits
+            made = [r["rateControl"] + (f" CRF {r['crf']}" if r.get("crf") is not None else "")]
+            if r.get("predictedVmaf") is not None:
+                made.append(f"predicted VMAF {r['predictedVmaf']:g}")
+            if r.get("averageBitrate"):
+                made.append(
+                    f"measured {r['averageBitrate'] // 1000} kb/s average, "
+                    f"{(r.get('peakBitrate') or 0) // 1000} kb/s peak"
+                )
+            if r.get("analysis"):
+                made.append(printable(str(r["analysis"])))
+            out.print(f"          {'; '.join(made)}", markup=False)
     for e in data["errors"]:
         out.print(f"error     {e['code']}: {printable(e['message'])}", markup=False)
 

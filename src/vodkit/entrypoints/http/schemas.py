@@ -23,8 +23,16 @@ class Rendition(Out):
     kind: str
     width: int
     height: int
-    videoBitrate: int
+    videoBitrate: int = Field(description="the cap: QVBR's maximum, CBR's constant rate")
     audioBitrate: int | None = None
+    rateControl: str | None = Field(None, description="QVBR (capped CRF) or CBR")
+    crf: int | None = Field(None, description="the CRF encoded under the cap (QVBR)")
+    qvbrQualityLevel: int | None = Field(None, description="MediaConvert's QVBR level (AWS)")
+    predictedVmaf: float | None = Field(None, description="per-title: the samples' prediction")
+    averageBitrate: int | None = Field(None, description="measured video bits per second")
+    peakBitrate: int | None = Field(None, description="measured peak (per segment)")
+    analysis: str | None = Field(None, description="how the rate was chosen, or why not")
+    dropped: bool | None = Field(None, description="true: the per-title analysis dropped it")
 
 
 class AssetErrorOut(Out):

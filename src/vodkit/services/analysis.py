@@ -1,0 +1,168 @@
+"""Before the encode: deciding what the plan left open, from the source itself.
+
+- **Interlace.** A stream that does not declare interlaced fields (most say "progressive"
+  whatever their pictures hold) is looked at with ``idet``; an interlaced one is
+  deinterlaced (``bwdif``) before scaling.
+- **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
+  source (three of two seconds by default: a fixed cost, whatever the source's length) are
+  encoded for every rung at a first CRF, and for the top rung (most of the bits) at a
+  second one chosen from what the first scored, with the real encode's settings, and
+  scored by VMAF against the source at the top rung's display size; smaller rungs follow
+  the slopes the top rung's two probes measured. Each rung gets the highest CRF
+  predicted to reach its target VMAF under its cap (``planning.choose_crf``); rungs
+  that add nothing are dropped (``planning.convex_hull``).
+
+It fails safe: if the analysis cannot run (no sample encoder here, a source shorter than
+one sample, libvmaf missing or failing, the time limit hit), the plan is encoded at
+constant bitrate and says why (``planning.fallback``).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from ..domain.planning import (
+    FIRST_CRF,
+    AnalysisFailed,
+    Probe,
+    Slopes,
+    TranscodePlan,
+    apply_analysis,
+    at_cap,
+    choose_crf,
+    fallback,
+    held,
+    next_crf,
+    sample_windows,
+)
+
+log = logging.getLogger(__name__)
+WORKDIR = "analysis"  # under the job's work directory; never published
+
+
+@runtime_checkable
+class SampleEncoder(Protocol):
+    """What a transcoder offers to analyse a source (FFmpeg's: ``FfmpegSampleEncoder``)."""
+
+    def start(self) -> None:
+        """Start the analysis's clock (its time limit covers every call after this)."""
+        ...
+
+    def detect_interlace(self, plan: TranscodePlan, source: Path, workdir: Path) -> bool: ...
+
+    def probe(
+        self,
+        plan: TranscodePlan,
+        source: Path,
+        workdir: Path,
+        windows: tuple[tuple[float, int], ...],
+        probes: list[tuple[int, int | None]],
+    ) -> list[Probe]:
+        """Encode the samples for each (rung index, CRF; None: constant bitrate at the
+        rung's cap) and score them: one Probe each.
+        Raises AnalysisFailed."""
+        ...
+
+
+@runtime_checkable
+class AnalysingTranscoder(Protocol):
+    """A transcoder that carries a SampleEncoder (``FfmpegTranscoder.samples``)."""
+
+    @property
+    def samples(self) -> SampleEncoder: ...
+
+
+def encoder_of(transcoder: object) -> SampleEncoder | None:
+    """The transcoder's sample encoder, if it has one (fakes and MediaConvert do not)."""
+    if isinstance(transcoder, AnalysingTranscoder):
+        return transcoder.samples
+    return None
+
+
+class SourceAnalysis:
+    def __init__(self, encoder: SampleEncoder | None) -> None:
+        self.encoder = encoder
+
+    def prepare(self, plan: TranscodePlan, source: Path, workdir: Path) -> TranscodePlan:
+        """The plan with nothing left open: interlace known, per-title CRFs chosen (or the
+        fallback to constant bitrate, with its reason)."""
+        work = workdir / WORKDIR
+        try:
+            if self.encoder is not None:
+                self.encoder.start()
+            if plan.interlaced is None:
+                plan = replace(plan, interlaced=self._interlaced(plan, source, work))
+            if plan.per_title is not None:
+                plan = self._per_title(plan, source, work)
+        finally:
+            _remove(work)
+        return plan
+
+    def _interlaced(self, plan: TranscodePlan, source: Path, work: Path) -> bool:
+        if self.encoder is None:
+            return False
+        try:
+            found = self.encoder.detect_interlace(plan, source, work)
+        except AnalysisFailed as exc:
+            log.warning("interlace detection failed (%s): taken as progressive", exc)
+            return False
+        if found:
+            log.info("idet: the source is interlaced; deinterlacing with bwdif")
+        return found
+
+    def _per_title(self, plan: TranscodePlan, source: Path, work: Path) -> TranscodePlan:
+        per_title = plan.per_title
+        assert per_title is not None
+        if self.encoder is None:
+            return fallback(plan, "no sample encoder here to run the per-title analysis")
+        windows = sample_windows(plan.duration, per_title.samples, per_title.sample_seconds)
+        if not windows:
+            return fallback(
+                plan,
+                f"the source ({plan.duration:g} s) is shorter than one "
+                f"{per_title.sample_seconds} s sample",
+            )
+        last = len(per_title.targets) - 1
+        targets = [per_title.targets[min(i, last)] for i in range(len(plan.video))]
+        rungs = plan.video
+        first_round: list[tuple[int, int | None]] = [(i, FIRST_CRF) for i in range(len(rungs))]
+        try:
+            first = self.encoder.probe(plan, source, work, windows, first_round)
+            capped = [i for i, r in enumerate(rungs) if held(first[i], targets[i], r.bitrate)]
+            # Second round: the top rung (most of the bits) at a second CRF, unless its cap
+            # holds it; every held rung at its cap, as it will be encoded.
+            second_round: list[tuple[int, int | None]] = [(i, None) for i in capped]
+            if 0 not in capped:
+                second_round.insert(0, (0, next_crf(first[0], targets[0], rungs[0].bitrate)))
+            found = self.encoder.probe(plan, source, work, windows, second_round)
+        except AnalysisFailed as exc:
+            log.warning("per-title analysis failed: %s; constant bitrate instead", exc)
+            return fallback(plan, f"the per-title analysis failed: {exc}")
+        second = dict(zip(second_round, found, strict=True))
+        for (i, _), probe in [*zip(first_round, first, strict=True), *second.items()]:
+            log.debug("per-title %s: %s", rungs[i].name, probe)
+        top_probes = [first[0], *(p for (i, c), p in second.items() if i == 0 and c is not None)]
+        slopes = (
+            Slopes.between(top_probes[0], top_probes[1], rungs[0].bitrate)
+            if len(top_probes) == 2
+            else Slopes()
+        )
+        choices = {}
+        for i, rung in enumerate(rungs):
+            if i in capped:
+                choices[rung.name] = at_cap(second[(i, None)], first[i], rung.bitrate)
+            else:
+                # smaller rungs follow the top rung's measured slopes from their own probe
+                probes = top_probes if i == 0 else [first[i]]
+                choices[rung.name] = choose_crf(probes, targets[i], rung.bitrate, slopes)
+        analysed = apply_analysis(plan, choices, len(windows), per_title.sample_seconds)
+        log.info("%s", analysed.analysis)
+        return analysed
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
