@@ -87,6 +87,7 @@ bench: dev  ## speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/transcode.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cluster.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vodkit-data
