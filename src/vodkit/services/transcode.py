@@ -242,12 +242,18 @@ class TranscodeService:
     @contextmanager
     def _workdir(self, job: TranscodeJob) -> Iterator[Path]:
         # Unique per attempt: a killed worker's leftovers never mix with a retry's files.
-        path = self.work_root / f"{job.job_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        path = self.work_root / process_dir_name(job.job_id)
         path.mkdir(parents=True)
         try:
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def process_dir_name(prefix: str) -> str:
+    """A work-root entry named as ``remove_stale_workdirs`` reads it: it is removed once the
+    process that made it is gone."""
+    return f"{prefix}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
 
 
 def remove_stale_workdirs(work_root: Path) -> int:

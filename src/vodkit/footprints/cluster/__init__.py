@@ -59,7 +59,7 @@ from ...services.ingest import QueueAnnouncer
 from ...services.leases import LeasedRuns, Reaper
 from ...services.messages import decode
 from ...services.playback import PlaybackTokens
-from ...services.transcode import TranscodeService, remove_stale_workdirs
+from ...services.transcode import TranscodeService, process_dir_name, remove_stale_workdirs
 from ...services.webhooks import WebhookService
 from ...services.worker import WORKER
 from ..base import (
@@ -180,9 +180,7 @@ class CeleryWorker:
         self.concurrency = concurrency
         # The jobs run in pool children: their metrics reach /metrics through files, named
         # as work directories are, so that a killed worker's are reaped with them.
-        self.metrics_dir = (
-            built.transcode.work_root / f"metrics.{os.getpid()}.{secrets.token_hex(4)}"
-        )
+        self.metrics_dir = built.transcode.work_root / process_dir_name("metrics")
         built.metrics.record_in_files(self.metrics_dir)
 
     def run(self, stop: threading.Event) -> None:
@@ -224,7 +222,7 @@ class CeleryWorker:
 def private_tempdir(work_root: Path) -> Path:
     """A pool child's temporary files (probes, samples) inside the work root, named as work
     directories are, so that what a killed child left is reaped with them."""
-    path = work_root / f"tmp.{os.getpid()}.{secrets.token_hex(4)}"
+    path = work_root / process_dir_name("tmp")
     path.mkdir(parents=True)
     tempfile.tempdir = str(path)
     return path
