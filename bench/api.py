@@ -612,10 +612,11 @@ def machine(root: Path) -> dict[str, str]:
         capture_output=True,
         text=True,
     )
-    # What uvicorn's "auto" picks in the server (same interpreter, same environment):
-    # httptools and uvloop where they are installed, else h11 and asyncio's own loop.
+    # What the server runs on: uvicorn's "auto" parser (httptools where it is installed,
+    # else h11), on the loop that `vodkit serve` names.
+    from vodkit.entrypoints.http import LOOP as loop
+
     parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     stack = (
         f"uvicorn {importlib.metadata.version('uvicorn')} ({parser}, {loop} loop), "
         f"fastapi {importlib.metadata.version('fastapi')}"

@@ -14,7 +14,7 @@ import httpx
 import uvicorn
 
 from vodkit.config import load_settings
-from vodkit.entrypoints.http import create_app
+from vodkit.entrypoints.http import LOOP, create_app
 from vodkit.footprints import Api
 from vodkit.footprints.embedded import EmbeddedSettings, api
 from vodkit.services.consumer import Interrupted
@@ -62,7 +62,9 @@ def serve(data: Path, *, worker: bool = True, **settings: Any) -> Iterator[Serve
     served_api = api(load_settings(EmbeddedSettings, data_dir=data, **{**defaults, **settings}))
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(served_api), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(served_api), host="127.0.0.1", port=port, loop=LOOP, log_level="warning"
+        )
     )
     threads = [threading.Thread(target=server.run, daemon=True)]
     stop = threading.Event()

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 class SqlDatabase(Protocol):
     dialect: str
     row_lock: str  # what a SELECT adds to hold the rows it reads until the transaction ends
+    quick_reads: bool  # a read takes microseconds and never waits: no thread needed for it
 
     def write(self) -> AbstractContextManager[Any]:
         """A transaction; its connection takes ``?`` placeholders."""

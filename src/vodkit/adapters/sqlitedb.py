@@ -22,6 +22,7 @@ from ..domain.errors import TransientError
 class SqliteDatabase:
     dialect = "sqlite"
     row_lock = ""  # a write transaction holds the whole database already
+    quick_reads = True  # a local file in WAL mode: readers never wait for the writer
 
     def __init__(
         self, path: Path | str, migrations: Sequence[str], *, busy_timeout: float = 30.0

@@ -103,6 +103,7 @@ class Api:
     webhooks: WebhookService
     events: EventLog
     metrics_text: Callable[[], tuple[bytes, str]]  # the exposition and its content type
+    quick_reads: bool = False  # the catalog's reads may run on the server's event loop
 
 
 @dataclass(frozen=True)

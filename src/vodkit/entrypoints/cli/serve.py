@@ -35,7 +35,7 @@ def serve(
     try:
         import uvicorn
 
-        from ..http import create_app
+        from ..http import LOOP, create_app
     except ModuleNotFoundError as exc:
         raise typer.BadParameter(
             f"the HTTP API needs {exc.name}: pip install 'vodkit[api]'"
@@ -61,7 +61,9 @@ def serve(
         f"vodkit API on http://{host}:{port} (docs at /docs){' with a worker' if worker else ''}"
     )
     try:
-        uvicorn.run(create_app(api), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(api), host=host, port=port, loop=LOOP, log_level="warning", access_log=False
+        )
     finally:
         stop.set()
         api.app.processing.interrupt()  # the job in hand goes back to the queue at once

@@ -20,6 +20,10 @@ from ...footprints import Api
 from . import assets, ops, page, playback, problems, session, uploads, webhooks
 
 THREADS = 8  # sync routes' worker threads: anyio's 40 cost more in GIL handoffs than they gain
+# asyncio's own loop, not uvloop: under 64 keep-alive clients (bench/api.py) uvloop left one
+# request in a hundred waiting 0.3-0.9 s while the app spent under 5 ms on each; asyncio's
+# p99 was 40-80 ms at the same rate.
+LOOP = "asyncio"
 
 
 @asynccontextmanager

@@ -16,7 +16,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from ...domain.asset import Asset, AssetStatus
 from ...domain.errors import AssetNotFound, LimitExceeded
 from ...domain.keys import safe_filename
-from .auth import Caller, _api
+from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
 
@@ -45,7 +45,7 @@ def out(request: Request, asset: Asset) -> AssetOut:
 
 
 @router.get("", response_model=AssetList)
-def list_assets(
+async def list_assets(
     request: Request,
     who: Caller,
     status: Status | None = None,
@@ -54,13 +54,17 @@ def list_assets(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AssetList:
     """Assets, newest first; another page with ``cursor`` (stable while assets are added)."""
-    assets, after = _api(request).app.assets.page(
-        status=AssetStatus(status) if status else None,
-        uploader_id=uploader if who.admin else who.uploader_id,  # admins: all, or one
-        limit=limit,
-        cursor=cursor,
-    )
-    return AssetList(items=[out(request, a) for a in assets], next=after)
+
+    def listed() -> AssetList:
+        assets, after = _api(request).app.assets.page(
+            status=AssetStatus(status) if status else None,
+            uploader_id=uploader if who.admin else who.uploader_id,  # admins: all, or one
+            limit=limit,
+            cursor=cursor,
+        )
+        return AssetList(items=[out(request, a) for a in assets], next=after)
+
+    return await reading(request, listed)
 
 
 @router.post(
@@ -111,8 +115,8 @@ async def upload_asset(
 
 
 @router.get("/{asset_id}", response_model=AssetOut, responses=documented(403))
-def get_asset(request: Request, who: Caller, asset_id: str) -> AssetOut:
-    return out(request, visible(request, who, asset_id))
+async def get_asset(request: Request, who: Caller, asset_id: str) -> AssetOut:
+    return await reading(request, lambda: out(request, visible(request, who, asset_id)))
 
 
 def _seen(request: Request, who: Caller, asset_id: str) -> Asset:

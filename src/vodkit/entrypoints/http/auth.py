@@ -3,8 +3,10 @@ key was exchanged for (``/v1/session``); never anything the request says about i
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
+from anyio import to_thread
 from fastapi import Cookie, Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -14,6 +16,7 @@ from ...footprints import Api
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="vodkit"'}
 SESSION_COOKIE = "vodkit_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 bearer = HTTPBearer(auto_error=False, description="an API key: `vodkit keys create`")
 
 
@@ -22,11 +25,30 @@ def _api(request: Request) -> Api:
     return api
 
 
-def principal(
+async def reading(request: Request, read: Callable[[], T]) -> T:
+    """A read of the catalog's database: on the event loop where it takes microseconds and
+    never waits (SQLite), else in a worker thread. Measured on the asset GET under 64
+    clients: a thread hop per read cost three times the CPU of the read, and the GIL
+    handoffs put the p99 over 100 ms."""
+    if _api(request).quick_reads:
+        return read()
+    return await to_thread.run_sync(read)
+
+
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     session: Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)] = None,
     csrf: Annotated[str | None, Header(alias="X-CSRF-Token", include_in_schema=False)] = None,
+) -> Principal:
+    return await reading(request, lambda: _principal(request, credentials, session, csrf))
+
+
+def _principal(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    session: str | None,
+    csrf: str | None,
 ) -> Principal:
     api = _api(request)
     if credentials is not None:
@@ -44,7 +66,7 @@ def principal(
     return found
 
 
-def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
+async def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
     if not who.admin:
         raise HTTPException(403, "this needs an admin key")
     return who
