@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -88,15 +87,6 @@ def output_store(directory: Path) -> LocalObjectStore:
     """A directory to write one file's outputs into (``vodkit transcode --out``)."""
     directory.mkdir(parents=True, exist_ok=True)
     return LocalObjectStore(directory)
-
-
-def serve_metrics(metrics: PrometheusMetrics) -> Callable[[int], None]:
-    def serve(port: int) -> None:
-        from prometheus_client import start_http_server
-
-        start_http_server(port, addr="127.0.0.1", registry=metrics.registry)
-
-    return serve
 
 
 def bootstrap(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> App:
@@ -179,7 +169,7 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
         announcer=QueueAnnouncer(ingest_queue),
         processing=processing,
         make_sample=sample_maker(settings),
-        serve_metrics=serve_metrics(metrics),
+        serve_metrics=metrics.serve,
         finisher=NothingToFinish(),  # FFmpeg makes every output itself
         clock=clock,
     )

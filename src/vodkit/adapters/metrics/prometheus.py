@@ -42,6 +42,12 @@ class PrometheusMetrics:
         self._metrics: dict[str, Counter | Gauge | Histogram] = {}
         self._lock = threading.Lock()
 
+    def serve(self, port: int) -> None:
+        """Expose ``/metrics`` on 127.0.0.1:``port``, from a thread of this process."""
+        from prometheus_client import start_http_server
+
+        start_http_server(port, addr="127.0.0.1", registry=self.registry)
+
     def record_in_files(self, directory: Path) -> None:
         """prometheus_client's multiprocess mode, from now on: this process and the children
         it forks (a Celery worker's pool, where the jobs run) record into files in

@@ -74,7 +74,6 @@ from ..base import (
     transcoder,
     wire,
 )
-from ..embedded import serve_metrics
 from ..served import sql_api, webhook_service
 
 log = logging.getLogger(__name__)
@@ -320,7 +319,7 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         announcer=QueueAnnouncer(ingest_queue),
         processing=lambda *_: ClusterProcessing(lambda: holder[0], follower, settings.concurrency),
         make_sample=sample_maker(settings),
-        serve_metrics=serve_metrics(metrics),
+        serve_metrics=metrics.serve,
         finisher=NothingToFinish(),
         clock=clock,
     )
