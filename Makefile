@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 PLAYER := tests/e2e/player
 
-.PHONY: demo cluster-demo test lint bench install dev web screenshots browser promtool clean
+.PHONY: demo cluster-demo test lint bench install dev web screenshots browser promtool wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,22 +49,29 @@ $(PLAYER)/node_modules: $(PLAYER)/package.json $(PLAYER)/package-lock.json
 	cd $(PLAYER) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# $(call apt_need,COMMANDS,DEBIAN PACKAGES,WHAT GOES WITHOUT THEM): Debian's packages, when
+# root and one of the commands is missing.
+define apt_need
+@missing=; for c in $(1); do command -v $$c >/dev/null || missing=1; done; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+    apt-get install -y -q $(2) >/dev/null 2>&1 || \
+    { apt-get update -q >/dev/null && apt-get install -y -q $(2) >/dev/null; }; \
+  else echo "no $(1), and not root: $(3)"; fi; \
+fi
+endef
+
 browser: $(PLAYER)/node_modules
-	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
-	  else echo "no chromium/chromedriver, and not root: the playback tests will skip"; fi; \
-	fi
+	$(call apt_need,chromium chromedriver,chromium chromium-driver,the playback tests will skip)
 
 # promtool (Debian's prometheus package) checks and unit-tests deploy/prometheus/alerts.yml.
 promtool:
-	@if ! command -v promtool >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get install -y -q prometheus >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null && apt-get install -y -q prometheus >/dev/null; }; \
-	  else echo "no promtool, and not root: the alert-rule tests will skip"; fi; \
-	fi
+	$(call apt_need,promtool,prometheus,the alert-rule tests will skip)
+
+# wrk loads the API in bench/api.py (without it: a Python load generator, which takes CPU
+# from the server it measures).
+wrk:
+	$(call apt_need,wrk,wrk,bench/api.py loads the server from Python)
 
 test: dev browser promtool  ## the whole test suite (unit, contract, integration, e2e, playback)
 	SE_OFFLINE=true $(BIN)/python -m pytest
@@ -83,7 +90,7 @@ lint: dev $(TOOLS)/bin/checkov  ## ruff, mypy, cfn-lint and checkov (zero findin
 	$(TOOLS)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	  -f infra/aws/template.yaml
 
-bench: dev  ## speed and memory, as ratios against baselines run alongside
+bench: dev wrk  ## speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/transcode.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cluster.py
