@@ -7,12 +7,14 @@ how to build the page.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 BUNDLE = Path(__file__).parent / "static"
 CSP = (
@@ -31,7 +33,7 @@ HEADERS = {
 def install(app: FastAPI, bundle: Path = BUNDLE) -> None:
     index = bundle / "index.html"
 
-    @app.get("/", include_in_schema=False, response_model=None)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False, response_model=None)
     def page() -> Response:
         if not index.is_file():
             return PlainTextResponse(
@@ -41,8 +43,24 @@ def install(app: FastAPI, bundle: Path = BUNDLE) -> None:
         return FileResponse(index, headers=HEADERS, media_type="text/html")
 
     # mounted even before the bundle is built: `make web` then a reload works
-    app.mount("/assets", StaticFiles(directory=bundle / "assets", check_dir=False), name="assets")
+    app.mount("/assets", HashedFiles(directory=bundle / "assets", check_dir=False), name="assets")
     install_docs(app, bundle)
+
+
+class HashedFiles(StaticFiles):
+    """The bundle's files: Vite names each by a hash of its content, so a name never
+    changes meaning and a browser may keep it for good (``/`` itself is no-cache)."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
 
 
 DOCS_CSP = (  # Swagger UI sets style attributes, and shows data: images
