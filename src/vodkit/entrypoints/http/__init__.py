@@ -50,7 +50,7 @@ def create_app(api: Api) -> FastAPI:
     )  # fmt: skip
     for router in routers:
         app.include_router(router)
-    page.install(app)
+    page.install(app, public_url=api.app.settings.public_url)
     app.add_middleware(Measured, api=api)
     return app
 

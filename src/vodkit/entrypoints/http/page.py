@@ -8,7 +8,9 @@ how to build the page.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -17,21 +19,37 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 BUNDLE = Path(__file__).parent / "static"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 HEADERS = {
-    "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
-def install(app: FastAPI, bundle: Path = BUNDLE) -> None:
+def playback_origin(public_url: str) -> str | None:
+    """The origin of ``VODKIT_PUBLIC_URL``, where playback URLs point; None if it has none."""
+    parts = urlsplit(public_url.strip())
+    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def csp(public_url: str = "") -> str:
+    """No inline script, no other origin; but the player's, where playback is served from
+    another origin than the page (``VODKIT_PUBLIC_URL``)."""
+    origin = playback_origin(public_url)
+    src = f"'self' {origin}" if origin else "'self'"
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {src} data: blob:; "
+        f"media-src {src} blob:; connect-src {src}; worker-src 'self' blob:; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def install(app: FastAPI, bundle: Path = BUNDLE, *, public_url: str = "") -> None:
     index = bundle / "index.html"
+    headers = {**HEADERS, "Content-Security-Policy": csp(public_url)}
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False, response_model=None)
     def page() -> Response:
@@ -40,7 +58,7 @@ def install(app: FastAPI, bundle: Path = BUNDLE) -> None:
                 "vodkit's web page is not built: run `make web` (npm), then reload.\n",
                 status_code=503,
             )
-        return FileResponse(index, headers=HEADERS, media_type="text/html")
+        return FileResponse(index, headers=headers, media_type="text/html")
 
     # mounted even before the bundle is built: `make web` then a reload works
     app.mount("/assets", HashedFiles(directory=bundle / "assets", check_dir=False), name="assets")
