@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FFMPEG, real_clip
+from tests.conftest import FFMPEG, make_clip, real_clip
 from tests.media_checks import joined
 from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.storage.local import LocalObjectStore
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
-from vodkit.domain.planning import TranscodePlan
+from vodkit.domain.planning import TranscodePlan, plan_transcode
+from vodkit.services.analysis import WORKDIR, SourceAnalysis, encoder_of
 from vodkit.services.transcode import FileTranscoding
 
 pytestmark = pytest.mark.integration
@@ -166,3 +167,41 @@ def test_without_libvmaf_the_encode_falls_back_to_constant_bitrate(
     assert rung.crf is None and "libvmaf is unavailable" in rung.verdict
     assert rung.average_bitrate is not None and rung.average_bitrate > 0.8 * rung.bitrate
     assert (run.out / "stream/master.m3u8").is_file()
+
+
+class Stop(Exception):
+    pass
+
+
+def test_the_analysis_stops_while_ffmpeg_encodes_the_samples(work: Path) -> None:
+    """A worker stopping (or an asset deleted) does not wait for the analysis: its check
+    runs on FFmpeg's progress reports, and raising kills the FFmpeg in hand."""
+    source = make_clip(work / "stop.mp4", size="1280x720", seconds=8.0, audio=None)
+    plan = plan_transcode(PyavProber().probe(source), load_presets())
+    assert plan.per_title is not None
+    workdir = work / "stop-job"
+    workdir.mkdir()
+    analysis = workdir / WORKDIR
+    seen: list[int] = []
+
+    def check() -> None:
+        seen.append(len(running_in(analysis)))
+        if seen[-1]:  # called while an FFmpeg of the analysis runs: stop it
+            raise Stop
+
+    with pytest.raises(Stop):
+        SourceAnalysis(encoder_of(FfmpegTranscoder())).prepare(plan, source, workdir, check)
+    assert seen[0] == 0  # the first call is before any run
+    assert running_in(analysis) == [] and not analysis.exists()
+
+
+def running_in(directory: Path) -> list[Path]:
+    """The processes whose working directory is under ``directory``."""
+    found = []
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.readlink(process / "cwd").startswith(str(directory)):
+                found.append(process)
+        except OSError:  # gone, or not ours to read
+            pass
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -211,7 +212,7 @@ class FakeSamples:
         self.difficulty = difficulty
         self.rounds: list[list[tuple[int, int | None]]] = []
 
-    def start(self) -> None:
+    def start(self, check: Callable[[], object] = lambda: None) -> None:
         pass
 
     def detect_interlace(self, plan: TranscodePlan, source: Path, workdir: Path) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -48,8 +49,9 @@ WORKDIR = "analysis"  # under the job's work directory; never published
 class SampleEncoder(Protocol):
     """What a transcoder offers to analyse a source (FFmpeg's: ``FfmpegSampleEncoder``)."""
 
-    def start(self) -> None:
-        """Start the analysis's clock (its time limit covers every call after this)."""
+    def start(self, check: Callable[[], object] = lambda: None) -> None:
+        """Start the analysis's clock (its time limit covers every call after this); ``check``
+        is called while FFmpeg runs, and stops the analysis (FFmpeg killed) by raising."""
         ...
 
     def detect_interlace(self, plan: TranscodePlan, source: Path, workdir: Path) -> bool: ...
@@ -87,13 +89,19 @@ class SourceAnalysis:
     def __init__(self, encoder: SampleEncoder | None) -> None:
         self.encoder = encoder
 
-    def prepare(self, plan: TranscodePlan, source: Path, workdir: Path) -> TranscodePlan:
+    def prepare(
+        self,
+        plan: TranscodePlan,
+        source: Path,
+        workdir: Path,
+        check: Callable[[], object] = lambda: None,
+    ) -> TranscodePlan:
         """The plan with nothing left open: interlace known, per-title CRFs chosen (or the
-        fallback to constant bitrate, with its reason)."""
+        fallback to constant bitrate, with its reason). ``check`` raises to stop it."""
         work = workdir / WORKDIR
         try:
             if self.encoder is not None:
-                self.encoder.start()
+                self.encoder.start(check)
             if plan.interlaced is None:
                 plan = replace(plan, interlaced=self._interlaced(plan, source, work))
             if plan.per_title is not None:

@@ -157,17 +157,24 @@ class TranscodeService:
         if not self._should_run(job):
             return
         started = time.monotonic()
-        last_emit = 0.0
+        last_check = 0.0
 
-        def on_progress(progress: Progress) -> None:
-            nonlocal last_emit
+        def still_wanted() -> bool:
+            """Raises if the worker stops or the asset was deleted (FFmpeg is killed on the
+            way out); True once a progress interval, when the catalog was asked."""
+            nonlocal last_check
             if self.interrupted.is_set():
                 raise Interrupted
             now = time.monotonic()
-            if now - last_emit >= self.progress_interval:
-                last_emit = now
-                if self._deleted(job):
-                    raise Cancelled(job.asset_id)  # FFmpeg is killed on the way out
+            if now - last_check < self.progress_interval:
+                return False
+            last_check = now
+            if self._deleted(job):
+                raise Cancelled(job.asset_id)
+            return True
+
+        def on_progress(progress: Progress) -> None:
+            if still_wanted():
                 self._emit(
                     job, JobState.PROGRESSING, percent=progress.percent, eta=progress.eta_seconds
                 )
@@ -175,7 +182,7 @@ class TranscodeService:
         self._emit(job, JobState.PROGRESSING, percent=0.0)
         try:
             with self.uploads.local_file(job.source_key) as source, self._workdir(job) as workdir:
-                plan = self.analysis.prepare(job.plan, source, workdir)
+                plan = self.analysis.prepare(job.plan, source, workdir, still_wanted)
                 output = self.transcoder.transcode(plan, source, workdir, on_progress)
                 plan = measured(self.transcoder, plan, workdir)
                 keys = publish(self.outputs, workdir, output, job.output_prefix)

@@ -49,21 +49,30 @@ class FfmpegSampleEncoder:
         self.timeout = timeout
         self.memory_bytes = memory_bytes
         self._deadline: float | None = None
+        self._check: Callable[[], object] = lambda: None
 
     @property
     def ffmpeg(self) -> str:
         return self._ffmpeg()
 
-    def start(self) -> None:
-        """Start the analysis's clock: every run after this shares one deadline."""
+    def start(self, check: Callable[[], object] = lambda: None) -> None:
+        """Start the analysis's clock: every run after this shares one deadline. ``check`` is
+        called before each run and on each of FFmpeg's progress reports (every half second),
+        so that a worker stopping, or an asset deleted, does not wait for the analysis."""
         self._deadline = time.monotonic() + self.timeout
+        self._check = check
 
     def _run(self, args: list[str], cwd: Path, what: str) -> sandbox.Finished:
         left = (self._deadline or time.monotonic() + self.timeout) - time.monotonic()
         if left <= 0:
             raise AnalysisFailed(f"the time limit ({self.timeout:g} s) was hit before {what}")
+        self._check()
+        reporting = [args[0], "-progress", "pipe:1", "-stats_period", "0.5", *args[1:]]
         finished = sandbox.run(
-            args, sandbox.Limits(timeout=left, memory_bytes=self.memory_bytes), cwd=cwd
+            reporting,
+            sandbox.Limits(timeout=left, memory_bytes=self.memory_bytes),
+            cwd=cwd,
+            on_line=self._reported,
         )
         if finished.timed_out:
             raise AnalysisFailed(f"the time limit ({self.timeout:g} s) was hit while {what}")
@@ -74,6 +83,9 @@ class FfmpegSampleEncoder:
                 raise AnalysisFailed(f"libvmaf is unavailable in this FFmpeg ({detail})")
             raise AnalysisFailed(f"FFmpeg failed while {what}: {detail}")
         return finished
+
+    def _reported(self, _line: str) -> None:
+        self._check()  # raising kills FFmpeg
 
     def _input(self, plan: TranscodePlan, source: Path, workdir: Path) -> list[str]:
         """The source through a neutral link in the work directory, as the transcode reads it."""
