@@ -340,6 +340,22 @@ def test_a_rung_held_by_its_cap_spends_it_as_a_constant_bitrate(tmp_path: Path) 
     assert [r["rateControl"] for r in plan.summary()] == ["CBR", "QVBR", "CBR"]
 
 
+def test_a_rung_short_of_its_target_with_room_under_its_cap_says_so() -> None:
+    plan = apply_analysis(
+        plan_transcode(HD, load_presets()),
+        {"720p": Choice(24, 92.0, 1_500_000, False), "480p": Choice(26, 90.0, 400_000, True)},
+        3,
+        2,
+    )
+    top = plan.video[0]
+    assert top.crf == 24  # the knee's CRF, not the cap's constant bitrate
+    assert top.verdict == (
+        "target out of reach under the 2000 kb/s cap: CRF 24 at ~1500 kb/s, predicted VMAF 92 "
+        "(target 95); more bits would add under 0.5 point"
+    )
+    assert "held by" not in top.verdict
+
+
 @pytest.mark.parametrize(
     ("tff", "bff", "progressive", "interlaced"),
     [

@@ -671,14 +671,18 @@ def apply_analysis(
         # bitrate, which keeps its average at the cap (capped CRF overshoots it by up to
         # the buffer early on) and its quality what the cap allows.
         capped = not choice.reached and choice.bitrate >= AT_CAP * rung.bitrate
-        verdict = (
-            f"CRF {choice.crf}: predicted VMAF {choice.vmaf:g} (target {target:g}) "
-            f"at ~{choice.bitrate // 1000} kb/s"
-            if choice.reached
-            else f"held by the {rung.bitrate // 1000} kb/s cap: "
-            + ("constant bitrate at the cap" if capped else f"CRF {choice.crf}")
-            + f", predicted VMAF {choice.vmaf:g} (target {target:g})"
-        )
+        predicted = f"predicted VMAF {choice.vmaf:g} (target {target:g})"
+        cap = f"{rung.bitrate // 1000} kb/s cap"
+        if choice.reached:
+            verdict = f"CRF {choice.crf}: {predicted} at ~{choice.bitrate // 1000} kb/s"
+        elif capped:
+            verdict = f"held by the {cap}: constant bitrate at the cap, {predicted}"
+        else:  # the knee: the cap leaves room, but more bits would buy too little
+            verdict = (
+                f"target out of reach under the {cap}: CRF {choice.crf} at "
+                f"~{choice.bitrate // 1000} kb/s, {predicted}; more bits would add under "
+                f"{KNEE:g} point"
+            )
         chosen.append(
             replace(
                 rung,
