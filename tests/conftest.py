@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,12 @@ import pytest
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 AUDIO_LAYOUTS = {"mono": 1, "stereo": 2, "5.1": 6, "7.1": 8}
+
+# A shell's background job ignores SIGINT, and every program it starts inherits that (Python
+# then installs no KeyboardInterrupt handler): the tests that Ctrl-C a vodkit process need
+# it back, whoever started them.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def make_clip(
