@@ -119,8 +119,17 @@ async def get_asset(request: Request, who: Caller, asset_id: str) -> AssetOut:
     return await reading(request, lambda: out(request, visible(request, who, asset_id)))
 
 
-def _seen(request: Request, who: Caller, asset_id: str) -> Asset:
-    return visible(request, who, asset_id)  # as a dependency: refused before the stream starts
+async def _seen(request: Request, who: Caller, asset_id: str) -> Asset:
+    # as a dependency: refused before the stream starts
+    return await reading(request, lambda: visible(request, who, asset_id))
+
+
+def _current(request: Request, asset_id: str) -> tuple[Asset, AssetOut] | None:
+    """The asset now and as shown (its jobs read too, while it processes); None once gone."""
+    asset = _api(request).app.catalog.get(asset_id)
+    if asset is None or asset.status is AssetStatus.DELETED:
+        return None
+    return asset, out(request, asset)
 
 
 @router.get("/{asset_id}/events", response_class=EventSourceResponse)
@@ -131,11 +140,11 @@ async def follow_asset(
     asset_id = followed.asset_id
     last = None
     while True:
-        asset = await to_thread.run_sync(_api(request).app.catalog.get, asset_id)
-        if asset is None or asset.status is AssetStatus.DELETED:
+        current = await reading(request, lambda: _current(request, asset_id))
+        if current is None:
             yield ServerSentEvent(event="deleted", data={"assetId": asset_id})
             return
-        shown = out(request, asset)
+        asset, shown = current
         seen = (shown.status, shown.progress)
         if seen != last:
             last = seen
