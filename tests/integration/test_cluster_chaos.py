@@ -5,11 +5,14 @@ channels whose deliveries wait past a few seconds."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -71,8 +74,10 @@ def _all_ended(cluster: Cluster, ids: list[str]) -> bool:
 def _chaos(
     cluster: Cluster, ids: list[str], *, during: Callable[[int], None] = lambda kills: None
 ) -> int:
-    """Kill a random worker's whole process group every few seconds until every asset has
-    ended (at least MIN_KILLS times), restarting each; how many kills there were."""
+    """Kill a worker's whole process group every few seconds until every asset has ended (at
+    least MIN_KILLS times), restarting each; how many kills there were. Every other kill
+    goes to a worker running a transcode, where one is: purely random kills of short jobs can
+    all land between jobs, and then prove nothing about leases."""
     rng = random.Random(13)
     names = [f"w{i}" for i in range(WORKERS)]
     env = CHAOS | _without_analysis(cluster)
@@ -83,13 +88,28 @@ def _chaos(
         time.sleep(rng.uniform(2.0, 4.0))
         if kills >= MIN_KILLS and _all_ended(cluster, ids):
             break
-        name = rng.choice(names)
+        name = (kills % 2 == 0 and _transcoding(cluster, ids, running)) or rng.choice(names)
         cluster.kill(running[name])
         cluster.workers.remove(running[name])
         kills += 1
         during(kills)
         running[name] = cluster.start_worker(name, **env)
     return kills
+
+
+def _transcoding(cluster: Cluster, ids: list[str], running: dict[str, Any]) -> str | None:
+    """A worker whose pool child holds a running transcode's lease (its owner is
+    host:pid; the worker leads the child's process group)."""
+    groups = {worker.pid: name for name, worker in running.items()}
+    for asset_id in ids:
+        for job in cluster.app.catalog.jobs(asset_id):
+            if job.state.terminal or not job.lease_owner:
+                continue
+            with suppress(ProcessLookupError, ValueError):
+                group = os.getpgid(int(job.lease_owner.rsplit(":", 1)[1]))
+                if group in groups:
+                    return groups[group]
+    return None
 
 
 def test_workers_killed_at_random_lose_nothing_and_complete_each_asset_once(
