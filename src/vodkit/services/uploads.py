@@ -77,6 +77,7 @@ class Sink:
         self.room = room
         self.hash = checksum
         self.written = 0
+        self.synced = 0  # how much of what was written is known to be on disk
 
     def write(self, chunk: bytes) -> None:
         if len(chunk) > self.room - self.written:
@@ -85,6 +86,13 @@ class Sink:
         if self.hash is not None:
             self.hash.update(chunk)
         self.written += len(chunk)
+
+    def sync(self) -> None:
+        """Put what was written on disk; callers run it off their event loop, where one
+        fsync of a large append would stall every other request."""
+        self.stream.flush()
+        os.fsync(self.stream.fileno())
+        self.synced = self.written
 
 
 class ResumableUploads:
@@ -187,14 +195,11 @@ class ResumableUploads:
                 if checksum is not None and sink.hash.digest() != checksum[1]:
                     sink.written = 0  # cut back below; nothing of this append counts
                     stream.truncate(current.offset)
-                    self._record(current, stream, 0)
+                    self._save(current)
                     raise ChecksumMismatch("the append's checksum does not match its bytes")
-                self._record(current, stream, sink.written)
-
-    def _record(self, upload: PartialUpload, stream: Any, written: int) -> None:
-        stream.flush()
-        os.fsync(stream.fileno())  # the bytes are on disk before the offset says so
-        self._save(replace(upload, offset=upload.offset + written))
+                if sink.synced != sink.written:
+                    sink.sync()  # the bytes are on disk before the offset says so
+                self._save(replace(current, offset=current.offset + sink.written))
 
     def finish(self, upload_id: str) -> PartialUpload:
         """Move a complete upload into the uploads store and announce it, once."""

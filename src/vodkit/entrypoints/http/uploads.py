@@ -96,12 +96,13 @@ async def _append(
     request: Request, upload: PartialUpload, offset: int, checksum: tuple[str, bytes] | None
 ) -> PartialUpload:
     uploads = _api(request).uploads
-    try:
-        with uploads.appending(upload, offset, checksum) as sink:
+    with uploads.appending(upload, offset, checksum) as sink:
+        try:
             async for chunk in request.stream():
                 sink.write(chunk)
-    except ClientDisconnect:
-        pass  # what arrived is recorded; the client resumes from there
+        except ClientDisconnect:
+            pass  # what arrived is recorded; the client resumes from there
+        await to_thread.run_sync(sink.sync)
     return await to_thread.run_sync(uploads.finish, upload.upload_id)
 
 
