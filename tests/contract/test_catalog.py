@@ -55,6 +55,7 @@ def start(catalog: Catalog, asset_id: str, jobs: int = 1) -> Asset:
         formats=["hls", "dash"],
         renditions=[{"name": "720p", "width": 1280}],
         now=T0,
+        duration=12.48,
     )
 
 
@@ -96,6 +97,8 @@ def test_start_processing_records_jobs_and_is_conditional(catalog: Catalog) -> N
     assert asset.status is AssetStatus.PROCESSING
     assert asset.job_ids == ("a-j0", "a-j1")
     assert asset.formats == ("hls", "dash") and asset.renditions[0]["name"] == "720p"
+    assert catalog.get("a").duration == 12.48  # type: ignore[union-attr]
+    assert new("b").duration is None  # unknown until the upload is probed
     assert [(j.job_id, j.state, j.request) for j in catalog.jobs("a")] == [
         ("a-j0", JobState.SUBMITTED, {"n": 0}),
         ("a-j1", JobState.SUBMITTED, {"n": 1}),

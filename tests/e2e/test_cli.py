@@ -57,6 +57,8 @@ def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     assert vodkit.run("assets", "list", "--uploader", "bob").stdout == ""
     shown = vodkit.run("assets", "show", data["assetId"])
     assert "COMPLETED" in shown.stdout and "master.m3u8" in shown.stdout
+    assert data["duration"] == pytest.approx(2.0, abs=0.1)
+    assert f"duration  0:00:02 ({data['duration']:.2f} s)" in shown.stdout
     assert f"measured {made['averageBitrate'] // 1000} kb/s average" in shown.stdout
     again = vodkit.run("assets", "retry", data["assetId"])
     assert again.returncode == 2 and "only FAILED" in again.stderr

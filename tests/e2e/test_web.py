@@ -392,6 +392,7 @@ def test_two_clips_upload_complete_live_play_seek_scrub_switch_and_delete(
     assert card.find_element("css selector", ".card-title").text == "wide.mp4"
     assert card.find_element("css selector", ".badge").text == "Ready"
     _wait("the duration", lambda: card.find_element("css selector", ".duration").text == "0:18")
+    assert not [r for r in requests if r.endswith(".mpd")]  # the API's duration: no manifest
     _wait("the poster", lambda: driver.execute_script(
         "return [...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)"
     ))  # fmt: skip

@@ -95,6 +95,7 @@ def test_an_upload_becomes_an_asset_that_plays(served: Served, clip: Path) -> No
     assert created["status"] in ("PENDING", "PROCESSING", "COMPLETED")
     done = served.wait_for(alice, created["assetId"], "COMPLETED")
     assert done["fileSize"] == clip.stat().st_size and done["renditions"]
+    assert done["duration"] == pytest.approx(2.0, abs=0.1)  # the clip's, as probed
     made = done["renditions"][0]  # what the rendition became, as the API shows it
     assert made["rateControl"] in ("QVBR", "CBR") and made["analysis"]
     assert made["averageBitrate"] > 0 and made["peakBitrate"] >= made["averageBitrate"]

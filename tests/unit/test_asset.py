@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -61,7 +62,7 @@ def test_sources_match_the_transition_table() -> None:
 
 
 def test_the_item_has_the_original_designs_fields_and_round_trips() -> None:
-    asset = new_asset().transition(AssetStatus.PROCESSING, NOW)
+    asset = replace(new_asset().transition(AssetStatus.PROCESSING, NOW), duration=4.02)
     asset = Asset.from_item(
         {**asset.to_item(), "errors": [AssetError("X", "bad", "t", "j").to_item()]}
     )
@@ -74,6 +75,7 @@ def test_the_item_has_the_original_designs_fields_and_round_trips() -> None:
         "createdAt",
         "updatedAt",
         "fileSize",
+        "duration",
         "jobIds",
         "formats",
         "outputs",

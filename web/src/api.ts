@@ -35,11 +35,21 @@ export interface Asset {
   createdAt: string;
   updatedAt: string;
   fileSize: number;
+  duration: number | null; // seconds, of the source's video, once probed
   attempt: number;
   progress: { percent: number; etaSeconds: number | null } | null;
   renditions: Rendition[];
   errors: AssetError[];
   playback: Playback | null;
+}
+
+/** An upload this page finished that no worker has recorded yet: shown as waiting. */
+export function pendingAsset(assetId: string, uploaderId: string, filename: string, fileSize: number): Asset {
+  const now = new Date().toISOString();
+  return {
+    assetId, status: "PENDING", uploaderId, filename, createdAt: now, updatedAt: now, fileSize,
+    duration: null, attempt: 1, progress: null, renditions: [], errors: [], playback: null,
+  };
 }
 
 export interface AssetList {

@@ -1,6 +1,5 @@
-// What the page reads from an asset's outputs: the scrub sprite's cues (sprite.vtt), the
-// duration (the DASH manifest's mediaPresentationDuration) and each rung's codecs (the HLS
-// master playlist). Each is fetched once per URL.
+// What the page reads from an asset's outputs: the scrub sprite's cues (sprite.vtt) and
+// each rung's codecs (the HLS master playlist). Each is fetched once per URL.
 
 export interface Tile {
   start: number;
@@ -51,28 +50,6 @@ export async function spriteTiles(vttUrl: string): Promise<Tile[]> {
 
 export function tileAt(tiles: Tile[], time: number): Tile | null {
   return tiles.find((t) => time >= t.start && time < t.end) ?? tiles[tiles.length - 1] ?? null;
-}
-
-/** PT1H2M3.5S -> 3723.5 */
-function isoDuration(value: string): number | null {
-  const found = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
-  if (!found) return null;
-  const [, d, h, m, s] = found.map((part) => Number(part ?? 0));
-  return d * 86400 + h * 3600 + m * 60 + s;
-}
-
-const durations = new Map<string, number | null>();
-
-export async function duration(mpdUrl: string): Promise<number | null> {
-  if (durations.has(mpdUrl)) return durations.get(mpdUrl) ?? null;
-  try {
-    const found = /mediaPresentationDuration="([^"]+)"/.exec(await text(mpdUrl));
-    const value = found ? isoDuration(found[1]) : null;
-    durations.set(mpdUrl, value);
-    return value;
-  } catch {
-    return null;
-  }
 }
 
 export interface Variant {

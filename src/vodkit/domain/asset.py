@@ -137,6 +137,7 @@ class Asset:
     outputs: dict[str, str] = field(default_factory=dict)  # format -> object key
     renditions: tuple[dict[str, Any], ...] = ()
     errors: tuple[AssetError, ...] = ()
+    duration: float | None = None  # seconds, of the source's video: known once it is probed
 
     @classmethod
     def new(
@@ -188,6 +189,7 @@ class Asset:
             "outputs": dict(self.outputs),
             "renditions": [dict(r) for r in self.renditions],
             "errors": [e.to_item() for e in self.errors],
+            "duration": self.duration,
         }
 
     @classmethod
@@ -209,4 +211,5 @@ class Asset:
             outputs=dict(item.get("outputs", {})),
             renditions=tuple(dict(r) for r in item.get("renditions", ())),
             errors=tuple(AssetError.from_item(e) for e in item.get("errors", ())),
+            duration=None if item.get("duration") is None else float(item["duration"]),
         )

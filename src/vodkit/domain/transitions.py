@@ -39,6 +39,7 @@ def start(
     formats: Sequence[str],
     renditions: Sequence[dict[str, Any]],
     now: datetime,
+    duration: float | None = None,
 ) -> AssetRecord:
     """PENDING -> PROCESSING with the jobs recorded; Conflict from any other status."""
     asset = record.asset
@@ -51,6 +52,7 @@ def start(
             job_ids=tuple(j.job_id for j in jobs),
             formats=tuple(formats),
             renditions=tuple(dict(r) for r in renditions),
+            duration=duration,
         ),
         tuple(replace(j, updated_at=stamp) for j in jobs),
     )

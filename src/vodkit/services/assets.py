@@ -78,6 +78,7 @@ class AssetView:
             "createdAt": a.created_at,
             "updatedAt": a.updated_at,
             "fileSize": a.file_size,
+            "duration": a.duration,
             "attempt": a.attempt,
             "progress": self.progress,
             "outputs": dict(self.locations),

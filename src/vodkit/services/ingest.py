@@ -170,6 +170,7 @@ class IngestOrchestrator:
                 formats=list(layout.outputs(plan)),
                 renditions=plan.summary(),
                 now=self.clock(),
+                duration=plan.duration,
             )
         except Conflict:  # another worker got there first: its record stands
             current = self.catalog.get(asset.asset_id)

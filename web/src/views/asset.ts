@@ -1,7 +1,7 @@
 // An asset: its player (HLS, DASH or MP4, scrub previews, quality), its renditions, its
 // playback URLs and an embed snippet to copy, its processing while it runs, and Delete.
 
-import { api, ApiError, type Asset, terminal } from "../api";
+import { api, ApiError, type Asset, pendingAsset, terminal } from "../api";
 import { badge, errorBox, processing, reasons, spinner } from "../components";
 import { announce, fill, h, safeUrl, uid } from "../dom";
 import { bitrate, bytes, when } from "../format";
@@ -264,12 +264,7 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
         // an upload of this page that no worker has taken in yet is not missing: it waits
         const fresh = uploads.items().find((i) => i.assetId === id && i.state === "done");
         if (fresh && !seen.has(id)) {
-          const now = new Date().toISOString();
-          show({
-            assetId: id, status: "PENDING", uploaderId: session.uploaderId, filename: fresh.name,
-            createdAt: now, updatedAt: now, fileSize: fresh.size, attempt: 1, progress: null,
-            renditions: [], errors: [], playback: null,
-          });
+          show(pendingAsset(id, session.uploaderId, fresh.name, fresh.size));
           page.querySelector<HTMLElement>(".asset-title")?.focus();
         } else {
           notFound();

@@ -1,12 +1,11 @@
 // The library: the uploader's videos (an admin's: everyone's), newest first, with live
 // status from server-sent events, a status filter and pages over the API's cursor.
 
-import { api, type Asset, STATUSES, type Status, terminal } from "../api";
+import { api, type Asset, pendingAsset, STATUSES, type Status, terminal } from "../api";
 import { badge, errorBox, processing, reasons, spinner, statusLabel } from "../components";
 import { announce, fill, h, safeUrl, uid } from "../dom";
 import { ago, bytes, clock, when } from "../format";
 import { follow, seen } from "../live";
-import { duration } from "../manifests";
 import { assetHref, libraryHref, type Route } from "../router";
 import { uploads } from "../uploads";
 import type { Context, Mounted } from "./view";
@@ -165,15 +164,7 @@ export function library(main: HTMLElement, { session, route }: Context): Mounted
       .items()
       .filter((i) => i.state === "done" && i.assetId && !known.has(i.assetId) && !seen.has(i.assetId))
       .filter((i) => Date.now() - i.startedAt < RECENT)
-      .map((i) => placeholder(i.assetId ?? "", i.name, i.size));
-  }
-
-  function placeholder(assetId: string, filename: string, fileSize: number): Asset {
-    const now = new Date().toISOString();
-    return {
-      assetId, filename, fileSize, status: "PENDING", uploaderId: session.uploaderId, createdAt: now, updatedAt: now,
-      attempt: 1, progress: null, renditions: [], errors: [], playback: null,
-    };
+      .map((i) => pendingAsset(i.assetId ?? "", session.uploaderId, i.name, i.size));
   }
 
   function empty(): HTMLElement {
@@ -251,15 +242,10 @@ export function library(main: HTMLElement, { session, route }: Context): Mounted
     card.dataset.status = asset.status;
     const href = assetHref(asset.assetId);
     const poster = asset.status === "COMPLETED" ? safeUrl(asset.playback?.poster) : null;
-    const length = h("span", { class: "duration", hidden: true });
-    if (asset.status === "COMPLETED" && asset.playback?.dash) {
-      void duration(asset.playback.dash).then((seconds) => {
-        if (seconds !== null) {
-          length.textContent = clock(seconds);
-          length.hidden = false;
-          length.setAttribute("aria-label", `duration ${clock(seconds)}`);
-        }
-      });
+    const length = h("span", { class: "duration", hidden: asset.duration === null });
+    if (asset.duration !== null) {
+      length.textContent = clock(asset.duration);
+      length.setAttribute("aria-label", `duration ${clock(asset.duration)}`);
     }
     const retry =
       asset.status === "FAILED"
@@ -311,7 +297,7 @@ export function library(main: HTMLElement, { session, route }: Context): Mounted
     if (!item.assetId || cards.has(item.assetId) || page !== 0) return;
     if ((status && status !== "PENDING") || (uploader && uploader !== session.uploaderId)) return;
     if (!grid.isConnected) fill(body, grid);
-    place(placeholder(item.assetId, item.name, item.size), "start");
+    place(pendingAsset(item.assetId, session.uploaderId, item.name, item.size), "start");
     summarise();
   });
 

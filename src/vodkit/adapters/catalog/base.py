@@ -43,8 +43,10 @@ class Catalog(Protocol):
         formats: Sequence[str],
         renditions: Sequence[dict[str, Any]],
         now: datetime,
+        duration: float | None = None,
     ) -> Asset:
-        """Record the jobs and move PENDING -> PROCESSING atomically; Conflict otherwise."""
+        """Record the jobs (and the source's duration) and move PENDING -> PROCESSING
+        atomically; Conflict otherwise."""
         ...
 
     def jobs(self, asset_id: str) -> list[Job]: ...

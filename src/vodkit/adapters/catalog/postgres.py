@@ -101,6 +101,7 @@ MIGRATIONS = (
     # browser sessions signed out before they expire (the cookie itself needs no storage)
     "CREATE TABLE ended_sessions"
     " (session_hash TEXT PRIMARY KEY, expires DOUBLE PRECISION NOT NULL)",
+    "ALTER TABLE assets ADD COLUMN duration DOUBLE PRECISION",  # seconds, of the source's video
 )
 
 

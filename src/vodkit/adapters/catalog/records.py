@@ -33,10 +33,11 @@ class RecordCatalog:
         formats: Sequence[str],
         renditions: Sequence[dict[str, Any]],
         now: datetime,
+        duration: float | None = None,
     ) -> Asset:
         def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
             started = transitions.start(
-                record, jobs, formats=formats, renditions=renditions, now=now
+                record, jobs, formats=formats, renditions=renditions, now=now, duration=duration
             )
             return started, started.asset
 

@@ -27,7 +27,7 @@ T = TypeVar("T")
 ASSET_COLUMNS = (
     "asset_id", "status", "uploader_id", "source_bucket", "source_key", "source_version",
     "filename", "file_size", "attempt", "created_at", "updated_at", "formats", "outputs",
-    "renditions", "errors",
+    "renditions", "errors", "duration",
 )  # fmt: skip
 JOB_COLUMNS = (
     "asset_id", "job_id", "position", "state", "percent", "eta", "request", "outputs",
@@ -72,6 +72,7 @@ def asset_values(asset: Asset) -> tuple[Any, ...]:
         asset.source_key, asset.source_version, asset.filename, asset.file_size, asset.attempt,
         asset.created_at, asset.updated_at, json.dumps(item["formats"]),
         json.dumps(item["outputs"]), json.dumps(item["renditions"]), json.dumps(item["errors"]),
+        asset.duration,
     )  # fmt: skip
 
 
@@ -105,6 +106,7 @@ def asset_from(row: Any, job_ids: Sequence[str]) -> Asset:
         outputs=_json(row["outputs"]),
         renditions=tuple(_json(row["renditions"])),
         errors=tuple(AssetError.from_item(e) for e in _json(row["errors"])),
+        duration=row["duration"],
     )
 
 

@@ -104,6 +104,7 @@ MIGRATIONS = (
     """,
     # browser sessions signed out before they expire (the cookie itself needs no storage)
     "CREATE TABLE ended_sessions (session_hash TEXT PRIMARY KEY, expires REAL NOT NULL)",
+    "ALTER TABLE assets ADD COLUMN duration REAL",  # seconds, of the source's video
 )
 
 

@@ -58,6 +58,8 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
         return
     out.print(f"asset     {data['assetId']}", markup=False)
     out.print(f"status    {data['status']}", markup=False)
+    if data.get("duration") is not None:
+        out.print(f"duration  {eta(data['duration'])} ({data['duration']:.2f} s)", markup=False)
     if data.get("sourceKey"):
         out.print(f"source    {printable(data['sourceKey'])}", markup=False)
     for kind, path in data["outputs"].items():

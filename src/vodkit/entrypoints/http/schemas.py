@@ -57,6 +57,7 @@ class AssetOut(Out):
     createdAt: str
     updatedAt: str
     fileSize: int
+    duration: float | None = Field(None, description="seconds, of the source's video, once probed")
     attempt: int
     progress: Progress | None = None
     renditions: list[Rendition] = Field(default_factory=list)
