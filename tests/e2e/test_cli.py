@@ -59,6 +59,7 @@ def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     assert "COMPLETED" in shown.stdout and "master.m3u8" in shown.stdout
     assert data["duration"] == pytest.approx(2.0, abs=0.1)
     assert f"duration  0:00:02 ({data['duration']:.2f} s)" in shown.stdout
+    assert f"({made['codecs']})" in shown.stdout and made["codecs"].startswith("avc1.")
     assert f"measured {made['averageBitrate'] // 1000} kb/s average" in shown.stdout
     again = vodkit.run("assets", "retry", data["assetId"])
     assert again.returncode == 2 and "only FAILED" in again.stderr

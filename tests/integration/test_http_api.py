@@ -7,6 +7,7 @@ import base64
 import hashlib
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -99,6 +100,9 @@ def test_an_upload_becomes_an_asset_that_plays(served: Served, clip: Path) -> No
     made = done["renditions"][0]  # what the rendition became, as the API shows it
     assert made["rateControl"] in ("QVBR", "CBR") and made["analysis"]
     assert made["averageBitrate"] > 0 and made["peakBitrate"] >= made["averageBitrate"]
+    for kind in ("stream", "mp4"):  # the codecs as written, the MP4 preview's too
+        (row,) = [r for r in done["renditions"] if r["kind"] == kind]
+        assert re.fullmatch(r"avc1\.[0-9a-f]{6},mp4a\.40\.2", row["codecs"]), row
     assert set(done["playback"]) == {"hls", "dash", "mp4", "poster", "sprite"}
     anyone = served.client()  # playback needs no header: the token is in the path
     master = anyone.get(done["playback"]["hls"])

@@ -19,6 +19,7 @@ from vodkit.domain.errors import PresetsError
 from vodkit.domain.planning import (
     AnalysisFailed,
     Choice,
+    Measured,
     Probe,
     TranscodePlan,
     VideoRendition,
@@ -198,9 +199,12 @@ def test_measured_rates_are_recorded_per_rendition() -> None:
         2_000_000,
         round(2_650_000 * 8 / 13),
     )
-    plan = recorded(plan_transcode(HD, load_presets()), {"720p": (2_100_000, 1_200_000)})
+    plan = recorded(
+        plan_transcode(HD, load_presets()), {"720p": Measured(2_100_000, 1_200_000, "avc1.64001f")}
+    )
     row = plan.summary()[0]
     assert (row["peakBitrate"], row["averageBitrate"]) == (2_100_000, 1_200_000)
+    assert row["codecs"] == "avc1.64001f"
     assert (row["width"], row["height"], row["videoBitrate"]) == (1280, 720, 2_000_000)
 
 

@@ -11,6 +11,7 @@ export interface Rendition {
   height: number;
   videoBitrate: number;
   audioBitrate: number | null;
+  codecs?: string | null; // RFC 6381, as encoded (video, then audio)
 }
 
 export interface AssetError {

@@ -1,5 +1,5 @@
-// What the page reads from an asset's outputs: the scrub sprite's cues (sprite.vtt) and
-// each rung's codecs (the HLS master playlist). Each is fetched once per URL.
+// What the page reads from an asset's outputs: the scrub sprite's cues (sprite.vtt), fetched
+// once per URL; and how a codec string reads to a person.
 
 export interface Tile {
   start: number;
@@ -50,28 +50,6 @@ export async function spriteTiles(vttUrl: string): Promise<Tile[]> {
 
 export function tileAt(tiles: Tile[], time: number): Tile | null {
   return tiles.find((t) => time >= t.start && time < t.end) ?? tiles[tiles.length - 1] ?? null;
-}
-
-export interface Variant {
-  width: number;
-  height: number;
-  bandwidth: number;
-  codecs: string;
-}
-
-export async function variants(masterUrl: string): Promise<Variant[]> {
-  const found: Variant[] = [];
-  for (const line of (await text(masterUrl)).split(/\r?\n/)) {
-    if (!line.startsWith("#EXT-X-STREAM-INF:")) continue;
-    const resolution = /RESOLUTION=(\d+)x(\d+)/.exec(line);
-    found.push({
-      width: resolution ? Number(resolution[1]) : 0,
-      height: resolution ? Number(resolution[2]) : 0,
-      bandwidth: Number(/[:,]BANDWIDTH=(\d+)/.exec(line)?.[1] ?? 0),
-      codecs: /CODECS="([^"]*)"/.exec(line)?.[1] ?? "",
-    });
-  }
-  return found;
 }
 
 /** avc1.64001f -> H.264 High; mp4a.40.2 -> AAC-LC */

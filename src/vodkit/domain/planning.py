@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ErrorCode, UnsupportedMedia
 from .media import MediaInfo
@@ -71,6 +71,7 @@ class VideoRendition:
     verdict: str = ""  # how its rate was chosen (or why it was dropped)
     average_bitrate: int | None = None  # measured in the encode's output
     peak_bitrate: int | None = None
+    codecs: str = ""  # RFC 6381, as written (video, then audio): what players are told
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ def _summary_row(
         "height": video.height,
         "videoBitrate": video.bitrate,
         "audioBitrate": audio.bitrate if audio else None,
+        "codecs": video.codecs or None,
     }
 
 
@@ -735,14 +737,27 @@ def segment_rates(segments: list[tuple[float, int]]) -> tuple[int, int]:
     return round(peak), round(average)
 
 
-def recorded(plan: TranscodePlan, measured: dict[str, tuple[int, int]]) -> TranscodePlan:
-    """The plan with each rendition's measured (peak, average) video bitrate."""
+class Measured(NamedTuple):
+    """What an encode wrote for one rendition: video bits per second, and its codecs."""
+
+    peak: int
+    average: int
+    codecs: str = ""  # RFC 6381: video, then audio
+
+
+def recorded(plan: TranscodePlan, measured: dict[str, Measured]) -> TranscodePlan:
+    """The plan with each rendition's measured video bitrates and codecs."""
 
     def measure(video: VideoRendition) -> VideoRendition:
-        if video.name not in measured:
+        found = measured.get(video.name)
+        if found is None:
             return video
-        peak, average = measured[video.name]
-        return replace(video, peak_bitrate=peak, average_bitrate=average)
+        return replace(
+            video,
+            peak_bitrate=found.peak,
+            average_bitrate=found.average,
+            codecs=found.codecs or video.codecs,
+        )
 
     return replace(
         plan,

@@ -32,7 +32,7 @@ from ..domain.errors import AssetNotFound, ErrorCode, Failure, ObjectNotFound
 from ..domain.events import JobStateChanged
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for
-from ..domain.planning import PlanningRules, TranscodePlan, plan_transcode, recorded
+from ..domain.planning import Measured, PlanningRules, TranscodePlan, plan_transcode, recorded
 from ..domain.presets import Presets
 from .analysis import SourceAnalysis, encoder_of
 from .consumer import Interrupted
@@ -53,9 +53,9 @@ def publish(
 
 @runtime_checkable
 class Measuring(Protocol):
-    """A transcoder that can say what it wrote: (peak, average) video b/s per rendition."""
+    """A transcoder that can say what it wrote: video b/s and codecs per rendition."""
 
-    def measure(self, plan: TranscodePlan, workdir: Path) -> dict[str, tuple[int, int]]: ...
+    def measure(self, plan: TranscodePlan, workdir: Path) -> dict[str, Measured]: ...
 
 
 def measured(transcoder: object, plan: TranscodePlan, workdir: Path) -> TranscodePlan:

@@ -7,7 +7,7 @@ import { announce, fill, h, safeUrl, uid } from "../dom";
 import { bitrate, bytes, when } from "../format";
 import { icon } from "../icons";
 import { follow, seen } from "../live";
-import { codecName, variants } from "../manifests";
+import { codecName } from "../manifests";
 import { player, type PlayerHandle } from "../playerView";
 import { go } from "../router";
 import { uploads } from "../uploads";
@@ -101,12 +101,10 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
   }
 
   function renditions(asset: Asset): HTMLElement {
-    const codecs = new Map<string, HTMLElement>();
     const rows = [...asset.renditions]
       .sort((a, b) => (a.kind === b.kind ? b.width * b.height - a.width * a.height : a.kind === "stream" ? -1 : 1))
       .map((r) => {
-        const cell = h("td", null, "—");
-        if (r.kind === "stream") codecs.set(`${r.width}x${r.height}`, cell);
+        const cell = h("td", null, r.codecs ? r.codecs.split(",").map(codecName).join(" + ") : "—");
         return h(
           "tr",
           null,
@@ -118,17 +116,6 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
           cell,
         );
       });
-    const master = safeUrl(asset.playback?.hls);
-    if (master) {
-      void variants(master)
-        .then((found) => {
-          for (const variant of found) {
-            const cell = codecs.get(`${variant.width}x${variant.height}`);
-            if (cell && variant.codecs) cell.textContent = variant.codecs.split(",").map(codecName).join(" + ");
-          }
-        })
-        .catch(() => {});
-    }
     return h(
       "section",
       { class: "panel" },

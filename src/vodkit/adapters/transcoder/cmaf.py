@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...domain import layout
-from ...domain.planning import TranscodePlan, segment_rates
+from ...domain.planning import Measured, TranscodePlan, segment_rates
 
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 ET.register_namespace("", MPD_NS)
@@ -80,9 +80,11 @@ def _rates(directory: Path, segments: list[tuple[float, str]]) -> tuple[int, int
     return segment_rates([(d, (directory / name).stat().st_size) for d, name in segments])
 
 
-def measured_rates(plan: TranscodePlan, workdir: Path) -> dict[str, tuple[int, int]]:
-    """(peak, average) of every video rung as written, read back from its media playlist."""
-    found: dict[str, tuple[int, int]] = {}
+def measured_rungs(plan: TranscodePlan, workdir: Path) -> dict[str, Measured]:
+    """Every video rung as written: (peak, average) from its media playlist, its codecs
+    from the master playlist (what players are told)."""
+    codecs = _master_codecs(workdir / layout.MASTER)
+    found: dict[str, Measured] = {}
     for rung in plan.video:
         directory = workdir / layout.rung(rung.name)
         playlist = directory / layout.RUNG_PLAYLIST
@@ -95,7 +97,19 @@ def measured_rates(plan: TranscodePlan, workdir: Path) -> dict[str, tuple[int, i
             elif line and not line.startswith("#") and (directory / line).is_file():
                 segments.append((duration, line))
         if segments:
-            found[rung.name] = _rates(directory, segments)
+            found[rung.name] = Measured(*_rates(directory, segments), codecs.get(rung.name, ""))
+    return found
+
+
+def _master_codecs(master: Path) -> dict[str, str]:
+    """Rung name -> the CODECS of its variant in a master playlist written above."""
+    found: dict[str, str] = {}
+    codecs = ""
+    for line in master.read_text().splitlines() if master.is_file() else []:
+        if line.startswith("#EXT-X-STREAM-INF:"):
+            codecs = line.partition('CODECS="')[2].partition('"')[0]
+        elif line and not line.startswith("#"):
+            found[line.partition("/")[0]] = codecs
     return found
 
 

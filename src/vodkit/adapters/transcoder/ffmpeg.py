@@ -20,13 +20,14 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from ...domain import layout
 from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
-from ...domain.planning import QVBR, TranscodePlan, VideoRendition
+from ...domain.planning import QVBR, Measured, TranscodePlan, VideoRendition
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput
-from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, measured_rates, representation_names
+from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, measured_rungs, representation_names
 from .thumbs import choose_poster, sprite_vtt
 from .verify import verify_outputs
 
@@ -377,14 +378,14 @@ class FfmpegTranscoder:
             )
         return TranscodeOutput(files=layout.publish_order(files), outputs=outputs)
 
-    def measure(self, plan: TranscodePlan, workdir: Path) -> dict[str, tuple[int, int]]:
-        """(peak, average) video bits per second of every rendition written in ``workdir``:
-        rungs from their segments, progressive files over keyframe intervals."""
-        found = measured_rates(plan, workdir)
+    def measure(self, plan: TranscodePlan, workdir: Path) -> dict[str, Measured]:
+        """(peak, average) video bits per second and codecs of every rendition written in
+        ``workdir``: rungs from their segments, progressive files over keyframe intervals."""
+        found = measured_rungs(plan, workdir)
         for rendition in plan.files:
-            rates = _file_rates(workdir / layout.mp4(rendition.name), plan.gop_seconds)
-            if rates:
-                found[rendition.name] = rates
+            measured = _measure_file(workdir / layout.mp4(rendition.name), plan.gop_seconds)
+            if measured:
+                found[rendition.name] = measured
         return found
 
     def _failure(self, finished: sandbox.Finished) -> Exception:
@@ -399,11 +400,12 @@ class FfmpegTranscoder:
         return TranscodeFailed(f"FFmpeg could not transcode the upload: {detail}")
 
 
-def _file_rates(path: Path, window: float) -> tuple[int, int] | None:
+def _measure_file(path: Path, window: float) -> Measured | None:
     import av  # our own output, in the work directory
 
     try:
         with av.open(str(path)) as container:
+            codecs = ",".join(filter(None, map(rfc6381, container.streams)))
             stream = container.streams.video[0]
             base = float(stream.time_base or 0)
             sizes: dict[int, int] = {}
@@ -423,4 +425,18 @@ def _file_rates(path: Path, window: float) -> tuple[int, int] | None:
     full = [size for index, size in sizes.items() if (index + 1) * window <= duration] or [
         *sizes.values()
     ]
-    return round(max(full) * 8 / window), round(sum(sizes.values()) * 8 / duration)
+    return Measured(
+        round(max(full) * 8 / window), round(sum(sizes.values()) * 8 / duration), codecs
+    )
+
+
+def rfc6381(stream: Any) -> str:
+    """A stream's codec as MP4 names it (``avc1.64001f``, ``mp4a.40.2``), from its
+    configuration record; "" for what vodkit does not write."""
+    context = stream.codec_context
+    extradata = bytes(context.extradata or b"")
+    if context.name == "h264" and len(extradata) >= 4 and extradata[0] == 1:  # avcC
+        return f"avc1.{extradata[1:4].hex()}"
+    if context.name == "aac" and extradata:  # AudioSpecificConfig: the object type first
+        return f"mp4a.40.{extradata[0] >> 3}"
+    return ""

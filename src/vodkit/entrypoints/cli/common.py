@@ -66,9 +66,10 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
         out.print(f"{kind:<9} {path}", markup=False)
     for r in data["renditions"]:
         audio = f" + audio {r['audioBitrate'] // 1000} kb/s" if r.get("audioBitrate") else ""
+        codecs = f" ({printable(str(r['codecs']))})" if r.get("codecs") else ""
         out.print(
             f"rendition {r['name']}: {r['width']}x{r['height']} "
-            f"{r['videoBitrate'] // 1000} kb/s{audio}",
+            f"{r['videoBitrate'] // 1000} kb/s{audio}{codecs}",
             markup=False,
         )
         if r.get("rateControl"):  # what the rendition became: rate control, quality, bits

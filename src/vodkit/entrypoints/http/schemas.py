@@ -25,6 +25,7 @@ class Rendition(Out):
     height: int
     videoBitrate: int = Field(description="the cap: QVBR's maximum, CBR's constant rate")
     audioBitrate: int | None = None
+    codecs: str | None = Field(None, description="RFC 6381, as encoded: video, then audio")
     rateControl: str | None = Field(None, description="QVBR (capped CRF) or CBR")
     crf: int | None = Field(None, description="the CRF encoded under the cap (QVBR)")
     qvbrQualityLevel: int | None = Field(None, description="MediaConvert's QVBR level (AWS)")
