@@ -387,7 +387,9 @@ def test_two_clips_upload_complete_live_play_seek_scrub_switch_and_delete(
     )
     lists = [r for r in requests if "/v1/assets?" in r]
     assert len(lists) == 1, lists  # listed once; what changed came over the events
-    assert any(f"/v1/assets/{wide_id}/events" in r for r in requests)
+    streams = [r for r in requests if "/events" in r]  # one stream follows every card
+    assert streams and all("/v1/events?assets=" in r for r in streams), streams
+    assert any(wide_id in r and phone_id in r for r in streams), streams
     card = _card(driver, wide_id)
     assert card.find_element("css selector", ".card-title").text == "wide.mp4"
     assert card.find_element("css selector", ".badge").text == "Ready"

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -264,6 +265,50 @@ def test_events_stream_status_and_progress_until_the_end(served: Served, tmp_pat
                 events.append((event, line.split(":", 1)[1].strip()))
     assert events[-1][0] == "status" and json.loads(events[-1][1])["status"] == "COMPLETED"
     assert "progress" in [e for e, _ in events]  # percent and ETA on the way
+
+
+def sse(reply: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
+    event = ""
+    for line in reply.iter_lines():
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            yield event, json.loads(line.split(":", 1)[1])
+
+
+def test_one_stream_follows_several_assets_and_tells_nothing_of_anothers(
+    served: Served, tmp_path: Path, clip: Path
+) -> None:
+    alice, bob = served.client("alice"), served.client("bob")
+    mine = [upload(alice, make_clip(tmp_path / f"{n}.mp4", seconds=4))["assetId"] for n in "ab"]
+    doomed = upload(alice, make_clip(tmp_path / "long.mp4", seconds=20))["assetId"]  # queued
+    theirs = upload(bob, clip)["assetId"]
+    absent = "0" * 8 + theirs[8:]
+    followed = ",".join([*mine, doomed, theirs, absent, mine[0]])  # a repeat is one
+    seen: list[tuple[str, dict[str, Any]]] = []
+    with alice.stream("GET", "/v1/events", params={"assets": followed}, timeout=120) as reply:
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("text/event-stream")
+        for event, data in sse(reply):
+            seen.append((event, data))
+            if data.get("assetId") == doomed and event != "deleted":
+                assert data["status"] in ("PENDING", "PROCESSING")  # behind the other two
+                assert alice.delete(f"/v1/assets/{doomed}").status_code == 204
+            ended = {d["assetId"] for e, d in seen if d.get("status") == "COMPLETED"}
+            if set(mine) <= ended and ("deleted", {"assetId": doomed}) in seen:
+                break  # the missing ones keep the stream open: they may yet appear
+    missing = [d["assetId"] for e, d in seen if e == "missing"]
+    assert sorted(missing) == sorted([theirs, absent])  # bob's is as absent as none at all
+    assert not [d for e, d in seen if d.get("uploaderId") == "bob"]
+    for asset_id in mine:
+        mine_seen = [(e, d["status"]) for e, d in seen if d.get("assetId") == asset_id]
+        assert mine_seen[-1] == ("status", "COMPLETED"), mine_seen
+    # the whole stream ends once every asset it follows has ended
+    with alice.stream("GET", "/v1/events", params={"assets": ",".join(mine)}) as reply:
+        assert [e for e, _ in sse(reply)] == ["status", "status"]
+    problem(alice.get("/v1/events", params={"assets": " , "}), 400)
+    problem(alice.get("/v1/events", params={"assets": ",".join(f"a{i}" for i in range(101))}), 400)
+    problem(alice.get("/v1/events"), 422)
 
 
 # uploads (tus) ---------------------------------------------------------------------

@@ -45,8 +45,8 @@ def create_app(api: Api) -> FastAPI:
     app.state.api = api
     problems.install(app)
     routers = (
-        session.router, assets.router, uploads.router, webhooks.router, playback.router,
-        ops.router, ops.dlq,
+        session.router, assets.router, assets.events, uploads.router, webhooks.router,
+        playback.router, ops.router, ops.dlq,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

@@ -1,4 +1,5 @@
-"""``/v1/assets``: list, show, follow, retry, delete, and the one-request upload."""
+"""``/v1/assets``: list, show, follow, retry, delete, and the one-request upload; ``/v1/events``:
+follow several at once."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,14 +16,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ...domain.asset import Asset, AssetStatus
-from ...domain.errors import AssetNotFound, LimitExceeded
+from ...domain.errors import AssetNotFound, InvalidInput, LimitExceeded
 from ...domain.keys import safe_filename
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
+events = APIRouter(prefix="/v1/events", tags=["assets"], responses=ERRORS)
 FOLLOW_POLL = 0.5
+MAX_FOLLOWED = 100  # assets in one stream: a page of the library, with room
 Status = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
 
 
@@ -124,35 +128,95 @@ async def _seen(request: Request, who: Caller, asset_id: str) -> Asset:
     return await reading(request, lambda: visible(request, who, asset_id))
 
 
-def _current(request: Request, asset_id: str) -> tuple[Asset, AssetOut] | None:
-    """The asset now and as shown (its jobs read too, while it processes); None once gone."""
+def _current(request: Request, who: Caller, asset_id: str) -> tuple[Asset, AssetOut] | None:
+    """The asset now and as shown (its jobs read too, while it processes); None once gone,
+    or if the caller may not see it."""
     asset = _api(request).app.catalog.get(asset_id)
-    if asset is None or asset.status is AssetStatus.DELETED:
+    if asset is None or asset.status is AssetStatus.DELETED or not who.may_see(asset.uploader_id):
         return None
     return asset, out(request, asset)
 
 
+def _each_current(
+    request: Request, who: Caller, ids: tuple[str, ...]
+) -> list[tuple[str, tuple[Asset, AssetOut] | None]]:
+    return [(i, _current(request, who, i)) for i in ids]
+
+
+def _changed(asset: Asset, shown: AssetOut) -> ServerSentEvent:
+    event = "status" if asset.status.terminal or shown.progress is None else "progress"
+    return ServerSentEvent(event=event, data=shown.model_dump(), id=asset.updated_at)
+
+
+def _gone(event: str, asset_id: str) -> ServerSentEvent:
+    return ServerSentEvent(event=event, data={"assetId": asset_id})
+
+
 @router.get("/{asset_id}/events", response_class=EventSourceResponse)
 async def follow_asset(
-    request: Request, followed: Annotated[Asset, Depends(_seen)]
+    request: Request, who: Caller, followed: Annotated[Asset, Depends(_seen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events of the asset's status and progress, until COMPLETED or FAILED."""
     asset_id = followed.asset_id
     last = None
     while True:
-        current = await reading(request, lambda: _current(request, asset_id))
+        current = await reading(request, lambda: _current(request, who, asset_id))
         if current is None:
-            yield ServerSentEvent(event="deleted", data={"assetId": asset_id})
+            yield _gone("deleted", asset_id)
             return
         asset, shown = current
-        seen = (shown.status, shown.progress)
-        if seen != last:
-            last = seen
-            event = "status" if asset.status.terminal or shown.progress is None else "progress"
-            yield ServerSentEvent(event=event, data=shown.model_dump(), id=asset.updated_at)
+        if (shown.status, shown.progress) != last:
+            last = (shown.status, shown.progress)
+            yield _changed(asset, shown)
         if asset.status.terminal:
             return
         await asyncio.sleep(FOLLOW_POLL)
+
+
+def _followed(
+    assets: Annotated[
+        str,
+        Query(
+            max_length=MAX_FOLLOWED * 37,  # ids of 36 characters, and commas
+            description=f"asset ids, comma-separated (at most {MAX_FOLLOWED})",
+        ),
+    ],
+) -> list[str]:
+    ids = list(dict.fromkeys(i.strip() for i in assets.split(",") if i.strip()))
+    if not ids or len(ids) > MAX_FOLLOWED or any(len(i) > 64 for i in ids):
+        raise InvalidInput(f"assets names 1 to {MAX_FOLLOWED} asset ids, comma-separated")
+    return ids
+
+
+@events.get("", response_class=EventSourceResponse)
+async def follow_assets(
+    request: Request, who: Caller, ids: Annotated[list[str], Depends(_followed)]
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events of several assets on one connection (a page of them: a browser
+    opens at most six to a server): each one's as ``/v1/assets/{id}/events`` sends them,
+    ``deleted`` when one goes, ``missing`` for one the caller cannot see (yet: a fresh
+    upload follows once recorded). Ends when every one is COMPLETED, FAILED or deleted."""
+    last: dict[str, object] = {}  # id -> what was last sent of it: (status, progress) or gone
+    left = ids
+    while left:
+        found = await reading(request, partial(_each_current, request, who, tuple(left)))
+        for asset_id, current in found:
+            if current is None:
+                if asset_id not in last:
+                    last[asset_id] = "missing"
+                    yield _gone("missing", asset_id)
+                elif last[asset_id] != "missing":  # it was there: deleted since
+                    left = [i for i in left if i != asset_id]
+                    yield _gone("deleted", asset_id)
+                continue
+            asset, shown = current
+            if (shown.status, shown.progress) != last.get(asset_id):
+                last[asset_id] = (shown.status, shown.progress)
+                yield _changed(asset, shown)
+            if asset.status.terminal:
+                left = [i for i in left if i != asset_id]
+        if left:
+            await asyncio.sleep(FOLLOW_POLL)
 
 
 @router.post(
