@@ -344,6 +344,33 @@ def test_a_rung_held_by_its_cap_spends_it_as_a_constant_bitrate(tmp_path: Path) 
     assert [r["rateControl"] for r in plan.summary()] == ["CBR", "QVBR", "CBR"]
 
 
+def test_one_probe_short_of_its_target_spends_the_cap_as_qvbr_would() -> None:
+    """One probe cannot tell where more bits stop paying (BBB's 480p: 2.5 VMAF more at the
+    cap than at its probe's CRF, where a knee from one point had stopped)."""
+    choice = choose_crf([Probe(23, 800_000, 84.4)], 89.0, 1_000_000)
+    assert (choice.crf, choice.bitrate, choice.reached) == (21, 1_000_000, False)
+    assert choice.vmaf == 85.4  # no more than a point above what was measured
+    plan = apply_analysis(
+        plan_transcode(HD, load_presets()),
+        {"720p": Choice(24, 96.0, 1_500_000, True), "480p": choice},
+        3,
+        2,
+    )
+    low = plan.video[1]
+    assert low.crf is None and low.verdict.startswith("held by the 1000 kb/s cap")
+    far = choose_crf([Probe(23, 300_000, 80.0)], 89.0, 1_000_000)  # the cap out of reach
+    assert (far.crf, far.vmaf, far.reached, far.stretched) == (19, 81.0, False, True)
+    plan = apply_analysis(
+        plan_transcode(HD, load_presets()),
+        {"720p": Choice(24, 96.0, 1_500_000, True), "480p": far},
+        3,
+        2,
+    )
+    assert plan.video[1].crf == 19 and plan.video[1].verdict.endswith(
+        "the lowest CRF its probe predicts for"
+    )
+
+
 def test_a_rung_short_of_its_target_with_room_under_its_cap_says_so() -> None:
     plan = apply_analysis(
         plan_transcode(HD, load_presets()),

@@ -575,6 +575,7 @@ class Choice:
     vmaf: float
     bitrate: int
     reached: bool  # the target is reached under the cap
+    stretched: bool = False  # short of its target, as far as one probe lets it predict
 
 
 def held(probe: Probe, target: float, cap: int) -> bool:
@@ -594,8 +595,10 @@ def at_cap(capped: Probe, first: Probe, cap: int) -> Choice:
 def choose_crf(
     probes: list[Probe], target: float, cap: int, slopes: Slopes | None = None
 ) -> Choice:
-    """The highest CRF (fewest bits) predicted to reach ``target``, never above ``cap``;
-    where no CRF can, the highest one within half a point of the best the cap allows."""
+    """The highest CRF (fewest bits) predicted to reach ``target``, never above ``cap``.
+    Where no CRF can: from two probes, the highest one within half a point of the best the
+    cap allows (the knee, measured); from one, which cannot tell where more bits stop
+    paying, the cap, as QVBR spends it (or the lowest CRF it predicts for, short of it)."""
     crfs = [p.crf for p in probes if p.crf is not None]
     low = max(CRF_RANGE[0], min(crfs) - EXTRAPOLATION)
     high = min(CRF_RANGE[1], max(crfs) + EXTRAPOLATION)
@@ -610,6 +613,13 @@ def choose_crf(
     reached = [c for c in predictions if c.vmaf >= target]
     if reached:
         return reached[-1]
+    if len(set(crfs)) == 1:
+        spent = [c for c in predictions if c.bitrate >= AT_CAP * cap]
+        return (
+            replace(spent[-1], reached=False)
+            if spent
+            else replace(predictions[0], reached=False, stretched=True)
+        )
     best = min(max(c.vmaf for c in predictions), best_measured)
     knee = [c for c in predictions if c.vmaf >= best - KNEE]
     return replace(knee[-1] if knee else predictions[0], reached=False)
@@ -679,6 +689,12 @@ def apply_analysis(
             verdict = f"CRF {choice.crf}: {predicted} at ~{choice.bitrate // 1000} kb/s"
         elif capped:
             verdict = f"held by the {cap}: constant bitrate at the cap, {predicted}"
+        elif choice.stretched:
+            verdict = (
+                f"target out of reach under the {cap}: CRF {choice.crf} at "
+                f"~{choice.bitrate // 1000} kb/s, {predicted}; the lowest CRF its probe "
+                "predicts for"
+            )
         else:  # the knee: the cap leaves room, but more bits would buy too little
             verdict = (
                 f"target out of reach under the {cap}: CRF {choice.crf} at "

@@ -9,8 +9,9 @@
   second one chosen from what the first scored, with the real encode's settings, and
   scored by VMAF against the source at the top rung's display size; smaller rungs follow
   the slopes the top rung's two probes measured. Each rung gets the highest CRF
-  predicted to reach its target VMAF under its cap (``planning.choose_crf``); rungs
-  that add nothing are dropped (``planning.convex_hull``).
+  predicted to reach its target VMAF under its cap (``planning.choose_crf``); one that
+  cannot spends its cap, but where the top rung's two probes show more bits buying too
+  little; rungs that add nothing are dropped (``planning.convex_hull``).
 
 It fails safe: if the analysis cannot run (no sample encoder here, a source shorter than
 one sample, libvmaf missing or failing, the time limit hit), the plan is encoded at
