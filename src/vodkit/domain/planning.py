@@ -595,25 +595,27 @@ def at_cap(capped: Probe, first: Probe, cap: int) -> Choice:
 def choose_crf(
     probes: list[Probe], target: float, cap: int, slopes: Slopes | None = None
 ) -> Choice:
-    """The highest CRF (fewest bits) predicted to reach ``target``, never above ``cap``.
+    """The highest CRF (fewest bits) predicted to reach ``target``, never above ``cap``
+    (from one probe: along ``slopes``, the top rung's, for up to EXTRAPOLATION CRFs).
     Where no CRF can: from two probes, the highest one within half a point of the best the
     cap allows (the knee, measured); from one, which cannot tell where more bits stop
     paying, the cap, as QVBR spends it (or the lowest CRF it predicts for, short of it)."""
     crfs = [p.crf for p in probes if p.crf is not None]
+    measured_curve = len(set(crfs)) > 1  # else one probe, along the top rung's slopes
     low = max(CRF_RANGE[0], min(crfs) - EXTRAPOLATION)
     high = min(CRF_RANGE[1], max(crfs) + EXTRAPOLATION)
     best_measured = max(p.vmaf for p in probes)
     predictions = []
     for crf in range(low, high + 1):
         vmaf = _model(probes, crf, "vmaf", slopes)
-        if crf < min(crfs):  # below every probe, the cap and VMAF's ceiling flatten it
-            vmaf = min(vmaf, best_measured + 1.0)
+        if measured_curve and crf < min(crfs):  # below both, the cap and VMAF's ceiling
+            vmaf = min(vmaf, best_measured + 1.0)  # flatten what the two measured
         bitrate = min(cap, round(2 ** _model(probes, crf, "bitrate", slopes)))
         predictions.append(Choice(crf, round(min(max(vmaf, 0.0), 100.0), 2), bitrate, True))
     reached = [c for c in predictions if c.vmaf >= target]
     if reached:
         return reached[-1]
-    if len(set(crfs)) == 1:
+    if not measured_curve:
         spent = [c for c in predictions if c.bitrate >= AT_CAP * cap]
         return (
             replace(spent[-1], reached=False)
