@@ -406,6 +406,8 @@ def test_two_clips_upload_complete_live_play_seek_scrub_switch_and_delete(
     _wait("the player", lambda: _all(driver, ".player video"), driver=driver)
     assert _heading(driver) == "wide.mp4"
     assert _video(driver, "v.poster").endswith("/thumbs/poster.jpg")
+    facts = [e.text for e in _all(driver, ".facts dt, .facts dd")]
+    assert facts[facts.index("Duration") + 1] == "0:18", facts
     levels = "return [...document.querySelectorAll('.player select')[0].options].map(o => o.text)"
     _wait("the levels", lambda: driver.execute_script(levels) == ["Auto", "720p", "480p"])
     rows = [r.text for r in _all(driver, ".panel table tbody tr")]

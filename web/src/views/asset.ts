@@ -4,7 +4,7 @@
 import { api, ApiError, type Asset, pendingAsset, terminal } from "../api";
 import { badge, errorBox, processing, reasons, spinner } from "../components";
 import { announce, fill, h, safeUrl, uid } from "../dom";
-import { bitrate, bytes, when } from "../format";
+import { bitrate, bytes, clock, when } from "../format";
 import { icon } from "../icons";
 import { follow, seen } from "../live";
 import { codecName } from "../manifests";
@@ -171,6 +171,7 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
     const facts: Array<[string, string | HTMLElement]> = [
       ["Status", badge(asset.status)],
       ["File", bytes(asset.fileSize)],
+      ...(asset.duration !== null ? ([["Duration", clock(asset.duration)]] as Array<[string, string]>) : []),
       ["Uploaded", when(asset.createdAt)],
       ["Updated", when(asset.updatedAt)],
       ["Attempt", String(asset.attempt)],
