@@ -157,20 +157,8 @@ async def follow_asset(
     request: Request, who: Caller, followed: Annotated[Asset, Depends(_seen)]
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events of the asset's status and progress, until COMPLETED or FAILED."""
-    asset_id = followed.asset_id
-    last = None
-    while True:
-        current = await reading(request, lambda: _current(request, who, asset_id))
-        if current is None:
-            yield _gone("deleted", asset_id)
-            return
-        asset, shown = current
-        if (shown.status, shown.progress) != last:
-            last = (shown.status, shown.progress)
-            yield _changed(asset, shown)
-        if asset.status.terminal:
-            return
-        await asyncio.sleep(FOLLOW_POLL)
+    async for event in _follow(request, who, [followed.asset_id], seen=True):
+        yield event
 
 
 def _followed(
@@ -196,16 +184,28 @@ async def follow_assets(
     opens at most six to a server): each one's as ``/v1/assets/{id}/events`` sends them,
     ``deleted`` when one goes, ``missing`` for one the caller cannot see (yet: a fresh
     upload follows once recorded). Ends when every one is COMPLETED, FAILED or deleted."""
-    last: dict[str, object] = {}  # id -> what was last sent of it: (status, progress) or gone
+    async for event in _follow(request, who, ids):
+        yield event
+
+
+SEEN, MISSING = "seen", "missing"  # what was last sent of an asset, besides its state
+
+
+async def _follow(
+    request: Request, who: Caller, ids: list[str], *, seen: bool = False
+) -> AsyncIterator[ServerSentEvent]:
+    """Each asset's changes until every one has ended; ``seen``: the caller has been shown
+    them already (one not found is then deleted, never missing)."""
+    last: dict[str, object] = dict.fromkeys(ids, SEEN) if seen else {}
     left = ids
     while left:
         found = await reading(request, partial(_each_current, request, who, tuple(left)))
         for asset_id, current in found:
             if current is None:
                 if asset_id not in last:
-                    last[asset_id] = "missing"
+                    last[asset_id] = MISSING
                     yield _gone("missing", asset_id)
-                elif last[asset_id] != "missing":  # it was there: deleted since
+                elif last[asset_id] != MISSING:  # it was there: deleted since
                     left = [i for i in left if i != asset_id]
                     yield _gone("deleted", asset_id)
                 continue
