@@ -1,18 +1,25 @@
-"""The tus routes keep the event loop free: an append's fsync runs in a worker thread."""
+"""The tus routes keep the event loop free (an append's fsync runs in a worker thread),
+and a finished upload's etag comes from a digest kept as it arrived, not a re-read."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import pytest
 
+from vodkit.adapters.storage import local
 from vodkit.config import load_settings
+from vodkit.domain.keys import asset_id_for, upload_key
 from vodkit.entrypoints.http import create_app
 from vodkit.footprints.embedded import EmbeddedSettings, api
+from vodkit.services.uploads import Sink
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -46,3 +53,128 @@ def test_an_appends_fsync_runs_off_the_event_loop(
     assert (created.status_code, first.status_code) == (201, 204)
     assert first.headers["upload-offset"] == "3"
     assert synced_on and loop_thread not in synced_on
+
+
+def _tus_upload(
+    served: Any, token: str, parts: list[bytes], *, bad_checksum_at: int = -1
+) -> tuple[str, list[httpx.Response]]:
+    """Create an upload of ``parts`` and PATCH them one by one; the part numbered
+    ``bad_checksum_at`` is first sent once with a wrong checksum (460) and then again."""
+
+    async def upload() -> tuple[str, list[httpx.Response]]:
+        transport = httpx.ASGITransport(app=create_app(served))
+        auth = {**TUS, "Authorization": f"Bearer {token}"}
+        length = str(sum(map(len, parts)))
+        metadata = "filename " + base64.b64encode(b"clip.mp4").decode()
+        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
+            created = await http.post(
+                "/v1/uploads",
+                headers={**auth, "Upload-Length": length, "Upload-Metadata": metadata},
+            )
+            url = created.headers["location"]
+            answers, offset = [], 0
+            patch = {**auth, "Content-Type": "application/offset+octet-stream"}
+            for number, part in enumerate(parts):
+                at = {**patch, "Upload-Offset": str(offset)}
+                if number == bad_checksum_at:
+                    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+                    answers.append(
+                        await http.patch(
+                            url, headers={**at, "Upload-Checksum": f"md5 {wrong}"}, content=part
+                        )
+                    )
+                answers.append(await http.patch(url, headers=at, content=part))
+                offset += len(part)
+            return url.rsplit("/", 1)[1], answers
+
+    return anyio.run(upload)
+
+
+def _expected_asset(served: Any, upload_id: str, data: bytes) -> str:
+    key = upload_key("u1", "clip.mp4", upload_id)
+    return asset_id_for(served.uploads.assets.uploads.bucket, key, hashlib.md5(data).hexdigest())
+
+
+def _count_rereads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    reread: list[Path] = []
+    whole = local.file_md5
+
+    def counted(path: Path) -> tuple[int, str]:
+        reread.append(path)
+        return whole(path)
+
+    monkeypatch.setattr(local, "file_md5", counted)
+    return reread
+
+
+def test_an_upload_is_hashed_as_it_arrives_and_never_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
+    _, token = served.keys.create("u1")
+    reread = _count_rereads(monkeypatch)
+    parts = [os.urandom(3 << 20), os.urandom(5), os.urandom(1 << 20)]  # pieces and leftovers
+    upload_id, answers = _tus_upload(served, token, parts)
+    assert [a.status_code for a in answers] == [204, 204, 204]
+    assert "vodkit-asset-id" not in answers[1].headers
+    assert answers[-1].headers["vodkit-asset-id"] == _expected_asset(
+        served, upload_id, b"".join(parts)
+    )
+    assert reread == []
+    assert (
+        served.uploads.assets.uploads.read_range(upload_key("u1", "clip.mp4", upload_id), 0, 9)
+        == parts[0][:9]
+    )
+
+
+def test_an_upload_resumed_elsewhere_or_after_a_bad_checksum_is_hashed_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(EmbeddedSettings, data_dir=tmp_path)
+    served = api(settings)
+    _, token = served.keys.create("u1")
+    reread = _count_rereads(monkeypatch)
+    parts = [b"a" * 1000, b"b" * 2000, b"c" * 3000]
+    upload_id, answers = _tus_upload(served, token, parts, bad_checksum_at=1)
+    assert [a.status_code for a in answers] == [204, 460, 204, 204]
+    assert answers[-1].headers["vodkit-asset-id"] == _expected_asset(
+        served, upload_id, b"".join(parts)
+    )
+    assert len(reread) == 1  # the failed append left the running digest behind
+
+    # another process (a second app over the same directory) finishes what this one began
+    first, rest = parts[0], parts[1:]
+    upload = served.uploads.create("u1", sum(map(len, parts)), {"filename": "clip.mp4"})
+    with served.uploads.appending(upload, 0) as sink:
+        sink.write(first)
+    other = api(settings)
+    offset = len(first)
+    for part in rest:
+        with other.uploads.appending(
+            other.uploads._load(upload.upload_id) or upload, offset
+        ) as sink:
+            sink.write(part)
+        offset += len(part)
+    finished = other.uploads.finish(upload.upload_id)
+    assert finished.asset_id == _expected_asset(served, upload.upload_id, b"".join(parts))
+    assert len(reread) == 2
+
+
+def test_a_failed_fsync_fails_the_sync_and_every_later_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def failing(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 1:
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with (tmp_path / "part").open("w+b") as stream:
+        sink = Sink(stream, 0, 10, None, hashlib.md5())
+        sink.write(b"abc")
+        for _ in range(2):
+            with pytest.raises(OSError, match="Input/output"):
+                sink.sync()
+        assert len(calls) == 1 and sink.synced == 0  # never asked again, never counted

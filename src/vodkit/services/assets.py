@@ -127,11 +127,14 @@ class AssetService:
         info = self.uploads.put_stream(key, stream)
         return Upload(self.announce(info), key, info.size)
 
-    def move_in(self, path: Path, uploader_id: str, filename: str, upload_id: str) -> Upload:
+    def move_in(
+        self, path: Path, uploader_id: str, filename: str, upload_id: str, md5: str | None = None
+    ) -> Upload:
         """Move a received file into the uploads store under a key of its own (the HTTP API:
-        two uploads of one name are two assets) and announce it."""
+        two uploads of one name are two assets) and announce it; ``md5``, if the caller
+        hashed the file as it arrived, spares a store reading it again."""
         key = upload_key(uploader_id, filename, upload_id)
-        info = self.uploads.move_file(key, path)
+        info = self.uploads.move_file(key, path, md5=md5)
         return Upload(self.announce(info), key, info.size)
 
     def expected(self, upload: Upload) -> Asset:

@@ -7,6 +7,12 @@ name are two assets) and announced like any upload. The offset that counts is
 the recorded one: an append first cuts the part back to it, so the bytes of an
 append that died half-way never corrupt a resumed upload, and an append cut
 short (a lost connection) records what did arrive, synced to disk first.
+
+The part's md5 (the etag its object gets) is kept up to date as appends arrive,
+so the last append never reads the whole file back: each append's bytes are hashed
+while they are synced, read back from the page cache beside the fsync. A digest is
+kept in this process only, for the offset it covers; an upload resumed in another
+process, or after a failed checksum, is hashed whole when it completes.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +42,8 @@ CHECKSUMS: dict[str, Callable[[], Any]] = {
     "sha256": hashlib.sha256,
 }
 LIFETIME = 24 * 3600.0
+HASHED = 1 << 20  # read back and hashed a piece at a time: memory stays flat
+KNOWN_DIGESTS = 10_000  # running digests kept (the oldest go first; that upload is re-read)
 
 
 class UploadLocked(Conflict):
@@ -72,12 +82,16 @@ class PartialUpload:
 class Sink:
     """Where one append's bytes go: never past the upload's length."""
 
-    def __init__(self, stream: Any, room: int, checksum: Any) -> None:
+    def __init__(self, stream: Any, start: int, room: int, checksum: Any, whole: Any) -> None:
         self.stream = stream
+        self.start = start
         self.room = room
         self.hash = checksum
+        self.whole = whole  # the md5 of the part up to ``start + hashed`` (None: unknown)
         self.written = 0
         self.synced = 0  # how much of what was written is known to be on disk
+        self.hashed = 0
+        self.failed: OSError | None = None
 
     def write(self, chunk: bytes) -> None:
         if len(chunk) > self.room - self.written:
@@ -88,11 +102,32 @@ class Sink:
         self.written += len(chunk)
 
     def sync(self) -> None:
-        """Put what was written on disk; callers run it off their event loop, where one
-        fsync of a large append would stall every other request."""
+        """Put what was written on disk, and hash it meanwhile. Callers run it off their
+        event loop, where one fsync of a large append would stall every other request.
+        A failed fsync fails every later sync too: the kernel may have dropped the pages
+        and a second fsync would report success (PostgreSQL's fsyncgate)."""
+        if self.failed is not None:
+            raise self.failed
         self.stream.flush()
-        os.fsync(self.stream.fileno())
+        with ThreadPoolExecutor(1) as pool:
+            synced = pool.submit(os.fsync, self.stream.fileno())
+            self._hash()  # md5 drops the GIL: it runs beside the fsync and the event loop
+            try:
+                synced.result()
+            except OSError as exc:
+                self.failed = exc
+                raise
         self.synced = self.written
+
+    def _hash(self) -> None:
+        while self.whole is not None and self.hashed < self.written:
+            size = min(HASHED, self.written - self.hashed)
+            piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
+            if not piece:  # the part shrank under us: leave it to a hash of the whole
+                self.whole = None
+                return
+            self.whole.update(piece)
+            self.hashed += len(piece)
 
 
 class ResumableUploads:
@@ -110,6 +145,8 @@ class ResumableUploads:
         self.max_size = max_size
         self.lifetime = lifetime
         self.clock = clock
+        self._digests: dict[str, tuple[int, Any]] = {}  # upload id -> (offset, running md5)
+        self._digests_lock = threading.Lock()  # appends to different uploads run in threads
 
     # the records -------------------------------------------------------
 
@@ -132,6 +169,23 @@ class ResumableUploads:
             return PartialUpload(**json.loads(self._info(upload_id).read_text()))
         except FileNotFoundError:
             return None
+
+    def _digest_at(self, upload: PartialUpload) -> Any:
+        """The running md5 of the part as recorded, or None where it is not known here."""
+        offset, digest = self._forget(upload.upload_id)
+        if upload.offset == 0:
+            return hashlib.md5(usedforsecurity=False)
+        return digest if offset == upload.offset else None
+
+    def _remember(self, upload: PartialUpload, digest: Any) -> None:
+        with self._digests_lock:
+            self._digests[upload.upload_id] = (upload.offset, digest)
+            while len(self._digests) > KNOWN_DIGESTS:
+                self._digests.pop(next(iter(self._digests)))
+
+    def _forget(self, upload_id: str) -> tuple[int, Any]:
+        with self._digests_lock:
+            return self._digests.pop(upload_id, (-1, None))
 
     # the use cases -----------------------------------------------------
 
@@ -187,7 +241,11 @@ class ResumableUploads:
             stream.truncate(current.offset)  # what a dead append left beyond the record
             stream.seek(current.offset)
             sink = Sink(
-                stream, current.length - current.offset, checksum and CHECKSUMS[checksum[0]]()
+                stream,
+                current.offset,
+                current.length - current.offset,
+                checksum and CHECKSUMS[checksum[0]](),
+                self._digest_at(current),
             )
             try:
                 yield sink
@@ -199,7 +257,9 @@ class ResumableUploads:
                     raise ChecksumMismatch("the append's checksum does not match its bytes")
                 if sink.synced != sink.written:
                     sink.sync()  # the bytes are on disk before the offset says so
-                self._save(replace(current, offset=current.offset + sink.written))
+                saved = self._save(replace(current, offset=current.offset + sink.written))
+                if sink.whole is not None and sink.hashed == sink.written:
+                    self._remember(saved, sink.whole)
 
     def finish(self, upload_id: str) -> PartialUpload:
         """Move a complete upload into the uploads store and announce it, once."""
@@ -209,8 +269,12 @@ class ResumableUploads:
         if not upload.done or upload.asset_id:
             return upload
         part = self._part(upload_id)
+        offset, digest = self._forget(upload_id)
+        md5 = digest.hexdigest() if offset == upload.length else None
         if part.exists():
-            stored = self.assets.move_in(part, upload.uploader_id, upload.filename, upload_id)
+            stored = self.assets.move_in(
+                part, upload.uploader_id, upload.filename, upload_id, md5=md5
+            )
             asset_id = stored.asset_id
         else:  # moved already, by a finish that died before recording it
             key = upload_key(upload.uploader_id, upload.filename, upload_id)
@@ -218,6 +282,7 @@ class ResumableUploads:
         return self._save(replace(upload, asset_id=asset_id))
 
     def terminate(self, upload: PartialUpload) -> None:
+        self._forget(upload.upload_id)
         self._part(upload.upload_id).unlink(missing_ok=True)
         self._info(upload.upload_id).unlink(missing_ok=True)
 

@@ -31,9 +31,11 @@ class ObjectStore(Protocol):
 
     def put_file(self, key: str, path: Path) -> ObjectInfo: ...
 
-    def move_file(self, key: str, path: Path) -> ObjectInfo:
+    def move_file(self, key: str, path: Path, *, md5: str | None = None) -> ObjectInfo:
         """Store the file at ``path`` under ``key`` and remove it from there (a rename where
-        the store is a directory on the same file system: no copy of a large upload)."""
+        the store is a directory on the same file system: no copy of a large upload).
+        ``md5`` is the file's, known to the caller: a store that would read the file only
+        for its etag takes it instead."""
         ...
 
     def size(self, key: str) -> int:

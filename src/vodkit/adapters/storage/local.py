@@ -67,10 +67,10 @@ class LocalObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
-    def move_file(self, key: str, path: Path) -> ObjectInfo:
+    def move_file(self, key: str, path: Path, *, md5: str | None = None) -> ObjectInfo:
         target = self.path_for(key)
         try:
-            size, etag = file_md5(path)
+            size, etag = (path.stat().st_size, md5) if md5 else file_md5(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.replace(path, target)

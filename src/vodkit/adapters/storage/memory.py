@@ -34,7 +34,7 @@ class MemoryObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
-    def move_file(self, key: str, path: Path) -> ObjectInfo:
+    def move_file(self, key: str, path: Path, *, md5: str | None = None) -> ObjectInfo:
         info = self.put_file(key, path)
         path.unlink()
         return info
