@@ -19,7 +19,7 @@ from vodkit.config import load_settings
 from vodkit.domain.keys import asset_id_for, upload_key
 from vodkit.entrypoints.http import create_app
 from vodkit.footprints.embedded import EmbeddedSettings, api
-from vodkit.services.uploads import Sink
+from vodkit.services.uploads import HASH_AHEAD, Sink
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -113,7 +113,7 @@ def test_an_upload_is_hashed_as_it_arrives_and_never_read_again(
     served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
     _, token = served.keys.create("u1")
     reread = _count_rereads(monkeypatch)
-    parts = [os.urandom(3 << 20), os.urandom(5), os.urandom(1 << 20)]  # pieces and leftovers
+    parts = [os.urandom(9 << 20), os.urandom(5), os.urandom(1 << 20)]  # pieces and leftovers
     upload_id, answers = _tus_upload(served, token, parts)
     assert [a.status_code for a in answers] == [204, 204, 204]
     assert "vodkit-asset-id" not in answers[1].headers
@@ -158,6 +158,20 @@ def test_an_upload_resumed_elsewhere_or_after_a_bad_checksum_is_hashed_whole(
     finished = other.uploads.finish(upload.upload_id)
     assert finished.asset_id == _expected_asset(served, upload.upload_id, b"".join(parts))
     assert len(reread) == 2
+
+
+def test_a_sinks_bytes_are_hashed_while_they_arrive(tmp_path: Path) -> None:
+    data = [os.urandom(1 << 20) for _ in range(HASH_AHEAD // (1 << 20) + 2)]
+    with (tmp_path / "part").open("w+b") as stream:
+        stream.write(b"before")  # an earlier append's bytes, already in the digest
+        sink = Sink(stream, 6, 1 << 30, None, hashlib.md5(b"before"))
+        for chunk in data:
+            sink.write(chunk)
+        assert sink._hasher is not None and sink._hasher.is_alive()  # before any sync
+        assert sink.flushed == HASH_AHEAD
+        sink.sync()
+    assert sink._hasher is None and sink.hashed == sink.written == len(data) << 20
+    assert sink.whole.hexdigest() == hashlib.md5(b"before" + b"".join(data)).hexdigest()
 
 
 def test_a_failed_fsync_fails_the_sync_and_every_later_one(

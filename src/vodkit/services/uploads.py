@@ -10,7 +10,7 @@ short (a lost connection) records what did arrive, synced to disk first.
 
 The part's md5 (the etag its object gets) is kept up to date as appends arrive,
 so the last append never reads the whole file back: each append's bytes are hashed
-while they are synced, read back from the page cache beside the fsync. A digest is
+as they arrive, read back from the page cache by a thread beside the event loop. A digest is
 kept in this process only, for the offset it covers; an upload resumed in another
 process, or after a failed checksum, is hashed whole when it completes.
 """
@@ -26,7 +26,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ CHECKSUMS: dict[str, Callable[[], Any]] = {
 }
 LIFETIME = 24 * 3600.0
 HASHED = 1 << 20  # read back and hashed a piece at a time: memory stays flat
+HASH_AHEAD = 4 << 20  # written bytes are handed to the hasher this many at a time
 KNOWN_DIGESTS = 10_000  # running digests kept (the oldest go first; that upload is re-read)
 
 
@@ -80,7 +80,9 @@ class PartialUpload:
 
 
 class Sink:
-    """Where one append's bytes go: never past the upload's length."""
+    """Where one append's bytes go: never past the upload's length. A thread of its own
+    hashes them into the running md5 (``whole``) as they arrive, reading them back from
+    the page cache: md5 drops the GIL, so it runs beside the event loop that receives."""
 
     def __init__(self, stream: Any, start: int, room: int, checksum: Any, whole: Any) -> None:
         self.stream = stream
@@ -90,8 +92,12 @@ class Sink:
         self.whole = whole  # the md5 of the part up to ``start + hashed`` (None: unknown)
         self.written = 0
         self.synced = 0  # how much of what was written is known to be on disk
+        self.flushed = 0  # handed to the OS, so the hasher may read it
         self.hashed = 0
         self.failed: OSError | None = None
+        self._turn = threading.Condition()
+        self._hasher: threading.Thread | None = None
+        self._draining = False
 
     def write(self, chunk: bytes) -> None:
         if len(chunk) > self.room - self.written:
@@ -100,34 +106,60 @@ class Sink:
         if self.hash is not None:
             self.hash.update(chunk)
         self.written += len(chunk)
+        if self.written - self.flushed >= HASH_AHEAD:
+            self._hand_over()
 
     def sync(self) -> None:
-        """Put what was written on disk, and hash it meanwhile. Callers run it off their
-        event loop, where one fsync of a large append would stall every other request.
+        """Put what was written on disk, and finish hashing it meanwhile. Callers run it off
+        their event loop, where one fsync of a large append would stall every other request.
         A failed fsync fails every later sync too: the kernel may have dropped the pages
         and a second fsync would report success (PostgreSQL's fsyncgate)."""
         if self.failed is not None:
             raise self.failed
-        self.stream.flush()
-        with ThreadPoolExecutor(1) as pool:
-            synced = pool.submit(os.fsync, self.stream.fileno())
-            self._hash()  # md5 drops the GIL: it runs beside the fsync and the event loop
-            try:
-                synced.result()
-            except OSError as exc:
-                self.failed = exc
-                raise
+        self._hand_over()
+        try:
+            os.fsync(self.stream.fileno())
+        except OSError as exc:
+            self.failed = exc
+            raise
+        finally:
+            self.drain()
         self.synced = self.written
 
+    def drain(self) -> None:
+        """Wait for the hasher to read all it was handed, and stop it."""
+        with self._turn:
+            self._draining = True
+            self._turn.notify()
+        if self._hasher is not None:
+            self._hasher.join()
+        self._hasher, self._draining = None, False
+
+    def _hand_over(self) -> None:
+        self.stream.flush()
+        with self._turn:
+            self.flushed = self.written
+            self._turn.notify()
+        if self._hasher is None and self.whole is not None:
+            self._hasher = threading.Thread(target=self._hash, name="upload-md5", daemon=True)
+            self._hasher.start()
+
     def _hash(self) -> None:
-        while self.whole is not None and self.hashed < self.written:
-            size = min(HASHED, self.written - self.hashed)
-            piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
-            if not piece:  # the part shrank under us: leave it to a hash of the whole
-                self.whole = None
-                return
-            self.whole.update(piece)
-            self.hashed += len(piece)
+        while True:
+            with self._turn:
+                while self.hashed >= self.flushed and not self._draining:
+                    self._turn.wait()
+                if self.hashed >= self.flushed:
+                    return
+                until = self.flushed
+            while self.hashed < until:
+                size = min(HASHED, until - self.hashed)
+                piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
+                if not piece:  # the part shrank under us: leave it to a hash of the whole
+                    self.whole = None
+                    return
+                self.whole.update(piece)
+                self.hashed += len(piece)
 
 
 class ResumableUploads:
@@ -250,6 +282,7 @@ class ResumableUploads:
             try:
                 yield sink
             finally:
+                sink.drain()  # the hasher reads nothing that is cut back or left behind
                 if checksum is not None and sink.hash.digest() != checksum[1]:
                     sink.written = 0  # cut back below; nothing of this append counts
                     stream.truncate(current.offset)
