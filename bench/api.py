@@ -5,10 +5,10 @@ data directory:
 
   1. a tus upload of one large file (tuspy, tus's own Python client, 64 MiB and
      8 MiB chunks), timed from the creation POST to the last PATCH's response
-     (which moves the file into the uploads store and hashes it), against `cp`
-     of the same file into the same data directory. Timed alongside, as floors:
-     `cp` then fsync of the copy (the server syncs every PATCH), an md5 of the
-     file (the server hashes it when it completes) and tuspy into a sink that
+     (which moves the file into the uploads store), against `cp` of the same
+     file into the same data directory. Timed alongside, as floors: `cp` then
+     fsync of the copy (the server syncs every PATCH), an md5 of the file (the
+     server hashes the bytes as they arrive) and tuspy into a sink that
      answers tus and discards the bytes (the client and loopback TCP alone).
      Runs are interleaved in rounds; each figure is the median of its rounds.
   2. `GET /v1/assets/{id}` of a COMPLETED asset under N concurrent keep-alive
