@@ -8,11 +8,11 @@ the recorded one: an append first cuts the part back to it, so the bytes of an
 append that died half-way never corrupt a resumed upload, and an append cut
 short (a lost connection) records what did arrive, synced to disk first.
 
-The part's md5 (the etag its object gets) is kept up to date as appends arrive,
-so the last append never reads the whole file back: each append's bytes are hashed
-as they arrive, read back from the page cache by a thread beside the event loop. A digest is
-kept in this process only, for the offset it covers; an upload resumed in another
-process, or after a failed checksum, is hashed whole when it completes.
+The part's md5 (the etag its object gets) is kept up to date as bytes arrive, read
+back from the page cache by a thread beside the event loop, so the last append never
+reads the whole file again. A digest is kept in this process only, for the offset it
+covers; an upload resumed in another process, or after a failed checksum, is hashed
+whole when it completes.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..adapters.storage.base import CHUNK
 from ..domain.access import Principal
 from ..domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from ..domain.keys import UPLOAD_ID, safe_filename, upload_key
@@ -41,7 +42,6 @@ CHECKSUMS: dict[str, Callable[[], Any]] = {
     "sha256": hashlib.sha256,
 }
 LIFETIME = 24 * 3600.0
-HASHED = 1 << 20  # read back and hashed a piece at a time: memory stays flat
 HASH_AHEAD = 4 << 20  # written bytes are handed to the hasher this many at a time
 KNOWN_DIGESTS = 10_000  # running digests kept (the oldest go first; that upload is re-read)
 
@@ -153,7 +153,7 @@ class Sink:
                     return
                 until = self.flushed
             while self.hashed < until:
-                size = min(HASHED, until - self.hashed)
+                size = min(CHUNK, until - self.hashed)  # memory stays flat
                 piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
                 if not piece:  # the part shrank under us: leave it to a hash of the whole
                     self.whole = None
