@@ -9,7 +9,8 @@ data directory:
      file into the same data directory. Timed alongside, as floors: `cp` then
      fsync of the copy (the server syncs every PATCH), an md5 of the file (the
      server hashes the bytes as they arrive) and tuspy into a sink that
-     answers tus and discards the bytes (the client and loopback TCP alone).
+     answers tus and discards the bytes (the client and loopback TCP alone),
+     and a client that sends each PATCH body with sendfile(2) (the server alone).
      Runs are interleaved in rounds; each figure is the median of its rounds.
   2. `GET /v1/assets/{id}` of a COMPLETED asset under N concurrent keep-alive
      clients (wrk, or a Python asyncio generator where wrk is missing), in a
