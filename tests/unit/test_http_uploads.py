@@ -55,6 +55,41 @@ def test_an_appends_fsync_runs_off_the_event_loop(
     assert synced_on and loop_thread not in synced_on
 
 
+def test_a_simple_upload_is_synced_off_the_event_loop_before_it_becomes_an_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
+    _, token = served.keys.create("u1")
+    events: list[tuple[str, int]] = []
+    fsync, move_in = os.fsync, served.app.assets.move_in
+
+    def synced(fd: int) -> None:
+        events.append(("fsync", threading.get_ident()))
+        fsync(fd)
+
+    def moved(*args: Any, **kwargs: Any) -> Any:
+        events.append(("move_in", threading.get_ident()))
+        return move_in(*args, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", synced)
+    monkeypatch.setattr(served.app.assets, "move_in", moved)
+
+    async def upload() -> tuple[int, httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(served))
+        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
+            answer = await http.post(
+                "/v1/assets?filename=clip.mp4",
+                headers={"Authorization": f"Bearer {token}"},
+                content=b"not really a video",
+            )
+            return threading.get_ident(), answer
+
+    loop_thread, answer = anyio.run(upload)
+    assert answer.status_code == 201
+    assert [name for name, _ in events][:1] == ["fsync"] and ("move_in", events[-1][1]) in events
+    assert loop_thread not in [thread for name, thread in events if name == "fsync"]
+
+
 def _tus_upload(
     served: Any, token: str, parts: list[bytes], *, bad_checksum_at: int = -1
 ) -> tuple[str, list[httpx.Response]]:

@@ -4,6 +4,7 @@ follow several at once."""
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -102,6 +103,8 @@ async def upload_asset(
                 if size > limit:
                     raise LimitExceeded(f"the upload is larger than the {limit} bytes allowed")
                 sink.write(chunk)
+            sink.flush()  # durable before it becomes an object, as every tus append is
+            await to_thread.run_sync(os.fsync, sink.fileno())
         except BaseException:
             part.unlink(missing_ok=True)
             raise
