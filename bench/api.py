@@ -349,15 +349,13 @@ def tus(url: str, headers: dict[str, str], source: Path, chunk: int) -> Callable
     return run
 
 
-def tus_sendfile(
-    base: str, headers: dict[str, str], source: Path, chunk: int
-) -> Callable[[], None]:
+def tus_sendfile(server: Server, source: Path, chunk: int) -> Callable[[], None]:
     """A tus client whose bytes never pass through Python: the creation POST with httpx,
     then one PATCH a chunk whose body goes from the file to the socket with sendfile(2),
     as a C client (curl, a browser) sends it. It measures the server, where tuspy's
     `requests` reads each chunk into memory first and is itself the limit (see the sink)."""
     size = source.stat().st_size
-    host, port = "127.0.0.1", int(base.rsplit(":", 1)[1])
+    host, port, headers = "127.0.0.1", server.port, server.auth
     name = base64.b64encode(source.name.encode()).decode()
 
     def patch(path: str, stream: Any, offset: int, length: int) -> dict[str, str]:
@@ -378,7 +376,7 @@ def tus_sendfile(
 
     def run() -> None:
         created = httpx.post(
-            f"{base}/v1/uploads",
+            f"{server.base}/v1/uploads",
             headers={**headers, "Tus-Resumable": "1.0.0", "Upload-Length": str(size),
                      "Upload-Metadata": f"filename {name}"},
         )  # fmt: skip
@@ -434,9 +432,7 @@ def upload_bench(root: Path, size_mib: int, rounds: int) -> dict[str, Any]:
             times["tus_8"].append(timed(tus(uploads, server.auth, source, 8 * MIB)))
             remove_stored(data, source)
             times["md5"].append(timed(md5(source)))
-            times["sendfile_64"].append(
-                timed(tus_sendfile(server.base, server.auth, source, 64 * MIB))
-            )
+            times["sendfile_64"].append(timed(tus_sendfile(server, source, 64 * MIB)))
             remove_stored(data, source)
     source.unlink()
     median = {name: statistics.median(runs) for name, runs in times.items()}
