@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+import xxhash
 
 from vodkit.adapters.storage import local
 from vodkit.config import load_settings
@@ -128,18 +129,19 @@ def _tus_upload(
 
 def _expected_asset(served: Any, upload_id: str, data: bytes) -> str:
     key = upload_key("u1", "clip.mp4", upload_id)
-    return asset_id_for(served.uploads.assets.uploads.bucket, key, hashlib.md5(data).hexdigest())
+    etag = "xxh3-" + xxhash.xxh3_128(data).hexdigest()
+    return asset_id_for(served.uploads.assets.uploads.bucket, key, etag)
 
 
 def _count_rereads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     reread: list[Path] = []
-    whole = local.file_md5
+    whole = local.file_etag
 
     def counted(path: Path) -> tuple[int, str]:
         reread.append(path)
         return whole(path)
 
-    monkeypatch.setattr(local, "file_md5", counted)
+    monkeypatch.setattr(local, "file_etag", counted)
     return reread
 
 
@@ -200,14 +202,14 @@ def test_a_sinks_bytes_are_hashed_while_they_arrive(tmp_path: Path) -> None:
     data = [os.urandom(1 << 20) for _ in range(HASH_AHEAD // (1 << 20) + 2)]
     with (tmp_path / "part").open("w+b") as stream:
         stream.write(b"before")  # an earlier append's bytes, already in the digest
-        sink = Sink(stream, 6, 1 << 30, None, hashlib.md5(b"before"))
+        sink = Sink(stream, 6, 1 << 30, None, xxhash.xxh3_128(b"before"))
         for chunk in data:
             sink.write(chunk)
         assert sink._hasher is not None and sink._hasher.is_alive()  # before any sync
         assert sink.flushed == HASH_AHEAD
         sink.sync()
     assert sink._hasher is None and sink.hashed == sink.written == len(data) << 20
-    assert sink.whole.hexdigest() == hashlib.md5(b"before" + b"".join(data)).hexdigest()
+    assert sink.whole.hexdigest() == xxhash.xxh3_128(b"before" + b"".join(data)).hexdigest()
 
 
 def test_a_failed_fsync_fails_the_sync_and_every_later_one(
@@ -222,7 +224,7 @@ def test_a_failed_fsync_fails_the_sync_and_every_later_one(
 
     monkeypatch.setattr(os, "fsync", failing)
     with (tmp_path / "part").open("w+b") as stream:
-        sink = Sink(stream, 0, 10, None, hashlib.md5())
+        sink = Sink(stream, 0, 10, None, xxhash.xxh3_128())
         sink.write(b"abc")
         for _ in range(2):
             with pytest.raises(OSError, match="Input/output"):

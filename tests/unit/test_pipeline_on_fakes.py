@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from vodkit.adapters.probe.memory import MemoryProber
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.transcoder.memory import MemoryTranscoder
 from vodkit.domain.asset import AssetStatus, JobState
-from vodkit.domain.errors import TranscodeFailed, TransientError
+from vodkit.domain.errors import ObjectNotFound, TranscodeFailed, TransientError
 from vodkit.domain.events import AssetStatusChanged, ObjectCreated
 from vodkit.domain.keys import asset_id_for
 from vodkit.services.ingest import enqueue
@@ -149,6 +151,24 @@ def test_a_vanished_or_replaced_upload_fails_with_a_reason(tmp_path: Path) -> No
     store.put_bytes(replaced.key, b"something else")
     assert app.orchestrator.handle(gone).errors[0].code == "SourceMissing"
     assert app.orchestrator.handle(replaced).errors[0].code == "SourceChanged"
+
+
+def test_an_event_with_an_etag_of_the_old_scheme_is_not_taken_for_a_replaced_upload(
+    tmp_path: Path,
+) -> None:
+    """Events queued before the local stores' etags became xxh3 carry an md5: processed,
+    and deleting the asset still removes its upload (no etag of one scheme is stale
+    against the other's)."""
+    app = fake_app(tmp_path)
+    queued = replace(upload(app), etag=hashlib.md5(VIDEO).hexdigest())
+    assert app.uploads.head(queued.key).etag.startswith("xxh3-")
+    asset = app.orchestrator.handle(queued)
+    assert asset.status is AssetStatus.PROCESSING and asset.source_version == queued.etag
+    app.processing.worker().drain()
+    assert app.assets.get(asset.asset_id).status is AssetStatus.COMPLETED
+    app.assets.delete(asset.asset_id)
+    with pytest.raises(ObjectNotFound):
+        app.uploads.head(queued.key)
 
 
 def test_a_transcode_error_fails_the_asset_with_code_and_message(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from ..domain import layout
 from ..domain.asset import Asset, AssetStatus, Job, progress_of
 from ..domain.clock import Clock, isoformat, utcnow
 from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
-from ..domain.events import ObjectCreated
+from ..domain.events import ObjectCreated, may_be_same
 from ..domain.keys import asset_id_for, parse_upload_key, upload_key
 from .ingest import enqueue
 
@@ -128,13 +128,13 @@ class AssetService:
         return Upload(self.announce(info), key, info.size)
 
     def move_in(
-        self, path: Path, uploader_id: str, filename: str, upload_id: str, md5: str | None = None
+        self, path: Path, uploader_id: str, filename: str, upload_id: str, etag: str | None = None
     ) -> Upload:
         """Move a received file into the uploads store under a key of its own (the HTTP API:
-        two uploads of one name are two assets) and announce it; ``md5``, if the caller
+        two uploads of one name are two assets) and announce it; ``etag``, if the caller
         hashed the file as it arrived, spares a store reading it again."""
         key = upload_key(uploader_id, filename, upload_id)
-        info = self.uploads.move_file(key, path, md5=md5)
+        info = self.uploads.move_file(key, path, etag=etag)
         return Upload(self.announce(info), key, info.size)
 
     def expected(self, upload: Upload) -> Asset:
@@ -220,8 +220,9 @@ class AssetService:
             self.outputs.delete(info.key)
         with contextlib.suppress(ObjectNotFound):
             stored = self.uploads.head(asset.source_key)
-            if asset.source_version in (stored.version_id, stored.etag):  # not a newer upload
-                self.uploads.delete(asset.source_key)
+            version = asset.source_version
+            if version and (version == stored.version_id or may_be_same(version, stored.etag)):
+                self.uploads.delete(asset.source_key)  # not a newer upload under its key
 
     def retry(self, asset_id: str) -> Asset:
         """FAILED -> PENDING, and its upload queued for ingest again (same asset id)."""

@@ -33,7 +33,7 @@ from ..domain.errors import (
     LimitExceeded,
     ObjectNotFound,
 )
-from ..domain.events import AssetStatusChanged, ObjectCreated
+from ..domain.events import AssetStatusChanged, ObjectCreated, may_be_same
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
 from ..domain.media import MediaInfo
@@ -232,4 +232,4 @@ def _replaced(event: ObjectCreated, stored: ObjectInfo) -> bool:
     """Whether the object under the event's key is no longer the one the event announced."""
     if event.version_id and stored.version_id:
         return stored.version_id != event.version_id
-    return bool(event.etag) and not event.version_id and stored.etag != event.etag
+    return bool(event.etag) and not event.version_id and not may_be_same(event.etag, stored.etag)

@@ -24,7 +24,7 @@ from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..adapters.metrics.base import Metrics
 from ..adapters.probe.base import Prober
-from ..adapters.storage.base import ObjectStore, file_md5
+from ..adapters.storage.base import ObjectStore, file_etag
 from ..adapters.transcoder.base import Progress, ProgressCallback, TranscodeOutput, Transcoder
 from ..domain.asset import AssetStatus, JobState
 from ..domain.clock import Clock, isoformat, utcnow
@@ -89,7 +89,7 @@ class FileTranscoding:
     @staticmethod
     def asset_id(source: Path) -> str:
         """The id a file's outputs are known by: its path and content."""
-        return asset_id_for("file", str(source.resolve()), file_md5(source)[1])
+        return asset_id_for("file", str(source.resolve()), file_etag(source)[1])
 
     def run(
         self,

@@ -8,9 +8,9 @@ the recorded one: an append first cuts the part back to it, so the bytes of an
 append that died half-way never corrupt a resumed upload, and an append cut
 short (a lost connection) records what did arrive, synced to disk first.
 
-The part's md5 (the etag its object gets) is kept up to date as bytes arrive, read
-back from the page cache by a thread beside the event loop, so the last append never
-reads the whole file again. A digest is kept in this process only, for the offset it
+The part's digest (for the etag its object gets) is kept up to date as bytes arrive,
+read back from the page cache by a thread beside the event loop, so the last append
+never reads the whole file again. A digest is kept in this process only, for the offset it
 covers; an upload resumed in another process, or after a failed checksum, is hashed
 whole when it completes.
 """
@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..adapters.storage.base import CHUNK
+from ..adapters.storage.base import CHUNK, Digest, etag_of, new_digest
 from ..domain.access import Principal
 from ..domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from ..domain.keys import UPLOAD_ID, safe_filename, upload_key
@@ -81,15 +81,17 @@ class PartialUpload:
 
 class Sink:
     """Where one append's bytes go: never past the upload's length. A thread of its own
-    hashes them into the running md5 (``whole``) as they arrive, reading them back from
-    the page cache: md5 drops the GIL, so it runs beside the event loop that receives."""
+    hashes them into the running digest (``whole``) as they arrive, reading them back
+    from the page cache: the digest drops the GIL, so it runs beside the event loop."""
 
-    def __init__(self, stream: Any, start: int, room: int, checksum: Any, whole: Any) -> None:
+    def __init__(
+        self, stream: Any, start: int, room: int, checksum: Any, whole: Digest | None
+    ) -> None:
         self.stream = stream
         self.start = start
         self.room = room
         self.hash = checksum
-        self.whole = whole  # the md5 of the part up to ``start + hashed`` (None: unknown)
+        self.whole = whole  # the digest of the part up to ``start + hashed`` (None: unknown)
         self.written = 0
         self.synced = 0  # how much of what was written is known to be on disk
         self.flushed = 0  # handed to the OS, so the hasher may read it
@@ -141,10 +143,12 @@ class Sink:
             self.flushed = self.written
             self._turn.notify()
         if self._hasher is None and self.whole is not None:
-            self._hasher = threading.Thread(target=self._hash, name="upload-md5", daemon=True)
+            self._hasher = threading.Thread(target=self._hash, name="upload-digest", daemon=True)
             self._hasher.start()
 
     def _hash(self) -> None:
+        whole = self.whole
+        assert whole is not None  # the hasher starts only with a digest to keep
         while True:
             with self._turn:
                 while self.hashed >= self.flushed and not self._draining:
@@ -158,7 +162,7 @@ class Sink:
                 if not piece:  # the part shrank under us: leave it to a hash of the whole
                     self.whole = None
                     return
-                self.whole.update(piece)
+                whole.update(piece)
                 self.hashed += len(piece)
 
 
@@ -177,7 +181,7 @@ class ResumableUploads:
         self.max_size = max_size
         self.lifetime = lifetime
         self.clock = clock
-        self._digests: dict[str, tuple[int, Any]] = {}  # upload id -> (offset, running md5)
+        self._digests: dict[str, tuple[int, Digest]] = {}  # upload id -> (offset, its digest)
         self._digests_lock = threading.Lock()  # appends to different uploads run in threads
 
     # the records -------------------------------------------------------
@@ -202,20 +206,20 @@ class ResumableUploads:
         except FileNotFoundError:
             return None
 
-    def _digest_at(self, upload: PartialUpload) -> Any:
-        """The running md5 of the part as recorded, or None where it is not known here."""
+    def _digest_at(self, upload: PartialUpload) -> Digest | None:
+        """The running digest of the part as recorded, or None where it is not known here."""
         offset, digest = self._forget(upload.upload_id)
         if upload.offset == 0:
-            return hashlib.md5(usedforsecurity=False)
+            return new_digest()
         return digest if offset == upload.offset else None
 
-    def _remember(self, upload: PartialUpload, digest: Any) -> None:
+    def _remember(self, upload: PartialUpload, digest: Digest) -> None:
         with self._digests_lock:
             self._digests[upload.upload_id] = (upload.offset, digest)
             while len(self._digests) > KNOWN_DIGESTS:
                 self._digests.pop(next(iter(self._digests)))
 
-    def _forget(self, upload_id: str) -> tuple[int, Any]:
+    def _forget(self, upload_id: str) -> tuple[int, Digest | None]:
         with self._digests_lock:
             return self._digests.pop(upload_id, (-1, None))
 
@@ -303,10 +307,10 @@ class ResumableUploads:
             return upload
         part = self._part(upload_id)
         offset, digest = self._forget(upload_id)
-        md5 = digest.hexdigest() if offset == upload.length else None
+        etag = etag_of(digest) if digest is not None and offset == upload.length else None
         if part.exists():
             stored = self.assets.move_in(
-                part, upload.uploader_id, upload.filename, upload_id, md5=md5
+                part, upload.uploader_id, upload.filename, upload_id, etag=etag
             )
             asset_id = stored.asset_id
         else:  # moved already, by a finish that died before recording it

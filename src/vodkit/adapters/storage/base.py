@@ -1,14 +1,24 @@
-"""The object store port: S3's model (bucket, keys, etags), streamed."""
+"""The object store port: S3's model (bucket, keys, etags), streamed.
+
+S3's etag of a simple put is the md5 of its bytes; the stores that hash for
+themselves (a local directory, memory) use an xxh3-128 instead, prefixed
+``xxh3-``. It hashes at about ten times md5's speed (a 1 GiB upload: 0.15 s
+against 1.6 s here), and an etag is a change detector, not a signature: only
+the uploader of a key could make two of its versions collide.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+import xxhash
+
+from ...domain.events import XXH3_ETAG
 
 CHUNK = 1024 * 1024  # every copy is streamed in chunks of this size
 SAMPLE_EDGE = 16 * 1024 * 1024  # bytes of each end of a large upload that probing reads
@@ -31,11 +41,11 @@ class ObjectStore(Protocol):
 
     def put_file(self, key: str, path: Path) -> ObjectInfo: ...
 
-    def move_file(self, key: str, path: Path, *, md5: str | None = None) -> ObjectInfo:
+    def move_file(self, key: str, path: Path, *, etag: str | None = None) -> ObjectInfo:
         """Store the file at ``path`` under ``key`` and remove it from there (a rename where
         the store is a directory on the same file system: no copy of a large upload).
-        ``md5`` is the file's, known to the caller: a store that would read the file only
-        for its etag takes it instead."""
+        ``etag`` is the file's ``etag_of``, known to the caller: a store that would read the
+        file only for its etag takes it instead."""
         ...
 
     def size(self, key: str) -> int:
@@ -65,26 +75,41 @@ class ObjectStore(Protocol):
         ...
 
 
-def file_md5(path: Path) -> tuple[int, str]:
-    """Size and md5 hex of a file, read in chunks."""
-    digest = hashlib.md5(usedforsecurity=False)
+class Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+def new_digest() -> Digest:
+    """A running digest of an object's bytes, for ``etag_of``; it releases the GIL."""
+    return xxhash.xxh3_128()
+
+
+def etag_of(digest: Digest) -> str:
+    return XXH3_ETAG + digest.hexdigest()
+
+
+def file_etag(path: Path) -> tuple[int, str]:
+    """Size and etag of a file, read in chunks."""
+    digest = new_digest()
     size = 0
     with path.open("rb") as stream:
         while chunk := stream.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
-    return size, digest.hexdigest()
+    return size, etag_of(digest)
 
 
 def copy_hashing(source: BinaryIO, sink: BinaryIO) -> tuple[int, str]:
-    """Copy in chunks; return (size, md5 hex), which is S3's etag of a simple put."""
-    digest = hashlib.md5(usedforsecurity=False)
+    """Copy in chunks; return (size, etag)."""
+    digest = new_digest()
     size = 0
     while chunk := source.read(CHUNK):
         digest.update(chunk)
         sink.write(chunk)
         size += len(chunk)
-    return size, digest.hexdigest()
+    return size, etag_of(digest)
 
 
 @contextmanager

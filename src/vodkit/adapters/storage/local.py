@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from ...domain.errors import InvalidKey, ObjectNotFound, TransientError
 from ...domain.keys import validate_key
-from .base import ObjectInfo, copy_hashing, file_md5
+from .base import ObjectInfo, copy_hashing, file_etag
 
 TEMP_PREFIX = ".vodkit-part-"
 
@@ -67,10 +67,10 @@ class LocalObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
-    def move_file(self, key: str, path: Path, *, md5: str | None = None) -> ObjectInfo:
+    def move_file(self, key: str, path: Path, *, etag: str | None = None) -> ObjectInfo:
         target = self.path_for(key)
         try:
-            size, etag = (path.stat().st_size, md5) if md5 else file_md5(path)
+            size, etag = (path.stat().st_size, etag) if etag else file_etag(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.replace(path, target)
@@ -92,7 +92,7 @@ class LocalObjectStore:
 
     def head(self, key: str) -> ObjectInfo:
         try:
-            size, etag = file_md5(self.path_for(key))
+            size, etag = file_etag(self.path_for(key))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectNotFound(f"no object {key}") from exc
         except OSError as exc:

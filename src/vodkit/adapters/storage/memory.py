@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tempfile
 import threading
@@ -13,7 +12,7 @@ from typing import BinaryIO
 
 from ...domain.errors import ObjectNotFound
 from ...domain.keys import validate_key
-from .base import ObjectInfo, copy_hashing
+from .base import ObjectInfo, copy_hashing, etag_of, new_digest
 
 
 class MemoryObjectStore:
@@ -34,7 +33,7 @@ class MemoryObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
-    def move_file(self, key: str, path: Path, *, md5: str | None = None) -> ObjectInfo:
+    def move_file(self, key: str, path: Path, *, etag: str | None = None) -> ObjectInfo:
         info = self.put_file(key, path)
         path.unlink()
         return info
@@ -54,7 +53,9 @@ class MemoryObjectStore:
 
     def head(self, key: str) -> ObjectInfo:
         data = self._get(key)
-        return ObjectInfo(key=key, size=len(data), etag=hashlib.md5(data).hexdigest())  # noqa: S324
+        digest = new_digest()
+        digest.update(data)
+        return ObjectInfo(key=key, size=len(data), etag=etag_of(digest))
 
     def open(self, key: str) -> BinaryIO:
         return io.BytesIO(self._get(key))

@@ -85,7 +85,7 @@ class S3ObjectStore:
         with path.open("rb") as stream:
             return self.put_stream(key, stream)
 
-    def move_file(self, key: str, path: Path, *, md5: str | None = None) -> ObjectInfo:
+    def move_file(self, key: str, path: Path, *, etag: str | None = None) -> ObjectInfo:
         info = self.put_file(key, path)
         path.unlink()
         return info
