@@ -7,6 +7,7 @@ import base64
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from vodkit.config import load_settings
 from vodkit.domain.keys import asset_id_for, upload_key
 from vodkit.entrypoints.http import create_app
 from vodkit.footprints.embedded import EmbeddedSettings, api
-from vodkit.services.uploads import HASH_AHEAD, Sink
+from vodkit.services.uploads import HAND_OVER, Sink
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -199,17 +200,57 @@ def test_an_upload_resumed_elsewhere_or_after_a_bad_checksum_is_hashed_whole(
 
 
 def test_a_sinks_bytes_are_hashed_while_they_arrive(tmp_path: Path) -> None:
-    data = [os.urandom(1 << 20) for _ in range(HASH_AHEAD // (1 << 20) + 2)]
+    data = [os.urandom(HAND_OVER // 4) for _ in range(6)]  # handed over once, half left
     with (tmp_path / "part").open("w+b") as stream:
         stream.write(b"before")  # an earlier append's bytes, already in the digest
         sink = Sink(stream, 6, 1 << 30, None, xxhash.xxh3_128(b"before"))
         for chunk in data:
             sink.write(chunk)
-        assert sink._hasher is not None and sink._hasher.is_alive()  # before any sync
-        assert sink.flushed == HASH_AHEAD
+        assert sink._follower is not None and sink._follower.is_alive()  # before any sync
+        assert sink.flushed == HAND_OVER
         sink.sync()
-    assert sink._hasher is None and sink.hashed == sink.written == len(data) << 20
+    assert sink._follower is None and sink.hashed == sink.written == 6 * (HAND_OVER // 4)
     assert sink.whole.hexdigest() == xxhash.xxh3_128(b"before" + b"".join(data)).hexdigest()
+
+
+def test_a_sinks_bytes_go_to_disk_while_later_ones_arrive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real = os.fdatasync
+
+    def recorded(fd: int) -> None:
+        real(fd)
+        synced.append(os.fstat(fd).st_size)
+
+    monkeypatch.setattr(os, "fdatasync", recorded)
+    with (tmp_path / "part").open("w+b") as stream:
+        sink = Sink(stream, 0, 1 << 30, None, None)  # no digest kept: still written back
+        sink.write(os.urandom(HAND_OVER))
+        deadline = time.monotonic() + 10
+        while sink.followed < HAND_OVER and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert synced and sink.followed == HAND_OVER  # on disk before the append ends
+        sink.write(b"tail")
+        sink.sync()
+    assert sink.synced == sink.written == HAND_OVER + 4 and sink.hashed == 0
+
+
+def test_a_failed_writeback_fails_the_sync_though_the_last_fsync_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing)
+    with (tmp_path / "part").open("w+b") as stream:
+        sink = Sink(stream, 0, 1 << 30, None, xxhash.xxh3_128())
+        sink.write(os.urandom(HAND_OVER))
+        with pytest.raises(OSError, match="Input/output"):
+            sink.sync()  # the real fsync after it reports success: it must not count
+        assert sink.synced == 0
+        with pytest.raises(OSError, match="Input/output"):
+            sink.sync()
 
 
 def test_a_failed_fsync_fails_the_sync_and_every_later_one(

@@ -10,9 +10,9 @@ short (a lost connection) records what did arrive, synced to disk first.
 
 The part's digest (for the etag its object gets) is kept up to date as bytes arrive,
 read back from the page cache by a thread beside the event loop, so the last append
-never reads the whole file again. A digest is kept in this process only, for the offset it
-covers; an upload resumed in another process, or after a failed checksum, is hashed
-whole when it completes.
+never reads the whole file again; the same thread puts them on disk as they come. A
+digest is kept in this process only, for the offset it covers; an upload resumed in
+another process, or after a failed checksum, is hashed whole when it completes.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ CHECKSUMS: dict[str, Callable[[], Any]] = {
     "sha256": hashlib.sha256,
 }
 LIFETIME = 24 * 3600.0
-HASH_AHEAD = 4 << 20  # written bytes are handed to the hasher this many at a time
+HAND_OVER = 1 << 20  # written bytes go to the follower this many at a time
 KNOWN_DIGESTS = 10_000  # running digests kept (the oldest go first; that upload is re-read)
 
 
@@ -81,8 +81,10 @@ class PartialUpload:
 
 class Sink:
     """Where one append's bytes go: never past the upload's length. A thread of its own
-    hashes them into the running digest (``whole``) as they arrive, reading them back
-    from the page cache: the digest drops the GIL, so it runs beside the event loop."""
+    follows the writes: it hashes them into the running digest (``whole``), reading them
+    back from the page cache, and puts them on disk while later bytes arrive, so the sync
+    that ends the append waits for little. Both drop the GIL, so it runs beside the event
+    loop; the disk then writes as the network receives instead of after it."""
 
     def __init__(
         self, stream: Any, start: int, room: int, checksum: Any, whole: Digest | None
@@ -94,11 +96,12 @@ class Sink:
         self.whole = whole  # the digest of the part up to ``start + hashed`` (None: unknown)
         self.written = 0
         self.synced = 0  # how much of what was written is known to be on disk
-        self.flushed = 0  # handed to the OS, so the hasher may read it
+        self.flushed = 0  # handed to the OS, so the follower may read it
         self.hashed = 0
+        self.followed = 0  # read back (and hashed) by the follower, and put on disk
         self.failed: OSError | None = None
         self._turn = threading.Condition()
-        self._hasher: threading.Thread | None = None
+        self._follower: threading.Thread | None = None
         self._draining = False
 
     def write(self, chunk: bytes) -> None:
@@ -108,7 +111,7 @@ class Sink:
         if self.hash is not None:
             self.hash.update(chunk)
         self.written += len(chunk)
-        if self.written - self.flushed >= HASH_AHEAD:
+        if self.written - self.flushed >= HAND_OVER:
             self._hand_over()
 
     def sync(self) -> None:
@@ -126,44 +129,57 @@ class Sink:
             raise
         finally:
             self.drain()
+        if self.failed is not None:  # the follower's fdatasync failed before this fsync
+            raise self.failed
         self.synced = self.written
 
     def drain(self) -> None:
-        """Wait for the hasher to read all it was handed, and stop it."""
+        """Wait for the follower to finish with all it was handed, and stop it."""
         with self._turn:
             self._draining = True
             self._turn.notify()
-        if self._hasher is not None:
-            self._hasher.join()
-        self._hasher, self._draining = None, False
+        if self._follower is not None:
+            self._follower.join()
+        self._follower, self._draining = None, False
 
     def _hand_over(self) -> None:
         self.stream.flush()
         with self._turn:
             self.flushed = self.written
             self._turn.notify()
-        if self._hasher is None and self.whole is not None:
-            self._hasher = threading.Thread(target=self._hash, name="upload-digest", daemon=True)
-            self._hasher.start()
+        if self._follower is None:
+            self._follower = threading.Thread(target=self._follow, name="upload-follower")
+            self._follower.daemon = True
+            self._follower.start()
 
-    def _hash(self) -> None:
-        whole = self.whole
-        assert whole is not None  # the hasher starts only with a digest to keep
+    def _follow(self) -> None:
         while True:
             with self._turn:
-                while self.hashed >= self.flushed and not self._draining:
+                while self.followed >= self.flushed and not self._draining:
                     self._turn.wait()
-                if self.hashed >= self.flushed:
+                if self.followed >= self.flushed:
                     return
                 until = self.flushed
-            while self.hashed < until:
-                size = min(CHUNK, until - self.hashed)  # memory stays flat
-                piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
-                if not piece:  # the part shrank under us: leave it to a hash of the whole
-                    self.whole = None
-                    return
-                whole.update(piece)
-                self.hashed += len(piece)
+            if self.whole is not None:
+                self._hash(until)
+            try:
+                os.fdatasync(self.stream.fileno())  # all handed over so far, in one go
+            except OSError as exc:
+                self.failed = exc
+                return
+            self.followed = until
+
+    def _hash(self, until: int) -> None:
+        whole = self.whole
+        assert whole is not None
+        while self.hashed < until:
+            size = min(CHUNK, until - self.hashed)  # memory stays flat
+            piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
+            if not piece:  # the part shrank under us: leave it to a hash of the whole
+                self.whole = None
+                return
+            whole.update(piece)
+            self.hashed += len(piece)
 
 
 class ResumableUploads:
