@@ -79,6 +79,9 @@ class Settings(_Sources):
     public_url: str = Field("", description="the API's URL as clients reach it; default: asked")
     playback_ttl: float = Field(6 * 3600.0, gt=0, description="playback URLs expire after, s")
     upload_expiry: float = Field(24 * 3600.0, gt=0, description="unfinished uploads expire, s")
+    max_event_streams: int = Field(
+        10, ge=1, le=10_000, description="server-sent event streams one key may hold open"
+    )
     webhook_allow_private: bool = Field(
         False, description="let webhooks reach loopback and private addresses (tests)"
     )

@@ -312,6 +312,48 @@ def test_one_stream_follows_several_assets_and_tells_nothing_of_anothers(
     problem(alice.get("/v1/events"), 422)
 
 
+def test_a_key_holds_only_so_many_event_streams_and_each_is_released_as_it_ends(
+    tmp_path: Path, clip: Path
+) -> None:
+    with serve(tmp_path / "data", worker=False, max_event_streams=2) as served:
+        alice, alices_other_key = served.client("alice"), served.client("alice")
+        asset_id = upload(alice, clip)["assetId"]  # no worker: it stays PENDING, streams stay
+        routes = [f"/v1/assets/{asset_id}/events", f"/v1/events?assets={asset_id}"]
+
+        def opened(client: httpx.Client, route: str) -> httpx.Response:
+            return client.send(client.build_request("GET", route), stream=True)
+
+        held = [opened(alice, route) for route in routes]
+        assert [r.status_code for r in held] == [200, 200]
+        refused = opened(alice, routes[0])
+        assert refused.headers["retry-after"] and "2 event streams" in refused.read().decode()
+        problem(refused, 429)
+        assert opened(alices_other_key, routes[0]).status_code == 200  # per key, not per server
+        held.pop().close()
+
+        def after_release() -> int:
+            deadline = time.monotonic() + 10
+            while (status := opened(alice, routes[1])).status_code == 429:
+                assert time.monotonic() < deadline, "a closed stream was never released"
+                time.sleep(0.1)
+            held.append(status)
+            return status.status_code
+
+        assert after_release() == 200
+        for reply in held:
+            reply.close()
+        held.clear()
+        request = f"GET {routes[0]} HTTP/1.1\r\nHost: x\r\n{_auth(alice)}\r\n\r\n"
+        for _ in range(6):  # clients gone before their stream began, or just after
+            with socket.create_connection(("127.0.0.1", int(served.url.rsplit(":", 1)[1]))) as raw:
+                raw.sendall(request.encode())
+        assert after_release() == 200 and after_release() == 200  # nothing leaked
+
+
+def _auth(client: httpx.Client) -> str:
+    return f"Authorization: {client.headers['authorization']}"
+
+
 # uploads (tus) ---------------------------------------------------------------------
 
 

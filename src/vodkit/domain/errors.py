@@ -128,6 +128,10 @@ class TranscodeFailed(Failure):
     code = ErrorCode.TRANSCODE_FAILED
 
 
+class TooManyRequests(VodkitError):
+    """The caller holds as many of something as it may at once (event streams)."""
+
+
 class TransientError(VodkitError):
     """A fault worth retrying (I/O, a busy database, a crashed tool, a throttled service)."""
 

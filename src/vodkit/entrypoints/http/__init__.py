@@ -8,6 +8,7 @@ Every path is under ``/v1`` but health, metrics and playback; every error is
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,6 +44,7 @@ def create_app(api: Api) -> FastAPI:
         "and a scrub sprite.",
     )
     app.state.api = api
+    app.state.event_streams = Counter()  # open server-sent event streams, by key
     problems.install(app)
     routers = (
         session.router, assets.router, assets.events, uploads.router, webhooks.router,

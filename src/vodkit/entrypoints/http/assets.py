@@ -7,6 +7,7 @@ import asyncio
 import os
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ...domain.asset import Asset, AssetStatus
-from ...domain.errors import AssetNotFound, InvalidInput, LimitExceeded
+from ...domain.errors import AssetNotFound, InvalidInput, LimitExceeded, TooManyRequests
 from ...domain.keys import safe_filename
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
@@ -155,7 +156,33 @@ def _gone(event: str, asset_id: str) -> ServerSentEvent:
     return ServerSentEvent(event=event, data={"assetId": asset_id})
 
 
-@router.get("/{asset_id}/events", response_class=EventSourceResponse)
+async def _stream_slot(request: Request, who: Caller) -> AsyncIterator[None]:
+    """One of the caller's open event streams, held until its response ends (a dependency
+    with ``yield``: released however the stream ends, a client gone before it began too).
+    Each holds a connection and polls the catalog, so a key holds only so many at once."""
+    held: Counter[str] = request.app.state.event_streams
+    limit = _api(request).app.settings.max_event_streams
+    holder = who.key_id or who.uploader_id
+    if held[holder] >= limit:
+        raise TooManyRequests(f"this key has {limit} event streams open already; close one")
+    held[holder] += 1
+    try:
+        yield
+    finally:
+        held[holder] -= 1
+        if not held[holder]:
+            del held[holder]
+
+
+StreamSlot = Depends(_stream_slot)
+
+
+@router.get(
+    "/{asset_id}/events",
+    response_class=EventSourceResponse,
+    dependencies=[StreamSlot],
+    responses=documented(429),
+)
 async def follow_asset(
     request: Request, who: Caller, followed: Annotated[Asset, Depends(_seen)]
 ) -> AsyncIterator[ServerSentEvent]:
@@ -179,7 +206,9 @@ def _followed(
     return ids
 
 
-@events.get("", response_class=EventSourceResponse)
+@events.get(
+    "", response_class=EventSourceResponse, dependencies=[StreamSlot], responses=documented(429)
+)
 async def follow_assets(
     request: Request, who: Caller, ids: Annotated[list[str], Depends(_followed)]
 ) -> AsyncIterator[ServerSentEvent]:

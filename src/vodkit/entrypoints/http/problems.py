@@ -28,6 +28,7 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (errors.NotFound, 404),
     (ChecksumMismatch, CHECKSUM_MISMATCH),
     (errors.LimitExceeded, 413),
+    (errors.TooManyRequests, 429),
     (errors.InvalidInput, 400),
     (UploadLocked, 423),
     (OffsetMismatch, 409),
@@ -62,7 +63,7 @@ def install(app: FastAPI) -> None:
             log.warning("%s %s: %s", request.method, request.url.path, exc)
             detail = "a service vodkit needs is unavailable; try again" if status == 503 else ""
             return problem(status, detail, {"Retry-After": "5"} if status == 503 else None)
-        return problem(status, str(exc))
+        return problem(status, str(exc), {"Retry-After": "5"} if status == 429 else None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -105,7 +106,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
         403: "Forbidden", 409: "Conflict", 410: "Gone", 412: "Precondition Failed",
         413: "Content Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
-        423: "Locked", 460: "Checksum Mismatch",
+        423: "Locked", 429: "Too Many Requests", 460: "Checksum Mismatch",
     }  # fmt: skip
     return {
         s: {
