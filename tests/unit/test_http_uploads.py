@@ -93,6 +93,29 @@ def test_a_simple_upload_is_synced_off_the_event_loop_before_it_becomes_an_objec
     assert loop_thread not in [thread for name, thread in events if name == "fsync"]
 
 
+def test_a_simple_upload_is_hashed_as_it_arrives_and_never_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
+    _, token = served.keys.create("u1")
+    reread = _count_rereads(monkeypatch)
+    body = os.urandom(3 * HAND_OVER + 5)
+
+    async def upload() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(served))
+        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
+            return await http.post(
+                "/v1/assets?filename=clip.mp4",
+                headers={"Authorization": f"Bearer {token}"},
+                content=body,
+            )
+
+    answer = anyio.run(upload)
+    assert answer.status_code == 201 and not reread
+    asset = served.app.catalog.get(answer.json()["assetId"])
+    assert asset is not None and asset.source_version == "xxh3-" + xxhash.xxh3_128(body).hexdigest()
+
+
 def _tus_upload(
     served: Any, token: str, parts: list[bytes], *, bad_checksum_at: int = -1
 ) -> tuple[str, list[httpx.Response]]:

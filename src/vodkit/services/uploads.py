@@ -133,6 +133,12 @@ class Sink:
             raise self.failed
         self.synced = self.written
 
+    def etag(self) -> str | None:
+        """The etag of the part as written, where the follower hashed all of it (after a
+        ``sync``); None where a store must hash it."""
+        whole = self.whole
+        return etag_of(whole) if whole is not None and self.hashed == self.written else None
+
     def drain(self) -> None:
         """Wait for the follower to finish with all it was handed, and stop it."""
         with self._turn:

@@ -4,7 +4,6 @@ follow several at once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 import uuid
 from collections import Counter
@@ -17,9 +16,11 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from ...adapters.storage.base import new_digest
 from ...domain.asset import Asset, AssetStatus
 from ...domain.errors import AssetNotFound, InvalidInput, LimitExceeded, TooManyRequests
 from ...domain.keys import safe_filename
+from ...services.uploads import Sink
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
@@ -95,18 +96,17 @@ async def upload_asset(
         raise LimitExceeded(f"the upload is larger than the {limit} bytes allowed")
     work = api.app.settings.data_dir.resolve() / "tus"
     work.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=work, prefix="simple-", delete=False) as sink:
-        part = Path(sink.name)
+    with tempfile.NamedTemporaryFile(dir=work, prefix="simple-", delete=False) as stream:
+        part = Path(stream.name)
+        sink = Sink(stream, 0, limit, None, new_digest())  # hashed and written back as it comes
         try:
-            size = 0
             async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
+                if len(chunk) > limit - sink.written:
                     raise LimitExceeded(f"the upload is larger than the {limit} bytes allowed")
                 sink.write(chunk)
-            sink.flush()  # durable before it becomes an object, as every tus append is
-            await to_thread.run_sync(os.fsync, sink.fileno())
+            await to_thread.run_sync(sink.sync)  # durable before it becomes an object
         except BaseException:
+            sink.drain()
             part.unlink(missing_ok=True)
             raise
     try:
@@ -116,6 +116,7 @@ async def upload_asset(
             who.acting_for(uploader),
             safe_filename(filename),
             uuid.uuid4().hex,
+            sink.etag(),
         )
     finally:
         part.unlink(missing_ok=True)
