@@ -8,6 +8,7 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,29 @@ def test_a_simple_upload_is_hashed_as_it_arrives_and_never_read_again(
     assert answer.status_code == 201 and not reread
     asset = served.app.catalog.get(answer.json()["assetId"])
     assert asset is not None and asset.source_version == "xxh3-" + xxhash.xxh3_128(body).hexdigest()
+
+
+def test_a_simple_upload_past_the_limit_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path, max_file_size_mb=1))
+    _, token = served.keys.create("u1")
+
+    async def body() -> AsyncIterator[bytes]:  # chunked: no Content-Length to refuse it by
+        for _ in range(3):
+            yield os.urandom(HAND_OVER // 2)
+
+    async def upload() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(served))
+        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
+            return await http.post(
+                "/v1/assets?filename=clip.mp4",
+                headers={"Authorization": f"Bearer {token}"},
+                content=body(),
+            )
+
+    answer = anyio.run(upload)
+    assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
+    assert not list((tmp_path / "tus").iterdir()) and not served.app.catalog.query()
+    assert not [t for t in threading.enumerate() if t.name == "upload-follower"]
 
 
 def _tus_upload(
