@@ -283,6 +283,42 @@ def test_a_sinks_bytes_go_to_disk_while_later_ones_arrive(
     assert sink.synced == sink.written == HAND_OVER + 4 and sink.hashed == 0
 
 
+def test_a_small_append_is_synced_once_and_hashed_without_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    fsync = os.fsync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: calls.append("fdatasync"))
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), fsync(fd)))
+    with (tmp_path / "part").open("w+b") as stream:
+        sink = Sink(stream, 0, 1 << 30, None, xxhash.xxh3_128())
+        sink.write(b"small")
+        sink.sync()
+    assert calls == ["fsync"] and sink._follower is None
+    assert sink.etag() == "xxh3-" + xxhash.xxh3_128(b"small").hexdigest()
+
+
+def test_an_abandoned_append_stops_its_follower_after_the_piece_it_is_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def slow(fd: int) -> None:
+        calls.append(fd)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(os, "fdatasync", slow)
+    with (tmp_path / "part").open("w+b") as stream:
+        sink = Sink(stream, 0, 1 << 30, None, xxhash.xxh3_128())
+        for _ in range(4):
+            sink.write(os.urandom(HAND_OVER))
+        sink.drain(abandon=True)  # the append failed: its bytes are to be cut back
+        assert sink._follower is None and len(calls) <= 1 and sink.followed < sink.written
+        assert sink.etag() is None  # the digest is short of the bytes: a store hashes them
+        sink.write(os.urandom(HAND_OVER))
+        assert sink._follower is None  # none starts again
+
+
 def test_a_failed_writeback_fails_the_sync_though_the_last_fsync_succeeds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

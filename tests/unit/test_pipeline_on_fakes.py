@@ -157,8 +157,7 @@ def test_an_event_with_an_etag_of_the_old_scheme_is_not_taken_for_a_replaced_upl
     tmp_path: Path,
 ) -> None:
     """Events queued before the local stores' etags became xxh3 carry an md5: processed,
-    and deleting the asset still removes its upload (no etag of one scheme is stale
-    against the other's)."""
+    and deleting the asset still removes its upload (the md5 is checked against the bytes)."""
     app = fake_app(tmp_path)
     queued = replace(upload(app), etag=hashlib.md5(VIDEO).hexdigest())
     assert app.uploads.head(queued.key).etag.startswith("xxh3-")
@@ -169,6 +168,21 @@ def test_an_event_with_an_etag_of_the_old_scheme_is_not_taken_for_a_replaced_upl
     app.assets.delete(asset.asset_id)
     with pytest.raises(ObjectNotFound):
         app.uploads.head(queued.key)
+
+
+def test_an_md5_etag_that_no_longer_names_the_bytes_is_seen_as_replaced(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    store = app.uploads
+    assert isinstance(store, MemoryObjectStore)
+    queued = replace(upload(app), etag=hashlib.md5(VIDEO).hexdigest())
+    old = app.orchestrator.handle(queued)
+    app.processing.worker().drain()
+    newer = upload(app, queued.key, VIDEO + b"a newer upload under the same key")
+    app.assets.delete(old.asset_id)  # the old asset goes; the newer upload under its key stays
+    assert store.head(newer.key).etag == newer.etag
+    stale = replace(queued, key="uploads/alice/other.mp4")
+    store.put_bytes(stale.key, b"not the bytes the event announced")
+    assert app.orchestrator.handle(stale).errors[0].code == "SourceChanged"
 
 
 def test_a_transcode_error_fails_the_asset_with_code_and_message(tmp_path: Path) -> None:

@@ -23,7 +23,6 @@ S3_DETAIL_TYPE = "Object Created"
 MEDIACONVERT_SOURCE = "aws.mediaconvert"
 MEDIACONVERT_DETAIL_TYPE = "MediaConvert Job State Change"
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-XXH3_ETAG = "xxh3-"  # the local stores' etags: an xxh3-128 of the bytes (S3's are md5-based)
 MAX_ERROR_MESSAGE = 1000
 
 
@@ -244,9 +243,3 @@ class AssetStatusChanged:
     uploader_id: str = ""
     error_code: str = ""
     error_message: str = ""
-
-
-def may_be_same(etag: str, other: str) -> bool:
-    """Whether two etags may name the same bytes: equal, or made by different digests (an
-    event queued before the local stores' etags became xxh3 cannot tell; assume so)."""
-    return etag == other or etag.startswith(XXH3_ETAG) != other.startswith(XXH3_ETAG)

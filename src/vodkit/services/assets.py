@@ -19,12 +19,12 @@ from typing import Any, BinaryIO, Protocol
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.queue.base import Queue
-from ..adapters.storage.base import ObjectInfo, ObjectStore
+from ..adapters.storage.base import ObjectInfo, ObjectStore, names_object
 from ..domain import layout
 from ..domain.asset import Asset, AssetStatus, Job, progress_of
 from ..domain.clock import Clock, isoformat, utcnow
 from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
-from ..domain.events import ObjectCreated, may_be_same
+from ..domain.events import ObjectCreated
 from ..domain.keys import asset_id_for, parse_upload_key, upload_key
 from .ingest import enqueue
 
@@ -221,7 +221,9 @@ class AssetService:
         with contextlib.suppress(ObjectNotFound):
             stored = self.uploads.head(asset.source_key)
             version = asset.source_version
-            if version and (version == stored.version_id or may_be_same(version, stored.etag)):
+            if version and (
+                version == stored.version_id or names_object(self.uploads, stored, version)
+            ):
                 self.uploads.delete(asset.source_key)  # not a newer upload under its key
 
     def retry(self, asset_id: str) -> Asset:

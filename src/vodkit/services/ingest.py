@@ -19,7 +19,13 @@ from ..adapters.catalog.base import Catalog
 from ..adapters.events.base import EventBus
 from ..adapters.probe.base import Prober
 from ..adapters.queue.base import Queue
-from ..adapters.storage.base import SAMPLE_EDGE, ObjectInfo, ObjectStore, sampled_copy
+from ..adapters.storage.base import (
+    SAMPLE_EDGE,
+    ObjectInfo,
+    ObjectStore,
+    names_object,
+    sampled_copy,
+)
 from ..adapters.transcoder.base import JobSubmitter
 from ..domain import layout
 from ..domain.asset import Asset, AssetError, AssetStatus, Job, JobState
@@ -33,7 +39,7 @@ from ..domain.errors import (
     LimitExceeded,
     ObjectNotFound,
 )
-from ..domain.events import AssetStatusChanged, ObjectCreated, may_be_same
+from ..domain.events import AssetStatusChanged, ObjectCreated
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
 from ..domain.media import MediaInfo
@@ -142,7 +148,7 @@ class IngestOrchestrator:
     def _start(self, asset: Asset, event: ObjectCreated) -> Asset:
         try:
             stored = self.uploads.head(asset.source_key)
-            if _replaced(event, stored):  # jobs read the key's latest object: not this one
+            if _replaced(self.uploads, event, stored):  # jobs read the key's latest object
                 raise InvalidInput(
                     "the upload was replaced before it was processed",
                     code=ErrorCode.SOURCE_CHANGED,
@@ -228,8 +234,10 @@ class IngestOrchestrator:
         return failed
 
 
-def _replaced(event: ObjectCreated, stored: ObjectInfo) -> bool:
+def _replaced(store: ObjectStore, event: ObjectCreated, stored: ObjectInfo) -> bool:
     """Whether the object under the event's key is no longer the one the event announced."""
     if event.version_id and stored.version_id:
         return stored.version_id != event.version_id
-    return bool(event.etag) and not event.version_id and not may_be_same(event.etag, stored.etag)
+    if not event.etag or event.version_id:
+        return False
+    return not names_object(store, stored, event.etag)

@@ -103,6 +103,7 @@ class Sink:
         self._turn = threading.Condition()
         self._follower: threading.Thread | None = None
         self._draining = False
+        self._abandoned = False  # the follower stops where it is, and none starts again
 
     def write(self, chunk: bytes) -> None:
         if len(chunk) > self.room - self.written:
@@ -121,7 +122,7 @@ class Sink:
         and a second fsync would report success (PostgreSQL's fsyncgate)."""
         if self.failed is not None:
             raise self.failed
-        self._hand_over()
+        self._hand_over(start=False)  # to a follower that runs; a small append starts none
         try:
             os.fsync(self.stream.fileno())
         except OSError as exc:
@@ -131,6 +132,8 @@ class Sink:
             self.drain()
         if self.failed is not None:  # the follower's fdatasync failed before this fsync
             raise self.failed
+        if self.whole is not None and not self._abandoned:
+            self._hash(self.written)  # what no follower read: all of a small append
         self.synced = self.written
 
     def etag(self) -> str | None:
@@ -139,21 +142,24 @@ class Sink:
         whole = self.whole
         return etag_of(whole) if whole is not None and self.hashed == self.written else None
 
-    def drain(self) -> None:
-        """Wait for the follower to finish with all it was handed, and stop it."""
+    def drain(self, *, abandon: bool = False) -> None:
+        """Wait for the follower to finish with all it was handed, and stop it. ``abandon``
+        (the append failed, and an event loop may be the one waiting): it stops after the
+        piece it is on, the digest stays short of the written bytes, and none starts again."""
         with self._turn:
             self._draining = True
+            self._abandoned = self._abandoned or abandon
             self._turn.notify()
         if self._follower is not None:
             self._follower.join()
         self._follower, self._draining = None, False
 
-    def _hand_over(self) -> None:
+    def _hand_over(self, *, start: bool = True) -> None:
         self.stream.flush()
         with self._turn:
             self.flushed = self.written
             self._turn.notify()
-        if self._follower is None:
+        if start and self._follower is None and not self._abandoned:
             self._follower = threading.Thread(target=self._follow, name="upload-follower")
             self._follower.daemon = True
             self._follower.start()
@@ -163,7 +169,7 @@ class Sink:
             with self._turn:
                 while self.followed >= self.flushed and not self._draining:
                     self._turn.wait()
-                if self.followed >= self.flushed:
+                if self.followed >= self.flushed or self._abandoned:
                     return
                 until = self.flushed
             if self.whole is not None:
@@ -178,7 +184,7 @@ class Sink:
     def _hash(self, until: int) -> None:
         whole = self.whole
         assert whole is not None
-        while self.hashed < until:
+        while self.hashed < until and not self._abandoned:
             size = min(CHUNK, until - self.hashed)  # memory stays flat
             piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
             if not piece:  # the part shrank under us: leave it to a hash of the whole
@@ -186,6 +192,11 @@ class Sink:
                 return
             whole.update(piece)
             self.hashed += len(piece)
+
+
+def whole_file_sink(stream: Any, limit: int) -> Sink:
+    """A sink for a whole file in one request (the simple upload), hashed as it arrives."""
+    return Sink(stream, 0, limit, None, new_digest())
 
 
 class ResumableUploads:
@@ -308,7 +319,7 @@ class ResumableUploads:
             try:
                 yield sink
             finally:
-                sink.drain()  # the hasher reads nothing that is cut back or left behind
+                sink.drain(abandon=True)  # reads nothing cut back: done unless it failed
                 if checksum is not None and sink.hash.digest() != checksum[1]:
                     sink.written = 0  # cut back below; nothing of this append counts
                     stream.truncate(current.offset)

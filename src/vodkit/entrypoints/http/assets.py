@@ -16,11 +16,10 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from ...adapters.storage.base import new_digest
 from ...domain.asset import Asset, AssetStatus
 from ...domain.errors import AssetNotFound, InvalidInput, LimitExceeded, TooManyRequests
 from ...domain.keys import safe_filename
-from ...services.uploads import Sink
+from ...services.uploads import whole_file_sink
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
@@ -98,7 +97,7 @@ async def upload_asset(
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=work, prefix="simple-", delete=False) as stream:
         part = Path(stream.name)
-        sink = Sink(stream, 0, limit, None, new_digest())  # hashed and written back as it comes
+        sink = whole_file_sink(stream, limit)  # hashed and written back as it comes
         try:
             async for chunk in request.stream():
                 if len(chunk) > limit - sink.written:
@@ -106,7 +105,7 @@ async def upload_asset(
                 sink.write(chunk)
             await to_thread.run_sync(sink.sync)  # durable before it becomes an object
         except BaseException:
-            sink.drain()
+            sink.drain(abandon=True)
             part.unlink(missing_ok=True)
             raise
     try:
