@@ -132,8 +132,7 @@ class Sink:
             self.drain()
         if self.failed is not None:  # the follower's fdatasync failed before this fsync
             raise self.failed
-        if self.whole is not None and not self._abandoned:
-            self._hash(self.written)  # what no follower read: all of a small append
+        self._hash(self.written)  # what no follower read: all of a small append
         self.synced = self.written
 
     def etag(self) -> str | None:
@@ -172,8 +171,7 @@ class Sink:
                 if self.followed >= self.flushed or self._abandoned:
                     return
                 until = self.flushed
-            if self.whole is not None:
-                self._hash(until)
+            self._hash(until)
             try:
                 os.fdatasync(self.stream.fileno())  # all handed over so far, in one go
             except OSError as exc:
@@ -182,9 +180,9 @@ class Sink:
             self.followed = until
 
     def _hash(self, until: int) -> None:
+        """Read the part back into the running digest up to ``until``, if one is kept."""
         whole = self.whole
-        assert whole is not None
-        while self.hashed < until and not self._abandoned:
+        while whole is not None and self.hashed < until and not self._abandoned:
             size = min(CHUNK, until - self.hashed)  # memory stays flat
             piece = os.pread(self.stream.fileno(), size, self.start + self.hashed)
             if not piece:  # the part shrank under us: leave it to a hash of the whole

@@ -91,14 +91,22 @@ def etag_of(digest: Digest) -> str:
     return XXH3_ETAG + digest.hexdigest()
 
 
+def _digest_into(digest: Digest, source: BinaryIO, sink: BinaryIO | None = None) -> int:
+    """Read ``source`` in chunks into ``digest`` (and ``sink``); the bytes read."""
+    size = 0
+    while chunk := source.read(CHUNK):
+        digest.update(chunk)
+        if sink is not None:
+            sink.write(chunk)
+        size += len(chunk)
+    return size
+
+
 def file_etag(path: Path) -> tuple[int, str]:
     """Size and etag of a file, read in chunks."""
     digest = new_digest()
-    size = 0
     with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
+        size = _digest_into(digest, stream)
     return size, etag_of(digest)
 
 
@@ -110,19 +118,14 @@ def names_object(store: ObjectStore, stored: ObjectInfo, etag: str) -> bool:
         return etag == stored.etag  # one scheme (an S3 store's etags are all S3's)
     digest = hashlib.md5(usedforsecurity=False)
     with store.open(stored.key) as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
+        _digest_into(digest, stream)
     return digest.hexdigest() == etag
 
 
 def copy_hashing(source: BinaryIO, sink: BinaryIO) -> tuple[int, str]:
     """Copy in chunks; return (size, etag)."""
     digest = new_digest()
-    size = 0
-    while chunk := source.read(CHUNK):
-        digest.update(chunk)
-        sink.write(chunk)
-        size += len(chunk)
+    size = _digest_into(digest, source, sink)
     return size, etag_of(digest)
 
 
