@@ -58,6 +58,23 @@ def test_an_appends_fsync_runs_off_the_event_loop(
     assert synced_on and loop_thread not in synced_on
 
 
+def _post_simple(served: Any, token: str, content: Any) -> tuple[int, httpx.Response]:
+    """``POST /v1/assets?filename=clip.mp4`` in process; the event loop's thread, and the
+    answer."""
+
+    async def upload() -> tuple[int, httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(served))
+        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
+            answer = await http.post(
+                "/v1/assets?filename=clip.mp4",
+                headers={"Authorization": f"Bearer {token}"},
+                content=content,
+            )
+            return threading.get_ident(), answer
+
+    return anyio.run(upload)
+
+
 def test_a_simple_upload_is_synced_off_the_event_loop_before_it_becomes_an_object(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,17 +94,7 @@ def test_a_simple_upload_is_synced_off_the_event_loop_before_it_becomes_an_objec
     monkeypatch.setattr(os, "fsync", synced)
     monkeypatch.setattr(served.app.assets, "move_in", moved)
 
-    async def upload() -> tuple[int, httpx.Response]:
-        transport = httpx.ASGITransport(app=create_app(served))
-        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
-            answer = await http.post(
-                "/v1/assets?filename=clip.mp4",
-                headers={"Authorization": f"Bearer {token}"},
-                content=b"not really a video",
-            )
-            return threading.get_ident(), answer
-
-    loop_thread, answer = anyio.run(upload)
+    loop_thread, answer = _post_simple(served, token, b"not really a video")
     assert answer.status_code == 201
     names = [name for name, _ in events]
     assert names[0] == "fsync" and "move_in" in names  # synced before it is handed over
@@ -102,16 +109,7 @@ def test_a_simple_upload_is_hashed_as_it_arrives_and_never_read_again(
     reread = _count_rereads(monkeypatch)
     body = os.urandom(3 * HAND_OVER + 5)
 
-    async def upload() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(served))
-        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
-            return await http.post(
-                "/v1/assets?filename=clip.mp4",
-                headers={"Authorization": f"Bearer {token}"},
-                content=body,
-            )
-
-    answer = anyio.run(upload)
+    _, answer = _post_simple(served, token, body)
     assert answer.status_code == 201 and not reread
     asset = served.app.catalog.get(answer.json()["assetId"])
     assert asset is not None and asset.source_version == "xxh3-" + xxhash.xxh3_128(body).hexdigest()
@@ -125,16 +123,7 @@ def test_a_simple_upload_past_the_limit_is_refused_and_leaves_nothing(tmp_path: 
         for _ in range(3):
             yield os.urandom(HAND_OVER // 2)
 
-    async def upload() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_app(served))
-        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
-            return await http.post(
-                "/v1/assets?filename=clip.mp4",
-                headers={"Authorization": f"Bearer {token}"},
-                content=body(),
-            )
-
-    answer = anyio.run(upload)
+    _, answer = _post_simple(served, token, body())
     assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
     assert not list((tmp_path / "tus").iterdir()) and not served.app.catalog.query()
     assert not [t for t in threading.enumerate() if t.name == "upload-follower"]
