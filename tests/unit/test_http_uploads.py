@@ -58,6 +58,92 @@ def test_an_appends_fsync_runs_off_the_event_loop(
     assert synced_on and loop_thread not in synced_on
 
 
+def _fsyncs_recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The threads that call ``os.fsync`` from now on."""
+    synced_on: list[int] = []
+    fsync = os.fsync
+
+    def recorded(fd: int) -> None:
+        synced_on.append(threading.get_ident())
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    return synced_on
+
+
+async def _patch_streamed(
+    http: httpx.AsyncClient, token: str, length: int, body: AsyncIterator[bytes]
+) -> tuple[str, httpx.Response]:
+    auth = {**TUS, "Authorization": f"Bearer {token}"}
+    created = await http.post("/v1/uploads", headers={**auth, "Upload-Length": str(length)})
+    url = created.headers["location"]
+    patch = {**auth, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
+    return url, await http.patch(url, headers=patch, content=body)
+
+
+def test_an_append_past_the_length_keeps_what_fit_synced_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
+    _, token = served.keys.create("u1")
+    synced_on = _fsyncs_recorded(monkeypatch)
+    piece = HAND_OVER // 2
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(4):  # the fourth runs past the length
+            yield os.urandom(piece)
+
+    async def upload() -> tuple[int, httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(served))
+        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
+            url, answer = await _patch_streamed(http, token, 4 * piece - 10, body())
+            auth = {**TUS, "Authorization": f"Bearer {token}"}
+            return threading.get_ident(), answer, await http.head(url, headers=auth)
+
+    loop_thread, answer, head = anyio.run(upload)
+    assert answer.status_code == 413
+    assert head.headers["upload-offset"] == str(3 * piece)
+    assert synced_on and loop_thread not in synced_on
+    assert not [t for t in threading.enumerate() if t.name == "upload-follower"]
+
+
+def test_a_cancelled_append_keeps_what_arrived_synced_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
+    _, token = served.keys.create("u1")
+    synced_on = _fsyncs_recorded(monkeypatch)
+    sent = os.urandom(3 * HAND_OVER)
+
+    async def upload() -> tuple[int, httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app(served))
+        arrived, where = anyio.Event(), {}
+
+        async def body() -> AsyncIterator[bytes]:
+            yield sent
+            arrived.set()  # the server asks for more: what was sent is written
+            await anyio.sleep_forever()
+            yield b""
+
+        async def append(http: httpx.AsyncClient) -> None:
+            where["url"], _ = await _patch_streamed(http, token, 2 * len(sent), body())
+
+        async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
+            async with anyio.create_task_group() as group:
+                group.start_soon(append, http)
+                await arrived.wait()
+                group.cancel_scope.cancel()  # the request's task, the server's with it
+            upload_id = served.uploads.directory.glob("*.part").__next__().stem
+            url = f"/v1/uploads/{upload_id}"
+            auth = {**TUS, "Authorization": f"Bearer {token}"}
+            return threading.get_ident(), await http.head(url, headers=auth)
+
+    loop_thread, head = anyio.run(upload)
+    assert head.headers["upload-offset"] == str(len(sent))
+    assert synced_on and loop_thread not in synced_on
+    assert not [t for t in threading.enumerate() if t.name == "upload-follower"]
+
+
 def _post_simple(served: Any, token: str, content: Any) -> tuple[int, httpx.Response]:
     """``POST /v1/assets?filename=clip.mp4`` in process; the event loop's thread, and the
     answer."""

@@ -290,7 +290,9 @@ class ResumableUploads:
         self, upload: PartialUpload, offset: int, checksum: tuple[str, bytes] | None = None
     ) -> Iterator[Sink]:
         """A sink for bytes from ``offset``; on leaving, what arrived is recorded (all of it,
-        or, with a checksum, all of it only if it matches)."""
+        or, with a checksum, all of it only if it matches). A caller on an event loop calls
+        ``sink.sync`` in a thread before it leaves, however the append ended; the sync here
+        is for those that did not."""
         if checksum is not None and checksum[0] not in CHECKSUMS:
             raise InvalidInput(f"the checksum algorithm {checksum[0]} is not supported")
         try:

@@ -23,6 +23,7 @@ from ...services.uploads import whole_file_sink
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
+from .threads import settle
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"], responses=ERRORS)
 events = APIRouter(prefix="/v1/events", tags=["assets"], responses=ERRORS)
@@ -105,7 +106,7 @@ async def upload_asset(
                 sink.write(chunk)
             await to_thread.run_sync(sink.sync)  # durable before it becomes an object
         except BaseException:
-            sink.drain(abandon=True)
+            await settle(partial(sink.drain, abandon=True))
             part.unlink(missing_ok=True)
             raise
     try:

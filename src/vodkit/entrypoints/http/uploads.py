@@ -23,6 +23,7 @@ from ...domain.errors import InvalidInput
 from ...services.uploads import CHECKSUMS, PartialUpload
 from .auth import Caller, _api
 from .problems import ERRORS, body, documented
+from .threads import settle
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
@@ -102,7 +103,8 @@ async def _append(
                 sink.write(chunk)
         except ClientDisconnect:
             pass  # what arrived is recorded; the client resumes from there
-        await to_thread.run_sync(sink.sync)
+        finally:
+            await settle(sink.sync)  # however it ended: what arrived is on disk, off the loop
     return await to_thread.run_sync(uploads.finish, upload.upload_id)
 
 
