@@ -1,8 +1,13 @@
-"""Where the HTTP API runs a catalog read: on the event loop for SQLite, in a thread else."""
+"""Where the HTTP API runs a catalog read: on the event loop for SQLite, in a thread else,
+and in a thread too when SQLite makes a read wait for a lock."""
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -12,28 +17,92 @@ import pytest
 from fastapi import Request
 
 from vodkit.adapters.postgresdb import PostgresDatabase
-from vodkit.adapters.sqlitedb import SqliteDatabase
+from vodkit.adapters.sqlitedb import QUICK_WAIT, SqliteDatabase
 from vodkit.config import load_settings
+from vodkit.domain.errors import TransientError
 from vodkit.entrypoints.http.auth import reading
 from vodkit.footprints.embedded import EmbeddedSettings, api
 
 
-def request_for(quick_reads: bool) -> Request:
-    app = SimpleNamespace(state=SimpleNamespace(api=SimpleNamespace(quick_reads=quick_reads)))
+def request_for(read_now: Callable[[Callable[[], Any]], Any] | None) -> Request:
+    app = SimpleNamespace(state=SimpleNamespace(api=SimpleNamespace(read_now=read_now)))
     return cast(Request, SimpleNamespace(app=app))
 
 
-@pytest.mark.parametrize(("quick", "on_loop"), [(True, True), (False, False)])
-def test_a_read_runs_on_the_loop_only_where_reads_are_quick(quick: bool, on_loop: bool) -> None:
+def _locked(read: Callable[[], Any]) -> Any:
+    raise TransientError("the database is busy")
+
+
+@pytest.mark.parametrize(
+    ("read_now", "on_loop"),
+    [(lambda read: read(), True), (None, False), (_locked, False)],
+    ids=["quick", "no quick reads", "locked for a moment"],
+)
+def test_a_read_runs_on_the_loop_only_where_it_is_quick_and_does_not_wait(
+    read_now: Callable[[Callable[[], Any]], Any] | None, on_loop: bool
+) -> None:
     async def read_from_loop() -> tuple[int, int]:
         here = threading.get_ident()
-        return here, await reading(request_for(quick), threading.get_ident)
+        return here, await reading(request_for(read_now), threading.get_ident)
 
     loop_thread, read_thread = anyio.run(read_from_loop)
     assert (loop_thread == read_thread) is on_loop
 
 
 def test_reads_are_quick_on_sqlite_only(tmp_path: Path) -> None:
-    databases: list[Any] = [SqliteDatabase, PostgresDatabase]
-    assert [db.quick_reads for db in databases] == [True, False]
-    assert api(load_settings(EmbeddedSettings, data_dir=tmp_path)).quick_reads
+    assert PostgresDatabase.read_now is None
+    assert api(load_settings(EmbeddedSettings, data_dir=tmp_path)).read_now is not None
+
+
+def test_a_sqlite_read_that_would_wait_for_a_lock_is_transient(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.db"
+    db = SqliteDatabase(path, ["CREATE TABLE t (x INTEGER)"], busy_timeout=0.3)
+
+    def prepare() -> None:  # then no connection of this process has the file open
+        with db.write() as conn:
+            conn.execute("INSERT INTO t VALUES (1)")
+        db.connection().close()
+
+    preparing = threading.Thread(target=prepare)
+    preparing.start()
+    preparing.join()
+
+    def rows() -> list[Any]:
+        return list(db.read().execute("SELECT x FROM t").fetchall())
+
+    # a connection in exclusive locking mode (another process) keeps every reader out
+    with subprocess.Popen(
+        [sys.executable, "-c", EXCLUSIVE_HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout is not None and holder.stdin is not None
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            with pytest.raises(TransientError, match="busy"):
+                db.read_now(rows)  # waits a moment (QUICK_WAIT), not the busy timeout
+            with pytest.raises(TransientError, match="busy"), db.reading() as conn:
+                conn.execute("SELECT x FROM t")
+        finally:
+            holder.stdin.write("\n")  # the holder lets go; leaving the block waits for it
+    assert [tuple(row) for row in db.read_now(rows)] == [(1,), (2,)]
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):  # not transient
+        db.read_now(lambda: db.read().execute("SELECT x FROM absent"))
+    with db.reading() as conn:
+        assert len(conn.execute("SELECT x FROM t").fetchall()) == 2
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 300
+    waits = db.read_now(lambda: db.read().execute("PRAGMA busy_timeout").fetchone()[0])
+    assert waits == QUICK_WAIT * 1000  # the loop's own connection: a moment, then a thread
+
+
+EXCLUSIVE_HOLDER = """
+import sqlite3, sys
+holder = sqlite3.connect(sys.argv[1], isolation_level=None)
+holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+holder.execute("BEGIN EXCLUSIVE")
+holder.execute("INSERT INTO t VALUES (2)")
+holder.execute("COMMIT")
+print("held", flush=True)
+sys.stdin.readline()
+"""

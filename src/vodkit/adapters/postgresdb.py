@@ -46,7 +46,7 @@ def postgres_errors() -> Iterator[None]:
 class PostgresDatabase:
     dialect = "postgres"
     row_lock = ROW_LOCK
-    quick_reads = False  # a round trip over the network, and a wait for a pooled connection
+    read_now = None  # a round trip over the network, and a wait for a pooled connection
 
     def __init__(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -9,7 +10,13 @@ from typing import Any, Protocol
 class SqlDatabase(Protocol):
     dialect: str
     row_lock: str  # what a SELECT adds to hold the rows it reads until the transaction ends
-    quick_reads: bool  # a read takes microseconds and never waits: no thread needed for it
+
+    @property
+    def read_now(self) -> Callable[[Callable[[], Any]], Any] | None:
+        """Runs a read on the calling thread, where one takes microseconds and never waits
+        long (no thread needed for it), raising TransientError where it would; None: not
+        on this engine."""
+        ...
 
     def write(self) -> AbstractContextManager[Any]:
         """A transaction; its connection takes ``?`` placeholders."""

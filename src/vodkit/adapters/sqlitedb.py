@@ -12,17 +12,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from ..domain.errors import TransientError
+
+T = TypeVar("T")
+QUICK_WAIT = 0.05  # s: how long a read on an event loop waits for a lock, before a thread does
+LOCKED = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class SqliteDatabase:
     dialect = "sqlite"
     row_lock = ""  # a write transaction holds the whole database already
-    quick_reads = True  # a local file in WAL mode: readers never wait for the writer
 
     def __init__(
         self, path: Path | str, migrations: Sequence[str], *, busy_timeout: float = 30.0
@@ -35,11 +39,15 @@ class SqliteDatabase:
         self._schema_ready = False
 
     def connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        """This thread's connection; within ``read_now``, its own that hardly waits."""
+        hurried = getattr(self._local, "hurried", False)
+        name = "hurried_conn" if hurried else "conn"
+        conn: sqlite3.Connection | None = getattr(self._local, name, None)
         if conn is None:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+            wait = QUICK_WAIT if hurried else self.busy_timeout
+            conn = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -47,8 +55,23 @@ class SqliteDatabase:
                 if not self._schema_ready:
                     self._prepare(conn)
                     self._schema_ready = True
-            self._local.conn = conn
+            setattr(self._local, name, conn)
         return conn
+
+    def read_now(self, read: Callable[[], T]) -> T:
+        """Run ``read`` on this thread (an event loop's), where it takes microseconds: WAL
+        readers do not wait for the writer. A lock they do wait for (a checkpoint at a last
+        close, a crash's recovery, an exclusive connection) is waited on for QUICK_WAIT at
+        most, then raises TransientError, for the caller to read again where waiting is
+        harmless."""
+        local = self._local
+        local.hurried = True
+        try:
+            return read()
+        except sqlite3.OperationalError as exc:
+            raise _transient(self.path, exc) from exc
+        finally:
+            local.hurried = False
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Switch the file to WAL (persistent, so once per file) and migrate the schema.
@@ -100,4 +123,14 @@ class SqliteDatabase:
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        yield self.connection()
+        try:
+            yield self.connection()
+        except sqlite3.OperationalError as exc:
+            raise _transient(self.path, exc) from exc
+
+
+def _transient(path: str, exc: sqlite3.OperationalError) -> Exception:
+    """A lock not granted in time is transient (503, a retry); anything else is not."""
+    if exc.sqlite_errorcode in LOCKED:
+        return TransientError(f"the database {path} is busy: {exc}")
+    return exc

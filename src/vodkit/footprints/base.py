@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -103,7 +103,8 @@ class Api:
     webhooks: WebhookService
     events: EventLog
     metrics_text: Callable[[], tuple[bytes, str]]  # the exposition and its content type
-    quick_reads: bool = False  # the catalog's reads may run on the server's event loop
+    # runs a catalog read on the server's event loop (TransientError: take it to a thread)
+    read_now: Callable[[Callable[[], Any]], Any] | None = None
 
 
 @dataclass(frozen=True)

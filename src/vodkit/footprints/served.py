@@ -70,5 +70,5 @@ def sql_api(
         webhooks=webhooks,
         events=events,
         metrics_text=lambda: (generate_latest(metrics.registry), CONTENT_TYPE_LATEST),
-        quick_reads=db.quick_reads,
+        read_now=db.read_now,
     )

@@ -119,7 +119,8 @@ class SqliteCatalog(SqlCatalog):
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
-        yield self.db.read()
+        with self.db.reading() as conn:
+            yield conn
 
     @contextmanager
     def _writing(self, asset_id: str | None) -> Iterator[Connection]:

@@ -16,4 +16,4 @@ async def settle(work: Callable[[], T]) -> T:
     stays open until it is done."""
     with CancelScope(shield=True):
         done = await to_thread.run_sync(work)
-    return done
+    return done  # noqa: RET504 (for mypy: a CancelScope could swallow a return inside)
