@@ -87,11 +87,18 @@ class Sink:
     loop; the disk then writes as the network receives instead of after it."""
 
     def __init__(
-        self, stream: Any, start: int, room: int, checksum: Any, whole: Digest | None
+        self,
+        stream: Any,
+        start: int,
+        room: int,
+        checksum: Any,
+        whole: Digest | None,
+        overflow: str = "the append runs past the upload's length",
     ) -> None:
         self.stream = stream
         self.start = start
         self.room = room
+        self.overflow = overflow  # what a write past ``room`` is refused with (413)
         self.hash = checksum
         self.whole = whole  # the digest of the part up to ``start + hashed`` (None: unknown)
         self.written = 0
@@ -107,7 +114,7 @@ class Sink:
 
     def write(self, chunk: bytes) -> None:
         if len(chunk) > self.room - self.written:
-            raise LimitExceeded("the append runs past the upload's length")
+            raise LimitExceeded(self.overflow)
         self.stream.write(chunk)
         if self.hash is not None:
             self.hash.update(chunk)
@@ -194,7 +201,12 @@ class Sink:
 
 def whole_file_sink(stream: Any, limit: int) -> Sink:
     """A sink for a whole file in one request (the simple upload), hashed as it arrives."""
-    return Sink(stream, 0, limit, None, new_digest())
+    return Sink(stream, 0, limit, None, new_digest(), larger_than(limit))
+
+
+def larger_than(limit: int) -> str:
+    """Why an upload over the size limit is refused (413)."""
+    return f"the upload is larger than the {limit} bytes allowed"
 
 
 class ResumableUploads:
@@ -258,7 +270,7 @@ class ResumableUploads:
 
     def create(self, uploader_id: str, length: int, metadata: dict[str, str]) -> PartialUpload:
         if length > self.max_size:
-            raise LimitExceeded(f"the upload is larger than the {self.max_size} bytes allowed")
+            raise LimitExceeded(larger_than(self.max_size))
         if length < 0:
             raise InvalidInput("Upload-Length must not be negative")
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from ...domain.asset import Asset, AssetStatus
 from ...domain.errors import AssetNotFound, InvalidInput, LimitExceeded, TooManyRequests
 from ...domain.keys import safe_filename
-from ...services.uploads import whole_file_sink
+from ...services.uploads import larger_than, whole_file_sink
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
@@ -93,7 +93,7 @@ async def upload_asset(
     limit = api.app.settings.limits.max_file_size
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise LimitExceeded(f"the upload is larger than the {limit} bytes allowed")
+        raise LimitExceeded(larger_than(limit))
     work = api.app.settings.data_dir.resolve() / "tus"
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=work, prefix="simple-", delete=False) as stream:
@@ -101,9 +101,7 @@ async def upload_asset(
         sink = whole_file_sink(stream, limit)  # hashed and written back as it comes
         try:
             async for chunk in request.stream():
-                if len(chunk) > limit - sink.written:
-                    raise LimitExceeded(f"the upload is larger than the {limit} bytes allowed")
-                sink.write(chunk)
+                sink.write(chunk)  # 413 past the limit
             await to_thread.run_sync(sink.sync)  # durable before it becomes an object
         except BaseException:
             await settle(partial(sink.drain, abandon=True))
