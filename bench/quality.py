@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import math
 import os
@@ -58,6 +59,7 @@ from vodkit.services.transcode import measured
 
 SWEEP_CRFS = (18, 23, 28, 33)
 EXCERPT = 10  # seconds of the top rung swept for the BD-rate
+ALLOWED_DROP = 1.0  # VMAF points a top rung may lose against CBR's (unless CBR's is over 95)
 
 
 def presets(**fields: Any) -> Presets:
@@ -223,6 +225,7 @@ def sweep(source: Path, plan: TranscodePlan, work: Path) -> dict[str, Any]:
         return bits, json.loads(log.read_text())["pooled_metrics"]["vmaf"]["mean"]
 
     crf = [point(f"crf{c}", rate_control(replace(top, crf=c))) for c in SWEEP_CRFS]
+    cap_bits, cap_vmaf = point("cbr_cap", rate_control(replace(top, crf=None)))
     cbr = [
         point(f"cbr{k}", rate_control(replace(top, bitrate=max(50_000, round(bits)), crf=None)))
         for k, (bits, _) in enumerate(crf)
@@ -235,7 +238,18 @@ def sweep(source: Path, plan: TranscodePlan, work: Path) -> dict[str, Any]:
     except Exception as exc:
         bd = float("nan")
         print(f"  BD-rate not computable: {exc}", file=sys.stderr)
-    return {"crf": crf, "cbr": cbr, "bd_rate": float(bd)}
+    floor = bits_for(crf, cap_vmaf - ALLOWED_DROP) / cap_bits
+    return {"crf": crf, "cbr": cbr, "bd_rate": float(bd), "cap_vmaf": cap_vmaf, "floor": floor}
+
+
+def bits_for(points: list[tuple[float, float]], vmaf: float) -> float:
+    """The bits a curve of (bits, VMAF) points needs for ``vmaf``: interpolated in log-bits
+    between the two points around it; its fewest where all reach it (then at most that)."""
+    ordered = sorted(points)
+    for (b0, v0), (b1, v1) in itertools.pairwise(ordered):
+        if v0 <= vmaf <= v1 and v1 > v0:
+            return math.exp(math.log(b0) + (vmaf - v0) / (v1 - v0) * math.log(b1 / b0))
+    return ordered[0][0] if vmaf <= ordered[0][1] else ordered[-1][0]
 
 
 def main() -> None:
@@ -304,6 +318,7 @@ def report(results: list[dict[str, Any]]) -> None:
         "capped CRF vs CBR) | analysis CPU | transcode CPU | analysis / transcode |"
     )
     print("|---|---|---|---|---|---|---|")
+    floors = []
     for result, ratio, drop, ok in rows:
         per_title = result["per_title"]
         share = per_title.analysis_cpu / max(per_title.transcode_cpu, 1e-3)
@@ -312,7 +327,27 @@ def report(results: list[dict[str, Any]]) -> None:
             f"{result['sweep']['bd_rate']:+.1f} % | {per_title.analysis_cpu:.1f} s | "
             f"{per_title.transcode_cpu:.1f} s | {100 * share:.1f} % |"
         )
+        swept = result["sweep"]
+        binds = swept["cap_vmaf"] <= 95  # else the quality rule allows any drop
+        floors.append(min(ratio, swept["floor"]) if binds else ratio)
     mean = math.exp(sum(math.log(max(r, 1e-6)) for r in ratios) / len(ratios))
+    print()
+    print(
+        f"the floor the quality rule allows (top rung on the excerpt: capped CRF's bits for "
+        f"CBR's VMAF - {ALLOWED_DROP:g}, over CBR's bits at the cap):"
+    )
+    for result in results:
+        swept = result["sweep"]
+        unbound = "" if swept["cap_vmaf"] <= 95 else " (CBR over 95: the rule does not bind)"
+        print(
+            f"  {result['name']}: CBR at the cap {swept['cap_vmaf']:.2f}, floor "
+            f"{swept['floor']:.3f}{unbound}"
+        )
+    bound = math.exp(sum(math.log(max(r, 1e-6)) for r in floors) / len(floors))
+    print(
+        f"  geometric mean with each source at its floor where the rule binds (its measured "
+        f"ratio else): {bound:.3f}"
+    )
     first = results[0]["per_title"]
     share = first.analysis_cpu / max(first.transcode_cpu, 1e-3)
     print()
