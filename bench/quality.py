@@ -299,7 +299,7 @@ def report(results: list[dict[str, Any]]) -> None:
                 f"{cbr.vmaf[rung.name]:.2f} | "
                 + (
                     f"{(mine.average_bitrate or 0) // 1000} | {per_title.vmaf[rung.name]:.2f} | "
-                    f"{mine.crf} | {mine.predicted_vmaf} |"
+                    f"{mine.crf or 'cap'} | {mine.predicted_vmaf} |"
                     if mine
                     else "dropped | | | |"
                 )
