@@ -106,3 +106,53 @@ holder.execute("COMMIT")
 print("held", flush=True)
 sys.stdin.readline()
 """
+
+
+@pytest.mark.parametrize(
+    ("code", "transient"),
+    [(5, True), (261, True), (517, True), (6, True), (262, True), (1, False), (11, False)],
+    ids=[
+        "BUSY",
+        "BUSY_RECOVERY",
+        "BUSY_SNAPSHOT",
+        "LOCKED",
+        "LOCKED_SHAREDCACHE",
+        "ERROR",
+        "CORRUPT",
+    ],
+)
+def test_every_busy_or_locked_code_is_transient_and_nothing_else(
+    tmp_path: Path, code: int, transient: bool
+) -> None:
+    db = SqliteDatabase(tmp_path / "catalog.db", ["CREATE TABLE t (x INTEGER)"])
+    db.read()  # the schema is ready
+
+    def refused() -> None:
+        error = sqlite3.OperationalError("refused")
+        error.sqlite_errorcode = code
+        raise error
+
+    expected = TransientError if transient else sqlite3.OperationalError
+    with pytest.raises(expected):
+        db.read_now(refused)
+    with pytest.raises(expected), db.reading():
+        refused()
+
+
+def test_a_quick_read_nests_writes_on_its_own_connection_and_waits_for_the_schema(
+    tmp_path: Path,
+) -> None:
+    db = SqliteDatabase(tmp_path / "catalog.db", ["CREATE TABLE t (x INTEGER)"])
+    with pytest.raises(TransientError, match="being prepared"):  # a migration may be long
+        db.read_now(lambda: None)
+    normal = db.read()
+
+    def nested() -> tuple[Any, Any, Any]:
+        inner = db.read_now(db.read)
+        with db.write() as conn:
+            return inner, db.read(), conn
+
+    inner, after, written = db.read_now(nested)
+    assert inner is after is not normal  # the nested read left the outer one hurried
+    assert written is normal  # a write never takes the connection that hardly waits
+    assert db.read() is normal

@@ -429,3 +429,32 @@ def test_a_failed_fsync_fails_the_sync_and_every_later_one(
             with pytest.raises(OSError, match="Input/output"):
                 sink.sync()
         assert len(calls) == 1 and sink.synced == 0  # never asked again, never counted
+
+
+def test_a_failed_flush_stops_the_follower_and_fails_every_later_sync(tmp_path: Path) -> None:
+    class FullDisk:  # a buffered file whose flush meets a full disk (ENOSPC)
+        def __init__(self, stream: Any) -> None:
+            self.stream, self.full = stream, False
+
+        def write(self, chunk: bytes) -> int:
+            return int(self.stream.write(chunk))
+
+        def flush(self) -> None:
+            if self.full:
+                raise OSError(28, "No space left on device")
+            self.stream.flush()
+
+        def fileno(self) -> int:
+            return int(self.stream.fileno())
+
+    with (tmp_path / "part").open("w+b") as raw:
+        stream = FullDisk(raw)
+        sink = Sink(stream, 0, 4 * HAND_OVER, None, xxhash.xxh3_128())
+        sink.write(os.urandom(HAND_OVER))  # a follower starts
+        stream.full = True
+        sink.write(b"more")
+        for _ in range(2):
+            with pytest.raises(OSError, match="No space"):
+                sink.sync()
+        assert sink.synced == 0
+        assert not [t for t in threading.enumerate() if t.name == "upload-follower"]

@@ -38,9 +38,8 @@ class SqliteDatabase:
         self._schema_lock = threading.Lock()
         self._schema_ready = False
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection; within ``read_now``, its own that hardly waits."""
-        hurried = getattr(self._local, "hurried", False)
+    def connection(self, *, hurried: bool = False) -> sqlite3.Connection:
+        """This thread's connection; ``hurried``: its own that hardly waits (``read_now``)."""
         name = "hurried_conn" if hurried else "conn"
         conn: sqlite3.Connection | None = getattr(self._local, name, None)
         if conn is None:
@@ -64,14 +63,19 @@ class SqliteDatabase:
         close, a crash's recovery, an exclusive connection) is waited on for QUICK_WAIT at
         most, then raises TransientError, for the caller to read again where waiting is
         harmless."""
+        if not self._schema_ready:  # a migration may hold the lock for long: not here
+            raise TransientError(f"the database {self.path} is being prepared")
         local = self._local
+        outer = getattr(local, "hurried", False)
         local.hurried = True
         try:
             return read()
         except sqlite3.OperationalError as exc:
-            raise _transient(self.path, exc) from exc
+            if _locked(exc):
+                raise TransientError(f"the database {self.path} is busy: {exc}") from exc
+            raise
         finally:
-            local.hurried = False
+            local.hurried = outer
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Switch the file to WAL (persistent, so once per file) and migrate the schema.
@@ -119,18 +123,19 @@ class SqliteDatabase:
             raise TransientError(f"commit to {self.path} failed: {exc}") from exc
 
     def read(self) -> sqlite3.Connection:
-        return self.connection()
+        """The connection a read uses here (writes never take the hurried one)."""
+        return self.connection(hurried=getattr(self._local, "hurried", False))
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         try:
-            yield self.connection()
+            yield self.read()
         except sqlite3.OperationalError as exc:
-            raise _transient(self.path, exc) from exc
+            if _locked(exc):
+                raise TransientError(f"the database {self.path} is busy: {exc}") from exc
+            raise
 
 
-def _transient(path: str, exc: sqlite3.OperationalError) -> Exception:
-    """A lock not granted in time is transient (503, a retry); anything else is not."""
-    if exc.sqlite_errorcode in LOCKED:
-        return TransientError(f"the database {path} is busy: {exc}")
-    return exc
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    """A lock not granted in time (any BUSY_* or LOCKED_* extended code): transient."""
+    return (exc.sqlite_errorcode & 0xFF) in LOCKED

@@ -129,10 +129,10 @@ class Sink:
         and a second fsync would report success (PostgreSQL's fsyncgate)."""
         if self.failed is not None:
             raise self.failed
-        self._hand_over(start=False)  # to a follower that runs; a small append starts none
         try:
+            self._hand_over(start=False)  # to a follower that runs; a small append starts none
             os.fsync(self.stream.fileno())
-        except OSError as exc:
+        except OSError as exc:  # a flush (ENOSPC) or the fsync: the follower is stopped too
             self.failed = exc
             raise
         finally:

@@ -103,8 +103,8 @@ async def _append(
                 sink.write(chunk)
         except ClientDisconnect:
             pass  # what arrived is recorded; the client resumes from there
-        finally:
-            await settle(sink.sync)  # however it ended: what arrived is on disk, off the loop
+        finally:  # however it ended, what arrived goes to disk off the loop (a disk error wins)
+            await settle(sink.sync)
     return await to_thread.run_sync(uploads.finish, upload.upload_id)
 
 
