@@ -27,11 +27,8 @@ from vodkit.services.uploads import HAND_OVER, Sink
 TUS = {"Tus-Resumable": "1.0.0"}
 
 
-def test_an_appends_fsync_runs_off_the_event_loop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
-    _, token = served.keys.create("u1")
+def _fsyncs_recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The threads that call ``os.fsync`` from now on."""
     synced_on: list[int] = []
     fsync = os.fsync
 
@@ -40,6 +37,15 @@ def test_an_appends_fsync_runs_off_the_event_loop(
         fsync(fd)
 
     monkeypatch.setattr(os, "fsync", recorded)
+    return synced_on
+
+
+def test_an_appends_fsync_runs_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
+    _, token = served.keys.create("u1")
+    synced_on = _fsyncs_recorded(monkeypatch)
 
     async def upload() -> tuple[int, list[httpx.Response]]:
         transport = httpx.ASGITransport(app=create_app(served))
@@ -56,19 +62,6 @@ def test_an_appends_fsync_runs_off_the_event_loop(
     assert (created.status_code, first.status_code) == (201, 204)
     assert first.headers["upload-offset"] == "3"
     assert synced_on and loop_thread not in synced_on
-
-
-def _fsyncs_recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The threads that call ``os.fsync`` from now on."""
-    synced_on: list[int] = []
-    fsync = os.fsync
-
-    def recorded(fd: int) -> None:
-        synced_on.append(threading.get_ident())
-        fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", recorded)
-    return synced_on
 
 
 async def _patch_streamed(

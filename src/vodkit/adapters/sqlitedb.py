@@ -69,11 +69,8 @@ class SqliteDatabase:
         outer = getattr(local, "hurried", False)
         local.hurried = True
         try:
-            return read()
-        except sqlite3.OperationalError as exc:
-            if _locked(exc):
-                raise TransientError(f"the database {self.path} is busy: {exc}") from exc
-            raise
+            with self._locks_transient():
+                return read()
         finally:
             local.hurried = outer
 
@@ -128,14 +125,16 @@ class SqliteDatabase:
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
-        try:
+        with self._locks_transient():
             yield self.read()
+
+    @contextmanager
+    def _locks_transient(self) -> Iterator[None]:
+        """A lock not granted in time (any BUSY_* or LOCKED_* extended code) is transient
+        (503, a retry); any other error is not."""
+        try:
+            yield
         except sqlite3.OperationalError as exc:
-            if _locked(exc):
+            if (exc.sqlite_errorcode & 0xFF) in LOCKED:
                 raise TransientError(f"the database {self.path} is busy: {exc}") from exc
             raise
-
-
-def _locked(exc: sqlite3.OperationalError) -> bool:
-    """A lock not granted in time (any BUSY_* or LOCKED_* extended code): transient."""
-    return (exc.sqlite_errorcode & 0xFF) in LOCKED

@@ -142,11 +142,15 @@ class Sink:
         self._hash(self.written)  # what no follower read: all of a small append
         self.synced = self.written
 
+    def digest(self) -> Digest | None:
+        """The running digest of the part as written, where all of it was hashed (after a
+        ``sync``); None where it is not known."""
+        return self.whole if self.hashed == self.written else None
+
     def etag(self) -> str | None:
-        """The etag of the part as written, where the follower hashed all of it (after a
-        ``sync``); None where a store must hash it."""
-        whole = self.whole
-        return etag_of(whole) if whole is not None and self.hashed == self.written else None
+        """The etag of the part as written (see ``digest``); None where a store must hash it."""
+        digest = self.digest()
+        return etag_of(digest) if digest is not None else None
 
     def drain(self, *, abandon: bool = False) -> None:
         """Wait for the follower to finish with all it was handed, and stop it. ``abandon``
@@ -340,8 +344,9 @@ class ResumableUploads:
                 if sink.synced != sink.written:
                     sink.sync()  # the bytes are on disk before the offset says so
                 saved = self._save(replace(current, offset=current.offset + sink.written))
-                if sink.whole is not None and sink.hashed == sink.written:
-                    self._remember(saved, sink.whole)
+                digest = sink.digest()
+                if digest is not None:
+                    self._remember(saved, digest)
 
     def finish(self, upload_id: str) -> PartialUpload:
         """Move a complete upload into the uploads store and announce it, once."""
