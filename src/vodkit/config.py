@@ -22,8 +22,8 @@ from pydantic_settings import (
 )
 
 from .domain.errors import ConfigError
+from .domain.ladder import PlanningRules
 from .domain.media import MediaLimits
-from .domain.planning import PlanningRules
 
 
 class _Sources(BaseSettings):

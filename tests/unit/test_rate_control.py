@@ -16,24 +16,20 @@ from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.ffmpeg import build_command
 from vodkit.domain.errors import PresetsError
-from vodkit.domain.planning import (
+from vodkit.domain.ladder import plan_transcode
+from vodkit.domain.per_title import (
     AnalysisFailed,
     Choice,
-    Measured,
     Probe,
-    TranscodePlan,
-    VideoRendition,
     apply_analysis,
     at_cap,
     choose_crf,
     convex_hull,
     fallback,
     held,
-    plan_transcode,
-    recorded,
     sample_windows,
-    segment_rates,
 )
+from vodkit.domain.plan import Measured, TranscodePlan, VideoRendition, recorded, segment_rates
 from vodkit.domain.presets import parse_presets
 from vodkit.services.analysis import SourceAnalysis
 
@@ -105,7 +101,7 @@ def test_bad_rate_control_settings_are_named(fields: dict[str, Any], message: st
 
 
 def test_samples_must_be_whole_keyframe_intervals() -> None:
-    from vodkit.domain.planning import PlanningRules
+    from vodkit.domain.ladder import PlanningRules
 
     with pytest.raises(PresetsError, match="perTitleSampleSeconds"):
         presets_with(perTitleSampleSeconds=3).validate(PlanningRules())
