@@ -364,9 +364,10 @@ def test_one_probe_short_of_its_target_spends_the_cap_as_qvbr_would() -> None:
         3,
         2,
     )
-    assert plan.video[1].crf == 19 and plan.video[1].verdict.endswith(
-        "the lowest CRF its probe predicts for"
-    )
+    assert plan.video[1].crf == 19 and plan.video[1].verdict == (
+        "CRF 19 at ~476 kb/s (under the 1000 kb/s cap), predicted VMAF 83.2 (target 89): the "
+        "lowest CRF one probe can predict, 4 below it, is still short of the target"
+    )  # a whole sentence (it used to stop at "...the lowest CRF its probe predicts for")
 
 
 def test_a_rung_short_of_its_target_with_room_under_its_cap_says_so() -> None:
@@ -379,10 +380,29 @@ def test_a_rung_short_of_its_target_with_room_under_its_cap_says_so() -> None:
     top = plan.video[0]
     assert top.crf == 24  # the knee's CRF, not the cap's constant bitrate
     assert top.verdict == (
-        "target out of reach under the 2000 kb/s cap: CRF 24 at ~1500 kb/s, predicted VMAF 92 "
-        "(target 95); more bits would add under 0.5 point"
+        "CRF 24 at ~1500 kb/s (under the 2000 kb/s cap), predicted VMAF 92 (target 95): the "
+        "target is out of reach, and more bits would add under 0.5 point"
     )
     assert "held by" not in top.verdict
+
+
+@pytest.mark.parametrize("stretched", [False, True])
+def test_a_rung_well_under_its_cap_is_not_said_to_be_out_of_reach_under_it(
+    stretched: bool,
+) -> None:
+    """576 kb/s under a 1000 kb/s cap: the cap is not what stops it, so the verdict must
+    not blame it ("target out of reach under the 1000 kb/s cap" was said of this rung)."""
+    short = Choice(24, 86.0, 576_000, False, stretched=stretched)
+    plan = apply_analysis(
+        plan_transcode(HD, load_presets()),
+        {"720p": Choice(24, 96.0, 1_500_000, True), "480p": short},
+        3,
+        2,
+    )
+    low = plan.video[1]
+    assert (low.bitrate, low.crf) == (1_000_000, 24)
+    assert "under the cap" not in low.verdict and "reach under" not in low.verdict
+    assert low.verdict.startswith("CRF 24 at ~576 kb/s (under the 1000 kb/s cap)")
 
 
 @pytest.mark.parametrize(

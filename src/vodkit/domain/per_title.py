@@ -224,16 +224,16 @@ def apply_analysis(
             verdict = f"CRF {choice.crf}: {predicted} at ~{choice.bitrate // 1000} kb/s"
         elif capped:
             verdict = f"held by the {cap}: constant bitrate at the cap, {predicted}"
-        elif choice.stretched:
+        elif choice.stretched:  # short of the target as far as one probe can predict
             verdict = (
-                f"target out of reach under the {cap}: CRF {choice.crf} at "
-                f"~{choice.bitrate // 1000} kb/s, {predicted}; the lowest CRF its probe "
-                "predicts for"
+                f"CRF {choice.crf} at ~{choice.bitrate // 1000} kb/s (under the {cap}), "
+                f"{predicted}: the lowest CRF one probe can predict, {EXTRAPOLATION} below "
+                "it, is still short of the target"
             )
         else:  # the knee: the cap leaves room, but more bits would buy too little
             verdict = (
-                f"target out of reach under the {cap}: CRF {choice.crf} at "
-                f"~{choice.bitrate // 1000} kb/s, {predicted}; more bits would add under "
+                f"CRF {choice.crf} at ~{choice.bitrate // 1000} kb/s (under the {cap}), "
+                f"{predicted}: the target is out of reach, and more bits would add under "
                 f"{KNEE:g} point"
             )
         chosen.append(
