@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -24,6 +24,7 @@ from pydantic_settings import (
 from .domain.errors import ConfigError
 from .domain.ladder import PlanningRules
 from .domain.media import MediaLimits
+from .domain.plan import X264
 
 
 class _Sources(BaseSettings):
@@ -55,6 +56,7 @@ class Selection(_Sources):
 
 class Settings(_Sources):
     model_config = SettingsConfigDict(env_prefix="VODKIT_", extra="forbid")
+    ENCODER: ClassVar[str] = X264  # who encodes QVBR plans: FFmpeg's x264 (capped CRF)
 
     backend: str = Field("embedded", description="the footprint (footprints.FOOTPRINTS)")
     data_dir: Path = Field(Path("vodkit-data"), description="uploads, outputs and SQLite files")
@@ -99,6 +101,7 @@ class Settings(_Sources):
             max_fps=self.max_fps,
             gop_seconds=self.gop_seconds,
             sprite_interval=self.sprite_interval,
+            encoder=self.ENCODER,
         )
 
     @property

@@ -16,7 +16,7 @@ from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.ffmpeg import build_command
 from vodkit.domain.errors import PresetsError
-from vodkit.domain.ladder import plan_transcode
+from vodkit.domain.ladder import PlanningRules, plan_transcode
 from vodkit.domain.per_title import (
     AnalysisFailed,
     Choice,
@@ -29,7 +29,15 @@ from vodkit.domain.per_title import (
     held,
     sample_windows,
 )
-from vodkit.domain.plan import Measured, TranscodePlan, VideoRendition, recorded, segment_rates
+from vodkit.domain.plan import (
+    MEDIACONVERT,
+    X264,
+    Measured,
+    TranscodePlan,
+    VideoRendition,
+    recorded,
+    segment_rates,
+)
 from vodkit.domain.presets import parse_presets
 from vodkit.services.analysis import SourceAnalysis
 
@@ -77,7 +85,34 @@ def test_capped_crf_sets_the_cap_as_maxrate_with_twice_it_as_buffer(tmp_path: Pa
     assert "-crf:v:2 26 -maxrate:v:2 1500000" in joined and "-b:v" not in joined
     assert "-force_key_frames expr:gte(t,n_forced*2)" in joined  # keyframes aligned as before
     row = plan.summary()[0]
-    assert (row["rateControl"], row["crf"], row["qvbrQualityLevel"]) == ("QVBR", 26, 7)
+    assert (row["rateControl"], row["crf"]) == ("QVBR", 26)
+    assert "qvbrQualityLevel" not in row  # MediaConvert's setting: x264 never sees it
+
+
+@pytest.mark.parametrize("per_title", [False, True])
+def test_each_encoder_reports_its_own_rate_control_setting(per_title: bool) -> None:
+    """x264's capped CRF says its CRF; MediaConvert's QVBR its quality level, never a CRF
+    (it encodes none: a fixed ``crf`` in the presets is x264's alone)."""
+    presets = presets_with(perTitle=per_title, crf=26, qvbrQualityLevel=8)
+    x264 = plan_transcode(HD, presets)
+    mediaconvert = plan_transcode(HD, presets, PlanningRules(encoder=MEDIACONVERT))
+    for row in x264.summary():
+        assert row["rateControl"] == "QVBR" and "qvbrQualityLevel" not in row
+        assert row["crf"] == (None if per_title else 26)  # None: the analysis is to choose it
+    for row in mediaconvert.summary():
+        assert row["rateControl"] == "QVBR" and "crf" not in row
+        assert row["qvbrQualityLevel"] == 8
+    assert TranscodePlan.from_dict(mediaconvert.to_dict()).encoder == MEDIACONVERT
+    for row in plan_transcode(HD, presets_with(rateControl="CBR")).summary():
+        assert "crf" not in row and "qvbrQualityLevel" not in row
+
+
+def test_the_footprints_name_their_encoder() -> None:
+    from vodkit.config import Settings
+    from vodkit.footprints.aws.settings import AwsSettings
+
+    assert Settings().rules.encoder == X264
+    assert AwsSettings().rules.encoder == MEDIACONVERT
 
 
 @pytest.mark.parametrize(
@@ -101,8 +136,6 @@ def test_bad_rate_control_settings_are_named(fields: dict[str, Any], message: st
 
 
 def test_samples_must_be_whole_keyframe_intervals() -> None:
-    from vodkit.domain.ladder import PlanningRules
-
     with pytest.raises(PresetsError, match="perTitleSampleSeconds"):
         presets_with(perTitleSampleSeconds=3).validate(PlanningRules())
 
@@ -188,6 +221,18 @@ def test_a_dropped_rung_takes_its_audio_along_and_is_recorded_as_dropped() -> No
     assert rows["720p"]["crf"] == 30 and rows["720p"]["predictedVmaf"] == 96.0
     assert rows["preview"]["crf"] == 30  # the preview follows the rung of its size
     assert plan.per_title is None and "1 of 2 rungs kept" in plan.analysis
+    assert rows["720p"]["analysis"].startswith("CRF 30")
+    assert rows["preview"]["analysis"] is None  # the ladder's verdict is not the preview's
+
+
+@pytest.mark.parametrize("rate_control", ["CBR", "QVBR"])
+def test_the_preview_does_not_carry_the_ladders_analysis(rate_control: str) -> None:
+    plan = plan_transcode(HD, presets_with(rateControl=rate_control, perTitle=False))
+    assert plan.analysis  # "constant bitrate (rateControl CBR)", "CRF 23 under each ..."
+    rows = {r["kind"]: r for r in plan.summary()}
+    assert rows["stream"]["analysis"] == plan.analysis and rows["mp4"]["analysis"] is None
+    rows = {r["kind"]: r for r in fallback(plan, "no sample encoder").summary()}
+    assert "no sample encoder" in rows["stream"]["analysis"] and rows["mp4"]["analysis"] is None
 
 
 def test_measured_rates_are_recorded_per_rendition() -> None:
@@ -273,7 +318,8 @@ def test_the_analysis_fails_safe_to_constant_bitrate(
     safe = SourceAnalysis(samples).prepare(plan, tmp_path, tmp_path)
     assert safe.rate_control == "CBR" and all(v.crf is None for v in safe.video)
     assert reason in safe.analysis and [v.bitrate for v in safe.video] == [2_000_000, 1_000_000]
-    assert all(reason in row["analysis"] for row in safe.summary())
+    rungs = [row for row in safe.summary() if row["kind"] == "stream"]
+    assert rungs and all(reason in row["analysis"] for row in rungs)
     assert "-b:v:0 2000000" in args_of(safe, tmp_path)
     assert fallback(plan, "x").summary()[0]["rateControl"] == "CBR"
 

@@ -20,6 +20,7 @@ from .errors import ErrorCode, UnsupportedMedia
 from .media import MediaInfo
 from .plan import (
     QVBR,
+    X264,
     AudioRendition,
     FileRendition,
     PerTitle,
@@ -47,6 +48,7 @@ class PlanningRules:
     max_fps: float = MAX_FPS  # renditions keep the source's rate up to this
     gop_seconds: int = GOP_SECONDS  # keyframe interval, identical on every rung
     sprite_interval: int = SPRITE_INTERVAL
+    encoder: str = X264  # what encodes QVBR in this footprint (plan.X264 or MEDIACONVERT)
 
 
 def even(value: float, limit: int | None = None) -> int:
@@ -223,6 +225,7 @@ def plan_transcode(
         source_channels=media.audio.channels if media.audio else 0,
         rate_control=rc.mode,
         qvbr_quality_level=rc.qvbr_quality_level,
+        encoder=rules.encoder,
         per_title=(
             PerTitle(
                 targets=tuple(rc.target(i) for i in range(len(rungs))),

@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 QVBR, CBR = "QVBR", "CBR"
+# Who encodes a QVBR plan, so that each rendition reports its own rate control's setting:
+# x264's capped CRF (the FFmpeg transcoder) a CRF, MediaConvert's QVBR its quality level.
+X264, MEDIACONVERT = "x264", "mediaconvert"
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class TranscodePlan:
     source_channels: int = 0  # the source's audio channels (0: no audio), for remixing
     rate_control: str = CBR  # QVBR: capped CRF on rungs that have one (see VideoRendition.crf)
     qvbr_quality_level: int = 7  # MediaConvert's QVBR level (the AWS footprint's runner)
+    encoder: str = X264  # X264 or MEDIACONVERT: how QVBR is realised (see summary)
     per_title: PerTitle | None = None  # QVBR with an analysis still to run
     analysis: str = ""  # the analysis's verdict over the whole ladder
     dropped: tuple[VideoRendition, ...] = ()  # rungs the analysis found redundant
@@ -152,7 +156,9 @@ class TranscodePlan:
         return next(i for i, a in enumerate(self.audio_encodes) if a.encoding == wanted)
 
     def summary(self) -> list[dict[str, Any]]:
-        """The renditions as the catalog and the CLI's JSON show them."""
+        """The renditions as the catalog and every front door show them. Each reports its own
+        rate control's setting (x264's ``crf``, MediaConvert's ``qvbrQualityLevel``); the
+        ladder's ``analysis`` is shown on its rungs, never on a file (the preview)."""
         audio = {a.name: a for a in self.audio}
         kept = {v.name for v in self.video}
         rungs = sorted(
@@ -162,28 +168,35 @@ class TranscodePlan:
             {
                 **_summary_row("stream", v, audio.get(v.audio) if v.audio else None),
                 **self._rate_row(v),
+                "analysis": v.verdict or self.analysis or None,
                 **({} if v.name in kept else {"dropped": True}),
             }
             for v in rungs
         ]
         rows += [
-            {**_summary_row("mp4", f.video, f.audio, name=f.name), **self._rate_row(f.video)}
+            {
+                **_summary_row("mp4", f.video, f.audio, name=f.name),
+                **self._rate_row(f.video),
+                "analysis": f.video.verdict or None,
+            }
             for f in self.files
         ]
         return rows
 
     def _rate_row(self, video: VideoRendition) -> dict[str, Any]:
-        qvbr = self.rate_control == QVBR
+        qvbr = self.rate_control == QVBR and (
+            self.encoder == MEDIACONVERT or video.crf is not None or self.per_title is not None
+        )
         row: dict[str, Any] = {
-            "rateControl": QVBR if qvbr and (video.crf is not None or self.per_title) else CBR,
-            "crf": video.crf,
+            "rateControl": QVBR if qvbr else CBR,
             "predictedVmaf": video.predicted_vmaf,
             "averageBitrate": video.average_bitrate,
             "peakBitrate": video.peak_bitrate,
-            "analysis": video.verdict or self.analysis,
         }
-        if qvbr:
+        if qvbr and self.encoder == MEDIACONVERT:
             row["qvbrQualityLevel"] = self.qvbr_quality_level
+        elif qvbr:
+            row["crf"] = video.crf  # None until the per-title analysis chooses it
         return row
 
     def to_dict(self) -> dict[str, Any]:
@@ -215,6 +228,7 @@ class TranscodePlan:
             source_channels=int(data.get("source_channels", 0)),
             rate_control=str(data.get("rate_control", CBR)),
             qvbr_quality_level=int(data.get("qvbr_quality_level", 7)),
+            encoder=str(data.get("encoder", X264)),
             per_title=(
                 PerTitle(
                     targets=tuple(float(t) for t in per_title["targets"]),

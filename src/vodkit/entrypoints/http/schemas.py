@@ -26,13 +26,19 @@ class Rendition(Out):
     videoBitrate: int = Field(description="the cap: QVBR's maximum, CBR's constant rate")
     audioBitrate: int | None = None
     codecs: str | None = Field(None, description="RFC 6381, as encoded: video, then audio")
-    rateControl: str | None = Field(None, description="QVBR (capped CRF) or CBR")
-    crf: int | None = Field(None, description="the CRF encoded under the cap (QVBR)")
-    qvbrQualityLevel: int | None = Field(None, description="MediaConvert's QVBR level (AWS)")
+    rateControl: str | None = Field(
+        None, description="QVBR (x264's capped CRF, or MediaConvert's QVBR) or CBR"
+    )
+    crf: int | None = Field(None, description="x264's CRF under the cap (QVBR, FFmpeg)")
+    qvbrQualityLevel: int | None = Field(
+        None, description="MediaConvert's QVBR quality level (QVBR, AWS)"
+    )
     predictedVmaf: float | None = Field(None, description="per-title: the samples' prediction")
     averageBitrate: int | None = Field(None, description="measured video bits per second")
     peakBitrate: int | None = Field(None, description="measured peak (per segment)")
-    analysis: str | None = Field(None, description="how the rate was chosen, or why not")
+    analysis: str | None = Field(
+        None, description="a rung's: how its rate was chosen, or why not (files have none)"
+    )
     dropped: bool | None = Field(None, description="true: the per-title analysis dropped it")
 
 
