@@ -31,10 +31,7 @@ from .plan import (
 )
 from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
 
-GOP_SECONDS = 2
-MAX_FPS = 60.0
 MIN_VIDEO_BITRATE = 150_000
-SPRITE_INTERVAL = 5  # seconds between scrub-preview tiles
 SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
 SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the default interval
@@ -43,11 +40,12 @@ POSTER_CANDIDATES = 10
 
 @dataclass(frozen=True)
 class PlanningRules:
-    """Operator choices that shape every plan (settings, not presets)."""
+    """Operator choices that shape every plan (settings, not presets); these defaults are
+    the settings' (``config.Settings`` reads them)."""
 
-    max_fps: float = MAX_FPS  # renditions keep the source's rate up to this
-    gop_seconds: int = GOP_SECONDS  # keyframe interval, identical on every rung
-    sprite_interval: int = SPRITE_INTERVAL
+    max_fps: float = 60.0  # renditions keep the source's rate up to this
+    gop_seconds: int = 2  # keyframe interval, identical on every rung
+    sprite_interval: int = 5  # seconds between scrub-preview tiles
     encoder: str = X264  # what encodes QVBR in this footprint (plan.X264 or MEDIACONVERT)
 
 
