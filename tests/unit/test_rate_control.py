@@ -332,7 +332,7 @@ def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
     from vodkit.domain.asset import Asset, Job, JobState
     from vodkit.domain.clock import utcnow
     from vodkit.domain.jobs import TranscodeJob
-    from vodkit.services.assets import AssetView
+    from vodkit.domain.view import AssetView
     from vodkit.services.transcode import TranscodeService
 
     catalog, uploads, now = MemoryCatalog(), MemoryObjectStore(), utcnow()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...services.assets import AssetView
+from ...domain.view import AssetView
 
 
 class Out(BaseModel):
@@ -57,6 +58,12 @@ class Playback(Out):
 
 
 class AssetOut(Out):
+    """The domain's public view of an asset (``domain.view.AssetView.public``), field for
+    field: one the view gains and this model lacks is refused, so it is added here, with
+    its description, before anyone sees it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     assetId: str
     status: str
     uploaderId: str
@@ -72,14 +79,9 @@ class AssetOut(Out):
     playback: Playback | None = None
 
     @classmethod
-    def of(cls, view: AssetView, playback: dict[str, str] | None) -> AssetOut:
-        data: dict[str, Any] = view.to_dict()
-        for internal in ("outputs", "sourceKey", "jobs"):  # the server's paths and keys
-            data.pop(internal)
-        data["errors"] = [
-            {"code": e.code, "message": e.message, "kind": str(e.kind)} for e in view.asset.errors
-        ]
-        return cls(**data, playback=Playback(**playback) if playback is not None else None)
+    def of(cls, view: AssetView, playback: dict[str, str] | None = None) -> AssetOut:
+        shown = replace(view, playback=playback) if playback is not None else view
+        return cls.model_validate(shown.public())
 
 
 class AssetList(Out):
