@@ -52,7 +52,8 @@ from vodkit.adapters.transcoder.ffmpeg import (
     h264_arguments,
     rate_control,
 )
-from vodkit.domain.planning import TranscodePlan, plan_transcode
+from vodkit.domain.ladder import plan_transcode
+from vodkit.domain.plan import TranscodePlan
 from vodkit.domain.presets import Presets, parse_presets
 from vodkit.services.analysis import SourceAnalysis, encoder_of
 from vodkit.services.transcode import measured

@@ -40,7 +40,8 @@ import imageio_ffmpeg
 
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
-from vodkit.domain.planning import TranscodePlan, plan_transcode
+from vodkit.domain.ladder import plan_transcode
+from vodkit.domain.plan import TranscodePlan
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 VODKIT = str(Path(sys.executable).parent / "vodkit")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -22,8 +22,13 @@ from pydantic_settings import (
 )
 
 from .domain.errors import ConfigError
+from .domain.ladder import PlanningRules
 from .domain.media import MediaLimits
-from .domain.planning import PlanningRules
+from .domain.plan import X264
+from .domain.webhooks import BACKOFF
+
+RULES, LIMITS = PlanningRules(), MediaLimits()  # the defaults, written once in the domain
+MB = 1024 * 1024
 
 
 class _Sources(BaseSettings):
@@ -55,6 +60,7 @@ class Selection(_Sources):
 
 class Settings(_Sources):
     model_config = SettingsConfigDict(env_prefix="VODKIT_", extra="forbid")
+    ENCODER: ClassVar[str] = X264  # who encodes QVBR plans: FFmpeg's x264 (capped CRF)
 
     backend: str = Field("embedded", description="the footprint (footprints.FOOTPRINTS)")
     data_dir: Path = Field(Path("vodkit-data"), description="uploads, outputs and SQLite files")
@@ -64,16 +70,23 @@ class Settings(_Sources):
 
     ffmpeg: str = Field("bundled", description="'bundled', 'system' (PATH) or a path to ffmpeg")
     probe_timeout: float = Field(30.0, gt=0)
-    max_fps: float = Field(60.0, gt=0, description="renditions keep the source rate up to this")
-    gop_seconds: int = Field(2, ge=1, le=10, description="keyframe interval on every rung")
-    sprite_interval: int = Field(5, ge=1, le=600, description="seconds between scrub tiles")
+    # the defaults of the rules and limits are the domain's (PlanningRules, MediaLimits)
+    max_fps: float = Field(
+        RULES.max_fps, gt=0, description="renditions keep the source rate up to this"
+    )
+    gop_seconds: int = Field(
+        RULES.gop_seconds, ge=1, le=10, description="keyframe interval on every rung"
+    )
+    sprite_interval: int = Field(
+        RULES.sprite_interval, ge=1, le=600, description="seconds between scrub tiles"
+    )
 
-    max_file_size_mb: int = Field(20 * 1024, gt=0)
-    max_width: int = Field(8192, gt=0)
-    max_height: int = Field(8192, gt=0)
-    max_pixels: int = Field(7680 * 4320, gt=0)
-    max_source_fps: float = Field(240.0, gt=0)
-    max_duration: float = Field(6 * 3600.0, gt=0, description="seconds")
+    max_file_size_mb: int = Field(LIMITS.max_file_size // MB, gt=0)
+    max_width: int = Field(LIMITS.max_width, gt=0)
+    max_height: int = Field(LIMITS.max_height, gt=0)
+    max_pixels: int = Field(LIMITS.max_pixels, gt=0)
+    max_source_fps: float = Field(LIMITS.max_fps, gt=0)
+    max_duration: float = Field(LIMITS.max_duration, gt=0, description="seconds")
 
     metrics_port: int | None = Field(None, description="serve Prometheus /metrics on this port")
     public_url: str = Field("", description="the API's URL as clients reach it; default: asked")
@@ -87,7 +100,7 @@ class Settings(_Sources):
     )
     webhook_timeout: float = Field(10.0, gt=0, le=60, description="a delivery's time limit, s")
     webhook_backoff: tuple[float, ...] = Field(
-        (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0),
+        BACKOFF,
         min_length=1,
         description="seconds before each retry of a delivery (the last repeats, for 24 h)",
     )
@@ -99,12 +112,13 @@ class Settings(_Sources):
             max_fps=self.max_fps,
             gop_seconds=self.gop_seconds,
             sprite_interval=self.sprite_interval,
+            encoder=self.ENCODER,
         )
 
     @property
     def limits(self) -> MediaLimits:
         return MediaLimits(
-            max_file_size=self.max_file_size_mb * 1024 * 1024,
+            max_file_size=self.max_file_size_mb * MB,
             max_width=self.max_width,
             max_height=self.max_height,
             max_pixels=self.max_pixels,

@@ -23,7 +23,7 @@ from vodkit.adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.adapters.transcoder.queued import QueuedJobSubmitter
 from vodkit.domain.jobs import TranscodeJob
-from vodkit.domain.planning import plan_transcode
+from vodkit.domain.ladder import plan_transcode
 
 PLAN = plan_transcode(HD, load_presets(default_presets_path()))
 # What a job runner received, job by job: (job id, asset id, source, the ladder's sizes).

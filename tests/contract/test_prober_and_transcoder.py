@@ -14,8 +14,8 @@ from vodkit.adapters.transcoder.base import Progress, Transcoder
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
 from vodkit.adapters.transcoder.memory import MemoryTranscoder
 from vodkit.domain.errors import InvalidInput
+from vodkit.domain.ladder import plan_transcode
 from vodkit.domain.layout import MANIFEST_SUFFIXES
-from vodkit.domain.planning import plan_transcode
 
 PRESETS = load_presets(default_presets_path())
 

@@ -21,7 +21,7 @@ from tests.e2e.conftest import Vodkit
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
-from vodkit.domain.planning import PlanningRules, plan_transcode
+from vodkit.domain.ladder import PlanningRules, plan_transcode
 
 pytestmark = pytest.mark.e2e
 PLAYER = Path(__file__).parent / "player"

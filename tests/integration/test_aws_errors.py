@@ -25,7 +25,7 @@ from vodkit.adapters.storage.s3 import S3ObjectStore
 from vodkit.adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
 from vodkit.domain.errors import AccessDenied, Unavailable, VodkitError
 from vodkit.domain.jobs import TranscodeJob
-from vodkit.domain.planning import plan_transcode
+from vodkit.domain.ladder import plan_transcode
 
 pytestmark = pytest.mark.integration
 JOB = TranscodeJob(

@@ -16,8 +16,9 @@ from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.base import TranscodeOutput
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
+from vodkit.domain.ladder import PlanningRules, plan_transcode
 from vodkit.domain.media import MediaInfo
-from vodkit.domain.planning import PlanningRules, TranscodePlan, plan_transcode
+from vodkit.domain.plan import TranscodePlan
 
 pytestmark = pytest.mark.integration
 PRESETS = load_presets(default_presets_path())

@@ -20,7 +20,8 @@ from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.storage.local import LocalObjectStore
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
-from vodkit.domain.planning import TranscodePlan, plan_transcode
+from vodkit.domain.ladder import plan_transcode
+from vodkit.domain.plan import TranscodePlan
 from vodkit.services.analysis import WORKDIR, SourceAnalysis, encoder_of
 from vodkit.services.transcode import FileTranscoding
 

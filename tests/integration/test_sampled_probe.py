@@ -23,7 +23,7 @@ from vodkit.adapters.storage.s3 import S3ObjectStore
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.domain.asset import Asset, AssetStatus
 from vodkit.domain.events import ObjectCreated
-from vodkit.domain.planning import plan_transcode
+from vodkit.domain.ladder import plan_transcode
 from vodkit.services.ingest import IngestOrchestrator
 
 EDGE = 64 * 1024

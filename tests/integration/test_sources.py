@@ -17,7 +17,7 @@ from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.storage.local import LocalObjectStore
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
-from vodkit.domain.planning import TranscodePlan
+from vodkit.domain.plan import TranscodePlan
 from vodkit.services.transcode import FileTranscoding
 
 pytestmark = pytest.mark.integration

@@ -117,6 +117,7 @@ def test_every_event_is_signed_and_retried_until_it_lands(
         bob.post("/v1/assets", params={"filename": "b.mp4"}, content=clips["tiny"].read_bytes())
         served.wait_for(alice, asset["assetId"], "COMPLETED")
         wait(lambda: "asset.completed" in receiver.types())
+        shown = alice.get(f"/v1/assets/{asset['assetId']}").json()
         assert alice.delete(f"/v1/assets/{asset['assetId']}").status_code == 204
         wait(lambda: "asset.deleted" in receiver.types())
         # each delivery retries on its own clock: the later events may land before it does
@@ -126,6 +127,15 @@ def test_every_event_is_signed_and_retried_until_it_lands(
         assert {r["data"]["assetId"] for r in receiver.received} == {asset["assetId"]}  # not bob's
         completed = next(r for r in receiver.received if r["type"] == "asset.completed")
         assert completed["data"]["status"] == "COMPLETED" and completed["timestamp"]
+        sent = completed["data"]  # the API's view of the asset, field for field
+        assert set(sent) == set(shown)
+        plain = set(shown) - {"renditions", "playback"}  # the API fills in Nones
+        assert {k: sent[k] for k in plain} == {k: shown[k] for k in plain}
+        assert [{k: v for k, v in r.items() if v is not None} for r in sent["renditions"]] == [
+            {k: v for k, v in r.items() if v is not None} for r in shown["renditions"]
+        ]
+        assert shown["playback"] and sent["playback"] is None  # no public_url: the sender
+        # cannot know the API's address (tests/unit/test_asset_view.py has one set)
 
         def created_delivered() -> dict[str, Any] | None:  # recorded once its answer is read
             history = alice.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["items"]

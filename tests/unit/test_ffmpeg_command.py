@@ -19,7 +19,7 @@ from vodkit.adapters.transcoder.ffmpeg import (
     ffmpeg_executable,
 )
 from vodkit.domain.errors import ConfigError
-from vodkit.domain.planning import plan_transcode
+from vodkit.domain.ladder import plan_transcode
 
 PLAN = plan_transcode(HD, load_presets(default_presets_path()))
 

@@ -13,7 +13,7 @@ from vodkit.adapters.events.inprocess import InProcessEventBus
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.domain.asset import Asset, AssetStatus, Job, JobState
 from vodkit.domain.jobs import TranscodeJob
-from vodkit.domain.planning import plan_transcode
+from vodkit.domain.ladder import plan_transcode
 from vodkit.services.leases import LeasedRuns, Reaper
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)

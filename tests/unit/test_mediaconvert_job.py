@@ -13,8 +13,8 @@ from tests.fakes import HD
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.mediaconvert import build_job
 from vodkit.domain.jobs import TranscodeJob
+from vodkit.domain.ladder import plan_transcode
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
-from vodkit.domain.planning import plan_transcode
 
 PRESETS = load_presets(default_presets_path())
 CREATE_JOB = (

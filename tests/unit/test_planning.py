@@ -5,14 +5,9 @@ import pytest
 
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.domain.errors import UnsupportedMedia
+from vodkit.domain.ladder import PlanningRules, fit, plan_sprite, plan_transcode
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
-from vodkit.domain.planning import (
-    PlanningRules,
-    TranscodePlan,
-    fit,
-    plan_sprite,
-    plan_transcode,
-)
+from vodkit.domain.plan import TranscodePlan
 
 PRESETS = load_presets(default_presets_path())
 STEREO = AudioInfo(codec="aac", channels=2, sample_rate=48000)

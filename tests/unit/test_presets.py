@@ -123,7 +123,7 @@ def test_presets_from_anywhere_are_checked_against_the_rules() -> None:
     from vodkit.adapters.probe.memory import MemoryProber
     from vodkit.adapters.storage.memory import MemoryObjectStore
     from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
-    from vodkit.domain.planning import PlanningRules
+    from vodkit.domain.ladder import PlanningRules
     from vodkit.services.ingest import IngestOrchestrator
 
     document = default_document()

@@ -16,22 +16,26 @@ from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.ffmpeg import build_command
 from vodkit.domain.errors import PresetsError
-from vodkit.domain.planning import (
+from vodkit.domain.ladder import PlanningRules, plan_transcode
+from vodkit.domain.per_title import (
     AnalysisFailed,
     Choice,
-    Measured,
     Probe,
-    TranscodePlan,
-    VideoRendition,
     apply_analysis,
     at_cap,
     choose_crf,
     convex_hull,
     fallback,
     held,
-    plan_transcode,
-    recorded,
     sample_windows,
+)
+from vodkit.domain.plan import (
+    MEDIACONVERT,
+    X264,
+    Measured,
+    TranscodePlan,
+    VideoRendition,
+    recorded,
     segment_rates,
 )
 from vodkit.domain.presets import parse_presets
@@ -81,7 +85,34 @@ def test_capped_crf_sets_the_cap_as_maxrate_with_twice_it_as_buffer(tmp_path: Pa
     assert "-crf:v:2 26 -maxrate:v:2 1500000" in joined and "-b:v" not in joined
     assert "-force_key_frames expr:gte(t,n_forced*2)" in joined  # keyframes aligned as before
     row = plan.summary()[0]
-    assert (row["rateControl"], row["crf"], row["qvbrQualityLevel"]) == ("QVBR", 26, 7)
+    assert (row["rateControl"], row["crf"]) == ("QVBR", 26)
+    assert "qvbrQualityLevel" not in row  # MediaConvert's setting: x264 never sees it
+
+
+@pytest.mark.parametrize("per_title", [False, True])
+def test_each_encoder_reports_its_own_rate_control_setting(per_title: bool) -> None:
+    """x264's capped CRF says its CRF; MediaConvert's QVBR its quality level, never a CRF
+    (it encodes none: a fixed ``crf`` in the presets is x264's alone)."""
+    presets = presets_with(perTitle=per_title, crf=26, qvbrQualityLevel=8)
+    x264 = plan_transcode(HD, presets)
+    mediaconvert = plan_transcode(HD, presets, PlanningRules(encoder=MEDIACONVERT))
+    for row in x264.summary():
+        assert row["rateControl"] == "QVBR" and "qvbrQualityLevel" not in row
+        assert row["crf"] == (None if per_title else 26)  # None: the analysis is to choose it
+    for row in mediaconvert.summary():
+        assert row["rateControl"] == "QVBR" and "crf" not in row
+        assert row["qvbrQualityLevel"] == 8
+    assert TranscodePlan.from_dict(mediaconvert.to_dict()).encoder == MEDIACONVERT
+    for row in plan_transcode(HD, presets_with(rateControl="CBR")).summary():
+        assert "crf" not in row and "qvbrQualityLevel" not in row
+
+
+def test_the_footprints_name_their_encoder() -> None:
+    from vodkit.config import Settings
+    from vodkit.footprints.aws.settings import AwsSettings
+
+    assert Settings().rules.encoder == X264
+    assert AwsSettings().rules.encoder == MEDIACONVERT
 
 
 @pytest.mark.parametrize(
@@ -105,8 +136,6 @@ def test_bad_rate_control_settings_are_named(fields: dict[str, Any], message: st
 
 
 def test_samples_must_be_whole_keyframe_intervals() -> None:
-    from vodkit.domain.planning import PlanningRules
-
     with pytest.raises(PresetsError, match="perTitleSampleSeconds"):
         presets_with(perTitleSampleSeconds=3).validate(PlanningRules())
 
@@ -192,6 +221,18 @@ def test_a_dropped_rung_takes_its_audio_along_and_is_recorded_as_dropped() -> No
     assert rows["720p"]["crf"] == 30 and rows["720p"]["predictedVmaf"] == 96.0
     assert rows["preview"]["crf"] == 30  # the preview follows the rung of its size
     assert plan.per_title is None and "1 of 2 rungs kept" in plan.analysis
+    assert rows["720p"]["analysis"].startswith("CRF 30")
+    assert rows["preview"]["analysis"] is None  # the ladder's verdict is not the preview's
+
+
+@pytest.mark.parametrize("rate_control", ["CBR", "QVBR"])
+def test_the_preview_does_not_carry_the_ladders_analysis(rate_control: str) -> None:
+    plan = plan_transcode(HD, presets_with(rateControl=rate_control, perTitle=False))
+    assert plan.analysis  # "constant bitrate (rateControl CBR)", "CRF 23 under each ..."
+    rows = {r["kind"]: r for r in plan.summary()}
+    assert rows["stream"]["analysis"] == plan.analysis and rows["mp4"]["analysis"] is None
+    rows = {r["kind"]: r for r in fallback(plan, "no sample encoder").summary()}
+    assert "no sample encoder" in rows["stream"]["analysis"] and rows["mp4"]["analysis"] is None
 
 
 def test_measured_rates_are_recorded_per_rendition() -> None:
@@ -277,7 +318,8 @@ def test_the_analysis_fails_safe_to_constant_bitrate(
     safe = SourceAnalysis(samples).prepare(plan, tmp_path, tmp_path)
     assert safe.rate_control == "CBR" and all(v.crf is None for v in safe.video)
     assert reason in safe.analysis and [v.bitrate for v in safe.video] == [2_000_000, 1_000_000]
-    assert all(reason in row["analysis"] for row in safe.summary())
+    rungs = [row for row in safe.summary() if row["kind"] == "stream"]
+    assert rungs and all(reason in row["analysis"] for row in rungs)
     assert "-b:v:0 2000000" in args_of(safe, tmp_path)
     assert fallback(plan, "x").summary()[0]["rateControl"] == "CBR"
 
@@ -290,7 +332,7 @@ def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
     from vodkit.domain.asset import Asset, Job, JobState
     from vodkit.domain.clock import utcnow
     from vodkit.domain.jobs import TranscodeJob
-    from vodkit.services.assets import AssetView
+    from vodkit.domain.view import AssetView
     from vodkit.services.transcode import TranscodeService
 
     catalog, uploads, now = MemoryCatalog(), MemoryObjectStore(), utcnow()
@@ -368,9 +410,10 @@ def test_one_probe_short_of_its_target_spends_the_cap_as_qvbr_would() -> None:
         3,
         2,
     )
-    assert plan.video[1].crf == 19 and plan.video[1].verdict.endswith(
-        "the lowest CRF its probe predicts for"
-    )
+    assert plan.video[1].crf == 19 and plan.video[1].verdict == (
+        "CRF 19 at ~476 kb/s (under the 1000 kb/s cap), predicted VMAF 83.2 (target 89): the "
+        "lowest CRF one probe can predict, 4 below it, is still short of the target"
+    )  # a whole sentence (it used to stop at "...the lowest CRF its probe predicts for")
 
 
 def test_a_rung_short_of_its_target_with_room_under_its_cap_says_so() -> None:
@@ -383,10 +426,29 @@ def test_a_rung_short_of_its_target_with_room_under_its_cap_says_so() -> None:
     top = plan.video[0]
     assert top.crf == 24  # the knee's CRF, not the cap's constant bitrate
     assert top.verdict == (
-        "target out of reach under the 2000 kb/s cap: CRF 24 at ~1500 kb/s, predicted VMAF 92 "
-        "(target 95); more bits would add under 0.5 point"
+        "CRF 24 at ~1500 kb/s (under the 2000 kb/s cap), predicted VMAF 92 (target 95): the "
+        "target is out of reach, and more bits would add under 0.5 point"
     )
     assert "held by" not in top.verdict
+
+
+@pytest.mark.parametrize("stretched", [False, True])
+def test_a_rung_well_under_its_cap_is_not_said_to_be_out_of_reach_under_it(
+    stretched: bool,
+) -> None:
+    """576 kb/s under a 1000 kb/s cap: the cap is not what stops it, so the verdict must
+    not blame it ("target out of reach under the 1000 kb/s cap" was said of this rung)."""
+    short = Choice(24, 86.0, 576_000, False, stretched=stretched)
+    plan = apply_analysis(
+        plan_transcode(HD, load_presets()),
+        {"720p": Choice(24, 96.0, 1_500_000, True), "480p": short},
+        3,
+        2,
+    )
+    low = plan.video[1]
+    assert (low.bitrate, low.crf) == (1_000_000, 24)
+    assert "under the cap" not in low.verdict and "reach under" not in low.verdict
+    assert low.verdict.startswith("CRF 24 at ~576 kb/s (under the 1000 kb/s cap)")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import FFMPEG
 from vodkit.adapters.transcoder.thumbs import choose_poster, frame_score, sheet_tiles, sprite_vtt
 from vodkit.domain.errors import TranscodeFailed
-from vodkit.domain.planning import SpritePlan
+from vodkit.domain.plan import SpritePlan
 
 
 def picture(path: Path, source: str) -> Path:

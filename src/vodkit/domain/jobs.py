@@ -8,7 +8,7 @@ from typing import Any
 
 from . import layout
 from .errors import InvalidEvent
-from .planning import TranscodePlan
+from .plan import TranscodePlan
 
 
 @dataclass(frozen=True)

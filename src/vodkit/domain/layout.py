@@ -12,7 +12,7 @@ what it reports (``format_of``), not assumed.
 
 from __future__ import annotations
 
-from .planning import SpritePlan, TranscodePlan
+from .plan import SpritePlan, TranscodePlan
 
 FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
 DIRECTORIES = ("stream", "mp4", "thumbs")  # everything an asset publishes is under these

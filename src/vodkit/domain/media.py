@@ -97,7 +97,8 @@ class MediaInfo:
 
 @dataclass(frozen=True)
 class MediaLimits:
-    """Checked on the declared header values, before a single frame is decoded."""
+    """Checked on the declared header values, before a single frame is decoded; these
+    defaults are the settings' (``config.Settings`` reads them)."""
 
     max_file_size: int = 20 * 1024**3
     max_width: int = 8192

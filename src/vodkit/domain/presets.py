@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import PresetsError
 
 if TYPE_CHECKING:
-    from .planning import PlanningRules
+    from .ladder import PlanningRules
 
 GROUP_TYPES = {"hls": "HLS_GROUP", "dash": "DASH_ISO_GROUP", "mp4": "FILE_GROUP"}
 VIDEO_CODECS = ("H_264",)

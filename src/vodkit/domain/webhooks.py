@@ -11,7 +11,6 @@ import base64
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import InvalidInput
@@ -109,16 +108,3 @@ def after_attempt(
     if attempt.status == 410 or attempt.at + delay - first > GIVE_UP_AFTER:
         return replace(delivery, state="failed", attempts=attempts)
     return replace(delivery, attempts=attempts, next_at=attempt.at + delay)
-
-
-PAYLOAD_FIELDS = (
-    "assetId", "status", "uploaderId", "filename", "createdAt", "updatedAt", "fileSize",
-    "attempt", "renditions",
-)  # fmt: skip
-
-
-def public_asset(item: dict[str, Any]) -> dict[str, Any]:
-    """What a webhook tells of an asset: its public fields (not the server's keys or paths)."""
-    shown = {k: item[k] for k in PAYLOAD_FIELDS if k in item}
-    shown["errors"] = [{"code": e["code"], "message": e["message"]} for e in item.get("errors", [])]
-    return shown

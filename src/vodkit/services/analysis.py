@@ -9,13 +9,13 @@
   second one chosen from what the first scored, with the real encode's settings, and
   scored by VMAF against the source at the top rung's display size; smaller rungs follow
   the slopes the top rung's two probes measured. Each rung gets the highest CRF
-  predicted to reach its target VMAF under its cap (``planning.choose_crf``); one that
+  predicted to reach its target VMAF under its cap (``per_title.choose_crf``); one that
   cannot spends its cap, but where the top rung's two probes show more bits buying too
-  little; rungs that add nothing are dropped (``planning.convex_hull``).
+  little; rungs that add nothing are dropped (``per_title.convex_hull``).
 
 It fails safe: if the analysis cannot run (no sample encoder here, a source shorter than
 one sample, libvmaf missing or failing, the time limit hit), the plan is encoded at
-constant bitrate and says why (``planning.fallback``).
+constant bitrate and says why (``per_title.fallback``).
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..domain.planning import (
+from ..domain.per_title import (
     FIRST_CRF,
     AnalysisFailed,
     Probe,
     Slopes,
-    TranscodePlan,
     apply_analysis,
     at_cap,
     choose_crf,
@@ -41,6 +40,7 @@ from ..domain.planning import (
     next_crf,
     sample_windows,
 )
+from ..domain.plan import TranscodePlan
 
 log = logging.getLogger(__name__)
 WORKDIR = "analysis"  # under the job's work directory; never published

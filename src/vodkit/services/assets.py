@@ -13,19 +13,20 @@ import binascii
 import contextlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.queue.base import Queue
 from ..adapters.storage.base import ObjectInfo, ObjectStore, names_object
 from ..domain import layout
-from ..domain.asset import Asset, AssetStatus, Job, progress_of
+from ..domain.asset import Asset, AssetStatus
 from ..domain.clock import Clock, isoformat, utcnow
 from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
 from ..domain.events import ObjectCreated
 from ..domain.keys import asset_id_for, parse_upload_key, upload_key
+from ..domain.view import AssetView
 from .ingest import enqueue
 
 
@@ -49,45 +50,6 @@ class Announcer(Protocol):
     def announce(self, event: ObjectCreated) -> None:
         """Make sure the ingest orchestrator hears of a stored upload."""
         ...
-
-
-@dataclass(frozen=True)
-class AssetView:
-    """One asset as every front door shows it (the CLI's ``--json``, the HTTP API)."""
-
-    asset: Asset
-    jobs: tuple[Job, ...] = ()
-    locations: dict[str, str] = field(default_factory=dict)  # format -> where to find it
-
-    @property
-    def progress(self) -> dict[str, float | None] | None:
-        """Percent and ETA of the jobs, while the asset is being processed."""
-        if self.asset.status is not AssetStatus.PROCESSING or not self.jobs:
-            return None
-        percent, eta = progress_of(self.jobs)
-        return {"percent": round(percent, 1), "etaSeconds": None if eta is None else round(eta, 1)}
-
-    def to_dict(self) -> dict[str, Any]:
-        a = self.asset
-        return {
-            "assetId": a.asset_id,
-            "status": str(a.status),
-            "uploaderId": a.uploader_id,
-            "filename": a.filename,
-            "sourceKey": a.source_key,
-            "createdAt": a.created_at,
-            "updatedAt": a.updated_at,
-            "fileSize": a.file_size,
-            "duration": a.duration,
-            "attempt": a.attempt,
-            "progress": self.progress,
-            "outputs": dict(self.locations),
-            "renditions": list(a.renditions),
-            "jobs": [
-                {"jobId": j.job_id, "state": str(j.state), "percent": j.percent} for j in self.jobs
-            ],
-            "errors": [{"code": e.code, "message": e.message} for e in a.errors],
-        }
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ from ..domain.errors import (
 from ..domain.events import AssetStatusChanged, ObjectCreated
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
+from ..domain.ladder import PlanningRules, plan_transcode
 from ..domain.media import MediaInfo
-from ..domain.planning import PlanningRules, plan_transcode
 from ..domain.presets import Presets
 from .messages import decode
 

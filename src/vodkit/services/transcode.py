@@ -32,7 +32,8 @@ from ..domain.errors import AssetNotFound, ErrorCode, Failure, ObjectNotFound
 from ..domain.events import JobStateChanged
 from ..domain.jobs import TranscodeJob
 from ..domain.keys import asset_id_for
-from ..domain.planning import Measured, PlanningRules, TranscodePlan, plan_transcode, recorded
+from ..domain.ladder import PlanningRules, plan_transcode
+from ..domain.plan import Measured, TranscodePlan, recorded
 from ..domain.presets import Presets
 from .analysis import SourceAnalysis, encoder_of
 from .consumer import Interrupted

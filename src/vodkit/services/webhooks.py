@@ -25,13 +25,13 @@ from ..domain.asset import Asset
 from ..domain.clock import Clock, isoformat, utcnow
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.outbox import AssetEvent
+from ..domain.view import AssetView
 from ..domain.webhooks import (
     BACKOFF,
     Delivery,
     Webhook,
     after_attempt,
     new_webhook,
-    public_asset,
 )
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,8 @@ class WebhookService:
     # delivery --------------------------------------------------------------
 
     def render(self, event: AssetEvent, webhook: Webhook) -> str:
-        data = public_asset(event.asset)
-        data["playback"] = self.links(Asset.from_item(event.asset))
+        asset = Asset.from_item(event.asset)
+        data = AssetView(asset, playback=self.links(asset)).public()  # as the API shows it
         return json.dumps({"type": event.type, "timestamp": event.at, "data": data})
 
     def pump(self) -> int:

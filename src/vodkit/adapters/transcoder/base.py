@@ -18,7 +18,7 @@ from typing import Protocol
 
 from ...domain.asset import Job
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import TranscodePlan
+from ...domain.plan import TranscodePlan
 
 
 @dataclass(frozen=True)

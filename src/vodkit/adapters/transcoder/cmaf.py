@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...domain import layout
-from ...domain.planning import Measured, TranscodePlan, segment_rates
+from ...domain.plan import Measured, TranscodePlan, segment_rates
 
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 ET.register_namespace("", MPD_NS)

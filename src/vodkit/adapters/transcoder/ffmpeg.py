@@ -24,7 +24,7 @@ from typing import Any
 
 from ...domain import layout
 from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
-from ...domain.planning import QVBR, Measured, TranscodePlan, VideoRendition
+from ...domain.plan import QVBR, Measured, TranscodePlan, VideoRendition
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput
 from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, measured_rungs, representation_names

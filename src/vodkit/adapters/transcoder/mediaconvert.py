@@ -32,7 +32,7 @@ from typing import Any
 
 from ...domain import layout
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import QVBR, AudioRendition, TranscodePlan, VideoRendition
+from ...domain.plan import QVBR, AudioRendition, TranscodePlan, VideoRendition
 from ..aws import aws_call
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from pathlib import Path
 from ...domain import layout
 from ...domain.errors import TranscodeFailed
 from ...domain.jobs import TranscodeJob
-from ...domain.planning import TranscodePlan
+from ...domain.plan import TranscodePlan
 from .base import Progress, ProgressCallback, TranscodeOutput
 
 

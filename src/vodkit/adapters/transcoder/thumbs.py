@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...domain.errors import ErrorCode, TranscodeFailed
-from ...domain.planning import SpritePlan
+from ...domain.plan import SpritePlan
 
 if TYPE_CHECKING:
     import av

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ...domain import layout
 from ...domain.errors import ErrorCode, TranscodeFailed
-from ...domain.planning import TranscodePlan
+from ...domain.plan import TranscodePlan
 from .cmaf import MPD_NS
 
 TOLERANCE_SECONDS = 0.5

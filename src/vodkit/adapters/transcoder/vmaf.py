@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ...domain.planning import AnalysisFailed, Probe, TranscodePlan
+from ...domain.per_title import AnalysisFailed, Probe
+from ...domain.plan import TranscodePlan
 from .. import sandbox
 from .ffmpeg import conditioning, h264_arguments, rate_control
 

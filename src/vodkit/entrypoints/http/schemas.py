@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import replace
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...services.assets import AssetView
+from ...domain.view import AssetView
 
 
 class Out(BaseModel):
@@ -26,13 +27,19 @@ class Rendition(Out):
     videoBitrate: int = Field(description="the cap: QVBR's maximum, CBR's constant rate")
     audioBitrate: int | None = None
     codecs: str | None = Field(None, description="RFC 6381, as encoded: video, then audio")
-    rateControl: str | None = Field(None, description="QVBR (capped CRF) or CBR")
-    crf: int | None = Field(None, description="the CRF encoded under the cap (QVBR)")
-    qvbrQualityLevel: int | None = Field(None, description="MediaConvert's QVBR level (AWS)")
+    rateControl: str | None = Field(
+        None, description="QVBR (x264's capped CRF, or MediaConvert's QVBR) or CBR"
+    )
+    crf: int | None = Field(None, description="x264's CRF under the cap (QVBR, FFmpeg)")
+    qvbrQualityLevel: int | None = Field(
+        None, description="MediaConvert's QVBR quality level (QVBR, AWS)"
+    )
     predictedVmaf: float | None = Field(None, description="per-title: the samples' prediction")
     averageBitrate: int | None = Field(None, description="measured video bits per second")
     peakBitrate: int | None = Field(None, description="measured peak (per segment)")
-    analysis: str | None = Field(None, description="how the rate was chosen, or why not")
+    analysis: str | None = Field(
+        None, description="a rung's: how its rate was chosen, or why not (files have none)"
+    )
     dropped: bool | None = Field(None, description="true: the per-title analysis dropped it")
 
 
@@ -51,6 +58,12 @@ class Playback(Out):
 
 
 class AssetOut(Out):
+    """The domain's public view of an asset (``domain.view.AssetView.public``), field for
+    field: one the view gains and this model lacks is refused, so it is added here, with
+    its description, before anyone sees it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     assetId: str
     status: str
     uploaderId: str
@@ -66,14 +79,9 @@ class AssetOut(Out):
     playback: Playback | None = None
 
     @classmethod
-    def of(cls, view: AssetView, playback: dict[str, str] | None) -> AssetOut:
-        data: dict[str, Any] = view.to_dict()
-        for internal in ("outputs", "sourceKey", "jobs"):  # the server's paths and keys
-            data.pop(internal)
-        data["errors"] = [
-            {"code": e.code, "message": e.message, "kind": str(e.kind)} for e in view.asset.errors
-        ]
-        return cls(**data, playback=Playback(**playback) if playback is not None else None)
+    def of(cls, view: AssetView, playback: dict[str, str] | None = None) -> AssetOut:
+        shown = replace(view, playback=playback) if playback is not None else view
+        return cls.model_validate(shown.public())
 
 
 class AssetList(Out):

@@ -7,13 +7,17 @@ environment and files.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from ...config import Settings
 from ...domain.errors import ConfigError
+from ...domain.plan import MEDIACONVERT
 
 
 class AwsSettings(Settings):
+    ENCODER: ClassVar[str] = MEDIACONVERT  # QVBR at the presets' quality level
     environment: str = Field("dev", description="the stack's EnvironmentSuffix; metric dimension")
     stack_name: str = Field("", description="the CloudFormation stack (jobs are tagged with it)")
     catalog_table: str = Field("", description="DynamoDB table of the catalog")

@@ -1,0 +1,254 @@
+"""From a probe result and presets to the ladder one transcode will write.
+
+Rules: never upscale; keep the display aspect ratio (a preset's WxH is a
+bounding box, turned to portrait for portrait sources); even dimensions; every
+rung shares the source's frame rate and a fixed keyframe interval so players
+can switch; the stream ladder is the union of the hls and dash presets, each
+rung paired with its audio rendition (the original design's DASH had none).
+A ``QVBR`` ladder with ``perTitle`` leaves its CRFs to the per-title analysis
+(``domain.per_title``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .errors import ErrorCode, UnsupportedMedia
+from .media import MediaInfo
+from .plan import (
+    QVBR,
+    X264,
+    AudioRendition,
+    FileRendition,
+    PerTitle,
+    PosterPlan,
+    SpritePlan,
+    TranscodePlan,
+    VideoRendition,
+)
+from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
+
+MIN_VIDEO_BITRATE = 150_000
+SPRITE_TILE_BOX = (160, 90)
+SPRITE_COLUMNS = 10
+SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the default interval
+POSTER_CANDIDATES = 10
+
+
+@dataclass(frozen=True)
+class PlanningRules:
+    """Operator choices that shape every plan (settings, not presets); these defaults are
+    the settings' (``config.Settings`` reads them)."""
+
+    max_fps: float = 60.0  # renditions keep the source's rate up to this
+    gop_seconds: int = 2  # keyframe interval, identical on every rung
+    sprite_interval: int = 5  # seconds between scrub-preview tiles
+    encoder: str = X264  # what encodes QVBR in this footprint (plan.X264 or MEDIACONVERT)
+
+
+def even(value: float, limit: int | None = None) -> int:
+    """The nearest even number, but never above ``limit`` (rounding must not upscale)."""
+    result = 2 * round(value / 2)
+    if limit is not None and result > limit:
+        result -= 2
+    return max(2, result)
+
+
+def fit(
+    source: tuple[int, int], box: tuple[int, int], *, allow_upscale: bool = False
+) -> tuple[int, int] | None:
+    """Scale ``source`` into ``box`` keeping its aspect; None if that would upscale."""
+    src_w, src_h = source
+    box_w, box_h = box
+    if src_h > src_w:  # portrait sources get a portrait box
+        box_w, box_h = min(box), max(box)
+    else:
+        box_w, box_h = max(box), min(box)
+    scale = min(box_w / src_w, box_h / src_h)
+    if scale > 1 and not allow_upscale:
+        return None
+    if scale > 1:
+        return even(src_w * scale), even(src_h * scale)
+    return even(src_w * scale, src_w), even(src_h * scale, src_h)
+
+
+def _audio_for(settings: AudioSettings | None) -> AudioRendition | None:
+    if settings is None:
+        return None
+    return AudioRendition(
+        name=f"audio_{settings.bitrate // 1000}k",
+        bitrate=settings.bitrate,
+        sample_rate=settings.sample_rate,
+    )
+
+
+def _ladder_outputs(presets: Presets) -> list[tuple[VideoSettings, AudioSettings | None]]:
+    """Union of hls and dash outputs; a rung without audio borrows one of the same size."""
+    outputs: list[PresetOutput] = [*presets.hls.outputs, *presets.dash.outputs]
+    audio_by_size = {(o.video.width, o.video.height): o.audio for o in reversed(outputs) if o.audio}
+    any_audio = next((o.audio for o in outputs if o.audio), None)
+    seen: dict[tuple[int, int, int], tuple[VideoSettings, AudioSettings | None]] = {}
+    for o in outputs:
+        key = (o.video.width, o.video.height, o.video.bitrate)
+        audio = o.audio or audio_by_size.get((o.video.width, o.video.height)) or any_audio
+        seen.setdefault(key, (o.video, audio))
+    return sorted(seen.values(), key=lambda va: (-va[0].width * va[0].height, -va[0].bitrate))
+
+
+def _rung_name(width: int, height: int, bitrate: int, taken: set[str]) -> str:
+    name = f"{min(width, height)}p"
+    if name in taken:
+        name = f"{name}_{bitrate // 1000}k"
+    taken.add(name)
+    return name
+
+
+def _scaled_bitrate(
+    bitrate: int, box: VideoSettings, size: tuple[int, int], ceiling: int | None
+) -> int:
+    """A rung smaller than its preset's box gets a proportionally smaller bitrate, and no
+    rung gets more than the source itself carries (it would only spend bits on noise)."""
+    ratio = (size[0] * size[1]) / (box.width * box.height)
+    scaled = max(MIN_VIDEO_BITRATE, min(bitrate, int(bitrate * ratio)))
+    return min(scaled, ceiling) if ceiling else scaled
+
+
+def plan_sprite(source: tuple[int, int], duration: float, interval: int) -> SpritePlan:
+    tile = fit(source, SPRITE_TILE_BOX) or (even(source[0], source[0]), even(source[1], source[1]))
+    count = max(1, math.ceil(duration / interval))
+    columns = min(SPRITE_COLUMNS, count)
+    return SpritePlan(
+        interval=interval,
+        tile_width=tile[0],
+        tile_height=tile[1],
+        columns=columns,
+        rows=min(SPRITE_ROWS, math.ceil(count / columns)),
+        count=count,
+    )
+
+
+def source_video_bitrate(media: MediaInfo) -> int | None:
+    """What the source's video carries: its own figure, else the container's minus audio."""
+    if media.video and media.video.bitrate:
+        return media.video.bitrate
+    if media.bitrate:
+        audio = media.audio.bitrate if media.audio and media.audio.bitrate else 0
+        return media.bitrate - audio if media.bitrate > audio else None
+    return None
+
+
+def plan_transcode(
+    media: MediaInfo, presets: Presets, rules: PlanningRules | None = None
+) -> TranscodePlan:
+    rules = rules or PlanningRules()
+    video = media.video
+    if video is None:
+        raise UnsupportedMedia("no video stream", code=ErrorCode.NO_VIDEO)
+    if media.duration <= 0:
+        raise UnsupportedMedia("the upload has no duration", code=ErrorCode.NO_DURATION)
+    source = video.display_size
+    if min(source) < 2:
+        raise UnsupportedMedia("the video has no picture size", code=ErrorCode.NO_PICTURE_SIZE)
+
+    taken: set[str] = set()
+    audio: dict[str, AudioRendition] = {}
+    ceiling = source_video_bitrate(media)
+    rc = presets.rate_control
+    qvbr = rc.mode == QVBR
+    fixed_crf = rc.crf if qvbr and not rc.per_title else None
+
+    def rung(
+        size: tuple[int, int], settings: VideoSettings, audio_settings: AudioSettings | None
+    ) -> VideoRendition:
+        a = _audio_for(audio_settings) if media.audio else None
+        if a:
+            audio.setdefault(a.name, a)
+        return VideoRendition(
+            name=_rung_name(*size, settings.bitrate, taken),
+            width=size[0],
+            height=size[1],
+            bitrate=_scaled_bitrate(settings.bitrate, settings, size, ceiling),
+            audio=a.name if a else None,
+            crf=fixed_crf,
+        )
+
+    ladder = _ladder_outputs(presets)
+    rungs = [
+        rung(size, settings, audio_settings)
+        for settings, audio_settings in ladder
+        if (size := fit(source, (settings.width, settings.height))) is not None
+    ]
+    if not rungs:  # the source is smaller than every rung: one rung at its own size
+        rungs.append(rung((even(source[0], source[0]), even(source[1], source[1])), *ladder[-1]))
+
+    files = []
+    for output in presets.mp4.outputs:
+        size = fit(source, (output.video.width, output.video.height))
+        if size is None:
+            size = (even(source[0], source[0]), even(source[1], source[1]))
+        a = _audio_for(output.audio) if media.audio else None
+        name = re.sub(r"[^a-z0-9_-]", "", output.name_modifier.lower()).strip("_-") or "preview"
+        files.append(
+            FileRendition(
+                name=name,
+                video=VideoRendition(
+                    name=name,
+                    width=size[0],
+                    height=size[1],
+                    bitrate=_scaled_bitrate(output.video.bitrate, output.video, size, ceiling),
+                    crf=fixed_crf,
+                ),
+                audio=a,
+            )
+        )
+
+    top = rungs[0]
+    dar = Fraction(source[0], source[1])
+    duration = video.duration if video.duration and video.duration > 0 else media.duration
+    return TranscodePlan(
+        demuxer=media.demuxer,
+        duration=duration,
+        dar=f"{dar.numerator}/{dar.denominator}",
+        fps=round(min(video.fps, rules.max_fps), 3) if video.fps > 0 else 30.0,
+        gop_seconds=rules.gop_seconds,
+        segment_seconds=presets.segment_seconds,
+        video=tuple(rungs),
+        audio=tuple(sorted(audio.values(), key=lambda a: -a.bitrate)),
+        files=tuple(files),
+        poster=PosterPlan(width=top.width, height=top.height, candidates=POSTER_CANDIDATES),
+        sprite=plan_sprite(source, duration, rules.sprite_interval),
+        source_channels=media.audio.channels if media.audio else 0,
+        rate_control=rc.mode,
+        qvbr_quality_level=rc.qvbr_quality_level,
+        encoder=rules.encoder,
+        per_title=(
+            PerTitle(
+                targets=tuple(rc.target(i) for i in range(len(rungs))),
+                samples=rc.samples,
+                sample_seconds=rc.sample_seconds,
+            )
+            if qvbr and rc.per_title
+            else None
+        ),
+        analysis=(
+            f"CRF {rc.crf} under each rung's cap (perTitle off)"
+            if fixed_crf is not None
+            else ("" if qvbr else "constant bitrate (rateControl CBR)")
+        ),
+        tonemap=video.hdr,
+        # a stream that does not declare its fields interlaced may still be woven: detect
+        interlaced=True if video.interlaced else None,
+        audio_duration=media.audio.duration if media.audio else None,
+        automated_abr=(
+            {
+                "max_abr_bitrate": rc.automated_abr.max_abr_bitrate,
+                "max_renditions": rc.automated_abr.max_renditions,
+                "min_abr_bitrate": rc.automated_abr.min_abr_bitrate,
+            }
+            if rc.automated_abr
+            else None
+        ),
+    )
