@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 PLAYER := tests/e2e/player
 
-.PHONY: demo cluster-demo test lint bench install dev web screenshots browser promtool wrk clean
+.PHONY: demo cluster-demo test lint bench install dev web wheel screenshots browser promtool wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ $(STATIC)/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
 web:  ## the web page's static bundle (npm ci, then Vite)
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(STATIC)/index.html; \
 	else echo "no npm: the web page is not built (the API works; / says how to build it)"; fi
+
+# The sdist, and the wheel built from it, carry the web page: dev builds it first (and
+# tests/e2e/test_install.py builds a wheel the same way, then installs it extra by extra).
+wheel: dev  ## dist/: the sdist and the wheel, with the web page
+	$(BIN)/python -m build --outdir dist .
 
 screenshots: dev browser  ## refresh web/screenshots/ from the web page's browser tests
 	SE_OFFLINE=true VODKIT_SCREENSHOTS=web/screenshots $(BIN)/python -m pytest tests/e2e/test_web.py -q
@@ -97,4 +102,4 @@ bench: dev wrk  ## speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/quality.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) vodkit-data
+	rm -rf $(VENV) $(TOOLS) vodkit-data dist

@@ -9,6 +9,8 @@ not installed says which to install, in one line.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -24,20 +26,28 @@ FOOTPRINTS = {  # backend -> (module, the extra it needs)
 }
 
 
+@contextmanager
+def needs_extra(extra: str, what: str) -> Iterator[None]:
+    """The imports inside come with ``extra``: one that is missing says so, in one line."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing in ("", "vodkit"):
+            raise  # a bug, not an install
+        raise ConfigError(
+            f"{what} needs {missing}, which is not installed: pip install 'vodkit[{extra}]'"
+        ) from exc
+
+
 def module(backend: str) -> ModuleType:
     if backend not in FOOTPRINTS:
         raise ConfigError(f"VODKIT_BACKEND={backend!r}: choose from {', '.join(FOOTPRINTS)}")
     name, extra = FOOTPRINTS[backend]
-    try:
+    if not extra:
         return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        missing = (exc.name or "").split(".")[0]
-        if not extra or missing in ("", "vodkit"):
-            raise
-        raise ConfigError(
-            f"the {backend} footprint needs {missing}, which is not installed: "
-            f"pip install 'vodkit[{extra}]'"
-        ) from exc
+    with needs_extra(extra, f"the {backend} footprint"):
+        return importlib.import_module(name)
 
 
 def load(**overrides: Any) -> App:
@@ -74,4 +84,4 @@ def upgrade_database(**overrides: Any) -> int | None:
     return applied
 
 
-__all__ = ["Api", "App", "load", "load_api", "module", "upgrade_database"]
+__all__ = ["Api", "App", "load", "load_api", "module", "needs_extra", "upgrade_database"]

@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 
 from ..adapters.catalog.base import EventLog
 from ..adapters.metrics.base import Metrics
-from ..adapters.webhooks.base import WebhookSender, WebhookStore, attempt_of
+from ..adapters.webhooks.base import WebhookSender, WebhookStore, attempt_of, missing
 from ..domain.asset import Asset
 from ..domain.clock import Clock, isoformat, utcnow
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import ConfigError, InvalidInput, NotFound
 from ..domain.outbox import AssetEvent
 from ..domain.view import AssetView
 from ..domain.webhooks import (
@@ -105,7 +105,10 @@ class WebhookService:
         return sent
 
     def _send(self, delivery: Delivery) -> None:
-        from standardwebhooks import Webhook as Signer  # the API's extra; Lambdas never send
+        try:
+            from standardwebhooks import Webhook as Signer  # Lambdas never send
+        except ModuleNotFoundError as exc:
+            raise missing(exc) from None
 
         webhook = self.store.get(delivery.webhook_id)
         if webhook is None or webhook.disabled:
@@ -138,6 +141,9 @@ class WebhookService:
         while not stop.is_set():
             try:
                 self.pump()
+            except ConfigError as exc:  # this install cannot send: a worker that can will
+                log.warning("webhook deliveries wait: %s", exc)
+                stop.wait(self.lease)
             except Exception:  # a busy database: the next pass catches up
                 log.exception("webhook delivery pass failed")
             stop.wait(PERIOD)

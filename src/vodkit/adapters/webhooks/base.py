@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ...domain.errors import ConfigError
 from ...domain.outbox import AssetEvent
 from ...domain.webhooks import Attempt, Delivery, Webhook
 
@@ -63,3 +64,11 @@ class WebhookSender(Protocol):
 
 def attempt_of(sent: Sent, at: float) -> Attempt:
     return Attempt(at=at, status=sent.status, error=sent.error[:500])
+
+
+def missing(exc: ModuleNotFoundError) -> ConfigError:
+    """Sending needs httpx and standardwebhooks: the api and cluster extras carry them, and
+    an install without them does everything else (its worker leaves deliveries waiting)."""
+    return ConfigError(
+        f"sending webhooks needs {exc.name}, which is not installed: pip install 'vodkit[api]'"
+    )

@@ -6,6 +6,9 @@ name that resolves to a public address for the check and a private one for the
 connection (DNS rebinding) cannot reach the inside. Loopback, private,
 link-local (cloud metadata at 169.254.169.254), carrier-grade NAT and reserved
 addresses are refused unless ``allow_private`` (tests, a private deployment).
+
+httpx comes with the api and cluster extras and is imported when a webhook is sent, so an
+install without them runs every other command; its worker leaves deliveries waiting.
 """
 
 from __future__ import annotations
@@ -14,9 +17,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-import httpx
-
-from .base import Sent
+from .base import Sent, missing
 
 TIMEOUT = 10.0
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -53,6 +54,10 @@ class HttpxWebhookSender:
         return chosen if isinstance(chosen, str) and "private" in chosen else ""
 
     def send(self, url: str, body: bytes, headers: dict[str, str]) -> Sent:
+        try:
+            import httpx
+        except ModuleNotFoundError as exc:
+            raise missing(exc) from None
         chosen = self._resolve(url)
         if isinstance(chosen, str):
             return Sent(None, chosen)

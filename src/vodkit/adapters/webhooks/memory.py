@@ -48,7 +48,10 @@ class MemoryWebhookStore:
         return sorted(found, key=lambda w: (w.created_at, w.webhook_id))
 
     def remove(self, webhook_id: str) -> bool:
-        with self._lock:
+        with self._lock:  # its deliveries go with it, as the SQL stores' do
+            for key in [k for k, d in self.deliveries_by_id.items() if d.webhook_id == webhook_id]:
+                del self.deliveries_by_id[key]
+                self.leases.pop(key, None)
             return self.webhooks.pop(webhook_id, None) is not None
 
     def disable(self, webhook_id: str, reason: str) -> None:

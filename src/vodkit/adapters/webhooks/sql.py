@@ -19,6 +19,8 @@ from ..sqldb import SqlDatabase
 from .base import Render
 
 CURSOR = "webhooks"
+CURSOR_ROW = "INSERT INTO outbox_cursors (name, seq) VALUES (?, 0) ON CONFLICT (name) DO NOTHING"
+CURSOR_READ = "SELECT seq FROM outbox_cursors WHERE name = ?{lock}"  # held till the commit
 CLAIM = (  # the oldest due delivery that no one holds, held now for ``lease`` seconds
     "UPDATE webhook_deliveries SET lease_until = ? WHERE delivery_id = ("
     " SELECT delivery_id FROM webhook_deliveries WHERE state = 'pending'"
@@ -105,10 +107,11 @@ class SqlWebhookStore:
     def fan_out(self, read: Callable[[int], Sequence[AssetEvent]], render: Render) -> int:
         made = 0
         with self.db.write() as conn:  # one writer at a time: the cursor moves once
-            row = conn.execute(
-                "SELECT seq FROM outbox_cursors WHERE name = ?", (CURSOR,)
-            ).fetchone()
-            events = read(row["seq"] if row else 0)
+            conn.execute(CURSOR_ROW, (CURSOR,))
+            row = conn.execute(CURSOR_READ.format(lock=self.db.row_lock), (CURSOR,)).fetchone()
+            if row is None:
+                return 0  # another worker is fanning out these events now
+            events = read(row["seq"])
             if not events:
                 return 0
             webhooks = [

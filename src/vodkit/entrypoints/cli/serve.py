@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ...footprints import Api
+from ...footprints import Api, needs_extra
 from ...services.consumer import Interrupted
 from ...services.worker import Worker
 from .common import app, err
@@ -32,14 +32,10 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API (its contract at /openapi.json, rendered at /docs)."""
-    try:
+    with needs_extra("api", "vodkit serve"):
         import uvicorn
 
         from ..http import LOOP, create_app
-    except ModuleNotFoundError as exc:
-        raise typer.BadParameter(
-            f"the HTTP API needs {exc.name}: pip install 'vodkit[api]'"
-        ) from None
     from ...config import Selection, load_settings
     from ...footprints import load_api
     from .common import configure_logging
