@@ -79,6 +79,21 @@ def test_a_request_needs_a_live_key(served: Served) -> None:
     assert problem(anonymous.get("/v1/assets", headers=keyed), 401)
 
 
+def test_no_key_and_a_key_that_is_not_valid_are_told_apart(served: Served) -> None:
+    anonymous = served.client()
+    missing = problem(anonymous.get("/v1/assets"), 401)["detail"]
+    record, token = served.api.keys.create("alice")
+    served.api.keys.revoke(record.key_id)
+    wrong = {
+        problem(anonymous.get("/v1/assets", headers={"Authorization": f"Bearer {t}"}), 401)[
+            "detail"
+        ]
+        for t in ("nonsense", "vk_0000000000000000_" + "a" * 43, token)  # unknown or revoked
+    }
+    assert len(wrong) == 1 and missing not in wrong  # one text for every key that is not valid
+    assert "not valid" in wrong.pop() and "needed" in missing
+
+
 def test_keys_are_stored_hashed(served: Served) -> None:
     record, token = served.api.keys.create("alice")
     conn = served.api.app.catalog.db.read()  # type: ignore[attr-defined]
@@ -615,6 +630,25 @@ def test_a_key_is_exchanged_for_an_httponly_session_and_changes_need_its_csrf_to
     again.post("/v1/session", json={"key": key})
     served.api.keys.revoke(record.key_id)
     problem(again.get("/v1/assets"), 401)  # revoking the key ends its sessions
+
+
+def test_the_session_probe_answers_signed_out_without_an_error(served: Served) -> None:
+    """The page asks on every load: a visitor who has not signed in (or whose session ended)
+    is an answer, not a 401 (which a browser logs as an error); a key that is not valid is."""
+    browser = served.client()
+    reply = browser.get("/v1/session")
+    assert reply.status_code == 200 and reply.json()["signedIn"] is False
+    record, key = served.api.keys.create("alice")
+    opened = browser.post("/v1/session", json={"key": key}).json()
+    assert opened["signedIn"] is True and opened["uploaderId"] == "alice"
+    assert browser.get("/v1/session").json()["signedIn"] is True
+    served.api.keys.revoke(record.key_id)  # its sessions end
+    ended = browser.get("/v1/session")
+    assert ended.status_code == 200 and ended.json() == {
+        "signedIn": False, "uploaderId": None, "admin": False, "csrfToken": ""
+    }  # fmt: skip
+    assert "vodkit_session=" in ended.headers["set-cookie"]  # the stale cookie is dropped
+    problem(browser.get("/v1/session", headers={"Authorization": "Bearer vk_nope"}), 401)
 
 
 def test_without_a_built_page_the_root_says_how_to_build_it(served: Served) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..adapters.storage.base import CHUNK, Digest, etag_of, new_digest
 from ..domain.access import Principal
-from ..domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from ..domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound, VodkitError
 from ..domain.keys import UPLOAD_ID, safe_filename, upload_key
 from .assets import AssetService
 
@@ -52,6 +52,18 @@ class UploadLocked(Conflict):
 
 class OffsetMismatch(Conflict):
     """The append does not start where the upload stands."""
+
+
+class UnsupportedVersion(VodkitError):
+    """The client speaks another version of the upload protocol (tus)."""
+
+    def __init__(self, supported: str) -> None:
+        super().__init__(f"Tus-Resumable must be {supported}")
+        self.supported = supported
+
+
+class WrongContentType(VodkitError):
+    """A body of a type the route does not take."""
 
 
 class UploadGone(NotFound):
