@@ -91,7 +91,7 @@ def test_no_key_and_a_key_that_is_not_valid_are_told_apart(served: Served) -> No
         for t in ("nonsense", "vk_0000000000000000_" + "a" * 43, token)  # unknown or revoked
     }
     assert len(wrong) == 1 and missing not in wrong  # one text for every key that is not valid
-    assert "not valid" in wrong.pop() and "needed" in missing
+    assert "not a live API key" in wrong.pop() and "needed" in missing
 
 
 def test_keys_are_stored_hashed(served: Served) -> None:

@@ -42,7 +42,7 @@ async def reading(request: Request, read: Callable[[], T]) -> T:
 
 
 NO_KEY = "an API key is needed: Authorization: Bearer <key>"
-BAD_KEY = "the API key is not valid: it is unknown, revoked or expired"
+BAD_KEY = "that key is not a live API key: it is unknown, revoked or expired"
 SESSION_ENDED = "the session has ended: sign in again"
 
 
