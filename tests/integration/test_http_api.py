@@ -270,6 +270,7 @@ def test_events_stream_status_and_progress_until_the_end(served: Served, tmp_pat
         assert time.monotonic() < deadline
         time.sleep(0.05)
     events: list[tuple[str, str]] = []
+    ids: list[str] = []
     with alice.stream("GET", f"/v1/assets/{asset_id}/events", timeout=90) as reply:
         assert reply.status_code == 200
         assert reply.headers["content-type"].startswith("text/event-stream")
@@ -277,10 +278,18 @@ def test_events_stream_status_and_progress_until_the_end(served: Served, tmp_pat
         for line in reply.iter_lines():
             if line.startswith("event:"):
                 event = line.split(":", 1)[1].strip()
+            elif line.startswith("id:"):
+                ids.append(line.split(":", 1)[1].strip())
             elif line.startswith("data:"):
                 events.append((event, line.split(":", 1)[1].strip()))
     assert events[-1][0] == "status" and json.loads(events[-1][1])["status"] == "COMPLETED"
     assert "progress" in [e for e, _ in events]  # percent and ETA on the way
+    assert len(ids) == len(events) == len(set(ids))  # every event its own id
+    route = f"/v1/assets/{asset_id}/events"
+    with alice.stream("GET", route, headers={"Last-Event-ID": ids[-1]}) as reply:
+        assert list(sse(reply)) == []  # it had everything: nothing again
+    with alice.stream("GET", route, headers={"Last-Event-ID": ids[0]}) as reply:
+        assert [e for e, _ in sse(reply)] == ["status"]  # what changed since: COMPLETED
 
 
 def sse(reply: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
