@@ -654,7 +654,7 @@ def test_the_session_probe_answers_signed_out_without_an_error(served: Served) -
     served.api.keys.revoke(record.key_id)  # its sessions end
     ended = browser.get("/v1/session")
     assert ended.status_code == 200 and ended.json() == {
-        "signedIn": False, "uploaderId": None, "admin": False, "csrfToken": ""
+        "signedIn": False, "admin": False, "csrfToken": ""
     }  # fmt: skip
     assert "vodkit_session=" in ended.headers["set-cookie"]  # the stale cookie is dropped
     problem(browser.get("/v1/session", headers={"Authorization": "Bearer vk_nope"}), 401)

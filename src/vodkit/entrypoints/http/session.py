@@ -52,7 +52,12 @@ def sign_in(request: Request, response: Response, body: SignIn) -> SessionOut:
     )
 
 
-@router.get("", response_model=SessionOut)
+@router.get(
+    "",
+    response_model=SessionOut,
+    response_model_exclude_none=True,
+    openapi_extra={"security": [{}]},  # with the key scheme: a key, or none ({})
+)
 def whoami(request: Request, response: Response, who: Anyone) -> SessionOut:
     """Who the session (or key) acts as, and the session's CSRF token; ``signedIn`` false
     (not a 401) for a page whose visitor has not signed in, or whose session has ended:
