@@ -79,6 +79,21 @@ def test_a_request_needs_a_live_key(served: Served) -> None:
     assert problem(anonymous.get("/v1/assets", headers=keyed), 401)
 
 
+def test_no_key_and_a_key_that_is_not_valid_are_told_apart(served: Served) -> None:
+    anonymous = served.client()
+    missing = problem(anonymous.get("/v1/assets"), 401)["detail"]
+    record, token = served.api.keys.create("alice")
+    served.api.keys.revoke(record.key_id)
+    wrong = {
+        problem(anonymous.get("/v1/assets", headers={"Authorization": f"Bearer {t}"}), 401)[
+            "detail"
+        ]
+        for t in ("nonsense", "vk_0000000000000000_" + "a" * 43, token)  # unknown or revoked
+    }
+    assert len(wrong) == 1 and missing not in wrong  # one text for every key that is not valid
+    assert "not a live API key" in wrong.pop() and "needed" in missing
+
+
 def test_keys_are_stored_hashed(served: Served) -> None:
     record, token = served.api.keys.create("alice")
     conn = served.api.app.catalog.db.read()  # type: ignore[attr-defined]
@@ -255,6 +270,7 @@ def test_events_stream_status_and_progress_until_the_end(served: Served, tmp_pat
         assert time.monotonic() < deadline
         time.sleep(0.05)
     events: list[tuple[str, str]] = []
+    ids: list[str] = []
     with alice.stream("GET", f"/v1/assets/{asset_id}/events", timeout=90) as reply:
         assert reply.status_code == 200
         assert reply.headers["content-type"].startswith("text/event-stream")
@@ -262,10 +278,18 @@ def test_events_stream_status_and_progress_until_the_end(served: Served, tmp_pat
         for line in reply.iter_lines():
             if line.startswith("event:"):
                 event = line.split(":", 1)[1].strip()
+            elif line.startswith("id:"):
+                ids.append(line.split(":", 1)[1].strip())
             elif line.startswith("data:"):
                 events.append((event, line.split(":", 1)[1].strip()))
     assert events[-1][0] == "status" and json.loads(events[-1][1])["status"] == "COMPLETED"
     assert "progress" in [e for e, _ in events]  # percent and ETA on the way
+    assert len(ids) == len(events) == len(set(ids))  # every event its own id
+    route = f"/v1/assets/{asset_id}/events"
+    with alice.stream("GET", route, headers={"Last-Event-ID": ids[-1]}) as reply:
+        assert list(sse(reply)) == []  # it had everything: nothing again
+    with alice.stream("GET", route, headers={"Last-Event-ID": ids[0]}) as reply:
+        assert [e for e, _ in sse(reply)] == ["status"]  # what changed since: COMPLETED
 
 
 def sse(reply: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -615,6 +639,25 @@ def test_a_key_is_exchanged_for_an_httponly_session_and_changes_need_its_csrf_to
     again.post("/v1/session", json={"key": key})
     served.api.keys.revoke(record.key_id)
     problem(again.get("/v1/assets"), 401)  # revoking the key ends its sessions
+
+
+def test_the_session_probe_answers_signed_out_without_an_error(served: Served) -> None:
+    """The page asks on every load: a visitor who has not signed in (or whose session ended)
+    is an answer, not a 401 (which a browser logs as an error); a key that is not valid is."""
+    browser = served.client()
+    reply = browser.get("/v1/session")
+    assert reply.status_code == 200 and reply.json()["signedIn"] is False
+    record, key = served.api.keys.create("alice")
+    opened = browser.post("/v1/session", json={"key": key}).json()
+    assert opened["signedIn"] is True and opened["uploaderId"] == "alice"
+    assert browser.get("/v1/session").json()["signedIn"] is True
+    served.api.keys.revoke(record.key_id)  # its sessions end
+    ended = browser.get("/v1/session")
+    assert ended.status_code == 200 and ended.json() == {
+        "signedIn": False, "admin": False, "csrfToken": ""
+    }  # fmt: skip
+    assert "vodkit_session=" in ended.headers["set-cookie"]  # the stale cookie is dropped
+    problem(browser.get("/v1/session", headers={"Authorization": "Bearer vk_nope"}), 401)
 
 
 def test_without_a_built_page_the_root_says_how_to_build_it(served: Served) -> None:

@@ -244,3 +244,33 @@ def test_private_destinations_and_redirects_are_refused(tmp_path: Path, receiver
         finally:
             target.close()
     json.dumps(receiver.received)
+
+
+def test_a_gone_receiver_disables_its_webhook_and_times_are_iso(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """``disabled`` is a boolean (the reason beside it); delivery times are ISO 8601, as every
+    other time in the API."""
+    with serve(tmp_path / "data", worker=False, **FAST) as served:
+        alice = served.client("alice")
+        hook = subscribe(served, alice, receiver.url, ["asset.created"])
+        assert hook["disabled"] is False and hook["disabledReason"] is None
+        receiver.secret = hook["secret"]
+        receiver.answers = [500, 410]  # retried once (pending), then gone: disabled
+        alice.post("/v1/assets", params={"filename": "x.mp4"}, content=b"not a video")
+        served.api.app.processing.worker(watch=False).drain()  # ingest: asset.created
+
+        def attempted(count: int) -> list[dict[str, Any]]:
+            served.api.webhooks.pump()
+            found = alice.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+            return found if found and len(found[0]["attempts"]) >= count else []
+
+        (pending,) = wait(lambda: attempted(1))
+        assert pending["state"] == "pending"
+        for moment in (pending["attempts"][0]["at"], pending["nextAttemptAt"]):
+            assert isinstance(moment, str) and moment.endswith("Z"), moment
+        assert pending["nextAttemptAt"] > pending["attempts"][0]["at"]  # string order: time order
+        (gone,) = wait(lambda: attempted(2))
+        assert gone["nextAttemptAt"] is None and gone["attempts"][1]["status"] == 410
+        (listed,) = wait(lambda: alice.get("/v1/webhooks").json()["items"])
+        assert listed["disabled"] is True and listed["disabledReason"]

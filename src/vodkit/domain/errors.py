@@ -174,3 +174,20 @@ class Conflict(VodkitError):
 
 class IllegalTransition(VodkitError):
     """An asset was asked to move to a status its current status cannot reach."""
+
+
+class Unauthenticated(VodkitError):
+    """A request proves no identity: it carries no key or session, or one that is not valid."""
+
+
+class Forbidden(VodkitError):
+    """The caller is known, but may not do this (an admin's route, a missing CSRF token,
+    an expired playback token)."""
+
+
+class RangeNotSatisfiable(VodkitError):
+    """A byte range that lies outside the object of ``size`` bytes."""
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message)
+        self.size = size

@@ -15,8 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..adapters.catalog.base import Catalog
 from ..domain import layout
 from ..domain.asset import Asset, AssetStatus
+from ..domain.errors import Forbidden, InvalidKey, ObjectNotFound
+from ..domain.keys import validate_key
 
 LIFETIME = 6 * 3600.0
 
@@ -50,3 +53,23 @@ class PlaybackTokens:
         root = f"{base}/{asset.asset_id}/{self.issue(asset.asset_id)}/"
         prefix = layout.prefix(asset.asset_id)
         return {kind: root + key.removeprefix(prefix) for kind, key in asset.outputs.items()}
+
+
+def output_key(
+    tokens: PlaybackTokens, catalog: Catalog, asset_id: str, token: str, path: str
+) -> str:
+    """The object key of the output at ``path`` under a COMPLETED asset, if ``token`` opens
+    it: Forbidden for a token that is not the asset's (or expired), ObjectNotFound for a
+    path that is no output (outside the asset's directories, or the asset not complete)."""
+    if not tokens.valid(asset_id, token):
+        raise Forbidden("the playback token is not valid for this asset, or expired")
+    try:
+        key = validate_key(layout.prefix(asset_id) + path)
+    except InvalidKey:
+        raise ObjectNotFound("no such output") from None
+    if path.split("/", 1)[0] not in layout.DIRECTORIES:
+        raise ObjectNotFound("no such output")
+    asset = catalog.get(asset_id)
+    if asset is None or asset.status is not AssetStatus.COMPLETED:
+        raise ObjectNotFound("no such output")
+    return key

@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import tempfile
 import threading
 import time
 import uuid
@@ -32,7 +33,8 @@ from typing import Any
 
 from ..adapters.storage.base import CHUNK, Digest, etag_of, new_digest
 from ..domain.access import Principal
-from ..domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from ..domain.asset import Asset
+from ..domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound, VodkitError
 from ..domain.keys import UPLOAD_ID, safe_filename, upload_key
 from .assets import AssetService
 
@@ -52,6 +54,18 @@ class UploadLocked(Conflict):
 
 class OffsetMismatch(Conflict):
     """The append does not start where the upload stands."""
+
+
+class UnsupportedVersion(VodkitError):
+    """The client speaks another version of the upload protocol (tus)."""
+
+    def __init__(self, supported: str) -> None:
+        super().__init__(f"Tus-Resumable must be {supported}")
+        self.supported = supported
+
+
+class WrongContentType(VodkitError):
+    """A body of a type the route does not take."""
 
 
 class UploadGone(NotFound):
@@ -213,6 +227,47 @@ def larger_than(limit: int) -> str:
     return f"the upload is larger than the {limit} bytes allowed"
 
 
+class WholeUpload:
+    """A file sent whole in one request (the simple upload): written to a part as it comes,
+    hashed on the way and never held in memory, then moved into the uploads store. The
+    front door feeds ``write`` from its event loop and runs the rest off it."""
+
+    def __init__(self, work: Path, assets: AssetService, limit: int, declared: str = "") -> None:
+        if declared.isdigit() and int(declared) > limit:  # refused before a byte is read
+            raise LimitExceeded(larger_than(limit))
+        work.mkdir(parents=True, exist_ok=True)
+        self._stream = tempfile.NamedTemporaryFile(dir=work, prefix="simple-", delete=False)  # noqa: SIM115 (closed by finish or abandon)
+        self.part = Path(self._stream.name)
+        self.sink = whole_file_sink(self._stream, limit)
+        self.assets = assets
+
+    def write(self, chunk: bytes) -> None:
+        self.sink.write(chunk)  # LimitExceeded past the limit
+
+    def sync(self) -> None:
+        """Put it on disk (blocking): durable before it becomes an object."""
+        self.sink.sync()
+
+    def abandon(self) -> None:
+        """The request failed or went: the part goes (blocking: the follower is joined)."""
+        try:
+            self.sink.drain(abandon=True)
+        finally:
+            self._stream.close()
+            self.part.unlink(missing_ok=True)
+
+    def finish(self, uploader_id: str, filename: str) -> Asset:
+        """Move the synced part into the uploads store and announce it: the asset it becomes."""
+        self._stream.close()
+        try:
+            upload = self.assets.move_in(
+                self.part, uploader_id, safe_filename(filename), uuid.uuid4().hex, self.sink.etag()
+            )
+        finally:
+            self.part.unlink(missing_ok=True)
+        return self.assets.expected(upload)
+
+
 class ResumableUploads:
     def __init__(
         self,
@@ -271,6 +326,10 @@ class ResumableUploads:
             return self._digests.pop(upload_id, (-1, None))
 
     # the use cases -----------------------------------------------------
+
+    def whole(self, declared: str = "") -> WholeUpload:
+        """Receive a file sent whole (``declared``: its Content-Length, if sent)."""
+        return WholeUpload(self.directory, self.assets, self.max_size, declared)
 
     def create(self, uploader_id: str, length: int, metadata: dict[str, str]) -> PartialUpload:
         if length > self.max_size:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from ..adapters.metrics.base import Metrics
 from ..adapters.queue.base import Queue
 from .consumer import Consumer
+from .health import Health
 
 log = logging.getLogger(__name__)
 GAUGE_PERIOD = 5.0
@@ -35,7 +36,7 @@ class Worker:
         prepare: Callable[[], object] = lambda: None,
     ) -> None:
         self.consumers = consumers
-        self.queues = queues  # for the depth gauges
+        self.health = Health(queues, metrics)  # the queues' gauges, as the API reports them
         self.metrics = metrics
         self.poll_interval = poll_interval
         self.background = background  # the upload watcher, where a store needs one
@@ -78,8 +79,4 @@ class Worker:
             return
         self._gauges_at = now
         self.metrics.gauge("WorkerLastSeen", time.time(), worker=WORKER)
-        for name, queue in self.queues.items():
-            depth = queue.depth()
-            self.metrics.gauge("QueueDepth", depth.visible, queue=name)
-            self.metrics.gauge("DeadLetters", depth.dead, queue=name)
-            self.metrics.gauge("QueueOldestMessageAge", depth.oldest_age or 0.0, queue=name)
+        self.health.report()

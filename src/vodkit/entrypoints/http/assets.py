@@ -3,23 +3,18 @@ follow several at once."""
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from functools import partial
-from pathlib import Path
 from typing import Annotated, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ...domain.asset import Asset, AssetStatus
-from ...domain.errors import AssetNotFound, InvalidInput, LimitExceeded, TooManyRequests
-from ...domain.keys import safe_filename
-from ...services.uploads import larger_than, whole_file_sink
+from ...domain.errors import AssetNotFound, InvalidInput, TooManyRequests
+from ...services.follow import Change, Follower, Seen
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
@@ -89,36 +84,16 @@ async def upload_asset(
 ) -> AssetOut:
     """Upload a whole file in the request's body (curl --data-binary @clip.mp4); it is
     streamed to disk, never held in memory. For large files, use resumable uploads."""
-    api = _api(request)
-    limit = api.app.settings.limits.max_file_size
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise LimitExceeded(larger_than(limit))
-    work = api.app.settings.data_dir.resolve() / "tus"
-    work.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=work, prefix="simple-", delete=False) as stream:
-        part = Path(stream.name)
-        sink = whole_file_sink(stream, limit)  # hashed and written back as it comes
-        try:
-            async for chunk in request.stream():
-                sink.write(chunk)  # 413 past the limit
-            await to_thread.run_sync(sink.sync)  # durable before it becomes an object
-        except BaseException:
-            await settle(partial(sink.drain, abandon=True))
-            part.unlink(missing_ok=True)
-            raise
+    receiving = _api(request).uploads.whole(request.headers.get("content-length", ""))
     try:
-        upload = await to_thread.run_sync(
-            api.app.assets.move_in,
-            part,
-            who.acting_for(uploader),
-            safe_filename(filename),
-            uuid.uuid4().hex,
-            sink.etag(),
-        )
-    finally:
-        part.unlink(missing_ok=True)
-    return out(request, await to_thread.run_sync(api.app.assets.expected, upload))
+        async for chunk in request.stream():
+            receiving.write(chunk)  # 413 past the limit
+        await to_thread.run_sync(receiving.sync)
+    except BaseException:
+        await settle(receiving.abandon)
+        raise
+    finish = partial(receiving.finish, who.acting_for(uploader), filename)
+    return out(request, await to_thread.run_sync(finish))
 
 
 @router.get("/{asset_id}", response_model=AssetOut, responses=documented(403))
@@ -131,28 +106,22 @@ async def _seen(request: Request, who: Caller, asset_id: str) -> Asset:
     return await reading(request, lambda: visible(request, who, asset_id))
 
 
-def _current(request: Request, who: Caller, asset_id: str) -> tuple[Asset, AssetOut] | None:
+def _current(request: Request, who: Caller, asset_id: str) -> Seen[AssetOut] | None:
     """The asset now and as shown (its jobs read too, while it processes); None once gone,
     or if the caller may not see it."""
     asset = _api(request).app.catalog.get(asset_id)
     if asset is None or asset.status is AssetStatus.DELETED or not who.may_see(asset.uploader_id):
         return None
-    return asset, out(request, asset)
+    shown = out(request, asset)
+    return Seen(asset, (shown.status, shown.progress), shown, shown.progress is not None)
 
 
-def _each_current(
-    request: Request, who: Caller, ids: tuple[str, ...]
-) -> list[tuple[str, tuple[Asset, AssetOut] | None]]:
-    return [(i, _current(request, who, i)) for i in ids]
-
-
-def _changed(asset: Asset, shown: AssetOut) -> ServerSentEvent:
-    event = "status" if asset.status.terminal or shown.progress is None else "progress"
-    return ServerSentEvent(event=event, data=shown.model_dump(), id=asset.updated_at)
-
-
-def _gone(event: str, asset_id: str) -> ServerSentEvent:
-    return ServerSentEvent(event=event, data={"assetId": asset_id})
+def _event(change: Change[AssetOut]) -> ServerSentEvent:
+    if change.seen is None:  # missing or deleted
+        return ServerSentEvent(
+            event=change.kind, data={"assetId": change.asset_id}, id=change.cursor
+        )
+    return ServerSentEvent(event=change.kind, data=change.seen.shown.model_dump(), id=change.cursor)
 
 
 async def _stream_slot(request: Request, who: Caller) -> AsyncIterator[None]:
@@ -183,10 +152,15 @@ StreamSlot = Depends(_stream_slot)
     responses=documented(429),
 )
 async def follow_asset(
-    request: Request, who: Caller, followed: Annotated[Asset, Depends(_seen)]
+    request: Request,
+    who: Caller,
+    followed: Annotated[Asset, Depends(_seen)],
+    last_event_id: LastEventId = None,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Server-sent events of the asset's status and progress, until COMPLETED or FAILED."""
-    async for event in _follow(request, who, [followed.asset_id], seen=True):
+    """Server-sent events of the asset's status and progress, until COMPLETED or FAILED.
+    Every event has its own id; a client that reconnects with ``Last-Event-ID`` gets what
+    changed after that event, and nothing it had."""
+    async for event in _follow(request, who, [followed.asset_id], last_event_id, seen=True):
         yield event
 
 
@@ -209,45 +183,42 @@ def _followed(
     "", response_class=EventSourceResponse, dependencies=[StreamSlot], responses=documented(429)
 )
 async def follow_assets(
-    request: Request, who: Caller, ids: Annotated[list[str], Depends(_followed)]
+    request: Request,
+    who: Caller,
+    ids: Annotated[list[str], Depends(_followed)],
+    last_event_id: LastEventId = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events of several assets on one connection (a page of them: a browser
     opens at most six to a server): each one's as ``/v1/assets/{id}/events`` sends them,
     ``deleted`` when one goes, ``missing`` for one the caller cannot see (yet: a fresh
-    upload follows once recorded). Ends when every one is COMPLETED, FAILED or deleted."""
-    async for event in _follow(request, who, ids):
+    upload follows once recorded). Ends when every one is COMPLETED, FAILED or deleted.
+    Event ids resume as ``/v1/assets/{id}/events``'s do (with the same ``assets``)."""
+    async for event in _follow(request, who, ids, last_event_id):
         yield event
 
 
-SEEN, MISSING = "seen", "missing"  # what was last sent of an asset, besides its state
+LastEventId = Annotated[
+    str | None,
+    Header(
+        alias="Last-Event-ID",
+        max_length=MAX_FOLLOWED * 9 + 8,
+        description="a reconnecting client's last event id: the stream resumes after it",
+    ),
+]
 
 
 async def _follow(
-    request: Request, who: Caller, ids: list[str], *, seen: bool = False
+    request: Request, who: Caller, ids: list[str], resume: str | None, *, seen: bool = False
 ) -> AsyncIterator[ServerSentEvent]:
-    """Each asset's changes until every one has ended; ``seen``: the caller has been shown
-    them already (one not found is then deleted, never missing)."""
-    last: dict[str, object] = dict.fromkeys(ids, SEEN) if seen else {}
-    left = ids
-    while left:
-        found = await reading(request, partial(_each_current, request, who, tuple(left)))
-        for asset_id, current in found:
-            if current is None:
-                if asset_id not in last:
-                    last[asset_id] = MISSING
-                    yield _gone("missing", asset_id)
-                elif last[asset_id] != MISSING:  # it was there: deleted since
-                    left = [i for i in left if i != asset_id]
-                    yield _gone("deleted", asset_id)
-                continue
-            asset, shown = current
-            if (shown.status, shown.progress) != last.get(asset_id):
-                last[asset_id] = (shown.status, shown.progress)
-                yield _changed(asset, shown)
-            if asset.status.terminal:
-                left = [i for i in left if i != asset_id]
-        if left:
-            await asyncio.sleep(FOLLOW_POLL)
+    """Each asset's changes until every one has ended, as server-sent events whose ids
+    let a client resume after the last one it got."""
+
+    async def read(left: tuple[str, ...]) -> list[Seen[AssetOut] | None]:
+        return await reading(request, lambda: [_current(request, who, i) for i in left])
+
+    follower = Follower(_api(request).app.catalog, _api(request).app.ingest_queue, poll=FOLLOW_POLL)
+    async for change in follower.changes(ids, read, seen=seen, resume=resume):
+        yield _event(change)
 
 
 @router.post(

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from anyio import to_thread
-from fastapi import Cookie, Depends, Header, HTTPException, Request
+from fastapi import Cookie, Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ...domain.access import Principal
-from ...domain.errors import TransientError
+from ...domain.errors import Forbidden, TransientError, Unauthenticated
 from ...footprints import Api
 
-CHALLENGE = {"WWW-Authenticate": 'Bearer realm="vodkit"'}
 SESSION_COOKIE = "vodkit_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
@@ -42,42 +41,59 @@ async def reading(request: Request, read: Callable[[], T]) -> T:
     return await to_thread.run_sync(read)
 
 
-async def principal(
+NO_KEY = "an API key is needed: Authorization: Bearer <key>"
+BAD_KEY = "that key is not a live API key: it is unknown, revoked or expired"
+SESSION_ENDED = "the session has ended: sign in again"
+
+
+async def identified(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     session: Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)] = None,
     csrf: Annotated[str | None, Header(alias="X-CSRF-Token", include_in_schema=False)] = None,
-) -> Principal:
-    return await reading(request, lambda: _principal(request, credentials, session, csrf))
+) -> Principal | None:
+    """Who the request acts as; None if it sends nothing, or a session that has ended.
+    A key that is not valid is refused here (a client that sends one must be told)."""
+    return await reading(request, lambda: _identify(request, credentials, session, csrf))
 
 
-def _principal(
+def _identify(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None,
     session: str | None,
     csrf: str | None,
-) -> Principal:
+) -> Principal | None:
     api = _api(request)
     if credentials is not None:
         found = api.keys.authenticate(credentials.credentials)
-    elif session:
-        found = api.sessions.principal(session)
-        # a cookie alone changes nothing: the token comes in JSON only this origin can read
-        changes = request.method not in SAFE_METHODS
-        if found is not None and changes and not api.sessions.csrf_valid(session, csrf):
-            raise HTTPException(403, "X-CSRF-Token is missing or wrong for this session")
-    else:
-        found = None
-    if found is None:
-        raise HTTPException(401, "an API key is needed: Authorization: Bearer <key>", CHALLENGE)
+        if found is None:  # the same words for every invalid key: which exist is not told
+            raise Unauthenticated(BAD_KEY)
+        return found
+    if not session:
+        return None
+    found = api.sessions.principal(session)
+    # a cookie alone changes nothing: the token comes in JSON only this origin can read
+    changes = request.method not in SAFE_METHODS
+    if found is not None and changes and not api.sessions.csrf_valid(session, csrf):
+        raise Forbidden("X-CSRF-Token is missing or wrong for this session")
     return found
+
+
+async def principal(
+    who: Annotated[Principal | None, Depends(identified)],
+    session: Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_schema=False)] = None,
+) -> Principal:
+    if who is None:
+        raise Unauthenticated(SESSION_ENDED if session else NO_KEY)
+    return who
 
 
 async def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
     if not who.admin:
-        raise HTTPException(403, "this needs an admin key")
+        raise Forbidden("this needs an admin key")
     return who
 
 
 Caller = Annotated[Principal, Depends(principal)]
 Admin = Annotated[Principal, Depends(admin)]
+Anyone = Annotated[Principal | None, Depends(identified)]

@@ -2,60 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...services.dead_letters import DeadLetters
+from ...services.health import Health
 from .auth import Admin, _api
 from .problems import ERRORS, documented
-from .schemas import DeadLetterList, DeadLetterOut, Health, Redrive, Redriven
+from .schemas import DeadLetterList, DeadLetterOut, Redrive, Redriven
+from .schemas import Health as HealthOut
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=Health)
-async def healthz() -> Health:
+@router.get("/healthz", response_model=HealthOut)
+async def healthz() -> HealthOut:
     """The process is up."""
-    return Health(status="ok")
+    return HealthOut(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+def health(request: Request) -> Health:
+    """The health service over what this server reaches (built once, at the first ask)."""
+    found: Health | None = getattr(request.app.state, "health", None)
+    if found is None:
+        api = _api(request)
+        app = api.app
+        found = request.app.state.health = Health(
+            app.queues,
+            app.metrics,
+            probes={
+                "catalog": lambda: app.catalog.get("readyz"),
+                "queues": lambda: [q.depth() for q in app.queues.values()],
+                "uploads": lambda: next(iter(app.uploads.list("uploads/readyz/")), None),
+                "outputs": lambda: next(iter(app.outputs.list("readyz/")), None),
+            },
+            assets=api.events.counts,
+        )
+    return found
+
+
+@router.get("/readyz", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def readyz(request: Request) -> Response:
     """The catalog, the queues and the stores answer."""
-    app = _api(request).app
-    checks: dict[str, str] = {}
-    probes: dict[str, Callable[[], object]] = {
-        "catalog": lambda: app.catalog.get("readyz"),
-        "queues": lambda: [q.depth() for q in app.queues.values()],
-        "uploads": lambda: next(iter(app.uploads.list("uploads/readyz/")), None),
-        "outputs": lambda: next(iter(app.outputs.list("readyz/")), None),
-    }
-    for name, probe in probes.items():
-        try:
-            probe()
-            checks[name] = "ok"
-        except Exception as exc:  # a readiness probe reports, it does not fail
-            checks[name] = type(exc).__name__
-    ready = all(v == "ok" for v in checks.values())
-    health = Health(status="ok" if ready else "unavailable", checks=checks)
-    return JSONResponse(health.model_dump(), status_code=200 if ready else 503)
+    found = health(request).readiness()
+    shown = HealthOut(status="ok" if found.ready else "unavailable", checks=found.checks)
+    return JSONResponse(shown.model_dump(), status_code=200 if found.ready else 503)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 def metrics(request: Request) -> Response:
     """Prometheus' text exposition."""
-    api = _api(request)
-    app = api.app
-    for status, count in api.events.counts().items():
-        app.metrics.gauge("Assets", count, status=status)
-    for name, queue in app.queues.items():
-        depth = queue.depth()
-        app.metrics.gauge("QueueDepth", depth.visible, queue=name)
-        app.metrics.gauge("DeadLetters", depth.dead, queue=name)
-        app.metrics.gauge("QueueOldestMessageAge", depth.oldest_age or 0.0, queue=name)
-    body, content_type = api.metrics_text()
+    health(request).report()
+    body, content_type = _api(request).metrics_text()
     return Response(body, media_type=content_type)
 
 

@@ -11,13 +11,12 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
 from ...domain import layout
-from ...domain.asset import AssetStatus
-from ...domain.errors import InvalidKey
-from ...domain.keys import validate_key
+from ...domain.errors import RangeNotSatisfiable
+from ...services.playback import output_key
 from .auth import _api
 from .problems import ERRORS, documented
 
@@ -52,9 +51,7 @@ def _span(header: str | None, size: int) -> tuple[int, int] | None:
     else:
         first, last = max(0, size - int(found[2])), size - 1
     if first >= size or first > last:
-        raise HTTPException(
-            416, "the range is outside the object", {"Content-Range": f"bytes */{size}"}
-        )
+        raise RangeNotSatisfiable("the range is outside the object", size=size)
     return first, min(last, size - 1)
 
 
@@ -85,17 +82,7 @@ def play(
 ) -> Response:
     """An output of a COMPLETED asset, by its path under the asset (``stream/master.m3u8``)."""
     api = _api(request)
-    if not api.playback.valid(asset_id, token):
-        raise HTTPException(403, "the playback token is not valid for this asset, or expired")
-    try:
-        key = validate_key(layout.prefix(asset_id) + path)
-    except InvalidKey:
-        raise HTTPException(404, "no such output") from None
-    if path.split("/", 1)[0] not in layout.DIRECTORIES:
-        raise HTTPException(404, "no such output")
-    asset = api.app.catalog.get(asset_id)
-    if asset is None or asset.status is not AssetStatus.COMPLETED:
-        raise HTTPException(404, "no such output")
+    key = output_key(api.playback, api.app.catalog, asset_id, token, path)
     store = api.app.outputs
     size = store.size(key)  # ObjectNotFound: 404
     span = _span(range_, size)

@@ -17,15 +17,28 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from ...domain import errors
-from ...services.uploads import ChecksumMismatch, OffsetMismatch, UploadGone, UploadLocked
+from ...services.uploads import (
+    ChecksumMismatch,
+    OffsetMismatch,
+    UnsupportedVersion,
+    UploadGone,
+    UploadLocked,
+    WrongContentType,
+)
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 CHECKSUM_MISMATCH = 460  # tus's "Checksum Mismatch"
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="vodkit"'}
 # Most specific first: the first class an error is an instance of decides.
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
     (UploadGone, 410),
     (errors.NotFound, 404),
+    (errors.RangeNotSatisfiable, 416),
+    (UnsupportedVersion, 412),
+    (WrongContentType, 415),
     (ChecksumMismatch, CHECKSUM_MISMATCH),
     (errors.LimitExceeded, 413),
     (errors.TooManyRequests, 429),
@@ -63,7 +76,7 @@ def install(app: FastAPI) -> None:
             log.warning("%s %s: %s", request.method, request.url.path, exc)
             detail = "a service vodkit needs is unavailable; try again" if status == 503 else ""
             return problem(status, detail, {"Retry-After": "5"} if status == 503 else None)
-        return problem(status, str(exc), {"Retry-After": "5"} if status == 429 else None)
+        return problem(status, str(exc), _headers(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -77,6 +90,19 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("%s %s failed", request.method, request.url.path)
         return problem(500, "vodkit failed to answer this request")
+
+
+def _headers(exc: errors.VodkitError) -> dict[str, str] | None:
+    """What a client needs beside the problem to act on it."""
+    if isinstance(exc, errors.Unauthenticated):
+        return CHALLENGE
+    if isinstance(exc, errors.TooManyRequests):
+        return {"Retry-After": "5"}
+    if isinstance(exc, UnsupportedVersion):
+        return {"Tus-Version": exc.supported}
+    if isinstance(exc, errors.RangeNotSatisfiable):
+        return {"Content-Range": f"bytes */{exc.size}"}
+    return None
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -128,7 +128,8 @@ class WebhookOut(Out):
     events: list[str]
     uploaderId: str
     createdAt: str
-    disabled: str = ""
+    disabled: bool = Field(False, description="true: it receives nothing any more")
+    disabledReason: str | None = Field(None, description="why it was disabled (a 410 Gone)")
 
 
 class WebhookCreated(WebhookOut):
@@ -140,7 +141,7 @@ class WebhookList(Out):
 
 
 class AttemptOut(Out):
-    at: float
+    at: str = Field(description="ISO 8601, UTC")
     status: int | None = None
     error: str = ""
 
@@ -150,7 +151,7 @@ class DeliveryOut(Out):
     type: str
     state: str
     attempts: list[AttemptOut]
-    nextAttemptAt: float | None = None
+    nextAttemptAt: str | None = Field(None, description="ISO 8601, UTC; while pending")
 
 
 class DeliveryList(Out):

@@ -16,11 +16,11 @@ from email.utils import formatdate
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.requests import ClientDisconnect
 
 from ...domain.errors import InvalidInput
-from ...services.uploads import CHECKSUMS, PartialUpload
+from ...services.uploads import CHECKSUMS, PartialUpload, UnsupportedVersion, WrongContentType
 from .auth import Caller, _api
 from .problems import ERRORS, body, documented
 from .threads import settle
@@ -34,7 +34,7 @@ MAX_METADATA = 4096
 
 def resumable(tus_resumable: Annotated[str | None, Header()] = None) -> None:
     if tus_resumable != VERSION:
-        raise HTTPException(412, f"Tus-Resumable must be {VERSION}", {"Tus-Version": VERSION})
+        raise UnsupportedVersion(VERSION)
 
 
 router = APIRouter(
@@ -144,7 +144,7 @@ async def create(
     metadata = parse_metadata(upload_metadata)
     has_body = request.headers.get("content-length", "0") not in ("", "0")
     if has_body and content_type != OFFSET_TYPE:
-        raise HTTPException(415, f"a body sent on creation must be {OFFSET_TYPE}")
+        raise WrongContentType(f"a body sent on creation must be {OFFSET_TYPE}")
     upload = uploads.create(who.acting_for(uploader), length, metadata)
     if has_body or length == 0:
         upload = await _append(request, upload, 0, None)
@@ -177,7 +177,7 @@ async def append(
     """Append the body at ``Upload-Offset``; the last byte turns the upload into an asset
     (its id in ``Vodkit-Asset-Id``)."""
     if content_type != OFFSET_TYPE:
-        raise HTTPException(415, f"Content-Type must be {OFFSET_TYPE}")
+        raise WrongContentType(f"Content-Type must be {OFFSET_TYPE}")
     at = _number(upload_offset, "Upload-Offset")
     checksum = parse_checksum(upload_checksum)
     upload = _api(request).uploads.find(upload_id, who)

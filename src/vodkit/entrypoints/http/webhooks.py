@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ...domain.clock import isoformat
 from ...domain.webhooks import Webhook
 from .auth import Caller, _api
 from .problems import ERRORS
@@ -22,6 +24,11 @@ from .schemas import (
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=ERRORS)
 
 
+def _iso(unix: float) -> str:
+    """A delivery's Unix time as the API writes every time: ISO 8601, UTC."""
+    return isoformat(datetime.fromtimestamp(unix, UTC))
+
+
 def _out(webhook: Webhook) -> WebhookOut:
     return WebhookOut(
         id=webhook.webhook_id,
@@ -29,7 +36,8 @@ def _out(webhook: Webhook) -> WebhookOut:
         events=list(webhook.events),
         uploaderId=webhook.uploader_id,
         createdAt=webhook.created_at,
-        disabled=webhook.disabled,
+        disabled=bool(webhook.disabled),
+        disabledReason=webhook.disabled or None,
     )
 
 
@@ -71,8 +79,10 @@ def deliveries(
                 id=d.delivery_id,
                 type=d.type,
                 state=d.state,
-                attempts=[AttemptOut(at=a.at, status=a.status, error=a.error) for a in d.attempts],
-                nextAttemptAt=d.next_at if d.state == "pending" else None,
+                attempts=[
+                    AttemptOut(at=_iso(a.at), status=a.status, error=a.error) for a in d.attempts
+                ],
+                nextAttemptAt=_iso(d.next_at) if d.state == "pending" else None,
             )
             for d in found
         ]
