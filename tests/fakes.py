@@ -20,6 +20,7 @@ from vodkit.domain.events import ObjectCreated
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
 from vodkit.footprints.base import App, Ports, local_processing, wire
 from vodkit.services.ingest import QueueAnnouncer
+from vodkit.services.retries import Retries
 
 VIDEO = b"a video"
 HD = MediaInfo(
@@ -60,7 +61,7 @@ def fake_app(tmp_path: Path, transcoder: MemoryTranscoder | None = None) -> App:
             queues=queues,
             transcoder=transcoder or MemoryTranscoder(),
             work_root=tmp_path / "work",
-            backoff=0,
+            retries=Retries(backoff=0),
         ),
         make_sample=lambda target: target,
         serve_metrics=lambda port: None,

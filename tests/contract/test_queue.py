@@ -1,9 +1,13 @@
-"""One contract, every queue: the in-memory fake and SQLite, with SQS semantics; SQS (moto)."""
+"""One contract, every queue: the in-memory fake and SQLite, with SQS semantics; SQS (moto);
+the part a Celery queue on RabbitMQ keeps."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +16,7 @@ from tests.conftest import AwsSession
 from vodkit.adapters.queue.base import Queue, QueueDepth
 from vodkit.adapters.queue.memory import MemoryQueue
 from vodkit.adapters.queue.sqlite import SqliteQueue
-from vodkit.domain.errors import LeaseLost
+from vodkit.domain.errors import LeaseLost, TransientError
 
 
 class Clock:
@@ -157,3 +161,85 @@ def test_sqs_dead_letters_after_three_receives_are_listed_and_redriven(aws: AwsS
     (message,) = queue.receive()
     assert message.body == "poison" and message.receive_count == 1
     assert queue.dead_letters() == []
+
+
+# --- Celery on RabbitMQ (a vhost of this session's own): the part of the contract ------
+# a queue that vodkit only sends to keeps. Celery's workers consume it (receive, extend,
+# release and delete are theirs, with RabbitMQ's acknowledgements), so those points do
+# not apply. RabbitMQ cannot deduplicate (handlers are idempotent by the ids in the
+# body), and a delayed send goes through Celery's delayed-delivery exchanges, which a
+# worker declares as it starts (only the tasks' own retries delay): both are pinned
+# below as they are, so that a change of either is seen.
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> Iterator[str]:
+    from tests.cluster import vhost
+
+    with vhost() as url:
+        yield url
+
+
+@pytest.fixture
+def celery_queue(broker_url: str) -> Iterator[Any]:
+    from vodkit.adapters.queue.celery import CeleryQueue, celery_app, topology
+
+    app = celery_app(broker_url, ["ingest"])
+    yield CeleryQueue(app, "ingest")
+    queues, dlqs = topology(["ingest"])
+    with app.connection_for_write() as conn:  # the next test starts from empty queues
+        for queue in (*queues, *dlqs):
+            queue.bind(conn.default_channel).delete()
+
+
+def celery_bodies(queue: Any) -> list[str]:
+    """The bodies of the tasks on the queue, taken off it."""
+    from kombu import Queue as KombuQueue
+
+    bodies = []
+    with queue.app.connection_for_write() as conn:
+        on_broker = KombuQueue("ingest", no_declare=True).bind(conn.default_channel)
+        while (message := on_broker.get(no_ack=True)) is not None:
+            args = json.loads(message.body)[0]
+            bodies.append(args[0])
+    return bodies
+
+
+def test_celery_send_and_depth(celery_queue: Any) -> None:
+    assert celery_queue.depth() == QueueDepth(visible=0, in_flight=0, dead=0)
+    first = celery_queue.send("one")
+    second = celery_queue.send("two")
+    assert first != second
+    assert celery_queue.depth() == QueueDepth(visible=2, in_flight=0, dead=0)
+    assert celery_bodies(celery_queue) == ["one", "two"]
+
+
+def test_celery_dead_letters_are_listed_with_their_error_and_redriven(celery_queue: Any) -> None:
+    from vodkit.adapters.queue.celery import dead_letter
+
+    assert celery_queue.depth().dead == 0  # declared, as a worker does before its tasks run
+    dead_letter(celery_queue.app, "ingest", "task-1", "poison", "ValueError: bad", 3)
+    (letter,) = celery_queue.dead_letters()
+    assert (letter.id, letter.body, letter.receive_count, letter.last_error) == (
+        "task-1",
+        "poison",
+        3,
+        "ValueError: bad",
+    )
+    assert celery_queue.dead_letters() == [letter]  # listing takes nothing away
+    assert celery_queue.depth() == QueueDepth(visible=0, in_flight=0, dead=1)
+    assert celery_queue.redrive(["not-an-id"]) == 0
+    assert celery_queue.redrive([letter.id]) == 1
+    assert celery_queue.dead_letters() == []
+    assert celery_bodies(celery_queue) == ["poison"]
+
+
+def test_celery_cannot_deduplicate(celery_queue: Any) -> None:
+    assert celery_queue.send("a", dedup_id="job-1") != celery_queue.send("b", dedup_id="job-1")
+    assert celery_queue.depth().visible == 2
+    assert celery_bodies(celery_queue) == ["a", "b"]
+
+
+def test_celery_delays_only_once_a_worker_made_its_delayed_delivery(celery_queue: Any) -> None:
+    with pytest.raises(TransientError, match="celery_delayed"):
+        celery_queue.send("later", delay=60)

@@ -53,6 +53,22 @@ def test_entrypoints_know_no_adapter_and_services_no_footprint() -> None:
             )
 
 
+def test_footprints_wire_services_and_never_import_an_entrypoint() -> None:
+    for path in modules("footprints"):
+        for module, _ in imports(path):
+            assert not module.startswith("vodkit.entrypoints"), (path.name, module)
+
+
+def test_what_differs_between_footprints_is_a_strategy_entrypoints_never_test() -> None:
+    """No front door asks what kind of adapter or service it was handed (``isinstance``):
+    it calls the strategy on ``App`` (``processing``, ``watch_bucket``...)."""
+    for path in modules("entrypoints"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "isinstance":
+                checked = ast.unparse(node.args[0])
+                assert not checked.startswith(("vodkit", "api", "app")), (path.name, checked)
+
+
 def test_the_aws_footprint_does_not_import_the_embedded_one() -> None:
     code = (
         "import sys, vodkit.footprints.aws, vodkit.entrypoints.aws_lambda, vodkit.entrypoints.cli;"

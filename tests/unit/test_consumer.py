@@ -8,6 +8,7 @@ import pytest
 from vodkit.adapters.queue.base import QueueDepth
 from vodkit.adapters.queue.memory import MemoryQueue
 from vodkit.services.consumer import Consumer
+from vodkit.services.retries import Retries
 
 
 def test_a_message_is_deleted_only_after_the_handler_returns() -> None:
@@ -32,7 +33,7 @@ def test_failures_back_off_exponentially_then_dead_letter() -> None:
     def handler(body: str) -> None:
         raise RuntimeError("boom")
 
-    consumer = Consumer(queue, handler, backoff=2.0)
+    consumer = Consumer(queue, handler, Retries(backoff=2.0))
     delays = []
     for _ in range(3):
         assert consumer.poll()

@@ -10,6 +10,7 @@ server and every worker may run them at start.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -75,15 +76,19 @@ class PostgresDatabase:
             name="vodkit",
         )
         self._opened = False
+        self._opening = threading.Lock()
         self._upgrade = upgrade
 
     def _open(self) -> None:
-        if not self._opened:  # on first use: nothing connects at wiring time
-            with postgres_errors():
-                self.pool.open(wait=True, timeout=10)
-            self._opened = True
-            if self._upgrade:
-                self.upgrade()
+        if self._opened:
+            return
+        with self._opening:  # on first use (nothing connects at wiring time), by one thread
+            if not self._opened:  # the others wait until the schema is there
+                with postgres_errors():
+                    self.pool.open(wait=True, timeout=10)
+                if self._upgrade:
+                    self._migrate()
+                self._opened = True
 
     @contextmanager
     def write(self) -> Iterator[_Qmark]:
@@ -101,6 +106,9 @@ class PostgresDatabase:
     def upgrade(self) -> int:
         """Apply the migrations not yet applied, in order; how many were."""
         self._open()
+        return self._migrate()
+
+    def _migrate(self) -> int:
         with postgres_errors(), self.pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATIONS_LOCK,))
             conn.execute(

@@ -3,8 +3,9 @@
 A footprint (``embedded``, ``aws``) chooses the technologies; ``wire`` builds the
 same services over them, so every front door (the CLI, the Lambda handlers,
 later the HTTP API) drives one core. What differs between footprints is a
-strategy, never a ``None``: how an upload is announced (``announcer``), where
-jobs run and what a worker runs (``processing``), where metrics are read.
+strategy, never a ``None``: how an upload is announced (``announcer``), whether
+a bucket others write into is watched (``watch_bucket``), where jobs run and what
+a worker runs (``processing``), where metrics are read (``serve_metrics``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import Field
 from ..adapters.catalog.base import Catalog, EventLog
 from ..adapters.events.base import EventBus
 from ..adapters.metrics.base import Metrics
+from ..adapters.presets.file import load_presets
 from ..adapters.probe.base import Prober
 from ..adapters.probe.pyav import PyavProber
 from ..adapters.queue.base import ConsumableQueue, Queue
@@ -27,16 +29,19 @@ from ..adapters.transcoder.base import JobFinisher, JobSubmitter, Transcoder
 from ..adapters.transcoder.ffmpeg import FfmpegTranscoder, ffmpeg_executable, make_sample
 from ..config import Settings
 from ..domain.clock import Clock, utcnow
+from ..domain.errors import ConfigError
 from ..domain.events import JobStateChanged
 from ..domain.presets import Presets
 from ..services.access import KeyService
 from ..services.assets import Announcer, AssetService
+from ..services.bucket_watch import BucketWatch, Pass
 from ..services.consumer import Consumer
 from ..services.follow import Follower
 from ..services.ingest import IngestOrchestrator
 from ..services.observers import watch_metrics
 from ..services.playback import PlaybackTokens
 from ..services.processing import LocalProcessing, Processing
+from ..services.retries import DEFAULT, Retries
 from ..services.sessions import Sessions
 from ..services.status import StatusProcessor
 from ..services.transcode import TranscodeService, remove_stale_workdirs
@@ -58,6 +63,16 @@ class WorkerSettings(Settings):
     transcode_memory_mb: int = Field(6144, ge=256, description="FFmpeg address-space limit")
 
 
+def retries(settings: WorkerSettings, attempts: int) -> Retries:
+    """The one retry policy of a footprint's queues (``attempts``: what its queues allow)."""
+    return Retries(backoff=settings.retry_backoff, attempts=attempts)
+
+
+def presets(settings: Settings) -> Presets:
+    """The presets file's, checked against the rules (every footprint but aws's SSM)."""
+    return load_presets(settings.presets).validate(settings.rules)
+
+
 def transcoder(settings: WorkerSettings) -> FfmpegTranscoder:
     return FfmpegTranscoder(
         settings.ffmpeg,
@@ -69,6 +84,7 @@ def transcoder(settings: WorkerSettings) -> FfmpegTranscoder:
 
 INGEST_QUEUE = "ingest"
 TRANSCODE_QUEUE = "transcode"
+WatchBucket = Callable[[float, Callable[[Pass], None]], BucketWatch]  # interval, on each pass
 
 
 @dataclass
@@ -88,6 +104,7 @@ class App:
     processing: Processing
     make_sample: Callable[[Path], Path]  # a short real clip, for `vodkit demo`
     serve_metrics: Callable[[int], None]  # on 127.0.0.1:port, where metrics are pulled
+    watch_bucket: WatchBucket  # `vodkit watch`: find what others wrote into the uploads bucket
     clock: Clock = utcnow
 
 
@@ -157,6 +174,22 @@ def status_processor(
     return status
 
 
+def transcode_service(
+    ports: Ports, transcoder: Transcoder, work_root: Path, clock: Clock = utcnow
+) -> TranscodeService:
+    """The transcode service of a footprint whose workers run the transcoder."""
+    return TranscodeService(
+        uploads=ports.uploads,
+        outputs=ports.outputs,
+        catalog=ports.catalog,
+        transcoder=transcoder,
+        bus=ports.bus,
+        metrics=ports.metrics,
+        work_root=work_root,
+        clock=clock,
+    )
+
+
 def local_processing(
     ports: Ports,
     ingest: IngestOrchestrator,
@@ -168,27 +201,18 @@ def local_processing(
     work_root: Path,
     watcher: Background | None = None,
     background: Sequence[Background] = (),
-    backoff: float = 2.0,
+    retries: Retries = DEFAULT,
     poll_interval: float = 0.5,
     clock: Clock = utcnow,
 ) -> LocalProcessing:
     """Workers here: they drain the ingest and transcode queues and run the transcoder."""
-    service = TranscodeService(
-        uploads=ports.uploads,
-        outputs=ports.outputs,
-        catalog=ports.catalog,
-        transcoder=transcoder,
-        bus=ports.bus,
-        metrics=ports.metrics,
-        work_root=work_root,
-        clock=clock,
-    )
+    service = transcode_service(ports, transcoder, work_root, clock)
 
     def make_worker(watch: bool) -> Worker:
         return Worker(
             [
-                Consumer(ingest_queue, ingest.handle_message, backoff=backoff),
-                Consumer(transcode_queue, service.handle_message, backoff=backoff),
+                Consumer(ingest_queue, ingest.handle_message, retries),
+                Consumer(transcode_queue, service.handle_message, retries),
             ],
             queues=queues,
             metrics=ports.metrics,
@@ -199,6 +223,22 @@ def local_processing(
 
     follower = Follower(ports.catalog, ingest_queue)
     return LocalProcessing(service, follower, make_worker)
+
+
+def watch_bucket(ports: Ports, assets: AssetService) -> WatchBucket:
+    """List the uploads bucket now and then, and announce what the catalog does not know."""
+    return lambda interval, on_pass: BucketWatch(
+        ports.uploads, ports.catalog, announce=assets.announce, interval=interval, on_pass=on_pass
+    )
+
+
+def nothing_to_watch(ports: Ports, assets: AssetService) -> WatchBucket:
+    """Where the bucket announces its uploads itself (S3's events on aws)."""
+
+    def refuse(interval: float, on_pass: Callable[[Pass], None]) -> BucketWatch:
+        raise ConfigError("this footprint's bucket announces its uploads itself: nothing to watch")
+
+    return refuse
 
 
 def wire(
@@ -212,6 +252,7 @@ def wire(
     make_sample: Callable[[Path], Path],
     serve_metrics: Callable[[int], None],
     finisher: JobFinisher,
+    watch: Callable[[Ports, AssetService], WatchBucket] = watch_bucket,
     clock: Clock = utcnow,
 ) -> App:
     """Build the services over any set of adapters (a footprint's, or the fakes in tests)."""
@@ -241,5 +282,6 @@ def wire(
         processing=processing(ports, ingest, assets),
         make_sample=make_sample,
         serve_metrics=serve_metrics,
+        watch_bucket=watch(ports, assets),
         clock=clock,
     )

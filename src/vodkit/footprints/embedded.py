@@ -10,8 +10,6 @@ vodkit-data/catalog.sqlite3, queue.sqlite3, work/
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,17 +18,16 @@ from pydantic import Field
 from ..adapters.catalog.sqlite import SqliteCatalog
 from ..adapters.events.inprocess import InProcessEventBus
 from ..adapters.metrics.prometheus import PrometheusMetrics
-from ..adapters.presets.file import load_presets
 from ..adapters.queue.sqlite import SqliteQueue
+from ..adapters.signing.file import FileSigningSecret
 from ..adapters.storage.base import ObjectInfo
 from ..adapters.storage.local import LocalObjectStore
 from ..adapters.storage.watcher import UploadWatcher
 from ..adapters.transcoder.base import NothingToFinish
 from ..adapters.transcoder.queued import QueuedJobSubmitter
-from ..config import Settings, load_settings
+from ..config import load_settings
 from ..domain.clock import Clock, utcnow
 from ..domain.keys import UPLOAD_PREFIX
-from ..domain.presets import Presets
 from ..services.assets import AssetService
 from ..services.ingest import IngestOrchestrator, QueueAnnouncer
 from ..services.playback import PlaybackTokens
@@ -45,7 +42,9 @@ from .base import (
     Ports,
     WorkerSettings,
     local_processing,
+    presets,
     prober,
+    retries,
     sample_maker,
     transcoder,
     wire,
@@ -67,10 +66,7 @@ class EmbeddedSettings(WorkerSettings):
 
 
 SETTINGS = EmbeddedSettings
-
-
-def presets(settings: Settings) -> Presets:
-    return load_presets(settings.presets).validate(settings.rules)
+__all__ = ["SETTINGS", "EmbeddedSettings", "api", "bootstrap", "file_transcoding", "presets"]
 
 
 def file_transcoding(settings: EmbeddedSettings) -> FileTranscoding:
@@ -78,7 +74,7 @@ def file_transcoding(settings: EmbeddedSettings) -> FileTranscoding:
     return FileTranscoding(
         prober=prober(settings),
         transcoder=transcoder(settings),
-        presets=load_presets(settings.presets),
+        presets=presets(settings),
         rules=settings.rules,
     )
 
@@ -120,7 +116,7 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
     catalog = SqliteCatalog(data / "catalog.sqlite3")
     metrics = PrometheusMetrics()
     ports = Ports(
-        presets=load_presets(settings.presets),
+        presets=presets(settings),
         uploads=uploads,
         outputs=LocalObjectStore(data / "outputs", bucket=settings.outputs_bucket),
         catalog=catalog,
@@ -130,7 +126,7 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
         submitter=QueuedJobSubmitter(transcode_queue),
     )
 
-    playback = PlaybackTokens(secret(data / "secret.key"), settings.playback_ttl)
+    playback = PlaybackTokens(FileSigningSecret(data / "secret.key").get(), settings.playback_ttl)
     webhooks = webhook_service(settings, catalog.db, catalog, metrics, playback, clock)
 
     def processing(
@@ -154,7 +150,7 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
             queues=queues,
             transcoder=transcoder(settings),
             work_root=data / "work",
-            backoff=settings.retry_backoff,
+            retries=retries(settings, settings.max_receives),
             poll_interval=settings.poll_interval,
             watcher=watcher.run,
             background=[webhooks.run],  # the worker sends the webhooks
@@ -174,17 +170,6 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
         clock=clock,
     )
     return _Built(app, catalog, metrics, playback, webhooks)
-
-
-def secret(path: Path) -> bytes:
-    """The server's signing secret: made at first start, kept in the data directory."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as sink:
-        sink.write(secrets.token_bytes(32))
-    return path.read_bytes()
 
 
 def api(settings: EmbeddedSettings | None = None, *, clock: Clock = utcnow) -> Api:

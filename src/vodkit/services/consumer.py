@@ -4,8 +4,9 @@ The handler runs while a heartbeat thread extends the message's lease every
 third of the visibility timeout, so a long transcode is never redelivered
 while its worker lives, and is redelivered soon after its worker dies. The
 message is deleted only after the handler returned, i.e. after its catalog
-writes committed. A failure gives the message back with exponential backoff;
-the queue dead-letters it after its receive limit.
+writes committed. A failure gives the message back after the retry policy's backoff
+(``services.retries``); the queue dead-letters it after its receive limit, which the
+footprint sets to the policy's attempts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 
 from ..adapters.queue.base import ConsumableQueue, Message
 from ..domain.errors import LeaseLost
+from .retries import DEFAULT, Retries
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +57,11 @@ class Consumer:
         self,
         queue: ConsumableQueue,
         handler: Callable[[str], object],
-        *,
-        backoff: float = 2.0,
-        max_backoff: float = 300.0,
+        retries: Retries = DEFAULT,
     ) -> None:
         self.queue = queue
         self.handler = handler
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self.retries = retries
 
     def poll(self, wait: float = 0) -> bool:
         """Process at most one message; False if there was none."""
@@ -76,17 +75,9 @@ class Consumer:
             with lease(self.queue, message):
                 self.handler(message.body)
         except Exception as exc:
-            delay = min(self.max_backoff, self.backoff * 2 ** (message.receive_count - 1))
-            log.warning(
-                "%s message %s failed (receive %d), retrying in %.1f s: %s",
-                self.queue.name,
-                message.id,
-                message.receive_count,
-                delay,
-                exc,
-                exc_info=not isinstance(exc, LeaseLost),
-            )
-            self._release(message, delay, f"{type(exc).__name__}: {exc}")
+            attempt = message.receive_count
+            error = self.retries.failed(self.queue.name, message.id, attempt, exc)
+            self._release(message, self.retries.delay(attempt), error)
             return
         except BaseException:  # interrupted: hand the message straight back
             self._release(message, 0, "interrupted")

@@ -1,22 +1,30 @@
 """Where transcode jobs run, as a command sees it: in a worker here, or elsewhere.
 
-Embedded (and cluster) footprints run workers: ``vodkit worker`` runs one, and
-``ingest --wait`` processes the upload in this very process while it follows
-the asset. On AWS, MediaConvert runs the jobs: there is no worker to run, and
-waiting only follows the catalog while the stack works.
+The embedded footprint runs its workers here (``LocalProcessing``): ``vodkit worker``
+runs one, and ``ingest --wait`` processes the upload in this very process while it
+follows the asset. Elsewhere jobs run remotely (``RemoteProcessing``): on AWS,
+MediaConvert runs them and there is no worker to run; on the cluster, Celery workers
+run them, started by ``vodkit worker`` through the broker's runtime that its
+entrypoint hands in (``BrokerWork``, run by ``entrypoints.celery_worker``). Either
+way, waiting only follows the catalog.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 from ..domain.asset import Asset
 from ..domain.errors import ConfigError, VodkitError
 from .follow import Follower, ProgressCallback
+from .retries import Retries
 from .transcode import TranscodeService
-from .worker import Worker
+from .worker import Background, Worker
+
+Handler = Callable[[str], object]
 
 
 class Runnable(Protocol):
@@ -25,14 +33,42 @@ class Runnable(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class BrokerWork:
+    """What a worker process of a message broker's own runtime runs (the cluster's Celery
+    workers): the footprint's services, for the entrypoint that starts the runtime."""
+
+    broker: Any  # the broker's app (Celery's), opaque to the services
+    queues: Sequence[str]  # every queue there is
+    concurrency: int  # handlers at once, each in a pool child of its own
+    handlers: Callable[[], Mapping[str, Handler]]  # by queue; built in each child, after fork
+    retries: Retries
+    # a message's last failure: queue, message id, body, error, attempts
+    dead_letter: Callable[[str, str, str, str, int], None]
+    background: Sequence[Background]  # in the main process, once the pool is up
+    work_root: Path  # this machine's scratch
+    prepare: Callable[[], object]  # before the pool starts (the queues exist, stale work gone)
+    finish: Callable[[], object]  # once it stopped
+
+
+BrokerRuntime = Callable[[BrokerWork, Sequence[str]], Runnable]  # an entrypoint's
+
+
+def no_runtime(work: BrokerWork, queues: Sequence[str]) -> Runnable:
+    raise ConfigError("this footprint's workers run in a process of their own: vodkit worker")
+
+
 class Processing(Protocol):
     def check(self) -> None:
         """Fail fast, saying what to do, if jobs cannot run where they would."""
         ...
 
-    def worker(self, *, watch: bool = True, queues: Sequence[str] = ()) -> Runnable:
+    def worker(
+        self, *, watch: bool = True, queues: Sequence[str] = (), broker: BrokerRuntime = no_runtime
+    ) -> Runnable:
         """What ``vodkit worker`` runs (``watch``: pick up files dropped into the store;
-        ``queues``: only these, where queues are separate)."""
+        ``queues``: only these, where queues are separate; ``broker``: the runtime that runs
+        a broker's workers, where the footprint's are)."""
         ...
 
     def wait(self, asset_id: str, on_progress: ProgressCallback) -> Asset:
@@ -61,7 +97,9 @@ class LocalProcessing:
     def interrupt(self) -> None:
         self.transcode.interrupted.set()
 
-    def worker(self, *, watch: bool = True, queues: Sequence[str] = ()) -> Worker:
+    def worker(
+        self, *, watch: bool = True, queues: Sequence[str] = (), broker: BrokerRuntime = no_runtime
+    ) -> Worker:
         if queues:
             raise ConfigError("the embedded worker drains every queue: --queues is the cluster's")
         return self.make_worker(watch)
@@ -97,21 +135,43 @@ class LocalProcessing:
         return result
 
 
+def runs_on(runner: str) -> Callable[[], BrokerWork]:
+    """The ``work`` of a footprint whose jobs run on a service (MediaConvert): none here."""
+
+    def no_worker() -> BrokerWork:
+        raise ConfigError(
+            f"this footprint runs transcode jobs on {runner}: there is no local worker to run"
+        )
+
+    return no_worker
+
+
 class RemoteProcessing:
-    def __init__(self, follower: Follower, *, runner: str) -> None:
+    """Jobs run elsewhere; waiting follows the catalog. ``work``: what a worker process of
+    the footprint runs, where ``vodkit worker`` starts one (the cluster's Celery workers),
+    built when one starts; ``runs_on(service)`` where none does."""
+
+    def __init__(
+        self,
+        follower: Follower,
+        *,
+        work: Callable[[], BrokerWork],
+        check: Callable[[], None] = lambda: None,
+    ) -> None:
         self.follower = follower
-        self.runner = runner  # who runs the jobs, for the message
+        self.work = work
+        self._check = check
 
     def check(self) -> None:
-        pass
+        self._check()
 
     def interrupt(self) -> None:
-        pass
+        pass  # a worker process stops on its own signals
 
-    def worker(self, *, watch: bool = True, queues: Sequence[str] = ()) -> Worker:
-        raise ConfigError(
-            f"this footprint runs transcode jobs on {self.runner}: there is no local worker to run"
-        )
+    def worker(
+        self, *, watch: bool = True, queues: Sequence[str] = (), broker: BrokerRuntime = no_runtime
+    ) -> Runnable:
+        return broker(self.work(), queues)
 
     def wait(self, asset_id: str, on_progress: ProgressCallback) -> Asset:
         asset = self.follower.follow(asset_id, on_progress)

@@ -6,6 +6,9 @@ Each queue (``ingest``, ``transcode``) is a quorum queue whose messages are dead
 without one a message that kills its worker would loop forever. A task that fails
 three times in a row dead-letters its message itself, with the error as the reason
 (``dead_letter``); the broker's limit catches workers that die on a message.
+
+``celery_app`` makes the Celery app and holds its settings; the tasks, the worker
+process and its hooks are an entrypoint's (``entrypoints.celery_worker``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,38 @@ DLX = "vodkit.dlx"
 TASKS = {"ingest": "vodkit.ingest", "transcode": "vodkit.transcode"}
 ERROR_HEADER = "vodkit-error"
 PEEK_TIMEOUT = 5.0
+
+
+def celery_app(broker_url: str, queues: Sequence[str]) -> Any:
+    """The Celery app: late acknowledgement, prefetch 1, quorum queues, confirmed publishes;
+    a task goes to the queue named as it is (``TASKS``). Nothing connects yet."""
+    try:
+        from celery import Celery
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"the cluster needs {exc.name}: pip install 'vodkit[cluster]'") from exc
+
+    app = Celery("vodkit", broker=broker_url, set_as_current=False)
+    task_queues, _ = topology(queues)
+    app.conf.update(
+        task_queues=task_queues,
+        task_default_queue=queues[0],
+        task_default_exchange=EXCHANGE,
+        task_default_exchange_type="topic",
+        task_create_missing_queues=False,
+        task_routes={task: {"queue": queue} for queue, task in TASKS.items()},
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=False,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_prefetch_multiplier=1,
+        worker_detect_quorum_queues=True,  # quorum queues take no global QoS
+        worker_hijack_root_logger=False,
+        broker_transport_options={"confirm_publish": True},
+        broker_connection_retry_on_startup=True,
+    )
+    return app
 
 
 def dlq_name(queue: str) -> str:

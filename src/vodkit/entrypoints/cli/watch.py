@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ...domain.errors import ConfigError
-from ...services.bucket_watch import BucketWatch, Pass
-from ...services.ingest import StoreAnnouncer
+from ...services.bucket_watch import Pass
 from .. import worker as process
 from .common import app, err, footprint
 
@@ -22,20 +20,12 @@ def watch(
 ) -> None:
     """Find uploads another program wrote into the bucket, and queue them (safe to run twice)."""
     vodkit = footprint()
-    if isinstance(vodkit.assets.announcer, StoreAnnouncer):
-        raise ConfigError("this footprint's bucket announces its uploads itself: nothing to watch")
 
     def report(done: Pass) -> None:
         if done.announced:
             err.print(f"{done.announced} new upload(s) queued ({done.listed} objects listed)")
 
-    watcher = BucketWatch(
-        vodkit.uploads,
-        vodkit.catalog,
-        announce=vodkit.assets.announce,
-        interval=interval,
-        on_pass=report,
-    )
+    watcher = vodkit.watch_bucket(interval, report)
     if once:
         report(watcher.scan())
         return

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 
+from ...services.processing import BrokerWork, Runnable
 from .. import worker as process
 from .common import app, err, footprint
+
+
+def celery(work: BrokerWork, queues: Sequence[str]) -> Runnable:
+    """The runtime of a footprint whose workers are a broker's (the cluster's Celery)."""
+    from ..celery_worker import CeleryWorker  # only where the cluster's extra is installed
+
+    return CeleryWorker(work, queues)
 
 
 @app.command()
@@ -24,7 +33,7 @@ def worker(
     vodkit = footprint()
     vodkit.processing.check()
     loop = vodkit.processing.worker(
-        watch=watch, queues=[q.strip() for q in queues.split(",") if q.strip()]
+        watch=watch, queues=[q.strip() for q in queues.split(",") if q.strip()], broker=celery
     )
     if port := metrics_port or vodkit.settings.metrics_port:
         vodkit.serve_metrics(port)

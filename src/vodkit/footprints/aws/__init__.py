@@ -26,12 +26,13 @@ from ...domain.presets import Presets
 from ...services.follow import Follower
 from ...services.ingest import IngestOrchestrator, StoreAnnouncer
 from ...services.observers import watch_metrics
-from ...services.processing import RemoteProcessing
+from ...services.processing import RemoteProcessing, runs_on
 from ...services.status import StatusProcessor
 from ..base import (
     INGEST_QUEUE,
     App,
     Ports,
+    nothing_to_watch,
     orchestrator,
     prober,
     sample_maker,
@@ -145,9 +146,10 @@ def bootstrap(settings: AwsSettings | None = None) -> App:
         announcer=StoreAnnouncer(),  # the stack's rule routes the bucket's events to the queue
         processing=lambda *_: RemoteProcessing(
             Follower(ports.catalog, ingest, delivery_grace=DELIVERY_GRACE, poll=2.0),
-            runner="MediaConvert",
+            work=runs_on("MediaConvert"),
         ),
         make_sample=sample_maker(settings),
         serve_metrics=no_server,
         finisher=MediaConvertThumbnails(ports.outputs),
+        watch=nothing_to_watch,  # the stack's rule announces every upload
     )
