@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from ...footprints import module
-from .common import app, err
+from .common import Typer, app, err
 
-aws = typer.Typer(help="The AWS footprint: package and deploy the stack.", no_args_is_help=True)
+aws = Typer(help="The AWS footprint: package and deploy the stack.", no_args_is_help=True)
 app.add_typer(aws, name="aws")
 
 TemplateOption = Annotated[
