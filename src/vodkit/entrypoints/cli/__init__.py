@@ -54,7 +54,11 @@ def main() -> None:
         fail("aborted")
     except Exception as exc:  # a bug: one line here, the traceback at VODKIT_LOG_LEVEL=DEBUG
         log.debug("unexpected error", exc_info=True)
-        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
+        fail(
+            f"unexpected {type(exc).__name__}: {exc} (vodkit's own fault: "
+            "VODKIT_LOG_LEVEL=DEBUG shows where)",
+            EXIT_INTERNAL,
+        )
     sys.exit(code if isinstance(code, int) else 0)
 
 
