@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ...domain.asset import AssetStatus
-from .common import JsonOption, Typer, app, footprint, out, print_asset, printable, table
+from .common import JsonOption, app, footprint, out, print_asset, printable, table
+from .readable import Typer
 
 assets = Typer(help="Query and retry assets in the catalog.", no_args_is_help=True)
 app.add_typer(assets, name="assets")

@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from ...footprints import module
-from .common import Typer, app, err
+from .common import app, err
+from .readable import Typer
 
 aws = Typer(help="The AWS footprint: package and deploy the stack.", no_args_is_help=True)
 app.add_typer(aws, name="aws")

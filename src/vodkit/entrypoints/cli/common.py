@@ -1,5 +1,5 @@
-"""What every command shares: the root app, help and errors as people read them, output,
-progress bars, loading the footprint."""
+"""What every command shares: the root app, its one error format, output, progress bars,
+loading the footprint."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from ...config import Selection, load_settings
 from ...domain.asset import AssetStatus
@@ -21,57 +19,13 @@ from ...domain.errors import InvalidKey
 from ...domain.keys import check_uploader_id
 from ...footprints import App, load
 from ...services.follow import Progress as Followed
+from .readable import Typer
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_FAILED = 1  # the asset FAILED
 EXIT_USAGE = 2  # the command could not be carried out: usage, settings, access, a service down
 EXIT_INTERNAL = 3  # vodkit's own fault
-Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-
-def _readable(params: list[Any]) -> list[Any]:
-    """A flag takes no value, so no type is shown after it (Typer shows ``<bool>``); an
-    argument is named in capitals (``FILE``), as its help and its errors call it."""
-    for param in params:
-        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
-            param.metavar = ""
-        elif isinstance(param, TyperArgument) and param.metavar is None and param.name:
-            param.metavar = param.name.upper()
-    return params
-
-
-class Command(TyperCommand):
-    """A command whose help reads as a manual's: ``vodkit ingest [OPTIONS] FILE``."""
-
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _readable(super().get_params(ctx))
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, TyperArgument):  # Typer writes a required one as {file}
-                name = param.metavar or ""
-                name = name if param.required else f"[{name}]"
-                pieces.append(name + ("..." if param.nargs != 1 else ""))
-        return pieces
-
-
-class Group(TyperGroup):
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _readable(super().get_params(ctx))
-
-
-class Typer(typer.Typer):
-    """A command group whose commands are vodkit's ``Command``."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(cls=Group, **options)
-
-    def command(self, *args: Any, **options: Any) -> Callable[[Handler], Handler]:
-        return super().command(*args, **{"cls": Command, **options})
-
-
 app = Typer(
     help="vodkit: uploads in, adaptive HLS + DASH, MP4 preview, poster and sprite out.",
     no_args_is_help=True,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ...config import Selection, load_settings
 from ...footprints import upgrade_database
-from .common import Typer, app, configure_logging, err
+from .common import app, configure_logging, err
+from .readable import Typer
 
 db = Typer(help="The catalog's database.", no_args_is_help=True)
 app.add_typer(db, name="db")

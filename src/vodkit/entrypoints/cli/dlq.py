@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from ...services.dead_letters import DeadLetters
-from .common import JsonOption, Typer, app, err, footprint, out, printable
+from .common import JsonOption, app, err, footprint, out, printable
+from .readable import Typer
 
 dlq = Typer(help="Inspect and redrive dead-lettered messages.", no_args_is_help=True)
 app.add_typer(dlq, name="dlq")

@@ -12,7 +12,6 @@ from ...footprints import load_api
 from ...services.access import KeyService
 from .common import (
     JsonOption,
-    Typer,
     app,
     configure_logging,
     err,
@@ -21,6 +20,7 @@ from .common import (
     table,
     uploader_option,
 )
+from .readable import Typer
 
 keys = Typer(help="API keys for the HTTP API.", no_args_is_help=True)
 app.add_typer(keys, name="keys")

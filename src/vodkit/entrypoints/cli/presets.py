@@ -6,7 +6,8 @@ import json
 
 from ...config import Selection, load_settings
 from ...footprints import load_presets
-from .common import Typer, app, configure_logging, err, out
+from .common import app, configure_logging, err, out
+from .readable import Typer
 
 presets = Typer(help="Encoding presets.", no_args_is_help=True)
 app.add_typer(presets, name="presets")
