@@ -61,6 +61,8 @@ def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     assert f"duration  0:00:02 ({data['duration']:.2f} s)" in shown.stdout
     assert f"({made['codecs']})" in shown.stdout and made["codecs"].startswith("avc1.")
     assert f"measured {made['averageBitrate'] // 1000} kb/s average" in shown.stdout
+    (job,) = data["jobs"]  # the README's promise: show prints the asset's jobs
+    assert re.search(rf"^job +{job['jobId']}  COMPLETE  100%", shown.stdout, re.M), shown.stdout
     again = vodkit.run("assets", "retry", data["assetId"])
     assert again.returncode == 2 and "only FAILED" in again.stderr
 
@@ -94,6 +96,11 @@ def test_bad_uploads_end_failed_with_a_reason(
     exit_code, data = vodkit.json("ingest", str(path), "--wait")
     assert exit_code == 1 and data["status"] == "FAILED"
     assert data["errors"][0]["code"] == code and data["errors"][0]["message"]
+    refused = vodkit.run("assets", "retry", data["assetId"])  # the same upload, the same reason
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("error: ") and len(refused.stderr.splitlines()) == 1
+    assert f"{code}: {data['errors'][0]['message']}" in refused.stderr
+    assert vodkit.json("assets", "show", data["assetId"])[1]["attempt"] == 1
 
 
 @pytest.mark.parametrize("uploader", ["../../etc", "a/b", "", "-rf"])
@@ -103,6 +110,61 @@ def test_bad_keys_are_refused_before_anything_is_stored(
     done = vodkit.run("ingest", str(clips["tiny"]), "--uploader", uploader)
     assert done.returncode == 2 and "error:" in done.stderr
     assert not any(p.is_file() for p in (vodkit.data / "uploads").rglob("*"))
+
+
+def test_an_uploader_id_is_refused_naming_the_flag_and_the_rule(
+    vodkit: Vodkit, clips: dict[str, Path]
+) -> None:
+    for command in (("ingest", str(clips["tiny"])), ("keys", "create")):
+        done = vodkit.run(*command, "--uploader", "bad/name")
+        assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+        assert "'--uploader'" in done.stderr and "letters, digits or . _ @ -" in done.stderr
+        assert "object key" not in done.stderr
+
+
+def test_every_error_is_one_line_in_one_format(vodkit: Vodkit, tmp_path: Path) -> None:
+    for args, said in (
+        (("assets", "show", "no-such-asset"), "error: no asset no-such-asset"),
+        (("ingest", str(tmp_path / "missing.mp4")), "does not exist"),
+        (("assets", "list", "--limit", "0"), "'--limit'"),
+        (("transcode", str(tmp_path)), "'SOURCE': file"),
+        (("transcode", "/etc/hostname"), "missing option '--out'"),
+        (("no-such-command",), "no such command"),
+        (("keys", "revoke"), "missing argument 'KEY_ID'"),
+    ):
+        done = vodkit.run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        (line,) = done.stderr.splitlines()
+        assert line.startswith("error: ") and said in line, (args, line)
+        assert "Usage:" not in done.stderr and "╭" not in done.stderr
+
+
+def test_assets_list_is_a_table(vodkit: Vodkit, clips: dict[str, Path]) -> None:
+    for uploader in ("al", "bartholomew", "cy"):
+        assert vodkit.run("ingest", str(clips["tiny"]), "--uploader", uploader).returncode == 0
+    lines = vodkit.run("assets", "list").stdout.splitlines()
+    assert len(lines) == 3
+    for column in (1, 2, 3, 4):  # every column starts where it starts on the first line
+        starts = {
+            [m.start() for m in re.finditer(r"(?<=  )\S", line)][column - 1] for line in lines
+        }
+        assert len(starts) == 1, lines
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(vodkit: Vodkit) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = vodkit.run("serve", "--no-worker", "--port", str(port))
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.splitlines()  # no banner before it, no uvicorn after it
+    assert line == (
+        f"error: port {port} on 127.0.0.1 is in use: stop the program listening there, "
+        "or choose another port with --port"
+    )
 
 
 def test_presets_show_and_a_bad_presets_file(vodkit: Vodkit, tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ import pytest
 
 from tests.api_server import Served, serve
 from tests.conftest import IN_CI, make_clip
+from vodkit.domain.asset import AssetError
+from vodkit.domain.clock import utcnow
 from vodkit.entrypoints.http import page
 
 pytestmark = pytest.mark.e2e
@@ -427,7 +429,18 @@ def test_two_clips_upload_complete_live_play_seek_scrub_switch_and_delete(
     assert [u.rsplit("/", 2)[-2:] for u in urls[:3]] == [
         ["stream", "master.m3u8"], ["stream", "manifest.mpd"], ["mp4", "preview.mp4"]
     ]  # fmt: skip
-    assert urls[0] in _css(driver, "textarea.code").get_attribute("value")  # the embed snippet
+    embed = _css(driver, "textarea.code")
+    assert urls[0] in embed.get_attribute("value")  # the embed snippet
+    assert embed.get_attribute("value").splitlines()[0].startswith("<video controls")
+    assert len(embed.get_attribute("value").splitlines()) == 4  # copied as written
+    for width, height in SIZES:  # its long signed URLs wrap: nothing runs off to the side
+        _viewport(driver, width, height)
+        assert driver.execute_script(
+            "const e = arguments[0]; return e.scrollWidth <= e.clientWidth"
+            " && e.scrollHeight <= e.clientHeight + 2",
+            embed,
+        ), width
+    _viewport(driver, *SIZES[0])
 
     # what needs it playing first (18 s of it): past 3 s, then 480p by hand (854x480)
     _css(driver, '.player button[aria-label="Play"]').click()
@@ -590,7 +603,36 @@ def test_a_text_file_named_mp4_shows_failed_with_its_reason_in_words(
     reason = card.find_element("css selector", ".reason").text
     assert "not a video file" in reason, reason  # words, not a code
     assert card.find_element("css selector", ".badge").text == "Failed"
-    assert card.find_element("css selector", "button").text == "Retry"
+    assert not card.find_elements("css selector", "button")  # a retry would fail the same way
+
+    # the card keeps to the grid: its reason is one line, cut with an ellipsis
+    line = card.find_element("css selector", ".reason")
+    assert driver.execute_script(
+        "const e = arguments[0], style = getComputedStyle(e);"
+        "return style.textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth"
+        " && e.getBoundingClientRect().height < 2.5 * parseFloat(style.lineHeight)",
+        line,
+    ), line.text
+    assert "not a video file" in line.get_attribute("title")
+
+    # the same reason met by three attempts is said once, with the count
+    site.served.wait_for(site.served.client("alice"), asset_id, "FAILED")
+    catalog = site.served.api.app.catalog
+    (first,) = catalog.get(asset_id).errors  # type: ignore[union-attr]
+    for _ in range(2):  # as older attempts left it, before retries of a bad upload were refused
+        catalog.retry(asset_id, utcnow())
+        assert catalog.fail(asset_id, AssetError(first.code, first.message), utcnow())
+    driver.refresh()
+    _wait("its card again", lambda: _card(driver, asset_id), driver=driver)
+    line = _card(driver, asset_id).find_element("css selector", ".reason")
+    assert "failed 3 times" in line.get_attribute("title")
+    driver.get(f"{site.url}/#/asset/{asset_id}")
+    _wait("its page", lambda: _all(driver, ".panel .reason p"), driver=driver)
+    said = [p.text for p in _all(driver, ".panel .reason p")]
+    assert said == [f"The upload cannot be used: {first.message} (failed 3 times)"], said
+    assert not _all(driver, ".panel-pending button")
+    _css(driver, 'nav a[href="#/"]').click()
+    _wait("the library", lambda: _card(driver, asset_id), driver=driver)
 
     # the filter shows it among the failed ones
     from selenium.webdriver.support.ui import Select

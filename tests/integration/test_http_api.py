@@ -20,6 +20,8 @@ import pytest
 
 from tests.api_server import Served, serve
 from tests.conftest import make_clip
+from vodkit.domain.asset import AssetError
+from vodkit.domain.clock import utcnow
 
 pytestmark = pytest.mark.integration
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -215,14 +217,26 @@ def test_a_bad_upload_fails_with_its_reason_and_retry_needs_a_failed_asset(
     text = tmp_path / "notes.mp4"
     text.write_text("not a video\n" * 20)
     failed = served.wait_for(alice, upload(alice, text, "notes.mp4")["assetId"], "FAILED")
-    assert failed["errors"][0]["code"] == "NotMedia" and failed["errors"][0]["kind"] == "input"
+    (reason,) = failed["errors"]
+    assert reason["code"] == "NotMedia" and reason["kind"] == "input"
     assert failed["playback"] is None
-    retried = alice.post(f"/v1/assets/{failed['assetId']}/retry")
-    assert retried.status_code == 202 and retried.json()["attempt"] == 2
-    served.wait_for(alice, failed["assetId"], "FAILED")
+    refused = problem(alice.post(f"/v1/assets/{failed['assetId']}/retry"), 409)
+    assert f"NotMedia: {reason['message']}" in refused["detail"]  # the same upload, same reason
+    assert alice.get(f"/v1/assets/{failed['assetId']}").json()["attempt"] == 1
     good = upload(alice, clip)
     served.wait_for(alice, good["assetId"], "COMPLETED")
     assert problem(alice.post(f"/v1/assets/{good['assetId']}/retry"), 409)
+
+
+def test_a_failure_of_vodkits_own_is_retried(tmp_path: Path, clip: Path) -> None:
+    with serve(tmp_path / "data", worker=False) as served:
+        alice = served.client("alice")
+        asset_id = upload(alice, clip)["assetId"]
+        bad_outputs = AssetError("VerificationFailed", "the outputs failed their checks")
+        assert served.api.app.catalog.fail(asset_id, bad_outputs, utcnow())
+        retried = alice.post(f"/v1/assets/{asset_id}/retry")
+        assert retried.status_code == 202, retried.text
+        assert (retried.json()["status"], retried.json()["attempt"]) == ("PENDING", 2)
 
 
 def test_delete_removes_outputs_and_upload_and_is_idempotent(served: Served, clip: Path) -> None:

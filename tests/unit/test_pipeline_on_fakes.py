@@ -15,7 +15,13 @@ from vodkit.adapters.probe.memory import MemoryProber
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.transcoder.memory import MemoryTranscoder
 from vodkit.domain.asset import AssetStatus, JobState
-from vodkit.domain.errors import ObjectNotFound, TranscodeFailed, TransientError
+from vodkit.domain.errors import (
+    ErrorCode,
+    NotRetryable,
+    ObjectNotFound,
+    TranscodeFailed,
+    TransientError,
+)
 from vodkit.domain.events import AssetStatusChanged, ObjectCreated
 from vodkit.domain.keys import asset_id_for
 from vodkit.services.ingest import enqueue
@@ -223,15 +229,14 @@ def test_a_poison_message_is_dead_lettered_after_three_receives_and_redriven(
 
 
 def test_a_failed_asset_can_be_retried(tmp_path: Path) -> None:
-    app = fake_app(tmp_path)
-    prober = app.orchestrator.prober
-    assert isinstance(prober, MemoryProber)
-    answer = prober.answers.pop(VIDEO)
+    bad_outputs = TranscodeFailed(
+        "the outputs failed their checks", code=ErrorCode.VERIFICATION_FAILED
+    )
+    app = fake_app(tmp_path, MemoryTranscoder(fail_with=bad_outputs, fail_times=1))
     enqueue(app.ingest_queue, upload(app))
     app.processing.worker().drain()
     (asset,) = app.catalog.query()
-    assert asset.status is AssetStatus.FAILED
-    prober.answers[VIDEO] = answer
+    assert asset.status is AssetStatus.FAILED  # vodkit's own fault: a retry may succeed
     app.assets.retry(asset.asset_id)
     (message,) = app.ingest_queue.receive()
     again = ObjectCreated.from_eventbridge(json.loads(message.body))
@@ -241,6 +246,22 @@ def test_a_failed_asset_can_be_retried(tmp_path: Path) -> None:
     (asset,) = app.catalog.query()
     assert (asset.status, asset.attempt) == (AssetStatus.COMPLETED, 2)
     assert len(asset.errors) == 1  # the history of the first attempt is kept
+
+
+def test_a_failure_of_the_upload_itself_is_not_retried(tmp_path: Path) -> None:
+    app = fake_app(tmp_path)
+    prober = app.orchestrator.prober
+    assert isinstance(prober, MemoryProber)
+    del prober.answers[VIDEO]  # the upload is not media: every attempt would say so
+    enqueue(app.ingest_queue, upload(app))
+    app.processing.worker().drain()
+    (asset,) = app.catalog.query()
+    assert asset.status is AssetStatus.FAILED and asset.errors[-1].code == "NotMedia"
+    with pytest.raises(NotRetryable, match="NotMedia: the upload is not a video file"):
+        app.assets.retry(asset.asset_id)
+    assert not app.ingest_queue.receive()  # nothing queued
+    (still,) = app.catalog.query()
+    assert (still.status, still.attempt) == (AssetStatus.FAILED, 1)
 
 
 def test_status_announcements_happen_once(tmp_path: Path) -> None:

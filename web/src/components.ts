@@ -42,22 +42,54 @@ export function processing(asset: Asset): HTMLElement | null {
   return null;
 }
 
-/** Why it failed, in words. */
+interface Reason {
+  code: string;
+  message: string;
+  kind: string;
+  times: number; // the attempts that ended with it
+}
+
+/** Each reason once, in the order first met, with how many attempts ended with it. */
+function distinct(asset: Asset): Reason[] {
+  const found = new Map<string, Reason>();
+  for (const error of asset.errors) {
+    const key = `${error.code}\u0000${error.message}`;
+    const seen = found.get(key);
+    if (seen) seen.times += 1;
+    else found.set(key, { ...error, times: 1 });
+  }
+  return found.size ? [...found.values()] : [{ code: "", message: "vodkit did not record why.", kind: "", times: 1 }];
+}
+
+function said(reason: Reason): Array<HTMLElement | string> {
+  return [
+    h("span", { class: "reason-kind" }, reason.kind === "input" ? "The upload cannot be used: " : "It failed: "),
+    reason.message,
+    reason.times > 1 ? h("span", { class: "reason-count" }, ` (failed ${reason.times} times)`) : "",
+  ];
+}
+
+/** Why it failed, in words: every reason in full, each once (the asset's page). */
 export function reasons(asset: Asset): HTMLElement | null {
   if (asset.status !== "FAILED") return null;
-  const errors = asset.errors.length ? asset.errors : [{ code: "", message: "vodkit did not record why.", kind: "" }];
-  return h(
-    "div",
-    { class: "reason", role: "note" },
-    ...errors.map((error) =>
-      h(
-        "p",
-        null,
-        h("span", { class: "reason-kind" }, error.kind === "input" ? "The upload cannot be used: " : "It failed: "),
-        error.message,
-      ),
-    ),
-  );
+  return h("div", { class: "reason", role: "note" }, ...distinct(asset).map((reason) => h("p", null, ...said(reason))));
+}
+
+/** Why it failed, on one line cut with an ellipsis (a card): the latest reason; the full
+ * text is in its tooltip and on the asset's page. */
+export function shortReason(asset: Asset): HTMLElement | null {
+  if (asset.status !== "FAILED") return null;
+  const latest = asset.errors.at(-1);
+  const reason = distinct(asset).find((r) => r.code === latest?.code && r.message === latest?.message) ?? distinct(asset)[0];
+  const line = h("p", { class: "reason reason-short", role: "note" }, ...said(reason));
+  line.title = line.textContent ?? "";
+  return line;
+}
+
+/** Whether a retry can help: not when the upload itself is why it failed (the server
+ * refuses those: the same file would fail the same way). */
+export function retryable(asset: Asset): boolean {
+  return asset.status === "FAILED" && asset.errors.at(-1)?.kind !== "input";
 }
 
 export function spinner(label: string): HTMLElement {

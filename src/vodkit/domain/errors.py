@@ -172,6 +172,11 @@ class Conflict(VodkitError):
     """A conditional write lost: the record was not in the expected state."""
 
 
+class NotRetryable(Conflict):
+    """An asset failed for a reason of the ``INPUT`` kind: a retry would read the same upload
+    and meet the same reason, so it is refused (a new upload is the way on)."""
+
+
 class IllegalTransition(VodkitError):
     """An asset was asked to move to a status its current status cannot reach."""
 

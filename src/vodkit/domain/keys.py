@@ -62,14 +62,20 @@ def parse_upload_key(key: str) -> UploadKey:
     if len(parts) != 3 or parts[0] + "/" != UPLOAD_PREFIX:
         raise InvalidKey("the object key must look like uploads/{uploaderId}/{filename}")
     _, uploader_id, filename = parts
+    check_uploader_id(uploader_id)
+    if filename.startswith("."):
+        raise InvalidKey("the file name must not start with '.'")
+    return UploadKey(key=key, uploader_id=uploader_id, filename=filename)
+
+
+def check_uploader_id(uploader_id: str) -> str:
+    """Refuse an uploader id that is not ``UPLOADER_ID`` (one key segment); return it."""
     if not UPLOADER_ID.fullmatch(uploader_id):
         raise InvalidKey(
             "the uploader id must be 1-128 letters, digits or . _ @ - and start with a letter "
             "or digit"
         )
-    if filename.startswith("."):
-        raise InvalidKey("the file name must not start with '.'")
-    return UploadKey(key=key, uploader_id=uploader_id, filename=filename)
+    return uploader_id
 
 
 def upload_key(uploader_id: str, filename: str, upload_id: str | None = None) -> str:

@@ -23,7 +23,13 @@ from ..adapters.storage.base import ObjectInfo, ObjectStore, names_object
 from ..domain import layout
 from ..domain.asset import Asset, AssetStatus
 from ..domain.clock import Clock, isoformat, utcnow
-from ..domain.errors import AssetNotFound, InvalidInput, ObjectNotFound
+from ..domain.errors import (
+    AssetNotFound,
+    ErrorKind,
+    InvalidInput,
+    NotRetryable,
+    ObjectNotFound,
+)
 from ..domain.events import ObjectCreated
 from ..domain.keys import asset_id_for, parse_upload_key, upload_key
 from ..domain.view import AssetView
@@ -189,7 +195,16 @@ class AssetService:
                 self.uploads.delete(asset.source_key)  # not a newer upload under its key
 
     def retry(self, asset_id: str) -> Asset:
-        """FAILED -> PENDING, and its upload queued for ingest again (same asset id)."""
+        """FAILED -> PENDING, and its upload queued for ingest again (same asset id).
+        NotRetryable if the upload itself is why it failed: the same reason would come back."""
+        failed = self.catalog.get(asset_id)
+        if failed is not None and failed.status is AssetStatus.FAILED and failed.errors:
+            last = failed.errors[-1]  # the reason of its latest attempt
+            if last.kind is ErrorKind.INPUT:
+                raise NotRetryable(
+                    f"asset {asset_id} cannot be retried: {last.code}: {last.message}; "
+                    "a retry would read the same upload, so upload a new file instead"
+                )
         asset = self.catalog.retry(asset_id, self.clock())
         event = ObjectCreated(
             bucket=asset.source_bucket,

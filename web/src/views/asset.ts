@@ -2,7 +2,7 @@
 // playback URLs and an embed snippet to copy, its processing while it runs, and Delete.
 
 import { api, ApiError, type Asset, pendingAsset, terminal } from "../api";
-import { badge, errorBox, processing, reasons, spinner } from "../components";
+import { badge, errorBox, processing, reasons, retryable, spinner } from "../components";
 import { announce, fill, h, safeUrl, uid } from "../dom";
 import { bitrate, bytes, clock, when } from "../format";
 import { icon } from "../icons";
@@ -77,7 +77,13 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
 
   function pending(asset: Asset): HTMLElement {
     const panel = h("div", { class: "panel panel-pending" });
-    if (asset.status === "FAILED") {
+    if (asset.status === "FAILED" && !retryable(asset)) {
+      panel.append(
+        h("h2", null, "It did not work"),
+        reasons(asset) ?? "",
+        h("p", { class: "muted" }, "A retry would read the same file: upload a new one instead."),
+      );
+    } else if (asset.status === "FAILED") {
       const retry = h("button", { type: "button", class: "button button-primary" }, "Retry");
       retry.addEventListener("click", async () => {
         retry.disabled = true;

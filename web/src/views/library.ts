@@ -2,7 +2,7 @@
 // status from server-sent events, a status filter and pages over the API's cursor.
 
 import { api, type Asset, pendingAsset, STATUSES, type Status, terminal } from "../api";
-import { badge, errorBox, processing, reasons, spinner, statusLabel } from "../components";
+import { badge, errorBox, processing, retryable, shortReason, spinner, statusLabel } from "../components";
 import { announce, fill, h, safeUrl, uid } from "../dom";
 import { ago, bytes, clock, when } from "../format";
 import { follow, seen } from "../live";
@@ -247,10 +247,7 @@ export function library(main: HTMLElement, { session, route }: Context): Mounted
       length.textContent = clock(asset.duration);
       length.setAttribute("aria-label", `duration ${clock(asset.duration)}`);
     }
-    const retry =
-      asset.status === "FAILED"
-        ? h("button", { type: "button", class: "button button-small" }, "Retry")
-        : null;
+    const retry = retryable(asset) ? h("button", { type: "button", class: "button button-small" }, "Retry") : null;
     retry?.addEventListener("click", async () => {
       retry.disabled = true;
       try {
@@ -287,7 +284,7 @@ export function library(main: HTMLElement, { session, route }: Context): Mounted
           session.admin ? h("span", { class: "uploader" }, asset.uploaderId) : null,
         ),
         processing(asset),
-        reasons(asset),
+        shortReason(asset),
         retry ? h("div", { class: "card-actions" }, retry) : null,
       ),
     );

@@ -1,8 +1,8 @@
 """The ``vodkit`` command line: one module per command group, each a few lines over a service.
 
-Every failure vodkit knows ends a command with one readable line on stderr and a
-non-zero exit: 1 the asset FAILED, 2 the command could not be carried out
-(usage, settings, access, a service that cannot be reached), 3 vodkit's own fault.
+Every failure vodkit knows ends a command with one readable line on stderr, ``error: ...``
+(``common.fail``), and a non-zero exit: 1 the asset FAILED, 2 the command could not be
+carried out (usage, settings, access, a service that cannot be reached), 3 vodkit's own fault.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from . import (  # noqa: F401
     watch,
     worker,
 )
-from .common import EXIT_INTERNAL, EXIT_USAGE, app, err, out, printable
+from .common import EXIT_INTERNAL, app, fail, out, usage_error
 
 log = logging.getLogger("vodkit.cli")
 
@@ -45,14 +45,21 @@ def _root(
 
 def main() -> None:
     try:
-        app()
+        code = app(standalone_mode=False)  # Typer's own errors come here, to be worded as ours
     except VodkitError as exc:
-        err.print(f"error: {printable(str(exc))}", markup=False)
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
+    except typer.TyperException as exc:
+        usage_error(exc)
+    except typer.Abort:
+        fail("aborted")
     except Exception as exc:  # a bug: one line here, the traceback at VODKIT_LOG_LEVEL=DEBUG
         log.debug("unexpected error", exc_info=True)
-        err.print(f"internal error: {type(exc).__name__}: {printable(str(exc))}", markup=False)
-        sys.exit(EXIT_INTERNAL)
+        fail(
+            f"unexpected {type(exc).__name__}: {exc} (vodkit's own fault: "
+            "VODKIT_LOG_LEVEL=DEBUG shows where)",
+            EXIT_INTERNAL,
+        )
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "main"]

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from ...domain.asset import AssetStatus
-from .common import JsonOption, app, footprint, out, print_asset, printable
+from .common import JsonOption, app, footprint, out, print_asset, printable, table
+from .readable import Typer
 
-assets = typer.Typer(help="Query and retry assets in the catalog.", no_args_is_help=True)
+assets = Typer(help="Query and retry assets in the catalog.", no_args_is_help=True)
 app.add_typer(assets, name="assets")
 
 
@@ -27,17 +28,17 @@ def assets_list(
     if as_json:
         out.print(json.dumps({"assets": [service.view(a).to_dict() for a in rows]}))
         return
-    for a in rows:
-        out.print(
-            f"{a.asset_id}  {a.status:<10}  {printable(a.uploader_id)}  {a.created_at}  "
-            f"{printable(a.source_key)}",
-            markup=False,
-        )
+    cells = [
+        [a.asset_id, str(a.status), printable(a.uploader_id), a.created_at, printable(a.source_key)]
+        for a in rows
+    ]
+    for line in table(cells):
+        out.print(line, markup=False)
 
 
 @assets.command("show")
 def assets_show(asset_id: str, as_json: JsonOption = False) -> None:
-    """Show one asset: status, outputs, renditions, errors."""
+    """Show one asset: status, outputs, renditions, jobs, errors."""
     service = footprint().assets
     print_asset(service.view(service.get(asset_id)).to_dict(), as_json)
 

@@ -11,8 +11,9 @@ import typer
 
 from ...footprints import module
 from .common import app, err
+from .readable import Typer
 
-aws = typer.Typer(help="The AWS footprint: package and deploy the stack.", no_args_is_help=True)
+aws = Typer(help="The AWS footprint: package and deploy the stack.", no_args_is_help=True)
 app.add_typer(aws, name="aws")
 
 TemplateOption = Annotated[

@@ -1,11 +1,13 @@
-"""What every command shares: the root app, output, progress bars, loading the footprint."""
+"""What every command shares: the root app, its one error format, output, progress bars,
+loading the footprint."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from typing import Annotated, Any
+from collections import Counter
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,25 +15,60 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 from ...config import Selection, load_settings
 from ...domain.asset import AssetStatus
+from ...domain.errors import InvalidKey
+from ...domain.keys import check_uploader_id
 from ...footprints import App, load
 from ...services.follow import Progress as Followed
+from .readable import Typer
 
-app = typer.Typer(
-    help="vodkit: uploads in, adaptive HLS + DASH, MP4 preview, poster and sprite out.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_FAILED = 1  # the asset FAILED
 EXIT_USAGE = 2  # the command could not be carried out: usage, settings, access, a service down
 EXIT_INTERNAL = 3  # vodkit's own fault
+app = Typer(
+    help="vodkit: uploads in, adaptive HLS + DASH, MP4 preview, poster and sprite out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def _uploader_id(value: str) -> str:
+    try:
+        return check_uploader_id(value)
+    except InvalidKey as exc:  # said of the flag, not of the object key it would make
+        raise typer.BadParameter(str(exc)) from None
+
+
+def uploader_option(help: str) -> Any:
+    """``--uploader``, checked as it is read: an error names the flag and the rule."""
+    return typer.Option("--uploader", help=help, callback=_uploader_id)
 
 
 def printable(text: str) -> str:
     """Untrusted strings (keys, file names) with control characters escaped."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """End the command the one way vodkit ends a failed command: ``error: ...``, one line
+    on stderr, and ``code``."""
+    err.print(f"error: {printable(message)}", markup=False)
+    sys.exit(code)
+
+
+def usage_error(exc: typer.TyperException) -> NoReturn:
+    """A command line Typer refused (a missing argument, a bad value), worded as vodkit's
+    own errors are, with where to read the command's usage."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # Typer has printed the help already
+        sys.exit(exc.exit_code)
+    message = exc.format_message().rstrip(".")
+    message = message[:1].lower() + message[1:]
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        message += f" (see {context.command_path} --help)"
+    fail(message, exc.exit_code)
 
 
 def configure_logging(level: str) -> None:
@@ -84,8 +121,39 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
             if r.get("analysis"):
                 made.append(printable(str(r["analysis"])))
             out.print(f"          {'; '.join(made)}", markup=False)
-    for e in data["errors"]:
-        out.print(f"error     {e['code']}: {printable(e['message'])}", markup=False)
+    for job in data.get("jobs") or ():
+        out.print(f"job       {_job_line(job)}", markup=False)
+    for (code, message), times in Counter(
+        (e["code"], e["message"]) for e in data["errors"]
+    ).items():  # one line per reason, however many attempts met it
+        again = f" ({times} attempts)" if times > 1 else ""
+        out.print(f"error     {code}: {printable(message)}{again}", markup=False)
+
+
+def _job_line(job: dict[str, Any]) -> str:
+    """A job as ``assets show`` lists it: id, state, progress and what else the view has."""
+    parts = [str(job.get("jobId", "?")), str(job.get("state", "?"))]
+    if job.get("percent") is not None:
+        parts.append(f"{job['percent']:.0f}%")
+    if job.get("etaSeconds") is not None:
+        parts.append(f"ETA {eta(job['etaSeconds'])}")
+    if job.get("runnerId"):
+        parts.append(f"runner {printable(str(job['runnerId']))}")
+    if job.get("restarts"):
+        parts.append(f"restarted {job['restarts']}x")
+    if job.get("error"):
+        parts.append(printable(str(job["error"])))
+    return "  ".join(parts)
+
+
+def table(rows: list[list[str]]) -> list[str]:
+    """Rows as lines of columns padded to their widest cell (the last one left as it is)."""
+    widths = [max(len(cell) for cell in column) for column in zip(*rows, strict=True)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False))
+        + f"  {row[-1]}"
+        for row in rows
+    ]
 
 
 def progress_bar() -> Progress:

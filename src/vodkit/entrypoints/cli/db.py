@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import typer
-
 from ...config import Selection, load_settings
 from ...footprints import upgrade_database
 from .common import app, configure_logging, err
+from .readable import Typer
 
-db = typer.Typer(help="The catalog's database.", no_args_is_help=True)
+db = Typer(help="The catalog's database.", no_args_is_help=True)
 app.add_typer(db, name="db")
 
 

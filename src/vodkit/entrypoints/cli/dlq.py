@@ -9,8 +9,9 @@ import typer
 
 from ...services.dead_letters import DeadLetters
 from .common import JsonOption, app, err, footprint, out, printable
+from .readable import Typer
 
-dlq = typer.Typer(help="Inspect and redrive dead-lettered messages.", no_args_is_help=True)
+dlq = Typer(help="Inspect and redrive dead-lettered messages.", no_args_is_help=True)
 app.add_typer(dlq, name="dlq")
 
 

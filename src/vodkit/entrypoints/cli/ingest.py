@@ -8,14 +8,26 @@ from typing import Annotated
 
 import typer
 
-from .common import JsonOption, app, exit_for, follow_on, footprint, out, print_asset, progress_bar
+from .common import (
+    JsonOption,
+    app,
+    exit_for,
+    follow_on,
+    footprint,
+    out,
+    print_asset,
+    progress_bar,
+    uploader_option,
+)
 
 
 @app.command()
 def ingest(
-    file: Annotated[Path, typer.Argument(help="A video file to upload.", dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="A video file to upload.", exists=True, dir_okay=False)
+    ],
     uploader: Annotated[
-        str, typer.Option(help="Uploader id: the key is uploads/{uploader}/{name}.")
+        str, uploader_option("Uploader id: the key is uploads/{uploader}/{name}.")
     ] = "cli",
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait for the result (embedded: processing it here).")
@@ -26,8 +38,6 @@ def ingest(
     vodkit = footprint()
     if wait:
         vodkit.processing.check()
-    if not file.is_file():
-        raise typer.BadParameter(f"{file} is not a readable file", param_hint="FILE")
     upload = vodkit.assets.upload_file(file, uploader)
     if not wait:
         if as_json:

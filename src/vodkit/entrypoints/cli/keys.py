@@ -10,9 +10,19 @@ import typer
 from ...config import Selection, load_settings
 from ...footprints import load_api
 from ...services.access import KeyService
-from .common import JsonOption, app, configure_logging, err, out, printable
+from .common import (
+    JsonOption,
+    app,
+    configure_logging,
+    err,
+    out,
+    printable,
+    table,
+    uploader_option,
+)
+from .readable import Typer
 
-keys = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True)
+keys = Typer(help="API keys for the HTTP API.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
 
 
@@ -23,7 +33,7 @@ def _keys() -> KeyService:
 
 @keys.command("create")
 def keys_create(
-    uploader: Annotated[str, typer.Option(help="The uploader the key acts for.")],
+    uploader: Annotated[str, uploader_option("The uploader the key acts for.")],
     admin: Annotated[bool, typer.Option("--admin", help="May see and act for everyone.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -48,13 +58,13 @@ def keys_list(as_json: JsonOption = False) -> None:
              "createdAt": k.created_at, "revokedAt": k.revoked_at or None} for k in found
         ]}))  # fmt: skip
         return
-    for k in found:
-        state = f"revoked {k.revoked_at}" if k.revoked_at else "live"
-        role = "admin" if k.admin else "uploader"
-        out.print(
-            f"{k.key_id}  {printable(k.uploader_id)}  {role}  {k.created_at}  {state}",
-            markup=False,
-        )
+    cells = [
+        [k.key_id, printable(k.uploader_id), "admin" if k.admin else "uploader", k.created_at,
+         f"revoked {k.revoked_at}" if k.revoked_at else "live"]
+        for k in found
+    ]  # fmt: skip
+    for line in table(cells):
+        out.print(line, markup=False)
 
 
 @keys.command("revoke")

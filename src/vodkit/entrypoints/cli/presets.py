@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-import typer
-
 from ...config import Selection, load_settings
 from ...footprints import load_presets
 from .common import app, configure_logging, err, out
+from .readable import Typer
 
-presets = typer.Typer(help="Encoding presets.", no_args_is_help=True)
+presets = Typer(help="Encoding presets.", no_args_is_help=True)
 app.add_typer(presets, name="presets")
 
 

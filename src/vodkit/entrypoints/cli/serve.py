@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import socket
 import threading
 from typing import Annotated
 
 import typer
 
+from ...domain.errors import ConfigError
 from ...footprints import Api, needs_extra
 from ...services.consumer import Interrupted
 from ...services.worker import Worker
-from .common import app, err
+from .common import EXIT_INTERNAL, app, err, fail
 
 log = logging.getLogger("vodkit.serve")
 SWEEP_PERIOD = 600.0  # seconds between removals of expired unfinished uploads
@@ -42,6 +45,7 @@ def serve(
 
     selection = load_settings(Selection)
     configure_logging(selection.log_level)
+    listening = listen(host, port)  # first: a port in use stops it before anything starts
     api = load_api()
     if worker is None:
         worker = selection.backend == "embedded"
@@ -56,15 +60,37 @@ def serve(
     err.print(
         f"vodkit API on http://{host}:{port} (docs at /docs){' with a worker' if worker else ''}"
     )
-    try:
-        uvicorn.run(
+    server = uvicorn.Server(
+        uvicorn.Config(
             create_app(api), host=host, port=port, loop=LOOP, log_level="warning", access_log=False
         )
+    )
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has stopped serving
+            server.run(sockets=[listening])
     finally:
+        listening.close()
         stop.set()
         api.app.processing.interrupt()  # the job in hand goes back to the queue at once
         for thread in threads:
             thread.join(timeout=30)
+    if not server.started:  # the app's startup failed: uvicorn has logged why
+        fail("the HTTP API did not start", EXIT_INTERNAL)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for uvicorn to serve on (held from now on: no other
+    program can take the port between this check and serving)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses it
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is in use: stop the program listening there, "
+                "or choose another port with --port"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _work(loop: Worker, stop: threading.Event) -> None:
