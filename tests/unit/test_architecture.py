@@ -69,6 +69,41 @@ def test_what_differs_between_footprints_is_a_strategy_entrypoints_never_test() 
                 assert not checked.startswith(("vodkit", "api", "app")), (path.name, checked)
 
 
+def calls(name: str) -> list[str]:
+    """Where in the package ``name(...)`` is called: one place builds each service."""
+    return [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == name
+    ]
+
+
+@pytest.mark.parametrize(
+    ("constructor", "builders"),
+    [
+        ("TranscodeService", ["footprints/base.py"]),  # transcode_service()
+        ("IngestOrchestrator", ["footprints/base.py"]),  # orchestrator()
+        ("AssetService", ["footprints/base.py"]),  # wire()
+        ("StatusProcessor", ["footprints/base.py"]),  # status_processor()
+    ],
+)
+def test_each_service_is_built_in_one_place(constructor: str, builders: list[str]) -> None:
+    assert sorted({where.split(":")[0] for where in calls(constructor)}) == builders
+    assert len(calls(constructor)) == len(builders), calls(constructor)
+
+
+def test_entrypoints_never_branch_on_the_backends_name() -> None:
+    """What a footprint does differently is its strategy's to say, not a name to compare."""
+    for path in modules("entrypoints"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                compared = [node.left, *node.comparators]
+                named = [ast.unparse(c) for c in compared if isinstance(c, ast.Attribute)]
+                assert not any(n.endswith(".backend") for n in named), (path.name, named)
+
+
 def test_the_aws_footprint_does_not_import_the_embedded_one() -> None:
     code = (
         "import sys, vodkit.footprints.aws, vodkit.entrypoints.aws_lambda, vodkit.entrypoints.cli;"

@@ -59,6 +59,9 @@ def no_runtime(work: BrokerWork, queues: Sequence[str]) -> Runnable:
 
 
 class Processing(Protocol):
+    # whether a server may run a worker in a thread of its own (`vodkit serve`'s default)
+    in_process: bool
+
     def check(self) -> None:
         """Fail fast, saying what to do, if jobs cannot run where they would."""
         ...
@@ -81,6 +84,8 @@ class Processing(Protocol):
 
 
 class LocalProcessing:
+    in_process = True
+
     def __init__(
         self,
         transcode: TranscodeService,
@@ -150,6 +155,8 @@ class RemoteProcessing:
     """Jobs run elsewhere; waiting follows the catalog. ``work``: what a worker process of
     the footprint runs, where ``vodkit worker`` starts one (the cluster's Celery workers),
     built when one starts; ``runs_on(service)`` where none does."""
+
+    in_process = False  # its workers are processes of their own (`vodkit worker`)
 
     def __init__(
         self,

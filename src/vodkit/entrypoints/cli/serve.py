@@ -48,7 +48,7 @@ def serve(
     listening = listen(host, port)  # first: a port in use stops it before anything starts
     api = load_api()
     if worker is None:
-        worker = selection.backend == "embedded"
+        worker = api.app.processing.in_process
     stop = threading.Event()
     threads = [threading.Thread(target=_sweep, args=(api, stop), name="sweeper", daemon=True)]
     if worker:
