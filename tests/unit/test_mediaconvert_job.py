@@ -206,6 +206,23 @@ def test_hdr_is_tone_mapped_to_rec709_and_interlace_deinterlaced() -> None:
         for o in groups(job_with(interlaced))["CMAF_GROUP_SETTINGS"]["Outputs"]
         if "VideoDescription" in o
     ]
-    assert first["VideoPreprocessors"]["Deinterlacer"]["Mode"] == "DEINTERLACE"
+    assert first["VideoPreprocessors"]["Deinterlacer"] == {
+        "Algorithm": "INTERPOLATE",
+        "Mode": "ADAPTIVE",  # not forced on: MediaConvert converts the frames tagged interlaced
+        "Control": "NORMAL",
+    }
+    validate_parameters(job_with(interlaced), CREATE_JOB.input_shape)
+    # found woven though tagged progressive: the tags lie, so every frame is looked at
+    woven = replace(plan_transcode(HD, PRESETS), interlaced=True, field_order="progressive")
+    job = build_job(
+        TranscodeJob("job-1", "asset-1", "uploads-bucket", "uploads/a/clip.mp4", woven),
+        role_arn="arn:aws:iam::123456789012:role/MediaConvertRole-dev",
+        outputs_bucket="outputs-bucket",
+        stack="vodkit",
+    )
+    validate_parameters(job, CREATE_JOB.input_shape)
+    forced = groups(job)["CMAF_GROUP_SETTINGS"]["Outputs"][0]["VideoDescription"]
+    assert forced["VideoPreprocessors"]["Deinterlacer"]["Control"] == "FORCE_ALL_FRAMES"
+    assert forced["VideoPreprocessors"]["Deinterlacer"]["Mode"] == "ADAPTIVE"
     plain = groups(job_for(HD))["CMAF_GROUP_SETTINGS"]["Outputs"][0]["VideoDescription"]
     assert "VideoPreprocessors" not in plain

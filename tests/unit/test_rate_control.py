@@ -16,6 +16,7 @@ from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.ffmpeg import build_command
 from vodkit.domain.errors import PresetsError
+from vodkit.domain.interlace import Combing
 from vodkit.domain.ladder import PlanningRules, plan_transcode
 from vodkit.domain.per_title import (
     AnalysisFailed,
@@ -260,8 +261,8 @@ class FakeSamples:
     def start(self, check: Callable[[], object] = lambda: None) -> None:
         pass
 
-    def detect_interlace(self, plan: TranscodePlan, source: Path, workdir: Path) -> bool:
-        return True
+    def combing(self, plan: TranscodePlan, source: Path, workdir: Path) -> Combing:
+        return Combing(frame=200, reweaves=(190, 600, 600, 190))  # woven
 
     def probe(
         self,
@@ -449,22 +450,3 @@ def test_a_rung_well_under_its_cap_is_not_said_to_be_out_of_reach_under_it(
     assert (low.bitrate, low.crf) == (1_000_000, 24)
     assert "under the cap" not in low.verdict and "reach under" not in low.verdict
     assert low.verdict.startswith("CRF 24 at ~576 kb/s (under the 1000 kb/s cap)")
-
-
-@pytest.mark.parametrize(
-    ("tff", "bff", "progressive", "interlaced"),
-    [
-        (41, 0, 0, True),  # woven fields: one order on every frame
-        (0, 38, 3, True),
-        (16, 15, 10, False),  # testsrc2 at 640x360: fine detail fools idet both ways
-        (31, 0, 10, False),  # testsrc2 at 720p: not clear enough
-        (0, 0, 41, False),
-        (5, 0, 0, False),  # too few frames to tell
-    ],
-)
-def test_idet_must_find_one_field_order_clearly_dominant(
-    tff: int, bff: int, progressive: int, interlaced: bool
-) -> None:
-    from vodkit.adapters.transcoder.vmaf import woven_fields
-
-    assert woven_fields(tff, bff, progressive) is interlaced

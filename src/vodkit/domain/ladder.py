@@ -241,6 +241,7 @@ def plan_transcode(
         tonemap=video.hdr,
         # a stream that does not declare its fields interlaced may still be woven: detect
         interlaced=True if video.interlaced else None,
+        field_order=video.field_order,
         audio_duration=media.audio.duration if media.audio else None,
         automated_abr=(
             {

@@ -130,7 +130,9 @@ class TranscodePlan:
     analysis: str = ""  # the analysis's verdict over the whole ladder
     dropped: tuple[VideoRendition, ...] = ()  # rungs the analysis found redundant
     tonemap: str = ""  # "pq" or "hlg": tone-map the HDR source to BT.709 SDR
-    interlaced: bool | None = False  # deinterlace (bwdif); None: detect (idet) first
+    interlaced: bool | None = False  # deinterlace (bwdif); None: judge the pictures first
+    field_order: str = ""  # as the stream declares it (VideoInfo.field_order)
+    interlace: str = ""  # the interlace verdict's reason (domain.interlace), on the asset
     audio_duration: float | None = None  # of the source's audio, when it says
     automated_abr: dict[str, int] | None = None  # AWS: MediaConvert picks the ladder
 
@@ -169,6 +171,7 @@ class TranscodePlan:
                 **_summary_row("stream", v, audio.get(v.audio) if v.audio else None),
                 **self._rate_row(v),
                 "analysis": v.verdict or self.analysis or None,
+                "interlace": self.interlace or None,
                 **({} if v.name in kept else {"dropped": True}),
             }
             for v in rungs
@@ -178,6 +181,7 @@ class TranscodePlan:
                 **_summary_row("mp4", f.video, f.audio, name=f.name),
                 **self._rate_row(f.video),
                 "analysis": f.video.verdict or None,
+                "interlace": self.interlace or None,
             }
             for f in self.files
         ]
@@ -242,6 +246,8 @@ class TranscodePlan:
             dropped=tuple(VideoRendition(**v) for v in data.get("dropped", ())),
             tonemap=str(data.get("tonemap", "")),
             interlaced=data.get("interlaced", False),
+            field_order=str(data.get("field_order", "")),
+            interlace=str(data.get("interlace", "")),
             audio_duration=data.get("audio_duration"),
             automated_abr=data.get("automated_abr"),
         )

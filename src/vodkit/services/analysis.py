@@ -1,8 +1,8 @@
 """Before the encode: deciding what the plan left open, from the source itself.
 
-- **Interlace.** A stream that does not declare interlaced fields (most say "progressive"
-  whatever their pictures hold) is looked at with ``idet``; an interlaced one is
-  deinterlaced (``bwdif``) before scaling.
+- **Interlace.** A stream that declares its fields is deinterlaced (``bwdif``) before
+  scaling; any other (most say "progressive" whatever their pictures hold) is judged by its
+  combing (``domain.interlace``). The verdict and its reason go on the asset.
 - **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
   source (three of two seconds by default: a fixed cost, whatever the source's length) are
   encoded for every rung at a first CRF, and for the top rung (most of the bits) at a
@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from ..domain.interlace import Combing, Verdict, declared, judge
 from ..domain.per_title import (
     FIRST_CRF,
     AnalysisFailed,
@@ -55,7 +56,9 @@ class SampleEncoder(Protocol):
         is called while FFmpeg runs, and stops the analysis (FFmpeg killed) by raising."""
         ...
 
-    def detect_interlace(self, plan: TranscodePlan, source: Path, workdir: Path) -> bool: ...
+    def combing(self, plan: TranscodePlan, source: Path, workdir: Path) -> Combing:
+        """How combed the source's pictures are. Raises AnalysisFailed."""
+        ...
 
     def probe(
         self,
@@ -103,25 +106,29 @@ class SourceAnalysis:
         try:
             if self.encoder is not None:
                 self.encoder.start(check)
-            if plan.interlaced is None:
-                plan = replace(plan, interlaced=self._interlaced(plan, source, work))
+            if plan.interlaced is not False:
+                verdict = self._interlace(plan, source, work)
+                plan = replace(plan, interlaced=verdict.interlaced, interlace=verdict.reason)
             if plan.per_title is not None:
                 plan = self._per_title(plan, source, work)
         finally:
             _remove(work)
         return plan
 
-    def _interlaced(self, plan: TranscodePlan, source: Path, work: Path) -> bool:
-        if self.encoder is None:
-            return False
-        try:
-            found = self.encoder.detect_interlace(plan, source, work)
-        except AnalysisFailed as exc:
-            log.warning("interlace detection failed (%s): taken as progressive", exc)
-            return False
-        if found:
-            log.info("idet: the source is interlaced; deinterlacing with bwdif")
-        return found
+    def _interlace(self, plan: TranscodePlan, source: Path, work: Path) -> Verdict:
+        verdict = declared(plan.field_order)
+        if verdict is None and plan.interlaced:  # a plan made before field_order was kept
+            verdict = Verdict(True, "interlaced: as planned")
+        if verdict is None:
+            try:
+                if self.encoder is None:
+                    raise AnalysisFailed("no sample encoder here")
+                verdict = judge(plan.field_order, self.encoder.combing(plan, source, work))
+            except AnalysisFailed as exc:
+                log.warning("interlace detection failed (%s): taken as progressive", exc)
+                verdict = judge(plan.field_order, None, str(exc))
+        log.info("%s", verdict.reason)
+        return verdict
 
     def _per_title(self, plan: TranscodePlan, source: Path, work: Path) -> TranscodePlan:
         per_title = plan.per_title

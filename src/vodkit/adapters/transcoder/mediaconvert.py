@@ -13,8 +13,8 @@ rung's cap as ``MaxBitrate`` (the per-title analysis does not run here: an inges
 Lambda's time and CPU are too small), or CBR at the cap; ``automatedAbr`` hands the ladder
 to MediaConvert's Automated ABR instead (one video output, ``MaxAbrBitrate`` and
 ``MaxRenditions`` from the presets). HDR sources are converted to Rec.709 with MediaConvert's
-HDR-to-SDR tone mapper; sources that declare themselves interlaced go through its
-deinterlacer.
+HDR-to-SDR tone mapper; sources that declare themselves interlaced (or were found woven)
+go through its deinterlacer in ADAPTIVE mode; progressive ones never do.
 ``ClientRequestToken`` is the job id, but MediaConvert honours a token for one
 minute only: a redelivery later than that would create (and bill) a second
 job. The orchestrator records the id ``CreateJob`` returns and never submits a
@@ -31,6 +31,7 @@ from fractions import Fraction
 from typing import Any
 
 from ...domain import layout
+from ...domain.interlace import declared
 from ...domain.jobs import TranscodeJob
 from ...domain.plan import QVBR, AudioRendition, TranscodePlan, VideoRendition
 from ..aws import aws_call
@@ -70,11 +71,13 @@ def _preprocessors(plan: TranscodePlan) -> dict[str, Any]:
             "ColorSpaceConversion": "FORCE_709",
             "HdrToSdrToneMapper": "PRESERVE_DETAILS",
         }
-    if plan.interlaced:  # as the source declares it (no idet runs before a MediaConvert job)
+    if plan.interlaced:  # declared, or detected (no analysis runs before a MediaConvert job)
         found["Deinterlacer"] = {
             "Algorithm": "INTERPOLATE",
-            "Mode": "DEINTERLACE",
-            "Control": "FORCE_ALL_FRAMES",
+            "Mode": "ADAPTIVE",  # MediaConvert's own detection, frame by frame
+            # NORMAL converts the frames tagged interlaced; woven frames tagged progressive
+            # (detected from the pictures, not declared) are the case its docs force for.
+            "Control": "NORMAL" if declared(plan.field_order) else "FORCE_ALL_FRAMES",
         }
     return {"VideoPreprocessors": found} if found else {}
 

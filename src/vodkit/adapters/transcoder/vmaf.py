@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ...domain.interlace import Combing
 from ...domain.per_title import AnalysisFailed, Probe
 from ...domain.plan import TranscodePlan
 from .. import sandbox
@@ -31,7 +33,11 @@ from .ffmpeg import conditioning, h264_arguments, rate_control
 
 VMAF_MODEL = "version=vmaf_v0.6.1"
 VMAF_SUBSAMPLE = 6  # score every sixth frame (25 over three 2 s samples at 25 fps)
-IDET_FRAMES = 40  # from the middle of the video: idet settles within a few dozen frames
+COMBING_FRAMES = 40  # from the middle of the video; medians over them
+# order=tff fixes what p/n/u/b mean; cthresh=20 ignores the low-contrast detail progressive
+# patterns carry; 32x32 blocks do not fill up (saturate) on woven motion as 16x16 ones do.
+COMBING = "fieldmatch=order=tff:combmatch=none:combdbg=pcnub:cthresh=20:blockx=32:blocky=32"
+COMBS = re.compile(r"COMBS:\s*(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)")
 REFERENCE = "reference.y4m"
 NO_FILTER = re.compile(r"No such filter|Filter not found|not found", re.IGNORECASE)
 
@@ -95,25 +101,20 @@ class FfmpegSampleEncoder:
             sandbox.neutral_link(source, workdir, "input")
         return ["-protocol_whitelist", "file", "-f", plan.demuxer, "-i", f"file:{linked}"]
 
-    def detect_interlace(self, plan: TranscodePlan, source: Path, workdir: Path) -> bool:
-        """``idet`` over frames from the middle of the video (past any intro or slate):
-        interlaced if most frames it can tell are."""
+    def combing(self, plan: TranscodePlan, source: Path, workdir: Path) -> Combing:
+        """``fieldmatch``'s combed-pixel counts over frames from the middle of the video (past
+        any intro or slate): the frame as it is (c) and re-woven with its neighbours' fields
+        (p, n, u, b), medians over the frames (``domain.interlace`` judges them)."""
         workdir = _ready(workdir)
         args = [
             self.ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info",
             "-ss", f"{max(0.0, plan.duration / 2 - 1):.3f}", "-noaccurate_seek",
             *self._input(plan, source, workdir),
-            "-map", "0:v:0", "-vf", "idet", "-frames:v", str(IDET_FRAMES), "-an", "-f", "null", "-",
+            "-map", "0:v:0", "-vf", f"format=yuv420p,{COMBING}", "-frames:v", str(COMBING_FRAMES),
+            "-an", "-f", "null", "-",
         ]  # fmt: skip
-        finished = self._run(args, workdir, "detecting interlace")
-        found = re.findall(
-            r"Multi frame detection:\s*TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)",
-            finished.stderr,
-        )
-        if not found:
-            return False
-        tff, bff, progressive = (int(n) for n in found[-1])
-        return woven_fields(tff, bff, progressive)
+        finished = self._run(args, workdir, "measuring combing")
+        return combing_of(finished.stderr)
 
     def _samples(
         self, plan: TranscodePlan, source: Path, workdir: Path, windows: Sequence[tuple[float, int]]
@@ -209,12 +210,13 @@ class FfmpegSampleEncoder:
         return results
 
 
-def woven_fields(tff: int, bff: int, progressive: int) -> bool:
-    """idet's verdict, read strictly: one field order must clearly dominate everything else.
-    Fine moving detail (``testsrc2``'s, text, foliage) fools idet into a mix of TFF and BFF
-    and progressive frames; woven fields give one consistent order on nearly every frame."""
-    woven, other = max(tff, bff), min(tff, bff)
-    return woven >= 10 and woven >= 4 * (progressive + other)
+def combing_of(log: str) -> Combing:
+    """The medians of fieldmatch's ``COMBS: p c n u b`` lines."""
+    rows = [[int(n) for n in m] for m in COMBS.findall(log)]
+    if not rows:
+        raise AnalysisFailed("fieldmatch reported no combing")
+    p, c, n, u, b = (statistics.median(row[i] for row in rows) for i in range(5))
+    return Combing(frame=c, reweaves=(p, n, u, b))
 
 
 def _ready(workdir: Path) -> Path:

@@ -41,6 +41,9 @@ class Rendition(Out):
         None, description="a rung's: how its rate was chosen, or why not (files have none)"
     )
     dropped: bool | None = Field(None, description="true: the per-title analysis dropped it")
+    interlace: str | None = Field(
+        None, description="deinterlaced or kept progressive, and why (declared fields, combing)"
+    )
 
 
 class AssetErrorOut(Out):
