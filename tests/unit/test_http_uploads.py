@@ -137,7 +137,9 @@ def test_a_cancelled_append_keeps_what_arrived_synced_off_the_event_loop(
     assert not [t for t in threading.enumerate() if t.name == "upload-follower"]
 
 
-def _post_simple(served: Any, token: str, content: Any) -> tuple[int, httpx.Response]:
+def _post_simple(
+    served: Any, token: str, content: Any, query: str = ""
+) -> tuple[int, httpx.Response]:
     """``POST /v1/assets?filename=clip.mp4`` in process; the event loop's thread, and the
     answer."""
 
@@ -145,7 +147,7 @@ def _post_simple(served: Any, token: str, content: Any) -> tuple[int, httpx.Resp
         transport = httpx.ASGITransport(app=create_app(served))
         async with httpx.AsyncClient(transport=transport, base_url="http://vodkit") as http:
             answer = await http.post(
-                "/v1/assets?filename=clip.mp4",
+                f"/v1/assets?filename=clip.mp4{query}",
                 headers={"Authorization": f"Bearer {token}"},
                 content=content,
             )
@@ -206,6 +208,18 @@ def test_a_simple_upload_past_the_limit_is_refused_and_leaves_nothing(tmp_path: 
     assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
     assert not list((tmp_path / "tus").iterdir()) and not served.app.catalog.query()
     assert not [t for t in threading.enumerate() if t.name == "upload-follower"]
+
+
+def test_a_simple_upload_for_a_bad_uploader_is_refused_before_its_body_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    served = api(load_settings(EmbeddedSettings, data_dir=tmp_path))
+    _, token = served.keys.create("ops", admin=True)
+
+    _, answer = _post_simple(served, token, os.urandom(100_000), "&uploader=bad/name")
+    assert answer.status_code == 400 and "uploader id" in answer.json()["detail"]
+    tus = tmp_path / "tus"
+    assert not (tus.exists() and list(tus.iterdir())) and not served.app.catalog.query()
 
 
 def _tus_upload(

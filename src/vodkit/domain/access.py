@@ -14,8 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from .errors import InvalidInput
-from .keys import UPLOADER_ID
+from .keys import check_uploader_id
 
 TOKEN = re.compile(r"vk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 
@@ -48,9 +47,7 @@ class Principal:
         """The uploader a request may act for: its own, or any valid one for an admin."""
         if uploader_id is None or not self.admin:
             return self.uploader_id
-        if not UPLOADER_ID.fullmatch(uploader_id):
-            raise InvalidInput("the uploader id must be 1-128 letters, digits or . _ @ -")
-        return uploader_id
+        return check_uploader_id(uploader_id)
 
 
 def digest(secret: str) -> str:
@@ -59,8 +56,7 @@ def digest(secret: str) -> str:
 
 def new_key(uploader_id: str, *, admin: bool, created_at: str) -> tuple[ApiKey, str]:
     """A new key record and the token to hand out once (it is not stored)."""
-    if not UPLOADER_ID.fullmatch(uploader_id):
-        raise ValueError("the uploader id must be 1-128 letters, digits or . _ @ -")
+    check_uploader_id(uploader_id)
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     record = ApiKey(key_id, uploader_id, admin, digest(secret), created_at)
     return record, f"vk_{key_id}_{secret}"

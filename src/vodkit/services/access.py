@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..adapters.keys.base import KeyStore
 from ..domain.access import ApiKey, Principal, new_key, parse_token
 from ..domain.clock import Clock, isoformat, utcnow
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import NotFound
 
 
 class KeyService:
@@ -15,10 +15,7 @@ class KeyService:
 
     def create(self, uploader_id: str, *, admin: bool = False) -> tuple[ApiKey, str]:
         """A new key for ``uploader_id``, and its token: shown once, never stored."""
-        try:
-            record, token = new_key(uploader_id, admin=admin, created_at=isoformat(self.clock()))
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+        record, token = new_key(uploader_id, admin=admin, created_at=isoformat(self.clock()))
         self.store.add(record)
         return record, token
 

@@ -84,6 +84,7 @@ async def upload_asset(
 ) -> AssetOut:
     """Upload a whole file in the request's body (curl --data-binary @clip.mp4); it is
     streamed to disk, never held in memory. For large files, use resumable uploads."""
+    acting = who.acting_for(uploader)  # a bad uploader is refused before a byte is read
     receiving = _api(request).uploads.whole(request.headers.get("content-length", ""))
     try:
         async for chunk in request.stream():
@@ -92,7 +93,7 @@ async def upload_asset(
     except BaseException:
         await settle(receiving.abandon)
         raise
-    finish = partial(receiving.finish, who.acting_for(uploader), filename)
+    finish = partial(receiving.finish, acting, filename)
     return out(request, await to_thread.run_sync(finish))
 
 
