@@ -161,3 +161,31 @@ def test_the_manifests_say_what_was_encoded_and_rungs_switch_together(
         keyframes.append(decoded.keyframes)
     assert keyframes[0] == keyframes[1]
     assert keyframes[0][:2] == (keyframes[0][0], keyframes[0][0] + plan.gop_seconds)
+
+
+@pytest.mark.parametrize(
+    ("parts", "peak", "rate"),
+    [
+        (((24, 20.0), (60, 10.0)), 60.0, 60.0),  # the fast part is in the last third only
+        (((30000 / 1001, 30.0),), 29.97, 29.97),
+    ],
+)
+def test_a_long_sources_timing_is_sampled_in_windows(
+    tmp_path: Path, parts: tuple[tuple[float, float], ...], peak: float, rate: float
+) -> None:
+    inputs = [
+        arg
+        for fps, seconds in parts
+        for arg in ("-f", "lavfi", "-i", f"testsrc2=size=64x36:rate={fps}:duration={seconds}")
+    ]
+    source = tmp_path / "long.mp4"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *inputs,
+         "-filter_complex", f"concat=n={len(parts)}:v=1:a=0[v]", "-map", "[v]",
+         "-fps_mode", "passthrough", "-video_track_timescale", "600",
+         "-c:v", "libx264", "-preset", "ultrafast", str(source)],
+        check=True,
+    )  # fmt: skip
+    media = PyavProber().probe(source)
+    assert media.video is not None and media.video.peak_fps == pytest.approx(peak, abs=0.05)
+    assert plan_transcode(media, small_presets()).fps == rate  # type: ignore[arg-type]
