@@ -226,3 +226,37 @@ def test_hdr_is_tone_mapped_to_rec709_and_interlace_deinterlaced() -> None:
     assert forced["VideoPreprocessors"]["Deinterlacer"]["Mode"] == "ADAPTIVE"
     plain = groups(job_for(HD))["CMAF_GROUP_SETTINGS"]["Outputs"][0]["VideoDescription"]
     assert "VideoPreprocessors" not in plain
+
+
+def every_h264(params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        output["VideoDescription"]["CodecSettings"]["H264Settings"]
+        for group in params["Settings"]["OutputGroups"]
+        for output in group["Outputs"]
+        if output.get("VideoDescription", {}).get("CodecSettings", {}).get("Codec") == "H_264"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("video", "rate"),
+    [
+        # a phone's 24-then-60 fps clip: its fastest part's rate, never the 41.8 average
+        (VideoInfo(codec="h264", width=1920, height=1080, fps=41.791, peak_fps=60.0), (60, 1)),
+        (
+            VideoInfo(codec="h264", width=1920, height=1080, fps=29.97, peak_fps=29.97),
+            (30000, 1001),
+        ),
+        (VideoInfo(codec="h264", width=1920, height=1080, fps=120.0, peak_fps=120.0), (60, 1)),
+    ],
+)
+def test_every_output_keeps_a_variable_rate_sources_frames(
+    video: VideoInfo, rate: tuple[int, int]
+) -> None:
+    params = job_with(replace(HD, video=video))
+    validate_parameters(params, CREATE_JOB.input_shape)  # raises if invalid
+    settings = every_h264(params)
+    assert settings
+    for h264 in settings:
+        assert h264["FramerateControl"] == "SPECIFIED"  # not the header's (average) rate
+        assert h264["FramerateConversionAlgorithm"] == "DUPLICATE_DROP"  # no blended frames
+        assert (h264["FramerateNumerator"], h264["FramerateDenominator"]) == rate

@@ -166,7 +166,7 @@ def test_the_sprite_interval_and_gop_are_parameters() -> None:
     )
     assert plan.sprite.interval == 2 and plan.sprite.count == 5
     assert plan.gop_seconds == 3
-    assert plan.fps == 24.0  # the 30 fps source is capped
+    assert plan.fps == 15.0  # the 30 fps source is over the cap: halved, every other frame
 
 
 def test_no_rung_carries_more_than_the_source() -> None:

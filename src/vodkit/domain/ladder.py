@@ -2,9 +2,9 @@
 
 Rules: never upscale; keep the display aspect ratio (a preset's WxH is a
 bounding box, turned to portrait for portrait sources); even dimensions; every
-rung shares the source's frame rate and a fixed keyframe interval so players
-can switch; the stream ladder is the union of the hls and dash presets, each
-rung paired with its audio rendition (the original design's DASH had none).
+rung shares one frame rate that keeps every source frame (``domain.frame_rate``)
+and a fixed keyframe interval so players can switch; the stream ladder is the union of the hls and
+dash presets, each rung paired with its audio rendition (the original design's DASH had none).
 A ``QVBR`` ladder with ``perTitle`` leaves its CRFs to the per-title analysis
 (``domain.per_title``).
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .errors import ErrorCode, UnsupportedMedia
+from .frame_rate import output_rate
 from .media import MediaInfo
 from .plan import (
     QVBR,
@@ -43,7 +44,7 @@ class PlanningRules:
     """Operator choices that shape every plan (settings, not presets); these defaults are
     the settings' (``config.Settings`` reads them)."""
 
-    max_fps: float = 60.0  # renditions keep the source's rate up to this
+    max_fps: float = 60.0  # renditions keep the source's rate up to this (above: divided)
     gop_seconds: int = 2  # keyframe interval, identical on every rung
     sprite_interval: int = 5  # seconds between scrub-preview tiles
     encoder: str = X264  # what encodes QVBR in this footprint (plan.X264 or MEDIACONVERT)
@@ -206,13 +207,15 @@ def plan_transcode(
         )
 
     top = rungs[0]
+    rate, rate_reason = output_rate(video.fps, video.peak_fps, rules.max_fps)
     dar = Fraction(source[0], source[1])
     duration = video.duration if video.duration and video.duration > 0 else media.duration
     return TranscodePlan(
         demuxer=media.demuxer,
         duration=duration,
         dar=f"{dar.numerator}/{dar.denominator}",
-        fps=round(min(video.fps, rules.max_fps), 3) if video.fps > 0 else 30.0,
+        fps=round(float(rate), 3),
+        fps_reason=rate_reason,
         gop_seconds=rules.gop_seconds,
         segment_seconds=presets.segment_seconds,
         video=tuple(rungs),

@@ -34,6 +34,7 @@ class VideoInfo:
     color_transfer: str = ""  # libavutil's name: "bt709", "smpte2084" (PQ), "arib-std-b67" (HLG)
     color_primaries: str = ""  # "bt709", "bt2020"...
     field_order: str = ""  # "progressive", "tt", "bb", "tb", "bt"; "" if the stream does not say
+    peak_fps: float | None = None  # the fastest sustained rate in the frames' timestamps
 
     @property
     def hdr(self) -> str:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
 from typing import Any, NamedTuple
+
+from .frame_rate import exact
 
 QVBR, CBR = "QVBR", "CBR"
 # Who encodes a QVBR plan, so that each rendition reports its own rate control's setting:
@@ -114,7 +117,7 @@ class TranscodePlan:
     demuxer: str
     duration: float  # of the source's video: what every output must match
     dar: str  # display aspect ratio "num/den", set on every rung
-    fps: float
+    fps: float  # every rung's constant rate (``frame_rate`` gives it exactly)
     gop_seconds: int
     segment_seconds: int
     video: tuple[VideoRendition, ...]
@@ -135,6 +138,12 @@ class TranscodePlan:
     interlace: str = ""  # the interlace verdict's reason (domain.interlace), on the asset
     audio_duration: float | None = None  # of the source's audio, when it says
     automated_abr: dict[str, int] | None = None  # AWS: MediaConvert picks the ladder
+    fps_reason: str = ""  # why that rate (the source's own, a variable one's fastest part...)
+
+    @property
+    def frame_rate(self) -> Fraction:
+        """``fps`` exactly, as encoders and manifests take it (30000/1001, not 29.97)."""
+        return exact(self.fps)
 
     @property
     def audio_encodes(self) -> tuple[AudioRendition, ...]:
@@ -250,6 +259,7 @@ class TranscodePlan:
             interlace=str(data.get("interlace", "")),
             audio_duration=data.get("audio_duration"),
             automated_abr=data.get("automated_abr"),
+            fps_reason=str(data.get("fps_reason", "")),
         )
 
 

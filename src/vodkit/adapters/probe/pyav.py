@@ -6,7 +6,8 @@ not the worker. The child opens the file with ``protocol_whitelist=file`` and
 ``format_whitelist`` set to the allowed demuxers, so a playlist disguised as an
 MP4 is refused before anything it references is opened. Declared limits are
 checked before a single frame is decoded; then one frame is decoded to prove
-the stream is readable and to learn its rotation.
+the stream is readable and to learn its rotation, and the timestamps of a sample of
+packets (demuxed, never decoded) tell a variable frame rate's fastest sustained part.
 """
 
 from __future__ import annotations
@@ -21,11 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from ...domain.errors import ErrorCode, InvalidInput, LimitExceeded, UnsupportedMedia
+from ...domain.frame_rate import sustained_peak
 from ...domain.media import ALLOWED_DEMUXERS, AudioInfo, MediaInfo, MediaLimits, VideoInfo
 from .. import sandbox
 
 FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
 MAX_PACKETS_FOR_FIRST_FRAME = 600
+# Frame timing: a short source is read whole, a longer one in windows spread over it, so a
+# fast part anywhere is likely seen; packets only (no decoding), a bounded number of them.
+TIMING_WINDOWS = 6
+TIMING_WINDOW_SECONDS = 3.0
+MAX_TIMING_PACKETS = 3000
 # libavutil's enums (AVColorTransferCharacteristic, AVColorPrimaries, AVFieldOrder) by the
 # names FFmpeg's options take; anything else is left unnamed ("": unknown, treated as SDR).
 TRANSFERS = {1: "bt709", 6: "smpte170m", 13: "iec61966-2-1", 14: "bt2020-10", 15: "bt2020-12",
@@ -188,7 +195,11 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             )
         frame = _first_frame(container, vstream)
         rotation = round(getattr(frame, "rotation", 0) or 0) % 360
-        found: dict[str, Any] = {"rotation": rotation}
+        peak = sustained_peak(_frame_times(container, vstream, media.duration))
+        found: dict[str, Any] = {
+            "rotation": rotation,
+            "peak_fps": round(peak, 3) if peak is not None else None,
+        }
         # A stream's header may leave colour and fields unsaid that its frames carry.
         if not video.color_transfer:
             found["color_transfer"] = _enum(TRANSFERS, getattr(frame, "color_trc", None))
@@ -229,6 +240,35 @@ def _first_frame(container: Any, stream: Any) -> Any:
         "the video stream cannot be decoded (damaged or truncated)",
         code=ErrorCode.UNDECODABLE,
     )
+
+
+def _frame_times(container: Any, stream: Any, duration: float) -> list[list[float]]:
+    """Presentation times (seconds) of the video's packets: the whole source when it is
+    short, else ``TIMING_WINDOWS`` windows spread over it; [] when it cannot be read so."""
+    import av
+
+    if not stream.time_base:
+        return []
+    base = float(stream.time_base)
+    whole = duration <= TIMING_WINDOWS * TIMING_WINDOW_SECONDS
+    starts = [0.0] if whole else [duration * k / TIMING_WINDOWS for k in range(TIMING_WINDOWS)]
+    span = duration + 1.0 if whole else TIMING_WINDOW_SECONDS
+    budget = MAX_TIMING_PACKETS // len(starts)
+    windows: list[list[float]] = []
+    try:
+        for start in starts:
+            container.seek(round(start / base) + (stream.start_time or 0), stream=stream)
+            times: list[float] = []
+            for packet in container.demux(stream):
+                if packet.pts is None or not packet.size:
+                    continue
+                times.append(packet.pts * base)
+                if len(times) >= budget or times[-1] - times[0] > span:
+                    break
+            windows.append(times)
+    except av.error.FFmpegError:
+        pass  # what was read still counts
+    return windows
 
 
 def main(argv: list[str]) -> int:

@@ -146,7 +146,7 @@ def master_playlist(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:
             f"BANDWIDTH={video.peak_bps + (sound.peak_bps if sound else 0)}",
             f"AVERAGE-BANDWIDTH={video.average_bps + (sound.average_bps if sound else 0)}",
             f"RESOLUTION={rung.width}x{rung.height}",
-            f"FRAME-RATE={plan.fps:.3f}",
+            f"FRAME-RATE={float(plan.frame_rate):.3f}",  # what was encoded: every rung's rate
             f'CODECS="{codecs}"',
         ]
         if rung.audio:

@@ -88,7 +88,9 @@ BT709 = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt7
 
 def conditioning(plan: TranscodePlan) -> str:
     """What every picture goes through before scaling: deinterlacing (``bwdif``, one frame
-    per frame, so the rate stays the source's), tone-mapping of HDR sources, the rate."""
+    per frame, so the rate stays the source's), tone-mapping of HDR sources, the rate: the
+    plan's constant one (exact: 30000/1001, not 29.97), each frame to its nearest slot, so a
+    variable-rate source's frames are all kept, repeated where the source is slower."""
     steps = []
     if plan.interlaced:
         steps.append("bwdif=mode=send_frame:parity=auto:deint=all")
@@ -99,7 +101,8 @@ def conditioning(plan: TranscodePlan) -> str:
             "tonemap=tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p"
         )
     if plan.fps:
-        steps.append(f"fps={plan.fps:g}")
+        rate = plan.frame_rate
+        steps.append(f"fps={rate.numerator}/{rate.denominator}")
     return "".join(f"{step}," for step in steps)
 
 
@@ -164,7 +167,7 @@ def rate_control(video: VideoRendition, index: int | None = None, *, mode: str =
 
 def h264_arguments(plan: TranscodePlan, x264_preset: str) -> list[str]:
     """The encoder settings every rung shares (and the per-title samples too)."""
-    gop_frames = max(1, round(plan.fps * plan.gop_seconds))
+    gop_frames = max(1, round(plan.frame_rate * plan.gop_seconds))
     return [
         "-c:v", "libx264", "-preset", x264_preset, "-profile:v", "high",
         "-force_key_frames", f"expr:gte(t,n_forced*{plan.gop_seconds})",

@@ -14,7 +14,9 @@ Lambda's time and CPU are too small), or CBR at the cap; ``automatedAbr`` hands 
 to MediaConvert's Automated ABR instead (one video output, ``MaxAbrBitrate`` and
 ``MaxRenditions`` from the presets). HDR sources are converted to Rec.709 with MediaConvert's
 HDR-to-SDR tone mapper; sources that declare themselves interlaced (or were found woven)
-go through its deinterlacer in ADAPTIVE mode; progressive ones never do.
+go through its deinterlacer in ADAPTIVE mode; progressive ones never do. Every output is at
+the plan's constant rate, which keeps every frame of a variable-rate source
+(``domain.frame_rate``).
 ``ClientRequestToken`` is the job id, but MediaConvert honours a token for one
 minute only: a redelivery later than that would create (and bill) a second
 job. The orchestrator records the id ``CreateJob`` returns and never submits a
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from fractions import Fraction
 from typing import Any
 
 from ...domain import layout
@@ -82,8 +83,22 @@ def _preprocessors(plan: TranscodePlan) -> dict[str, Any]:
     return {"VideoPreprocessors": found} if found else {}
 
 
+def _frame_rate(plan: TranscodePlan) -> dict[str, Any]:
+    """The plan's rate, never the source's header's: for a variable-rate source that is the
+    average, and ``INITIALIZE_FROM_SOURCE`` would drop the fast parts' frames. The plan's rate
+    is at or above every sustained part, or an exact divisor of a faster source, so
+    ``DUPLICATE_DROP`` only repeats a slower part's frames or keeps every n-th one; it never
+    invents a frame (``INTERPOLATE`` and ``FRAMEFORMER`` blend neighbours into new ones)."""
+    rate = plan.frame_rate
+    return {
+        "FramerateControl": "SPECIFIED",
+        "FramerateConversionAlgorithm": "DUPLICATE_DROP",
+        "FramerateNumerator": rate.numerator,
+        "FramerateDenominator": rate.denominator,
+    }
+
+
 def _video(plan: TranscodePlan, rung: VideoRendition | None) -> dict[str, Any]:
-    rate = Fraction(plan.fps).limit_denominator(1001)
     size = {"Width": rung.width, "Height": rung.height} if rung else {}
     return {
         **size,
@@ -103,10 +118,7 @@ def _video(plan: TranscodePlan, rung: VideoRendition | None) -> dict[str, Any]:
                 "CodecProfile": "HIGH",
                 "CodecLevel": "AUTO",
                 "QualityTuningLevel": "SINGLE_PASS_HQ",
-                "FramerateControl": "SPECIFIED",
-                "FramerateConversionAlgorithm": "DUPLICATE_DROP",
-                "FramerateNumerator": rate.numerator,
-                "FramerateDenominator": rate.denominator,
+                **_frame_rate(plan),
                 "ParControl": "SPECIFIED",
                 "ParNumerator": 1,
                 "ParDenominator": 1,
