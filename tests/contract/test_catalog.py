@@ -305,6 +305,30 @@ def test_every_status_change_is_in_the_outbox_in_order(logged: Any) -> None:
     assert [e.type for e in logged.events_after(events[3].seq, limit=1)] == ["asset.completed"]
 
 
+def test_the_status_changes_are_totalled_by_type_and_never_go_down(logged: Any) -> None:
+    """What /metrics exports as counters: the same from every process, whatever it saw."""
+    assert logged.totals() == {}
+    for asset_id in ("a", "b"):
+        logged.create(new(asset_id))
+        start(logged, asset_id)
+    logged.fail("a", AssetError("E", "x"), T0)
+    logged.fail("a", AssetError("E", "again"), T0)  # no status change: not counted again
+    logged.retry("a", T0)
+    start(logged, "a")
+    logged.complete_job("a", "a-j0", {}, T0)
+    logged.complete_job("a", "a-j0", {}, T0)  # a duplicate: the asset completed once
+    logged.fail("b", AssetError("E", "x"), T0)
+    logged.delete("a", T0)
+    assert logged.counts() == {"FAILED": 1, "DELETED": 1}  # what is there now...
+    assert logged.totals() == {  # ...and what happened: a deleted asset still completed
+        "asset.created": 2,
+        "asset.processing": 3,
+        "asset.failed": 2,
+        "asset.completed": 1,
+        "asset.deleted": 1,
+    }
+
+
 def test_a_job_is_leased_to_one_worker_at_a_time_and_freed_when_its_lease_ends(
     catalog: Catalog,
 ) -> None:

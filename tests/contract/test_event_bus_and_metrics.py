@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest, values
 
 from tests.conftest import AwsSession
 from vodkit.adapters.events.base import EventBus
@@ -81,20 +84,20 @@ def test_a_subscribers_error_propagates_to_the_publisher(bus: EventBus) -> None:
 
 
 def test_counters_gauges_and_histograms(metrics: Metrics) -> None:
-    metrics.increment("ProcessedAssets")
-    metrics.increment("ProcessedAssets", 2)
+    metrics.increment("CompletedJobs")
+    metrics.increment("CompletedJobs", 2)
     metrics.gauge("QueueDepth", 7, queue="ingest")
     metrics.gauge("QueueDepth", 3, queue="ingest")
     metrics.observe("JobProcessingTime", 12.5)
     metrics.observe("JobProcessingTime", 0.5)
-    assert read(metrics, "ProcessedAssets") == 3
+    assert read(metrics, "CompletedJobs") == 3
     assert read(metrics, "QueueDepth", queue="ingest") == 3
     assert read(metrics, "JobProcessingTime") == 2
-    assert read(metrics, "FailedAssets") == 0
+    assert read(metrics, "FailedJobs") == 0
     if isinstance(metrics, CloudWatchMetrics):  # and CloudWatch has them
         stats = metrics.client.get_metric_statistics(
             Namespace=metrics.namespace,
-            MetricName="ProcessedAssets",
+            MetricName="CompletedJobs",
             Dimensions=metrics.dimensions,
             StartTime=datetime.now(UTC) - timedelta(minutes=5),
             EndTime=datetime.now(UTC) + timedelta(minutes=5),
@@ -104,13 +107,50 @@ def test_counters_gauges_and_histograms(metrics: Metrics) -> None:
         assert sum(p["Sum"] for p in stats["Datapoints"]) == 3
 
 
+def test_a_counter_the_catalog_counts_is_its_total_where_metrics_are_read(
+    metrics: Metrics,
+) -> None:
+    """ProcessedAssets: every process reports the catalog's total; a read sink (Prometheus)
+    exports that, never a process's own increments (which count what it saw, and would
+    collide with the total); a pushed sink (CloudWatch) sums every process's increments."""
+    metrics.increment("ProcessedAssets")
+    metrics.total("ProcessedAssets", 11)
+    metrics.total("ProcessedAssets", 12)
+    if isinstance(metrics, CloudWatchMetrics):
+        assert read(metrics, "ProcessedAssets") == 1
+    elif isinstance(metrics, MemoryMetrics):  # both, as they were told
+        assert metrics.value("ProcessedAssets") == 1
+        assert metrics.total_of("ProcessedAssets") == 12
+    else:
+        assert read(metrics, "ProcessedAssets") == 12
+
+
+def test_prometheus_exports_the_catalogs_totals_across_processes_too(tmp_path: Path) -> None:
+    """A cluster worker's children record in files; the totals stay this process's alone."""
+    sink = PrometheusMetrics()
+    sink.total("FailedAssets", 2)
+    sink.record_in_files(tmp_path / "metrics")
+    try:
+        sink.increment("FailedAssets")  # as a pool child would: not in the files
+        sink.increment("CompletedJobs")
+        sink.total("FailedAssets", 5)
+        text = generate_latest(sink.registry).decode()
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        values.ValueClass = values.MutexValue
+    assert text.count("# TYPE vodkit_failed_assets_total counter") == 1
+    assert "vodkit_failed_assets_total 5.0" in text
+    assert "vodkit_completed_jobs_total 1.0" in text
+
+
 def test_prometheus_names_follow_its_conventions() -> None:
     assert prometheus_name("ProcessedAssets") == "vodkit_processed_assets"
     registry = PrometheusMetrics()
-    registry.increment("FailedAssets")
+    registry.total("FailedAssets", 1)  # counted by the catalog, a counter all the same
+    registry.increment("CompletedJobs")
     registry.observe("JobProcessingTime", 3)
-    from prometheus_client import generate_latest
-
     text = generate_latest(registry.registry).decode()
+    assert "# TYPE vodkit_failed_assets_total counter" in text
     assert "vodkit_failed_assets_total 1.0" in text
+    assert "vodkit_completed_jobs_total 1.0" in text
     assert "vodkit_job_processing_seconds_count 1.0" in text

@@ -37,6 +37,13 @@ def test_an_upload_runs_through_separate_ingest_and_transcode_workers(
     metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
     assert "vodkit_transcode_realtime_factor_count 1.0" in metrics, metrics
     assert "vodkit_worker_last_seen_timestamp_seconds{" in metrics, metrics
+    # the catalog's counters, reported by the main process at each sweep (1 s here)
+    deadline = time.monotonic() + 10
+    while "vodkit_processed_assets_total 1.0" not in metrics and time.monotonic() < deadline:
+        time.sleep(0.5)
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert "vodkit_processed_assets_total 1.0" in metrics.splitlines(), metrics
+    assert metrics.count("# TYPE vodkit_processed_assets_total counter") == 1, metrics
     assert asset["outputs"]["hls"].startswith(f"s3://{cluster.env['VODKIT_OUTPUTS_BUCKET']}/")
     s3 = _s3(cluster)
     keys = {

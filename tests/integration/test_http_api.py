@@ -20,8 +20,10 @@ import pytest
 
 from tests.api_server import Served, serve
 from tests.conftest import make_clip
+from vodkit.config import load_settings
 from vodkit.domain.asset import AssetError
 from vodkit.domain.clock import utcnow
+from vodkit.footprints.embedded import EmbeddedSettings, bootstrap
 
 pytestmark = pytest.mark.integration
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -593,6 +595,31 @@ def test_health_readiness_and_metrics(served: Served, clip: Path) -> None:
                  "vodkit_transcode_realtime_factor_bucket", "vodkit_processed_assets_total"):  # fmt: skip
         assert name in text, name
     assert 'route="/v1/assets/{asset_id}"' in text  # by route, not by path
+
+
+def test_metrics_count_the_assets_every_process_finished(tmp_path: Path, clip: Path) -> None:
+    """Another process's worker (another App over the same data) finishes the assets: this
+    server's /metrics counts them all the same, from the catalog, and only once."""
+    data = tmp_path / "data"
+    with serve(data, worker=False) as served:
+        alice = served.client("alice")
+        notes = tmp_path / "notes.txt"
+        notes.write_text("not a video\n" * 20)
+        good = upload(alice, clip)["assetId"]
+        bad = upload(alice, notes, "notes.mp4")["assetId"]
+        other = bootstrap(load_settings(EmbeddedSettings, data_dir=data, retry_backoff=0))
+        other.processing.worker(watch=False).drain()  # type: ignore[attr-defined]
+        served.wait_for(alice, good, "COMPLETED")
+        served.wait_for(alice, bad, "FAILED")
+        anyone = served.client()
+        text = anyone.get("/metrics").text
+        for line in ("vodkit_uploads_accepted_total 2.0", "vodkit_processing_started_total 1.0",
+                     "vodkit_processed_assets_total 1.0", "vodkit_failed_assets_total 1.0",
+                     'vodkit_assets{status="COMPLETED"} 1.0'):  # fmt: skip
+            assert line in text.splitlines(), line
+        assert alice.delete(f"/v1/assets/{good}").status_code == 204
+        after = anyone.get("/metrics").text.splitlines()
+        assert "vodkit_processed_assets_total 1.0" in after  # a counter: it completed once
 
 
 @pytest.mark.parametrize(

@@ -199,13 +199,15 @@ def local_processing(
     queues: Mapping[str, Queue],
     transcoder: Transcoder,
     work_root: Path,
+    events: EventLog | None = None,
     watcher: Background | None = None,
     background: Sequence[Background] = (),
     retries: Retries = DEFAULT,
     poll_interval: float = 0.5,
     clock: Clock = utcnow,
 ) -> LocalProcessing:
-    """Workers here: they drain the ingest and transcode queues and run the transcoder."""
+    """Workers here: they drain the ingest and transcode queues and run the transcoder, and
+    report the catalog's counters from ``events`` (the catalog's log, where it keeps one)."""
     service = transcode_service(ports, transcoder, work_root, clock)
 
     def make_worker(watch: bool) -> Worker:
@@ -216,6 +218,7 @@ def local_processing(
             ],
             queues=queues,
             metrics=ports.metrics,
+            catalog=events,
             poll_interval=poll_interval,
             background=[*background, *([watcher] if watch and watcher else [])],
             prepare=lambda: remove_stale_workdirs(work_root),

@@ -150,6 +150,7 @@ def _build(settings: EmbeddedSettings, clock: Clock) -> _Built:
             queues=queues,
             transcoder=transcoder(settings),
             work_root=data / "work",
+            events=catalog,
             retries=retries(settings, settings.max_receives),
             poll_interval=settings.poll_interval,
             watcher=watcher.run,

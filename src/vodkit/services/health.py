@@ -1,13 +1,15 @@
-"""Health: whether this process reaches what it needs (readiness), and the gauges of what
-every process shares (the queues, the catalog's assets), reported the same from each: the
-API at every scrape of ``/metrics``, a worker every few seconds."""
+"""Health: whether this process reaches what it needs (readiness), and the metrics of what
+every process shares (the queues' gauges; the catalog's assets by status and its counters
+of status changes), reported the same from each: the API at every scrape of ``/metrics``,
+a worker every few seconds."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..adapters.metrics.base import Metrics
+from ..adapters.catalog.base import EventLog
+from ..adapters.metrics.base import METRICS, Metrics
 from ..adapters.queue.base import Queue
 
 Probe = Callable[[], object]  # the cheapest read of one dependency; raises if it is down
@@ -24,8 +26,8 @@ class Health:
     queues: Mapping[str, Queue]
     metrics: Metrics
     probes: Mapping[str, Probe] = field(default_factory=dict)
-    # assets by status, from the catalog: one truth whichever process reports it
-    assets: Callable[[], Mapping[str, int]] | None = None
+    # assets by status and status changes by type: one truth whichever process reports it
+    catalog: EventLog | None = None
 
     def readiness(self) -> Readiness:
         """Every probe, run: a readiness check reports a failure, it does not raise it."""
@@ -39,10 +41,14 @@ class Health:
         return Readiness(all(v == "ok" for v in checks.values()), checks)
 
     def report(self) -> None:
-        """The shared gauges, as they stand now."""
-        if self.assets is not None:
-            for status, count in self.assets().items():
+        """The shared gauges and the catalog's counters, as they stand now."""
+        if self.catalog is not None:
+            for status, count in self.catalog.counts().items():
                 self.metrics.gauge("Assets", count, status=status)
+            totals = self.catalog.totals()
+            for name, spec in METRICS.items():
+                if spec.catalog_event:  # 0 before the first: the series exists from the start
+                    self.metrics.total(name, totals.get(spec.catalog_event, 0))
         for name, queue in self.queues.items():
             depth = queue.depth()
             self.metrics.gauge("QueueDepth", depth.visible, queue=name)

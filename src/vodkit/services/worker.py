@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from ..adapters.catalog.base import EventLog
 from ..adapters.metrics.base import Metrics
 from ..adapters.queue.base import Queue
 from .consumer import Consumer
@@ -31,12 +32,14 @@ class Worker:
         *,
         queues: Mapping[str, Queue],
         metrics: Metrics,
+        catalog: EventLog | None = None,
         poll_interval: float = 0.5,
         background: Sequence[Background] = (),
         prepare: Callable[[], object] = lambda: None,
     ) -> None:
         self.consumers = consumers
-        self.health = Health(queues, metrics)  # the queues' gauges, as the API reports them
+        # the queues' gauges and the catalog's counters, as the API reports them
+        self.health = Health(queues, metrics, catalog=catalog)
         self.metrics = metrics
         self.poll_interval = poll_interval
         self.background = background  # the upload watcher, where a store needs one

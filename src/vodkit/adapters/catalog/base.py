@@ -120,7 +120,14 @@ class EventLog(Protocol):
 
     def events_after(self, seq: int, limit: int = 100) -> list[AssetEvent]: ...
 
-    def counts(self) -> dict[str, int]: ...
+    def counts(self) -> dict[str, int]:
+        """Assets by status, now."""
+        ...
+
+    def totals(self) -> dict[str, int]:
+        """The status changes recorded, by event type (``asset.completed``...): counters that
+        only grow, since the log is never pruned, the same whichever process reads them."""
+        ...
 
 
 @runtime_checkable

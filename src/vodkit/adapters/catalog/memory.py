@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import replace
 from typing import TypeVar
 
@@ -31,6 +32,10 @@ class MemoryCatalog(RecordCatalog):
             for r in self.records.values():
                 found[str(r.asset.status)] = found.get(str(r.asset.status), 0) + 1
             return found
+
+    def totals(self) -> dict[str, int]:
+        with self._lock:
+            return dict(Counter(e.type for e in self.outbox))
 
     def events_after(self, seq: int, limit: int = 100) -> list[AssetEvent]:
         with self._lock:

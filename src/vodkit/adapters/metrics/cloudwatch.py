@@ -6,6 +6,9 @@ dashboard query: a metric put with any other dimension set is a different
 metric to CloudWatch, and the original design's graphs stayed empty for that
 reason. Labels (a queue's name...) are therefore not dimensions here: SQS and
 Lambda publish their own per-resource metrics.
+
+CloudWatch sums what every process puts, so a counter the catalog counts is put as each
+process increments it, and its total (``total``) is not put at all.
 """
 
 from __future__ import annotations
@@ -45,3 +48,6 @@ class CloudWatchMetrics:
 
     def gauge(self, name: str, value: float, **labels: str) -> None:
         self._put(name, value)
+
+    def total(self, name: str, value: float, **labels: str) -> None:
+        pass  # CloudWatch sums the increments every process put

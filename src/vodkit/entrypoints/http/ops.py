@@ -36,7 +36,7 @@ def health(request: Request) -> Health:
                 "uploads": lambda: next(iter(app.uploads.list("uploads/readyz/")), None),
                 "outputs": lambda: next(iter(app.outputs.list("readyz/")), None),
             },
-            assets=api.events.counts,
+            catalog=api.events,
         )
     return found
 

@@ -41,6 +41,7 @@ from ...config import load_settings
 from ...domain.clock import Clock, utcnow
 from ...domain.jobs import TranscodeJob
 from ...services.follow import Follower
+from ...services.health import Health
 from ...services.ingest import QueueAnnouncer
 from ...services.leases import LeasedRuns, Reaper
 from ...services.messages import decode
@@ -189,9 +190,15 @@ def _work(settings: ClusterSettings, built: _Built) -> BrokerWork:
     metrics_dir = root / process_dir_name("metrics")
     built.metrics.record_in_files(metrics_dir)
 
+    health = Health(built.app.queues, built.metrics, catalog=built.catalog)  # as the API's
+
     def housekeeping(stop: threading.Event) -> None:
         while True:
             built.metrics.gauge("WorkerLastSeen", time.time(), worker=WORKER)
+            try:
+                health.report()
+            except Exception:  # the heartbeat above goes on; the next sweep reports again
+                log.warning("the shared metrics could not be read", exc_info=True)
             if stop.wait(built.reaper.period):
                 return
             remove_stale_workdirs(root)  # a killed child's, once gone
