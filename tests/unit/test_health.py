@@ -63,3 +63,22 @@ def test_the_api_and_the_worker_report_the_same_gauges_and_counters() -> None:
 def test_the_counters_the_catalog_counts_are_the_asset_status_changes() -> None:
     counted = {name: spec.catalog_event for name, spec in METRICS.items() if spec.catalog_event}
     assert counted == {name: EVENT_TYPES[status] for status, name in ASSET_METRICS.items()}
+
+
+def test_a_status_no_asset_holds_any_more_reports_zero_not_its_last_count() -> None:
+    catalog, metrics = MemoryCatalog(), MemoryMetrics()
+    health = Health({}, metrics, catalog=catalog)
+    catalog.create(
+        Asset.new(
+            asset_id="a", uploader_id="u", source_key="uploads/u/a.mp4", source_bucket="b",
+            source_version="", filename="a.mp4", file_size=1, now=T0,
+        )
+    )  # fmt: skip
+    health.report()
+    assert metrics.value("Assets", status="PENDING") == 1
+    job = Job("a-j", JobState.SUBMITTED)
+    catalog.start_processing("a", [job], formats=["hls"], renditions=[], now=T0)
+    catalog.complete_job("a", job.job_id, {}, T0)
+    health.report()
+    assert metrics.value("Assets", status="PENDING") == 0
+    assert metrics.value("Assets", status="COMPLETED") == 1

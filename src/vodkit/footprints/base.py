@@ -37,6 +37,7 @@ from ..services.assets import Announcer, AssetService
 from ..services.bucket_watch import BucketWatch, Pass
 from ..services.consumer import Consumer
 from ..services.follow import Follower
+from ..services.health import Health
 from ..services.ingest import IngestOrchestrator
 from ..services.observers import watch_metrics
 from ..services.playback import PlaybackTokens
@@ -120,6 +121,7 @@ class Api:
     webhooks: WebhookService
     events: EventLog
     metrics_text: Callable[[], tuple[bytes, str]]  # the exposition and its content type
+    health: Health  # readiness, and the shared gauges at every scrape
     # runs a catalog read on the server's event loop (TransientError: take it to a thread)
     read_now: Callable[[Callable[[], Any]], Any] | None = None
 

@@ -14,6 +14,7 @@ from ..adapters.webhooks.sql import SqlWebhookStore
 from ..config import Settings
 from ..domain.clock import Clock
 from ..services.access import KeyService
+from ..services.health import Health, readiness_probes
 from ..services.playback import PlaybackTokens
 from ..services.sessions import Sessions
 from ..services.uploads import ResumableUploads
@@ -70,5 +71,11 @@ def sql_api(
         webhooks=webhooks,
         events=events,
         metrics_text=lambda: (generate_latest(metrics.registry), CONTENT_TYPE_LATEST),
+        health=Health(
+            app.queues,
+            metrics,
+            probes=readiness_probes(app.catalog, app.queues, app.uploads, app.outputs),
+            catalog=events,
+        ),
         read_now=db.read_now,
     )

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ..adapters.catalog.base import EventLog
+from ..adapters.catalog.base import Catalog, EventLog
 from ..adapters.metrics.base import METRICS, Metrics
 from ..adapters.queue.base import Queue
+from ..adapters.storage.base import ObjectStore
+from ..domain.asset import AssetStatus
 
 Probe = Callable[[], object]  # the cheapest read of one dependency; raises if it is down
 
@@ -43,8 +45,9 @@ class Health:
     def report(self) -> None:
         """The shared gauges and the catalog's counters, as they stand now."""
         if self.catalog is not None:
-            for status, count in self.catalog.counts().items():
-                self.metrics.gauge("Assets", count, status=status)
+            counts = self.catalog.counts()
+            for status in AssetStatus:  # 0 where none are left: no stale count stays behind
+                self.metrics.gauge("Assets", counts.get(status.value, 0), status=status.value)
             totals = self.catalog.totals()
             for name, spec in METRICS.items():
                 if spec.catalog_event:  # 0 before the first: the series exists from the start
@@ -54,3 +57,15 @@ class Health:
             self.metrics.gauge("QueueDepth", depth.visible, queue=name)
             self.metrics.gauge("DeadLetters", depth.dead, queue=name)
             self.metrics.gauge("QueueOldestMessageAge", depth.oldest_age or 0.0, queue=name)
+
+
+def readiness_probes(
+    catalog: Catalog, queues: Mapping[str, Queue], uploads: ObjectStore, outputs: ObjectStore
+) -> dict[str, Probe]:
+    """The cheapest read of each thing a node serving the API needs."""
+    return {
+        "catalog": lambda: catalog.get("readyz"),
+        "queues": lambda: [q.depth() for q in queues.values()],
+        "uploads": lambda: next(iter(uploads.list("uploads/readyz/")), None),
+        "outputs": lambda: next(iter(outputs.list("readyz/")), None),
+    }

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...services.dead_letters import DeadLetters
-from ...services.health import Health
 from .auth import Admin, _api
 from .problems import ERRORS, documented
 from .schemas import DeadLetterList, DeadLetterOut, Redrive, Redriven
@@ -21,30 +20,10 @@ async def healthz() -> HealthOut:
     return HealthOut(status="ok")
 
 
-def health(request: Request) -> Health:
-    """The health service over what this server reaches (built once, at the first ask)."""
-    found: Health | None = getattr(request.app.state, "health", None)
-    if found is None:
-        api = _api(request)
-        app = api.app
-        found = request.app.state.health = Health(
-            app.queues,
-            app.metrics,
-            probes={
-                "catalog": lambda: app.catalog.get("readyz"),
-                "queues": lambda: [q.depth() for q in app.queues.values()],
-                "uploads": lambda: next(iter(app.uploads.list("uploads/readyz/")), None),
-                "outputs": lambda: next(iter(app.outputs.list("readyz/")), None),
-            },
-            catalog=api.events,
-        )
-    return found
-
-
 @router.get("/readyz", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def readyz(request: Request) -> Response:
     """The catalog, the queues and the stores answer."""
-    found = health(request).readiness()
+    found = _api(request).health.readiness()
     shown = HealthOut(status="ok" if found.ready else "unavailable", checks=found.checks)
     return JSONResponse(shown.model_dump(), status_code=200 if found.ready else 503)
 
@@ -52,7 +31,7 @@ def readyz(request: Request) -> Response:
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 def metrics(request: Request) -> Response:
     """Prometheus' text exposition."""
-    health(request).report()
+    _api(request).health.report()
     body, content_type = _api(request).metrics_text()
     return Response(body, media_type=content_type)
 
