@@ -44,7 +44,7 @@ POSTER_CANDIDATES = 10
 # encoder, at a cap) against each codec at a camera's or an editor's settings, on real
 # footage (bench/codec_factors.py, figures in bench/README.md). Conservative: the smallest
 # ratio measured below VMAF 98 (where VMAF saturates), rounded down; the geometric means
-# were 1.58, 1.62 and 1.94.
+# were about 1.6, 1.6 and 1.9.
 CODEC_WEIGHTS = {"hevc": 1.4, "vp9": 1.5, "av1": 1.6}
 CODEC_ALIASES = {"h265": "hevc", "libvpx-vp9": "vp9", "libdav1d": "av1", "libaom-av1": "av1"}
 
