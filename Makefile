@@ -100,6 +100,7 @@ bench: dev wrk  ## speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cluster.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/codec_factors.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) vodkit-data dist

@@ -31,7 +31,9 @@ SOURCES = {
     "bigbuckbunny-5.1": (lambda d: real_clip("bigbuckbunny.mp4"), [(1280, 720), (854, 480)], True),
     "bikes-no-audio": (lambda d: real_clip("bikes.mp4"), [(640, 272)], False),
     "rotated-phone": (lambda d: make_clip(d / "s.mp4", size="1280x720", seconds=3, rotation=90), [(720, 1280), (480, 854)], True),
-    "anamorphic-mono": (lambda d: make_clip(d / "s.mp4", size="720x576", seconds=3, audio="mono", extra=("-vf", "setsar=16/15")), [(640, 480)], True),
+    # 768x576 displayed: between the 480p and 720p rungs, so its own size on top
+    "anamorphic-mono": (lambda d: make_clip(d / "s.mp4", size="720x576", seconds=3, audio="mono", extra=("-vf", "setsar=16/15")), [(768, 576), (640, 480)], True),
+    "in-between-540p": (lambda d: make_clip(d / "s.mp4", size="960x540", seconds=2), [(960, 540), (854, 480)], True),
     "120fps-7.1": (lambda d: make_clip(d / "s.mp4", size="320x240", seconds=2, rate=120, audio="7.1"), [(320, 240)], True),
     # black for its first and last seconds: the poster must come from the middle
     "fades": (lambda d: make_clip(d / "s.mp4", size="640x360", seconds=8, extra=("-vf", "fade=in:st=0:d=3,fade=out:st=5:d=3")), [(640, 360)], True),
@@ -140,6 +142,9 @@ def test_the_preview_and_poster(transcoded: Transcoded) -> None:
     assert preview.audio_channels == (2 if t.has_audio else None)
     assert t.media.video is not None and preview.width is not None
     assert preview.width <= t.media.video.display_size[0]
+    # the default preview's box is the top rung's: the embed snippet (the top rung's size)
+    # and the preview agree, in-between sources included
+    assert (preview.width, preview.height) == t.sizes[0]
     shared = [a for a in t.plan.audio if a.bitrate == 128_000]  # as the preview's
     if shared:  # the preview's audio is that stream rendition's encode, byte for byte
         _, hls = hls_tracks(t.out / "stream" / "master.m3u8")

@@ -1,13 +1,15 @@
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
 
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.domain.errors import UnsupportedMedia
-from vodkit.domain.ladder import PlanningRules, fit, plan_sprite, plan_transcode
+from vodkit.domain.ladder import PlanningRules, codec_weight, fit, plan_sprite, plan_transcode
 from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
 from vodkit.domain.plan import TranscodePlan
+from vodkit.domain.presets import PresetOutput, VideoSettings
 
 PRESETS = load_presets(default_presets_path())
 STEREO = AudioInfo(codec="aac", channels=2, sample_rate=48000)
@@ -60,7 +62,7 @@ def test_a_1080p_source_gets_the_original_ladder() -> None:
         ((1080, 1920), [(720, 1280), (480, 854)]),  # portrait phone
         ((1080, 1080), [(720, 720), (480, 480)]),  # square
         ((1280, 720), [(1280, 720), (854, 480)]),  # exactly the top rung: no upscaling
-        ((1000, 562), [(854, 480)]),  # between rungs: only the smaller
+        ((1000, 562), [(1000, 562), (854, 480)]),  # between rungs: its own size on top
         ((320, 240), [(320, 240)]),  # smaller than every rung: one rung at its own size
         ((321, 241), [(320, 240)]),  # odd sizes become even, never larger
     ],
@@ -86,7 +88,7 @@ def test_a_small_rung_gets_a_proportional_bitrate() -> None:
 def test_sample_aspect_and_rotation_define_the_display_size() -> None:
     anamorphic = plan_transcode(media(720, 576, sar="16/15"), PRESETS)  # 768x576 displayed, 4:3
     assert Fraction(anamorphic.dar) == Fraction(4, 3)
-    assert sizes(anamorphic) == [(640, 480)]
+    assert sizes(anamorphic) == [(768, 576), (640, 480)]  # between rungs: its own on top
     rotated = plan_transcode(media(1920, 1080, rotation=90), PRESETS)
     assert sizes(rotated) == [(720, 1280), (480, 854)]
 
@@ -193,3 +195,91 @@ def test_no_rung_carries_more_than_the_source() -> None:
     assert max(v.bitrate for v in plan_transcode(muxed, PRESETS).video) == 772_000
     rich = plan_transcode(media(1920, 1080), PRESETS)  # unknown bitrate: the presets' figures
     assert [v.bitrate for v in rich.video] == [2_000_000, 1_000_000]
+
+
+def _between(low: float, high: float, value: float, a: float, b: float) -> float:
+    """``value``'s cap on the line from (``low``, ``a``) to (``high``, ``b``)."""
+    return a + (value - low) / (high - low) * (b - a)
+
+
+@pytest.mark.parametrize(
+    ("source", "top", "neighbours"),
+    [
+        # 16:9 between 480p and 720p: the neighbours are the boxes themselves
+        ((960, 540), (960, 540), ((854, 480, 1_000_000), (1280, 720, 2_000_000))),
+        ((540, 960), (540, 960), ((480, 854, 1_000_000), (720, 1280, 2_000_000))),
+        # 4:3: the neighbours are the boxes fitted to its aspect, their caps scaled alike
+        ((800, 600), (800, 600), ((640, 480, 749_414), (960, 720, 1_500_000))),
+    ],
+)
+def test_a_source_between_rungs_keeps_its_own_size_on_top(
+    source: tuple[int, int],
+    top: tuple[int, int],
+    neighbours: tuple[tuple[int, int, int], tuple[int, int, int]],
+) -> None:
+    plan = plan_transcode(media(*source), PRESETS)
+    (lw, lh, low_cap), (uw, uh, up_cap) = neighbours
+    assert sizes(plan) == [top, (lw, lh)]
+    expected = _between(lw * lh, uw * uh, top[0] * top[1], low_cap, up_cap)
+    assert abs(plan.video[0].bitrate - expected) <= 1
+    assert low_cap < plan.video[0].bitrate < up_cap
+    assert plan.video[0].name == f"{min(top)}p"
+    assert plan.video[0].audio == "audio_128k"  # the larger neighbour's audio
+    # the preview, the poster and the embed snippet (the top rung's size) all agree
+    preview = plan.files[0].video
+    assert (preview.width, preview.height) == top == (plan.poster.width, plan.poster.height)
+    assert plan.per_title is not None and plan.per_title.targets[:2] == (95, 89)
+
+
+def test_above_the_largest_rung_and_below_the_smallest_nothing_changes() -> None:
+    above = plan_transcode(media(1600, 900), PRESETS)  # above 720p, the largest default rung
+    assert sizes(above) == [(1280, 720), (854, 480)]
+    assert [v.bitrate for v in above.video] == [2_000_000, 1_000_000]
+    below = plan_transcode(media(640, 360), PRESETS)  # below 480p: one rung, its own size
+    assert sizes(below) == [(640, 360)]
+    assert below.video[0].bitrate == int(1_000_000 * 640 * 360 / (854 * 480))
+
+
+def test_an_in_between_source_with_a_1080p_rung_gets_its_own_size_and_cap() -> None:
+    """With a 1080p rung in the presets, 1600x900 falls between 720p and 1080p."""
+    full_hd = PresetOutput(
+        name_modifier="_1080p",
+        video=VideoSettings(width=1920, height=1080, bitrate=4_000_000),
+        audio=PRESETS.hls.outputs[0].audio,
+    )
+    presets = replace(PRESETS, hls=replace(PRESETS.hls, outputs=(full_hd, *PRESETS.hls.outputs)))
+    plan = plan_transcode(media(1600, 900), presets)
+    assert sizes(plan) == [(1600, 900), (1280, 720), (854, 480)]
+    expected = _between(1280 * 720, 1920 * 1080, 1600 * 900, 2_000_000, 4_000_000)
+    assert abs(plan.video[0].bitrate - expected) <= 1
+    assert sizes(plan_transcode(media(1920, 1080), presets))[0] == (1920, 1080)
+
+
+def coded(bitrate: int, codec: str) -> MediaInfo:
+    return MediaInfo(
+        container="mov,mp4,m4a,3gp,3g2,mj2",
+        duration=10.0,
+        size=1000,
+        bitrate=None,
+        video=VideoInfo(codec=codec, width=640, height=360, fps=30.0, bitrate=bitrate),
+        audio=STEREO,
+    )
+
+
+@pytest.mark.parametrize(
+    ("codec", "weight"),
+    [
+        ("hevc", 1.4),
+        ("vp9", 1.5),
+        ("av1", 1.6),
+        ("libdav1d", 1.6),
+        ("h264", 1.0),
+        ("mpeg2video", 1.0),
+    ],
+)
+def test_the_source_bits_are_counted_in_h264_bits(codec: str, weight: float) -> None:
+    plan = plan_transcode(coded(160_000, codec), PRESETS)
+    (top,) = plan.video
+    assert top.bitrate == round(160_000 * weight)
+    assert plan.files[0].video.bitrate == round(160_000 * weight)
+    assert codec_weight(codec) == weight

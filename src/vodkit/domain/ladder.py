@@ -1,10 +1,13 @@
 """From a probe result and presets to the ladder one transcode will write.
 
 Rules: never upscale; keep the display aspect ratio (a preset's WxH is a
-bounding box, turned to portrait for portrait sources); even dimensions; every
-rung shares one frame rate that keeps every source frame (``domain.frame_rate``)
-and a fixed keyframe interval so players can switch; the stream ladder is the union of the hls and
-dash presets, each rung paired with its audio rendition (the original design's DASH had none).
+bounding box, turned to portrait for portrait sources); even dimensions; a source
+between two rungs gets a top rung at its own size, so the ladder's top is never
+below the source up to the largest rung; no rung spends more bits than the source
+carries, counted in H.264's bits (``CODEC_WEIGHTS``); every rung shares one frame rate
+that keeps every source frame (``domain.frame_rate``) and a fixed keyframe interval so
+players can switch; the stream ladder is the union of the hls and dash presets, each
+rung paired with its audio rendition (the original design's DASH had none).
 A ``QVBR`` ladder with ``perTitle`` leaves its CRFs to the per-title analysis
 (``domain.per_title``).
 """
@@ -37,6 +40,14 @@ SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
 SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the default interval
 POSTER_CANDIDATES = 10
+
+# How many H.264 bits one bit of a source's codec is worth at equal VMAF: x264 (vodkit's
+# encoder, at a cap) against each codec at a camera's or an editor's settings, on real
+# footage (bench/codec_factors.py, figures in bench/README.md). Conservative: the smallest
+# ratio measured below VMAF 98 (where VMAF saturates), rounded down; the geometric means
+# were about 1.6, 1.6 and 1.9.
+CODEC_WEIGHTS = {"hevc": 1.4, "vp9": 1.5, "av1": 1.6}
+CODEC_ALIASES = {"h265": "hevc", "libvpx-vp9": "vp9", "libdav1d": "av1", "libaom-av1": "av1"}
 
 
 @dataclass(frozen=True)
@@ -107,14 +118,44 @@ def _rung_name(width: int, height: int, bitrate: int, taken: set[str]) -> str:
     return name
 
 
-def _scaled_bitrate(
-    bitrate: int, box: VideoSettings, size: tuple[int, int], ceiling: int | None
-) -> int:
-    """A rung smaller than its preset's box gets a proportionally smaller bitrate, and no
-    rung gets more than the source itself carries (it would only spend bits on noise)."""
+def _box_bitrate(box: VideoSettings, size: tuple[int, int]) -> int:
+    """A rung smaller than its preset's box gets a proportionally smaller bitrate."""
     ratio = (size[0] * size[1]) / (box.width * box.height)
-    scaled = max(MIN_VIDEO_BITRATE, min(bitrate, int(bitrate * ratio)))
+    return max(MIN_VIDEO_BITRATE, min(box.bitrate, int(box.bitrate * ratio)))
+
+
+def _scaled_bitrate(box: VideoSettings, size: tuple[int, int], ceiling: int | None) -> int:
+    """The box's bitrate scaled to ``size``, and no rung gets more than the source itself
+    carries (it would only spend bits on noise)."""
+    scaled = _box_bitrate(box, size)
     return min(scaled, ceiling) if ceiling else scaled
+
+
+def _between(
+    source: tuple[int, int], ladder: list[tuple[VideoSettings, AudioSettings | None]]
+) -> tuple[tuple[int, int], int, AudioSettings | None] | None:
+    """A source between two rungs: its own (even) size, its cap interpolated by pixel count
+    between the two neighbours' caps at this aspect, and the larger one's audio. None when
+    a rung already has its size, or it is above the largest rung or below the smallest."""
+    own = (even(source[0], source[0]), even(source[1], source[1]))
+    larger = [(v, a) for v, a in ladder if fit(source, (v.width, v.height)) is None]
+    smaller = [
+        (v, a, size) for v, a in ladder if (size := fit(source, (v.width, v.height))) is not None
+    ]
+    if not larger or not smaller or any(size == own for *_, size in smaller):
+        return None
+    ups = [(v, a, fit(source, (v.width, v.height), allow_upscale=True)) for v, a in larger]
+    upper, audio, up_size = min(ups, key=lambda u: (_pixels(u[2]), -u[0].bitrate))
+    lower, _, low_size = max(smaller, key=lambda s: (_pixels(s[2]), s[0].bitrate))
+    assert up_size is not None
+    low_cap, up_cap = _box_bitrate(lower, low_size), _box_bitrate(upper, up_size)
+    span = _pixels(up_size) - _pixels(low_size)
+    t = min(1.0, max(0.0, (_pixels(own) - _pixels(low_size)) / span)) if span > 0 else 1.0
+    return own, round(low_cap + t * (up_cap - low_cap)), audio
+
+
+def _pixels(size: tuple[int, int] | None) -> int:
+    return size[0] * size[1] if size else 0
 
 
 def plan_sprite(source: tuple[int, int], duration: float, interval: int) -> SpritePlan:
@@ -141,6 +182,22 @@ def source_video_bitrate(media: MediaInfo) -> int | None:
     return None
 
 
+def codec_weight(codec: str) -> float:
+    """H.264 bits per bit of ``codec`` (a codec or decoder name); 1 for H.264 and for any
+    codec not measured (older codecs need more bits, so they never bind sooner)."""
+    name = codec.lower()
+    return CODEC_WEIGHTS.get(CODEC_ALIASES.get(name, name), 1.0)
+
+
+def source_h264_bitrate(media: MediaInfo) -> int | None:
+    """The source's video bits as H.264 would need them for the same picture: the most
+    any rung may spend."""
+    bits = source_video_bitrate(media)
+    if bits is None or media.video is None:
+        return bits
+    return round(bits * codec_weight(media.video.codec))
+
+
 def plan_transcode(
     media: MediaInfo, presets: Presets, rules: PlanningRules | None = None
 ) -> TranscodePlan:
@@ -156,7 +213,7 @@ def plan_transcode(
 
     taken: set[str] = set()
     audio: dict[str, AudioRendition] = {}
-    ceiling = source_video_bitrate(media)
+    ceiling = source_h264_bitrate(media)
     rc = presets.rate_control
     qvbr = rc.mode == QVBR
     fixed_crf = rc.crf if qvbr and not rc.per_title else None
@@ -171,13 +228,17 @@ def plan_transcode(
             name=_rung_name(*size, settings.bitrate, taken),
             width=size[0],
             height=size[1],
-            bitrate=_scaled_bitrate(settings.bitrate, settings, size, ceiling),
+            bitrate=_scaled_bitrate(settings, size, ceiling),
             audio=a.name if a else None,
             crf=fixed_crf,
         )
 
     ladder = _ladder_outputs(presets)
-    rungs = [
+    rungs = []
+    if between := _between(source, ladder):  # its own size on top, its cap interpolated
+        own, cap, top_audio = between
+        rungs.append(rung(own, VideoSettings(width=own[0], height=own[1], bitrate=cap), top_audio))
+    rungs += [
         rung(size, settings, audio_settings)
         for settings, audio_settings in ladder
         if (size := fit(source, (settings.width, settings.height))) is not None
@@ -199,7 +260,7 @@ def plan_transcode(
                     name=name,
                     width=size[0],
                     height=size[1],
-                    bitrate=_scaled_bitrate(output.video.bitrate, output.video, size, ceiling),
+                    bitrate=_scaled_bitrate(output.video, size, ceiling),
                     crf=fixed_crf,
                 ),
                 audio=a,
