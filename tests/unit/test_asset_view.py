@@ -99,3 +99,17 @@ def test_a_field_the_view_gains_is_refused_until_the_api_declares_it(
     monkeypatch.setattr(AssetView, "public", lambda self: {**public(self), "colour": "red"})
     with pytest.raises(ValidationError, match="colour"):
         AssetOut.of(AssetView(an_asset()))
+
+
+def test_the_clis_view_of_a_job_carries_what_assets_show_prints() -> None:
+    from vodkit.domain.asset import Job, JobState
+    from vodkit.entrypoints.cli.common import _job_line
+
+    job = Job("j1", JobState.PROGRESSING, 40.0, eta_seconds=12.0, runner_id="mc-7", restarts=2)
+    shown = AssetView(an_asset(AssetStatus.PROCESSING), jobs=(job,)).to_dict()["jobs"][0]
+    assert shown == {
+        "jobId": "j1", "state": "PROGRESSING", "percent": 40.0, "etaSeconds": 12.0,
+        "runnerId": "mc-7", "restarts": 2,
+    }  # fmt: skip
+    line = _job_line(shown)
+    assert "40%" in line and "runner mc-7" in line and "restarted 2x" in line and "ETA" in line

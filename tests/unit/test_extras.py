@@ -109,3 +109,4 @@ def test_without_the_sending_modules_deliveries_wait_for_a_worker_that_has_them(
     ]
     (delivery,) = service.deliveries(hook)
     assert delivery.state == "pending" and delivery.attempts == () and sender.sent == []
+    assert store.claim(service.now(), 60) is not None  # never claimed: a sender takes it at once

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -32,8 +32,8 @@ WORK = BrokerWork(
 
 
 class Started:
-    def __init__(self, work: BrokerWork, queues: Sequence[str]) -> None:
-        self.work, self.queues = work, list(queues)
+    def __init__(self, work: Callable[[], BrokerWork], queues: Sequence[str]) -> None:
+        self.work, self.queues = work(), list(queues)
 
     def run(self, stop: threading.Event) -> None:
         pass
@@ -50,8 +50,13 @@ def test_a_broker_footprints_worker_is_the_runtime_vodkit_worker_hands_in() -> N
 
 
 def test_a_broker_footprints_worker_needs_a_process_of_its_own() -> None:
+    built: list[BrokerWork] = []
+    processing = RemoteProcessing(
+        Follower(MemoryCatalog(), MemoryQueue()), work=lambda: built.append(WORK) or WORK
+    )
     with pytest.raises(ConfigError, match="process of their own: vodkit worker"):
-        remote().worker(watch=True)  # `vodkit serve --worker`: no broker runtime in a thread
+        processing.worker(watch=True)  # `vodkit serve --worker`: no broker runtime in a thread
+    assert not built  # nothing of a worker's (metrics files, scratch) made where none runs
 
 
 def test_a_footprint_whose_jobs_run_on_a_service_has_no_worker() -> None:

@@ -57,6 +57,14 @@ class AssetView:
             "sourceKey": self.asset.source_key,
             "outputs": dict(self.locations),
             "jobs": [
-                {"jobId": j.job_id, "state": str(j.state), "percent": j.percent} for j in self.jobs
+                {
+                    "jobId": j.job_id,
+                    "state": str(j.state),
+                    "percent": j.percent,
+                    "etaSeconds": j.eta_seconds,
+                    "runnerId": j.runner_id,
+                    "restarts": j.restarts,
+                }
+                for j in self.jobs
             ],
         }

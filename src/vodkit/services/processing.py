@@ -51,10 +51,11 @@ class BrokerWork:
     finish: Callable[[], object]  # once it stopped
 
 
-BrokerRuntime = Callable[[BrokerWork, Sequence[str]], Runnable]  # an entrypoint's
+# an entrypoint's; handed how to build the work, so nothing is built where none can run
+BrokerRuntime = Callable[[Callable[[], BrokerWork], Sequence[str]], Runnable]
 
 
-def no_runtime(work: BrokerWork, queues: Sequence[str]) -> Runnable:
+def no_runtime(work: Callable[[], BrokerWork], queues: Sequence[str]) -> Runnable:
     raise ConfigError("this footprint's workers run in a process of their own: vodkit worker")
 
 
@@ -178,7 +179,7 @@ class RemoteProcessing:
     def worker(
         self, *, watch: bool = True, queues: Sequence[str] = (), broker: BrokerRuntime = no_runtime
     ) -> Runnable:
-        return broker(self.work(), queues)
+        return broker(self.work, queues)
 
     def wait(self, asset_id: str, on_progress: ProgressCallback) -> Asset:
         asset = self.follower.follow(asset_id, on_progress)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from ..adapters.catalog.base import EventLog
 from ..adapters.metrics.base import Metrics
@@ -98,18 +99,17 @@ class WebhookService:
     def pump(self) -> int:
         """One pass: new events to deliveries, then every due delivery sent once."""
         self.store.fan_out(lambda seq: self.events.events_after(seq, 500), self.render)
+        try:  # before a claim: an install that cannot send leaves deliveries to one that can
+            from standardwebhooks import Webhook as Signer  # (its extras bring httpx too)
+        except ModuleNotFoundError as exc:
+            raise missing(exc) from None
         sent = 0
         while (delivery := self.store.claim(self.now(), self.lease)) is not None:
-            self._send(delivery)
+            self._send(delivery, Signer)
             sent += 1
         return sent
 
-    def _send(self, delivery: Delivery) -> None:
-        try:
-            from standardwebhooks import Webhook as Signer  # Lambdas never send
-        except ModuleNotFoundError as exc:
-            raise missing(exc) from None
-
+    def _send(self, delivery: Delivery, Signer: type[Any]) -> None:
         webhook = self.store.get(delivery.webhook_id)
         if webhook is None or webhook.disabled:
             self.store.record(replace(delivery, state="failed"))  # its endpoint is gone

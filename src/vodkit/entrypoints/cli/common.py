@@ -141,8 +141,6 @@ def _job_line(job: dict[str, Any]) -> str:
         parts.append(f"runner {printable(str(job['runnerId']))}")
     if job.get("restarts"):
         parts.append(f"restarted {job['restarts']}x")
-    if job.get("error"):
-        parts.append(printable(str(job["error"])))
     return "  ".join(parts)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
@@ -12,11 +12,11 @@ from .. import worker as process
 from .common import app, err, footprint
 
 
-def celery(work: BrokerWork, queues: Sequence[str]) -> Runnable:
+def celery(work: Callable[[], BrokerWork], queues: Sequence[str]) -> Runnable:
     """The runtime of a footprint whose workers are a broker's (the cluster's Celery)."""
     from ..celery_worker import CeleryWorker  # only where the cluster's extra is installed
 
-    return CeleryWorker(work, queues)
+    return CeleryWorker(work(), queues)
 
 
 @app.command()
