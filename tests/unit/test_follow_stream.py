@@ -104,3 +104,13 @@ def test_a_state_that_comes_back_on_a_retry_is_told_again() -> None:
     retried = replace(first, asset=replace(first.asset, attempt=2, updated_at="2026-01-02"))
     changes = run({"a": [first, retried, seen("a", AssetStatus.COMPLETED)]}, seen_=True)
     assert [c.seen.shown for c in changes if c.seen][:2] == [first.shown, retried.shown]
+
+
+def test_a_write_that_changes_neither_status_nor_progress_is_no_event() -> None:
+    touched = [
+        Seen(asset("a", AssetStatus.PROCESSING, f"2026-01-01T00:00:0{n}Z"),
+             (AssetStatus.PROCESSING, 50.0), "a:PROCESSING:50.0", progressing=True)
+        for n in range(3)
+    ]  # fmt: skip
+    changes = run({"a": [*touched, seen("a", AssetStatus.COMPLETED)]}, seen_=True)
+    assert [c.kind for c in changes] == ["progress", "status"]

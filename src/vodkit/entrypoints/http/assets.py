@@ -145,6 +145,15 @@ async def _stream_slot(request: Request, who: Caller) -> AsyncIterator[None]:
 
 StreamSlot = Depends(_stream_slot)
 
+LastEventId = Annotated[
+    str | None,
+    Header(
+        alias="Last-Event-ID",
+        max_length=MAX_FOLLOWED * 9 + 8,
+        description="a reconnecting client's last event id: the stream resumes after it",
+    ),
+]
+
 
 @router.get(
     "/{asset_id}/events",
@@ -196,16 +205,6 @@ async def follow_assets(
     Event ids resume as ``/v1/assets/{id}/events``'s do (with the same ``assets``)."""
     async for event in _follow(request, who, ids, last_event_id):
         yield event
-
-
-LastEventId = Annotated[
-    str | None,
-    Header(
-        alias="Last-Event-ID",
-        max_length=MAX_FOLLOWED * 9 + 8,
-        description="a reconnecting client's last event id: the stream resumes after it",
-    ),
-]
 
 
 async def _follow(
