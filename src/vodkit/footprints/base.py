@@ -1,8 +1,8 @@
 """What every footprint builds: the services over its adapters, and its strategies.
 
-A footprint (``embedded``, ``aws``) chooses the technologies; ``wire`` builds the
-same services over them, so every front door (the CLI, the Lambda handlers,
-later the HTTP API) drives one core. What differs between footprints is a
+A footprint (``embedded``, ``cluster``, ``aws``) chooses the technologies; ``wire`` builds
+the same services over them, so every front door (the CLI, the HTTP API, the workers, the
+Lambda handlers) drives one core. What differs between footprints is a
 strategy, never a ``None``: how an upload is announced (``announcer``), whether
 a bucket others write into is watched (``watch_bucket``), where jobs run and what
 a worker runs (``processing``), where metrics are read (``serve_metrics``).
