@@ -257,11 +257,36 @@ def test_a_failure_of_the_upload_itself_is_not_retried(tmp_path: Path) -> None:
     app.processing.worker().drain()
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.FAILED and asset.errors[-1].code == "NotMedia"
+    assert not asset.retryable
     with pytest.raises(NotRetryable, match="NotMedia: the upload is not a video file"):
         app.assets.retry(asset.asset_id)
     assert not app.ingest_queue.receive()  # nothing queued
     (still,) = app.catalog.query()
     assert (still.status, still.attempt) == (AssetStatus.FAILED, 1)
+
+
+def test_a_failure_settings_or_load_may_undo_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vodkit.domain.errors import LimitExceeded
+
+    app = fake_app(tmp_path)
+    prober = app.orchestrator.prober
+
+    def too_long(path: Path) -> object:
+        raise LimitExceeded("the video is longer than VODKIT_MAX_DURATION allows")
+
+    monkeypatch.setattr(prober, "probe", too_long)
+    enqueue(app.ingest_queue, upload(app))
+    app.processing.worker().drain()
+    (asset,) = app.catalog.query()
+    assert asset.errors[-1].code == "LimitExceeded" and asset.retryable
+    monkeypatch.undo()  # the operator raised the limit
+    retried = app.assets.retry(asset.asset_id)
+    assert retried.status is AssetStatus.PENDING and not retried.retryable
+    app.processing.worker().drain()
+    (done,) = app.catalog.query()
+    assert done.status is AssetStatus.COMPLETED
 
 
 def test_status_announcements_happen_once(tmp_path: Path) -> None:

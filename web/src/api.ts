@@ -41,6 +41,7 @@ export interface Asset {
   progress: { percent: number; etaSeconds: number | null } | null;
   renditions: Rendition[];
   errors: AssetError[];
+  retryable: boolean; // FAILED for a reason another attempt could change (the server's rule)
   playback: Playback | null;
 }
 
@@ -49,7 +50,8 @@ export function pendingAsset(assetId: string, uploaderId: string, filename: stri
   const now = new Date().toISOString();
   return {
     assetId, status: "PENDING", uploaderId, filename, createdAt: now, updatedAt: now, fileSize,
-    duration: null, attempt: 1, progress: null, renditions: [], errors: [], playback: null,
+    duration: null, attempt: 1, progress: null, renditions: [], errors: [], retryable: false,
+    playback: null,
   };
 }
 

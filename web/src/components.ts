@@ -86,10 +86,10 @@ export function shortReason(asset: Asset): HTMLElement | null {
   return line;
 }
 
-/** Whether a retry can help: not when the upload itself is why it failed (the server
- * refuses those: the same file would fail the same way). */
+/** Whether a retry can help, as the server says: not after a verdict on the file itself
+ * (it refuses those: the same file would fail the same way). */
 export function retryable(asset: Asset): boolean {
-  return asset.status === "FAILED" && asset.errors.at(-1)?.kind !== "input";
+  return asset.retryable;
 }
 
 export function spinner(label: string): HTMLElement {

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from .clock import isoformat
-from .errors import ErrorKind, IllegalTransition, kind_of
+from .errors import ErrorKind, IllegalTransition, kind_of, retry_helps
 
 
 class AssetStatus(StrEnum):
@@ -138,6 +138,13 @@ class Asset:
     renditions: tuple[dict[str, Any], ...] = ()
     errors: tuple[AssetError, ...] = ()
     duration: float | None = None  # seconds, of the source's video: known once it is probed
+
+    @property
+    def retryable(self) -> bool:
+        """FAILED for a reason another attempt could change (not a verdict on its file)."""
+        if self.status is not AssetStatus.FAILED:
+            return False
+        return not self.errors or retry_helps(self.errors[-1].code)
 
     @classmethod
     def new(

@@ -65,6 +65,24 @@ KINDS: dict[ErrorCode, ErrorKind] = {
 }
 
 
+# The user's failures a retry cannot undo: verdicts on the file itself. The rest of the
+# user's kind (a limit, a timeout, a probe that crashed) may pass once settings or load change.
+VERDICTS_ON_THE_FILE = frozenset(
+    {
+        ErrorCode.INVALID_INPUT, ErrorCode.INVALID_KEY, ErrorCode.INVALID_EVENT,
+        ErrorCode.EMPTY_FILE, ErrorCode.NOT_MEDIA, ErrorCode.PLAYLIST,
+        ErrorCode.UNSUPPORTED_CONTAINER, ErrorCode.UNSUPPORTED_MEDIA, ErrorCode.UNDECODABLE,
+        ErrorCode.NO_VIDEO, ErrorCode.NO_DURATION, ErrorCode.NO_PICTURE_SIZE,
+        ErrorCode.TRUNCATED, ErrorCode.SOURCE_CHANGED, ErrorCode.SOURCE_MISSING,
+    }
+)  # fmt: skip
+
+
+def retry_helps(code: str) -> bool:
+    """Whether another attempt could end otherwise than one that failed with ``code``."""
+    return code not in VERDICTS_ON_THE_FILE
+
+
 def kind_of(code: str) -> ErrorKind:
     """Whose fault a recorded reason is; a code vodkit does not know is a runner's own."""
     try:
@@ -173,8 +191,9 @@ class Conflict(VodkitError):
 
 
 class NotRetryable(Conflict):
-    """An asset failed for a reason of the ``INPUT`` kind: a retry would read the same upload
-    and meet the same reason, so it is refused (a new upload is the way on)."""
+    """An asset failed for a verdict on its file (``VERDICTS_ON_THE_FILE``): a retry would
+    read the same upload and meet the same reason, so it is refused (a new upload is the
+    way on)."""
 
 
 class IllegalTransition(VodkitError):

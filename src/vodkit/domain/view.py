@@ -47,6 +47,7 @@ class AssetView:
             "errors": [
                 {"code": e.code, "message": e.message, "kind": str(e.kind)} for e in a.errors
             ],
+            "retryable": a.retryable,
             "playback": None if self.playback is None else dict(self.playback),
         }
 

@@ -25,7 +25,6 @@ from ..domain.asset import Asset, AssetStatus
 from ..domain.clock import Clock, isoformat, utcnow
 from ..domain.errors import (
     AssetNotFound,
-    ErrorKind,
     InvalidInput,
     NotRetryable,
     ObjectNotFound,
@@ -196,15 +195,14 @@ class AssetService:
 
     def retry(self, asset_id: str) -> Asset:
         """FAILED -> PENDING, and its upload queued for ingest again (same asset id).
-        NotRetryable if the upload itself is why it failed: the same reason would come back."""
+        NotRetryable after a verdict on the file itself: the same reason would come back."""
         failed = self.catalog.get(asset_id)
-        if failed is not None and failed.status is AssetStatus.FAILED and failed.errors:
+        if failed is not None and failed.status is AssetStatus.FAILED and not failed.retryable:
             last = failed.errors[-1]  # the reason of its latest attempt
-            if last.kind is ErrorKind.INPUT:
-                raise NotRetryable(
-                    f"asset {asset_id} cannot be retried: {last.code}: {last.message}; "
-                    "a retry would read the same upload, so upload a new file instead"
-                )
+            raise NotRetryable(
+                f"asset {asset_id} cannot be retried: {last.code}: {last.message}; "
+                "a retry would read the same upload, so upload a new file instead"
+            )
         asset = self.catalog.retry(asset_id, self.clock())
         event = ObjectCreated(
             bucket=asset.source_bucket,

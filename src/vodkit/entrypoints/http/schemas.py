@@ -79,6 +79,11 @@ class AssetOut(Out):
     progress: Progress | None = None
     renditions: list[Rendition] = Field(default_factory=list)
     errors: list[AssetErrorOut] = Field(default_factory=list)
+    retryable: bool = Field(
+        False,
+        description="FAILED for a reason another attempt could change: POST .../retry takes it"
+        " (a verdict on the file itself, NotMedia or NoVideo, answers 409)",
+    )
     playback: Playback | None = None
 
     @classmethod
