@@ -14,6 +14,8 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
+from .media import Hdr10Metadata
+
 QVBR, CBR = "QVBR", "CBR"
 # Who encodes a QVBR plan, so that each rendition reports its own rate control's setting:
 # x264's capped CRF (the FFmpeg transcoder) a CRF, MediaConvert's QVBR its quality level.
@@ -130,6 +132,10 @@ class TranscodePlan:
     analysis: str = ""  # the analysis's verdict over the whole ladder
     dropped: tuple[VideoRendition, ...] = ()  # rungs the analysis found redundant
     tonemap: str = ""  # "pq" or "hlg": tone-map the HDR source to BT.709 SDR
+    # PQ: the source's peak in nits the tone map starts from (its metadata's, or measured by
+    # the analysis); 0: not known yet
+    tonemap_peak: float = 0.0
+    hdr10: Hdr10Metadata | None = None  # PQ: the source's mastering metadata, as carried
     interlaced: bool | None = False  # deinterlace (bwdif); None: detect (idet) first
     audio_duration: float | None = None  # of the source's audio, when it says
     automated_abr: dict[str, int] | None = None  # AWS: MediaConvert picks the ladder
@@ -241,6 +247,8 @@ class TranscodePlan:
             analysis=str(data.get("analysis", "")),
             dropped=tuple(VideoRendition(**v) for v in data.get("dropped", ())),
             tonemap=str(data.get("tonemap", "")),
+            tonemap_peak=float(data.get("tonemap_peak", 0.0)),
+            hdr10=Hdr10Metadata(**data["hdr10"]) if data.get("hdr10") else None,
             interlaced=data.get("interlaced", False),
             audio_duration=data.get("audio_duration"),
             automated_abr=data.get("automated_abr"),

@@ -3,6 +3,8 @@
 - **Interlace.** A stream that does not declare interlaced fields (most say "progressive"
   whatever their pictures hold) is looked at with ``idet``; an interlaced one is
   deinterlaced (``bwdif``) before scaling.
+- **HDR10 peak.** A PQ source whose metadata gives no peak (MaxCLL, mastering display) has
+  it measured on a few decoded frames: the tone map starts from the content's own peak.
 - **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
   source (three of two seconds by default: a fixed cost, whatever the source's length) are
   encoded for every rung at a first CRF, and for the top rung (most of the bits) at a
@@ -72,6 +74,15 @@ class SampleEncoder(Protocol):
 
 
 @runtime_checkable
+class PeakMeter(Protocol):
+    """A sample encoder that measures an HDR10 source's peak (FFmpeg's does)."""
+
+    def measure_peak(self, plan: TranscodePlan, source: Path, workdir: Path) -> float:
+        """The content's peak in nits (at least SDR white); raises AnalysisFailed."""
+        ...
+
+
+@runtime_checkable
 class AnalysingTranscoder(Protocol):
     """A transcoder that carries a SampleEncoder (``FfmpegTranscoder.samples``)."""
 
@@ -105,6 +116,8 @@ class SourceAnalysis:
                 self.encoder.start(check)
             if plan.interlaced is None:
                 plan = replace(plan, interlaced=self._interlaced(plan, source, work))
+            if plan.tonemap == "pq" and not plan.tonemap_peak:
+                plan = replace(plan, tonemap_peak=self._peak(plan, source, work))
             if plan.per_title is not None:
                 plan = self._per_title(plan, source, work)
         finally:
@@ -122,6 +135,18 @@ class SourceAnalysis:
         if found:
             log.info("idet: the source is interlaced; deinterlacing with bwdif")
         return found
+
+    def _peak(self, plan: TranscodePlan, source: Path, work: Path) -> float:
+        meter: object = self.encoder
+        if not isinstance(meter, PeakMeter):
+            return 0.0  # the tone map assumes HDR10's usual mastering peak
+        try:
+            peak = meter.measure_peak(plan, source, work)
+        except AnalysisFailed as exc:
+            log.warning("the HDR peak could not be measured (%s): a usual peak assumed", exc)
+            return 0.0
+        log.info("HDR10 without a peak in its metadata: measured %g nits", peak)
+        return peak
 
     def _per_title(self, plan: TranscodePlan, source: Path, work: Path) -> TranscodePlan:
         per_title = plan.per_title
