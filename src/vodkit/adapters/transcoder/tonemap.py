@@ -25,6 +25,7 @@ from pathlib import Path
 SDR_WHITE = 100.0  # nits: where SDR's 100 % sits (BT.2390's Lmax; zscale's npl)
 ASSUMED_PEAK = 1000.0  # nits: HDR10's common mastering peak, when nothing says otherwise
 PQ_MAX = 10000.0
+CODE_MAX = 65535  # the curve's table is over 16-bit PQ codes (gbrp16le)
 M1, M2 = 2610 / 16384, 2523 / 4096 * 128
 C1, C2, C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
 PEAK_FRAMES = 6  # decoded frames spread over the source, for a source without metadata
@@ -71,12 +72,12 @@ class Eetf:
         return ((c3 * t + c2) * t + c1) * t + c0
 
     def expression(self) -> str:
-        """The same curve for ``lutrgb`` (``val`` over ``maxval``: the PQ code), its commas
-        escaped for the filter graph."""
-        c3, c2, c1, c0 = (f"{c:.9f}" for c in self.coefficients)
-        knee, span = f"{self.knee * self.source:.9f}", f"{self.span * self.source:.9f}"
-        t = f"min((val/maxval-{knee})/{span}\\,1)"
-        return f"if(lt(val/maxval\\,{knee})\\,val\\,maxval*((({c3}*{t}+{c2})*{t}+{c1})*{t}+{c0}))"
+        """The same curve for ``lutrgb`` over 16-bit codes (``val``; not over ``maxval``,
+        which lutrgb sets to 65280 at 16 bits), rounded, its commas escaped for the graph."""
+        c3, c2, c1, c0 = (f"{c * CODE_MAX:.6f}" for c in self.coefficients)
+        knee = f"{self.knee * self.source * CODE_MAX:.6f}"
+        t = f"min((val-{knee})/{self.span * self.source * CODE_MAX:.6f}\\,1)"
+        return f"if(lt(val\\,{knee})\\,val\\,((({c3}*{t}+{c2})*{t}+{c1})*{t}+{c0})+0.5)"
 
 
 def pq_to_sdr(peak: float) -> str:
@@ -136,4 +137,4 @@ def measured_peak(raw: Path) -> float:
         return 0.0
     skip = int(len(brightest) * (1 - PEAK_QUANTILE))
     code = heapq.nlargest(skip + 1, brightest)[-1]
-    return max(SDR_WHITE, round(pq_nits(code / 65535), 1))
+    return max(SDR_WHITE, round(pq_nits(code / CODE_MAX), 1))
