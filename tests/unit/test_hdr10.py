@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import itertools
 import re
+import struct
 from array import array
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from tests.fakes import HD
 from vodkit.adapters.presets.file import load_presets
+from vodkit.adapters.probe.pyav import _hdr10
 from vodkit.adapters.transcoder.ffmpeg import conditioning
 from vodkit.adapters.transcoder.tonemap import (
     ASSUMED_PEAK,
@@ -176,3 +179,54 @@ def test_the_analysis_measures_the_peak_only_when_the_metadata_has_none(
     sdr = replace(plan_transcode(HD, load_presets()), per_title=None, interlaced=False)
     assert SourceAnalysis(meter).prepare(sdr, tmp_path, tmp_path).tonemap_peak == 0.0
     assert meter.calls == calls  # an SDR source is never measured
+
+
+class Side:
+    """A frame's side data as PyAV gives it: a type, and bytes."""
+
+    def __init__(self, kind: str, data: bytes) -> None:
+        self.type = kind
+        self.data = data
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
+class Unreadable:
+    type = "Type.MOTION_VECTORS"
+
+    def __bytes__(self) -> bytes:
+        raise TypeError("not a plain buffer")
+
+
+def test_the_probe_reads_hdr10_metadata_and_keeps_it_to_its_ranges() -> None:
+    def mastering(values: list[int], has_primaries: int, has_luminance: int) -> Side:
+        packed = struct.pack("<20i2i", *values, has_primaries, has_luminance)
+        return Side("Type.MASTERING_DISPLAY_METADATA", packed)
+
+    p3 = [34000, 50000, 16000, 50000, 13250, 50000, 34500, 50000, 7500, 50000, 3000, 50000,
+          15635, 50000, 16450, 50000, 1, 10000, 10_000_000, 10000]  # fmt: skip
+    frame = SimpleNamespace(
+        side_data=[
+            Unreadable(),
+            mastering(p3, 1, 1),
+            Side("Type.CONTENT_LIGHT_LEVEL", struct.pack("<2I", 1000, 400)),
+        ]
+    )
+    assert _hdr10(frame) == Hdr10Metadata(**MASTERING, max_cll=1000, max_fall=400)
+    hostile = [-5, 1, 3, 1, *p3[4:16], 0, 0, 2**31 - 1, 1]  # negative, > 1, 0/0, huge
+    read = _hdr10(
+        SimpleNamespace(
+            side_data=[
+                mastering(hostile, 1, 1),
+                Side("Type.CONTENT_LIGHT_LEVEL", struct.pack("<2I", 2**32 - 1, 7)),
+            ]
+        )
+    )
+    assert read is not None
+    assert (read.red_x, read.red_y, read.min_luminance) == (0, 50000, 0)
+    assert read.max_luminance == 2**31 - 1 and read.max_cll == 65535 and read.max_fall == 7
+    primaries_unsaid = _hdr10(SimpleNamespace(side_data=[mastering(p3, 0, 1)]))
+    assert primaries_unsaid == Hdr10Metadata(max_luminance=10_000_000, min_luminance=1)
+    assert _hdr10(SimpleNamespace(side_data=[Unreadable()])) is None
+    assert _hdr10(SimpleNamespace()) is None

@@ -238,7 +238,10 @@ CHROMATICITIES = ("red_x", "red_y", "green_x", "green_y", "blue_x", "blue_y", "w
 def _hdr10(frame: Any) -> Hdr10Metadata | None:
     found: dict[str, int] = {}
     for side in getattr(frame, "side_data", ()):
-        kind, data = str(getattr(side, "type", "")), bytes(side)
+        kind = str(getattr(side, "type", ""))
+        if not kind.endswith(("MASTERING_DISPLAY_METADATA", "CONTENT_LIGHT_LEVEL")):
+            continue  # other side data need not be plain bytes
+        data = bytes(side)
         if kind.endswith("MASTERING_DISPLAY_METADATA") and len(data) >= MASTERING.size:
             values = MASTERING.unpack_from(data)
             ratio = [values[i] / values[i + 1] if values[i + 1] else 0.0 for i in range(0, 20, 2)]
