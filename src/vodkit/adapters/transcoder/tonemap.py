@@ -7,7 +7,7 @@ rest off to ``Lmax``, reaching it at ``Lw`` with a slope that never turns negati
 highlights are compressed without clipping or banding. A source whose peak is at or below
 SDR white needs no curve at all: it is converted exactly (near identity). The peak comes
 from the stream's metadata (MaxCLL, else the mastering display's maximum) or is measured
-on decoded frames (``peak_command``); when neither is known, HDR10's usual 1,000-nit
+on decoded frames (``peak_graph``); when neither is known, HDR10's usual 1,000-nit
 mastering peak is assumed.
 
 FFmpeg's CPU ``tonemap`` filter lacks BT.2390 (libplacebo's needs a GPU), so the curve is
@@ -123,7 +123,7 @@ def peak_filter() -> str:
 def measured_peak(raw: Path) -> float:
     """The content's peak in nits from ``peak_filter``'s frames (planar G, B, R, 16-bit
     little-endian, back to back): a high quantile of each pixel's brightest channel
-    (BT.2390's ``max(R, G, B)``), never below SDR white; 0 if no frame was written."""
+    (the brightest of R, G and B), never below SDR white; 0 if no frame was written."""
     samples = array("H")
     samples.frombytes(raw.read_bytes())
     if sys.byteorder == "big":
