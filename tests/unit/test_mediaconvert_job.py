@@ -14,7 +14,7 @@ from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.mediaconvert import build_job
 from vodkit.domain.jobs import TranscodeJob
 from vodkit.domain.ladder import plan_transcode
-from vodkit.domain.media import AudioInfo, MediaInfo, VideoInfo
+from vodkit.domain.media import AudioInfo, Hdr10Metadata, MediaInfo, VideoInfo
 
 PRESETS = load_presets(default_presets_path())
 CREATE_JOB = (
@@ -185,7 +185,7 @@ def test_hdr_is_tone_mapped_to_rec709_and_interlace_deinterlaced() -> None:
     hdr = replace(
         HD,
         video=VideoInfo(
-            codec="hevc", width=1920, height=1080, fps=30.0, color_transfer="smpte2084"
+            codec="hevc", width=1920, height=1080, fps=30.0, color_transfer="arib-std-b67"
         ),
     )
     params = job_with(hdr)
@@ -260,3 +260,61 @@ def test_every_output_keeps_a_variable_rate_sources_frames(
         assert h264["FramerateControl"] == "SPECIFIED"  # not the header's (average) rate
         assert h264["FramerateConversionAlgorithm"] == "DUPLICATE_DROP"  # no blended frames
         assert (h264["FramerateNumerator"], h264["FramerateDenominator"]) == rate
+
+
+def test_hdr10_is_read_with_its_mastering_metadata_and_the_vibrant_mapper() -> None:
+    """HDR10's tone mapping starts from the content's own peak: the probe's MaxCLL and
+    mastering display go to the input (the stream's own win where it carries them)."""
+    metadata = Hdr10Metadata(
+        red_x=34000, red_y=16000, green_x=13250, green_y=34500, blue_x=7500, blue_y=3000,
+        white_x=15635, white_y=16450, max_luminance=10_000_000, min_luminance=1,
+        max_cll=400, max_fall=120,
+    )  # fmt: skip
+
+    def source(hdr10: Hdr10Metadata | None, transfer: str = "smpte2084") -> MediaInfo:
+        video = VideoInfo(
+            codec="hevc", width=1920, height=1080, fps=30.0, color_transfer=transfer, hdr10=hdr10
+        )
+        return replace(HD, video=video)
+
+    def correctors(params: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            output["VideoDescription"]["VideoPreprocessors"]["ColorCorrector"]
+            for group in params["Settings"]["OutputGroups"][:2]
+            for output in group["Outputs"]
+            if "VideoDescription" in output
+        ]
+
+    params = job_for(source(metadata))
+    validate_parameters(params, CREATE_JOB.input_shape)
+    selector = params["Settings"]["Inputs"][0]["VideoSelector"]
+    assert selector["ColorSpace"] == "HDR10" and selector["ColorSpaceUsage"] == "FALLBACK"
+    assert selector["Hdr10Metadata"] == {
+        "RedPrimaryX": 34000, "RedPrimaryY": 16000, "GreenPrimaryX": 13250,
+        "GreenPrimaryY": 34500, "BluePrimaryX": 7500, "BluePrimaryY": 3000,
+        "WhitePointX": 15635, "WhitePointY": 16450, "MaxLuminance": 10_000_000,
+        "MinLuminance": 1, "MaxContentLightLevel": 400, "MaxFrameAverageLightLevel": 120,
+    }  # fmt: skip
+    assert {c["HdrToSdrToneMapper"] for c in correctors(params)} == {"VIBRANT"}
+    assert {c["ColorSpaceConversion"] for c in correctors(params)} == {"FORCE_709"}
+
+    # Light levels alone: only what is known is said.
+    light = job_for(source(Hdr10Metadata(max_cll=1000, max_fall=300)))
+    validate_parameters(light, CREATE_JOB.input_shape)
+    assert light["Settings"]["Inputs"][0]["VideoSelector"]["Hdr10Metadata"] == {
+        "MaxContentLightLevel": 1000,
+        "MaxFrameAverageLightLevel": 300,
+    }
+    # No metadata: HDR10 all the same, MediaConvert's own assumption for the peak.
+    bare = job_for(source(None))
+    validate_parameters(bare, CREATE_JOB.input_shape)
+    assert "Hdr10Metadata" not in bare["Settings"]["Inputs"][0]["VideoSelector"]
+    assert bare["Settings"]["Inputs"][0]["VideoSelector"]["ColorSpace"] == "HDR10"
+    # HLG as before: its tags followed, the mapper MediaConvert applies to HLG anyway.
+    hlg = job_for(source(metadata, "arib-std-b67"))
+    validate_parameters(hlg, CREATE_JOB.input_shape)
+    assert hlg["Settings"]["Inputs"][0]["VideoSelector"] == {
+        "Rotate": "AUTO",
+        "ColorSpace": "FOLLOW",
+    }
+    assert {c["HdrToSdrToneMapper"] for c in correctors(hlg)} == {"PRESERVE_DETAILS"}

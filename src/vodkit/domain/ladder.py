@@ -303,6 +303,8 @@ def plan_transcode(
             else ("" if qvbr else "constant bitrate (rateControl CBR)")
         ),
         tonemap=video.hdr,
+        tonemap_peak=video.hdr10.peak if video.hdr == "pq" and video.hdr10 else 0.0,
+        hdr10=video.hdr10 if video.hdr == "pq" else None,
         # a stream that does not declare its fields interlaced may still be woven: detect
         interlaced=True if video.interlaced else None,
         field_order=video.field_order,

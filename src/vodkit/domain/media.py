@@ -21,6 +21,33 @@ ALLOWED_DEMUXERS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class Hdr10Metadata:
+    """HDR10's static metadata, in the units its SEI messages (and MediaConvert) use: the
+    mastering display (SMPTE ST 2086; chromaticities in 0.00002, luminance in 0.0001 nits)
+    and the content light levels (CTA-861.3; nits). 0: not given."""
+
+    red_x: int = 0
+    red_y: int = 0
+    green_x: int = 0
+    green_y: int = 0
+    blue_x: int = 0
+    blue_y: int = 0
+    white_x: int = 0
+    white_y: int = 0
+    max_luminance: int = 0
+    min_luminance: int = 0
+    max_cll: int = 0  # the brightest pixel of the whole content
+    max_fall: int = 0  # the brightest frame's average
+
+    @property
+    def peak(self) -> float:
+        """The content's peak in nits as the metadata tells it (0: it does not): MaxCLL, or
+        the mastering display's maximum, which the content cannot exceed."""
+        known = [n for n in (float(self.max_cll), self.max_luminance / 10000) if n > 0]
+        return min(known, default=0.0)
+
+
+@dataclass(frozen=True)
 class VideoInfo:
     codec: str
     width: int
@@ -35,6 +62,7 @@ class VideoInfo:
     color_primaries: str = ""  # "bt709", "bt2020"...
     field_order: str = ""  # "progressive", "tt", "bb", "tb", "bt"; "" if the stream does not say
     peak_fps: float | None = None  # the fastest sustained rate in the frames' timestamps
+    hdr10: Hdr10Metadata | None = None  # mastering display and light levels, when carried
 
     @property
     def hdr(self) -> str:
@@ -91,9 +119,14 @@ class MediaInfo:
             duration=float(data["duration"]),
             size=int(data["size"]),
             bitrate=data.get("bitrate"),
-            video=VideoInfo(**video) if video else None,
+            video=_video_info(video) if video else None,
             audio=AudioInfo(**audio) if audio else None,
         )
+
+
+def _video_info(data: dict[str, Any]) -> VideoInfo:
+    hdr10 = data.get("hdr10")
+    return VideoInfo(**{**data, "hdr10": Hdr10Metadata(**hdr10) if hdr10 else None})
 
 
 @dataclass(frozen=True)

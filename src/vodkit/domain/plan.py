@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from .frame_rate import exact
+from .media import Hdr10Metadata
 
 QVBR, CBR = "QVBR", "CBR"
 # Who encodes a QVBR plan, so that each rendition reports its own rate control's setting:
@@ -133,6 +134,10 @@ class TranscodePlan:
     analysis: str = ""  # the analysis's verdict over the whole ladder
     dropped: tuple[VideoRendition, ...] = ()  # rungs the analysis found redundant
     tonemap: str = ""  # "pq" or "hlg": tone-map the HDR source to BT.709 SDR
+    # PQ: the source's peak in nits the tone map starts from (its metadata's, or measured by
+    # the analysis); 0: not known yet
+    tonemap_peak: float = 0.0
+    hdr10: Hdr10Metadata | None = None  # PQ: the source's mastering metadata, as carried
     interlaced: bool | None = False  # deinterlace (bwdif); None: judge the pictures first
     field_order: str = ""  # as the stream declares it (VideoInfo.field_order)
     interlace: str = ""  # the interlace verdict's reason (domain.interlace), on the asset
@@ -254,6 +259,8 @@ class TranscodePlan:
             analysis=str(data.get("analysis", "")),
             dropped=tuple(VideoRendition(**v) for v in data.get("dropped", ())),
             tonemap=str(data.get("tonemap", "")),
+            tonemap_peak=float(data.get("tonemap_peak", 0.0)),
+            hdr10=Hdr10Metadata(**data["hdr10"]) if data.get("hdr10") else None,
             interlaced=data.get("interlaced", False),
             field_order=str(data.get("field_order", "")),
             interlace=str(data.get("interlace", "")),

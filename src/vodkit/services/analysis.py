@@ -3,6 +3,8 @@
 - **Interlace.** A stream that declares its fields is deinterlaced (``bwdif``) before
   scaling; any other (most say "progressive" whatever their pictures hold) is judged by its
   combing (``domain.interlace``). The verdict and its reason go on the asset.
+- **HDR10 peak.** A PQ source whose metadata gives no peak (MaxCLL, mastering display) has
+  it measured on a few decoded frames: the tone map starts from the content's own peak.
 - **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
   source (three of two seconds by default: a fixed cost, whatever the source's length) are
   encoded for every rung at a first CRF, and for the top rung (most of the bits) at a
@@ -75,6 +77,15 @@ class SampleEncoder(Protocol):
 
 
 @runtime_checkable
+class PeakMeter(Protocol):
+    """A sample encoder that measures an HDR10 source's peak (FFmpeg's does)."""
+
+    def measure_peak(self, plan: TranscodePlan, source: Path, workdir: Path) -> float:
+        """The content's peak in nits (at least SDR white); raises AnalysisFailed."""
+        ...
+
+
+@runtime_checkable
 class AnalysingTranscoder(Protocol):
     """A transcoder that carries a SampleEncoder (``FfmpegTranscoder.samples``)."""
 
@@ -109,6 +120,8 @@ class SourceAnalysis:
             if plan.interlaced is not False:
                 verdict = self._interlace(plan, source, work)
                 plan = replace(plan, interlaced=verdict.interlaced, interlace=verdict.reason)
+            if plan.tonemap == "pq" and not plan.tonemap_peak:
+                plan = replace(plan, tonemap_peak=self._peak(plan, source, work))
             if plan.per_title is not None:
                 plan = self._per_title(plan, source, work)
         finally:
@@ -129,6 +142,18 @@ class SourceAnalysis:
                 verdict = judge(plan.field_order, None, str(exc))
         log.info("%s", verdict.reason)
         return verdict
+
+    def _peak(self, plan: TranscodePlan, source: Path, work: Path) -> float:
+        meter: object = self.encoder
+        if not isinstance(meter, PeakMeter):
+            return 0.0  # the tone map assumes HDR10's usual mastering peak
+        try:
+            peak = meter.measure_peak(plan, source, work)
+        except AnalysisFailed as exc:
+            log.warning("the HDR peak could not be measured (%s): a usual peak assumed", exc)
+            return 0.0
+        log.info("HDR10 without a peak in its metadata: measured %g nits", peak)
+        return peak
 
     def _per_title(self, plan: TranscodePlan, source: Path, work: Path) -> TranscodePlan:
         per_title = plan.per_title

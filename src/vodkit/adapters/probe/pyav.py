@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import sys
 import tempfile
 from dataclasses import asdict
@@ -23,7 +24,14 @@ from typing import Any
 
 from ...domain.errors import ErrorCode, InvalidInput, LimitExceeded, UnsupportedMedia
 from ...domain.frame_rate import sustained_peak
-from ...domain.media import ALLOWED_DEMUXERS, AudioInfo, MediaInfo, MediaLimits, VideoInfo
+from ...domain.media import (
+    ALLOWED_DEMUXERS,
+    AudioInfo,
+    Hdr10Metadata,
+    MediaInfo,
+    MediaLimits,
+    VideoInfo,
+)
 from .. import sandbox
 
 FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
@@ -205,6 +213,9 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             found["color_transfer"] = _enum(TRANSFERS, getattr(frame, "color_trc", None))
         if not video.color_primaries:
             found["color_primaries"] = _enum(PRIMARIES, getattr(frame, "color_primaries", None))
+        hdr10 = _hdr10(frame)
+        if hdr10 is not None:
+            found["hdr10"] = hdr10
         if not video.field_order and getattr(frame, "interlaced_frame", False):
             found["field_order"] = "tt" if getattr(frame, "top_field_first", True) else "bb"
         return MediaInfo(
@@ -223,6 +234,46 @@ def _refuse_known_non_media(path: str) -> None:
     for signature, code, message in SIGNATURES:
         if head.startswith(signature):
             raise UnsupportedMedia(message, code=code)
+
+
+# libavutil's AVMasteringDisplayMetadata: 10 AVRationals (R, G, B and white x/y, then the
+# minimum and maximum luminance), has_primaries, has_luminance; AVContentLightMetadata:
+# MaxCLL, MaxFALL. Read from the first frame's side data (HEVC's SEI messages, or the
+# container's mdcv/clli boxes, which libavcodec hands to the frames).
+MASTERING = struct.Struct("<20i2i")
+LIGHT_LEVEL = struct.Struct("<2I")
+CHROMATICITY, LUMINANCE = 50000, 10000  # ST 2086's units per 1 and per nit
+CHROMATICITIES = ("red_x", "red_y", "green_x", "green_y", "blue_x", "blue_y", "white_x", "white_y")
+
+
+def _hdr10(frame: Any) -> Hdr10Metadata | None:
+    found: dict[str, int] = {}
+    for side in getattr(frame, "side_data", ()):
+        kind = str(getattr(side, "type", ""))
+        if not kind.endswith(("MASTERING_DISPLAY_METADATA", "CONTENT_LIGHT_LEVEL")):
+            continue  # other side data need not be plain bytes
+        data = bytes(side)
+        if kind.endswith("MASTERING_DISPLAY_METADATA") and len(data) >= MASTERING.size:
+            values = MASTERING.unpack_from(data)
+            ratio = [values[i] / values[i + 1] if values[i + 1] else 0.0 for i in range(0, 20, 2)]
+            has_primaries, has_luminance = values[20:22]
+            if has_primaries:
+                found.update(
+                    (name, _within(v * CHROMATICITY, CHROMATICITY))
+                    for name, v in zip(CHROMATICITIES, ratio[:8], strict=True)
+                )
+            if has_luminance:
+                found["min_luminance"] = _within(ratio[8] * LUMINANCE, 2**31 - 1)
+                found["max_luminance"] = _within(ratio[9] * LUMINANCE, 2**31 - 1)
+        elif kind.endswith("CONTENT_LIGHT_LEVEL") and len(data) >= LIGHT_LEVEL.size:
+            cll, fall = LIGHT_LEVEL.unpack_from(data)
+            found["max_cll"], found["max_fall"] = _within(cll, 65535), _within(fall, 65535)
+    return Hdr10Metadata(**found) if found else None
+
+
+def _within(value: float, top: int) -> int:
+    """A value the upload wrote, kept to what its field can mean (CTA-861.3, ST 2086)."""
+    return min(max(round(value), 0), top)
 
 
 def _first_frame(container: Any, stream: Any) -> Any:

@@ -29,6 +29,7 @@ from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput
 from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, measured_rungs, representation_names
 from .thumbs import choose_poster, sprite_vtt
+from .tonemap import pq_to_sdr
 from .verify import verify_outputs
 
 REQUIRED_ENCODERS = ("libx264", "aac", "mjpeg")
@@ -74,13 +75,14 @@ def _every(seconds: float) -> str:
     return f"select='eq(n\\,0)+gt(floor(t/{seconds:g})\\,floor(prev_t/{seconds:g}))'"
 
 
-# HDR to SDR: linear light from the source's transfer (PQ or HLG) and BT.2020 primaries
-# (``npl=100``: SDR's reference white is 100 nits), BT.709 primaries, then the Möbius curve:
-# linear (exact) up to 30 % of the range and a smooth roll-off above it, so skin, diffuse
-# whites and everything graded at SDR levels keep their brightness and colour while
-# highlights are compressed instead of clipped. Hable's filmic curve, the other usual
-# choice, darkens the midtones (on BT.2408-graded test footage: -37 % luma, 65 % of the
-# colour, SSIM 0.88 against the SDR original, where Möbius keeps 93 %, 96 % and 0.95).
+# HDR to SDR. PQ (HDR10): BT.2390's EETF from the source's peak to SDR white (``tonemap``):
+# near identity for content graded within SDR brightness, highlights rolled off above.
+# HLG: linear light (``npl=100``: SDR's reference white is 100 nits) and BT.709 primaries,
+# then the Möbius curve: linear (exact) up to 30 % of the range and a smooth roll-off above
+# it, so skin, diffuse whites and everything graded at SDR levels keep their brightness and
+# colour while highlights are compressed instead of clipped. Hable's filmic curve, the other
+# usual choice, darkens the midtones (on BT.2408-graded test footage: -37 % luma, 65 % of
+# the colour, SSIM 0.88 against the SDR original, where Möbius keeps 93 %, 96 % and 0.95).
 # ``desat=0``: no desaturation of bright colours towards grey (the washed-out look).
 TONEMAP_TRANSFER = {"pq": "smpte2084", "hlg": "arib-std-b67"}
 BT709 = ["-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709"]
@@ -94,7 +96,9 @@ def conditioning(plan: TranscodePlan) -> str:
     steps = []
     if plan.interlaced:
         steps.append("bwdif=mode=send_frame:parity=auto:deint=all")
-    if plan.tonemap in TONEMAP_TRANSFER:
+    if plan.tonemap == "pq":
+        steps.append(pq_to_sdr(plan.tonemap_peak))
+    elif plan.tonemap in TONEMAP_TRANSFER:
         steps.append(
             f"zscale=tin={TONEMAP_TRANSFER[plan.tonemap]}:pin=bt2020:min=bt2020nc:rin=tv:"
             "t=linear:p=bt2020:npl=100,format=gbrpf32le,zscale=p=bt709,"

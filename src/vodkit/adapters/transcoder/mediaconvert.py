@@ -13,10 +13,12 @@ rung's cap as ``MaxBitrate`` (the per-title analysis does not run here: an inges
 Lambda's time and CPU are too small), or CBR at the cap; ``automatedAbr`` hands the ladder
 to MediaConvert's Automated ABR instead (one video output, ``MaxAbrBitrate`` and
 ``MaxRenditions`` from the presets). HDR sources are converted to Rec.709 with MediaConvert's
-HDR-to-SDR tone mapper; sources that declare themselves interlaced (or were found woven)
-go through its deinterlacer in ADAPTIVE mode; progressive ones never do. Every output is at
-the plan's constant rate, which keeps every frame of a variable-rate source
-(``domain.frame_rate``).
+HDR-to-SDR tone mapper (an HDR10 source is read as HDR10 with the mastering display and
+light levels the probe found, ``Hdr10Metadata``, so the mapper starts from the content's own
+peak; ``VIBRANT``, AWS's advice for HDR10); sources that declare themselves interlaced (or
+were found woven) go through its deinterlacer in ADAPTIVE mode; progressive ones never do.
+Every output is at the plan's constant rate, which keeps every frame of a variable-rate
+source (``domain.frame_rate``).
 ``ClientRequestToken`` is the job id, but MediaConvert honours a token for one
 minute only: a redelivery later than that would create (and bill) a second
 job. The orchestrator records the id ``CreateJob`` returns and never submits a
@@ -28,6 +30,7 @@ was planned.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,12 +68,44 @@ def _rate_control(plan: TranscodePlan, rung: VideoRendition | None) -> dict[str,
     return {"RateControlMode": "CBR", "Bitrate": rung.bitrate}
 
 
+# MediaConvert's names for HDR10's static metadata (``domain.media.Hdr10Metadata``'s fields,
+# in the same units).
+HDR10_METADATA = {
+    "red_x": "RedPrimaryX", "red_y": "RedPrimaryY", "green_x": "GreenPrimaryX",
+    "green_y": "GreenPrimaryY", "blue_x": "BluePrimaryX", "blue_y": "BluePrimaryY",
+    "white_x": "WhitePointX", "white_y": "WhitePointY", "max_luminance": "MaxLuminance",
+    "min_luminance": "MinLuminance", "max_cll": "MaxContentLightLevel",
+    "max_fall": "MaxFrameAverageLightLevel",
+}  # fmt: skip
+
+
+def _video_selector(plan: TranscodePlan) -> dict[str, Any]:
+    """Phone video: portrait renditions. HDR10: read as HDR10, with its mastering metadata
+    (``FALLBACK``: what the stream itself carries wins; these are the probe's reading of it);
+    HLG: its colour read from the source's tags."""
+    selector: dict[str, Any] = {"Rotate": "AUTO"}
+    if plan.tonemap == "pq":
+        selector |= {"ColorSpace": "HDR10", "ColorSpaceUsage": "FALLBACK"}
+        given = {
+            HDR10_METADATA[name]: value
+            for name, value in asdict(plan.hdr10).items()
+            if value and name in HDR10_METADATA
+        } if plan.hdr10 else {}  # fmt: skip
+        if given:
+            selector["Hdr10Metadata"] = given
+    elif plan.tonemap:
+        selector["ColorSpace"] = "FOLLOW"
+    return selector
+
+
 def _preprocessors(plan: TranscodePlan) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if plan.tonemap:
         found["ColorCorrector"] = {
             "ColorSpaceConversion": "FORCE_709",
-            "HdrToSdrToneMapper": "PRESERVE_DETAILS",
+            # HDR10: AWS's recommended mapper (PRESERVE_DETAILS dims it); HLG: the only one
+            # MediaConvert applies
+            "HdrToSdrToneMapper": "VIBRANT" if plan.tonemap == "pq" else "PRESERVE_DETAILS",
         }
     if plan.interlaced:  # declared, or detected (no analysis runs before a MediaConvert job)
         found["Deinterlacer"] = {
@@ -297,8 +332,7 @@ def build_job(
     base = f"s3://{outputs_bucket}/{job.output_prefix}"
     source: dict[str, Any] = {
         "FileInput": f"s3://{job.source_bucket}/{job.source_key}",
-        # phone video: portrait renditions; HDR: its colour read from the source's tags
-        "VideoSelector": {"Rotate": "AUTO", **({"ColorSpace": "FOLLOW"} if plan.tonemap else {})},
+        "VideoSelector": _video_selector(plan),
         "TimecodeSource": "ZEROBASED",
     }
     if plan.audio:

@@ -30,6 +30,7 @@ from ...domain.per_title import AnalysisFailed, Probe
 from ...domain.plan import TranscodePlan
 from .. import sandbox
 from .ffmpeg import conditioning, h264_arguments, rate_control
+from .tonemap import PEAK_RAW, measured_peak, peak_graph, peak_times
 
 VMAF_MODEL = "version=vmaf_v0.6.1"
 VMAF_SUBSAMPLE = 6  # score every sixth frame (25 over three 2 s samples at 25 fps)
@@ -208,6 +209,18 @@ class FfmpegSampleEncoder:
             vmaf = _pooled_vmaf(workdir / f"vmaf_{k}.json")
             results.append(Probe(crf=crf, bitrate=_video_bitrate(workdir / names[k]), vmaf=vmaf))
         return results
+
+    def measure_peak(self, plan: TranscodePlan, source: Path, workdir: Path) -> float:
+        """A PQ source's peak in nits, on a few frames spread over it (``tonemap``)."""
+        workdir = _ready(workdir)
+        args = [self.ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+        times = peak_times(plan.duration)
+        for start in times:
+            args += ["-ss", f"{start:.3f}", "-noaccurate_seek", *self._input(plan, source, workdir)]
+        args += ["-filter_complex", peak_graph(len(times)), "-map", "[peak]"]
+        args += ["-f", "rawvideo", PEAK_RAW]
+        self._run(args, workdir, "measuring the HDR peak")
+        return measured_peak(workdir / PEAK_RAW)
 
 
 def combing_of(log: str) -> Combing:
