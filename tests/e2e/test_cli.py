@@ -223,7 +223,7 @@ def test_an_audio_only_upload_fails_with_no_video_stream(vodkit: Vodkit, tmp_pat
     song = make_clip(tmp_path / "song.m4a", video=False, audio="stereo", seconds=2)
     code, data = vodkit.json("ingest", str(song), "--wait")
     assert code == 1 and data["status"] == "FAILED"
-    assert data["errors"] == [{"code": "NoVideo", "message": "no video stream"}]
+    assert data["errors"] == [{"code": "NoVideo", "message": "no video stream", "kind": "input"}]
 
 
 def test_the_progress_bar_shows_percent_and_eta(vodkit: Vodkit, tmp_path: Path) -> None:
