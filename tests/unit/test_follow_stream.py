@@ -7,10 +7,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
-from vodkit.adapters.catalog.memory import MemoryCatalog
-from vodkit.adapters.queue.memory import MemoryQueue
 from vodkit.domain.asset import Asset, AssetStatus
-from vodkit.services.follow import Change, Follower, Seen
+from vodkit.services.follow import Change, Seen, changes
 
 Script = dict[str, list[Seen[str] | None]]  # per asset: what each read finds, then the last
 
@@ -22,10 +20,6 @@ def asset(asset_id: str, status: AssetStatus, stamp: str = "2026-01-01T00:00:00Z
 def seen(asset_id: str, status: AssetStatus, percent: float | None = None) -> Seen[str]:
     return Seen(asset(asset_id, status), (status, percent), f"{asset_id}:{status}:{percent}",
                 progressing=percent is not None)  # fmt: skip
-
-
-def follower() -> Follower:
-    return Follower(MemoryCatalog(), MemoryQueue("ingest"), poll=0)
 
 
 def run(script: Script, *, resume: str | None = None, seen_: bool = False) -> list[Change[str]]:
@@ -40,7 +34,7 @@ def run(script: Script, *, resume: str | None = None, seen_: bool = False) -> li
         return found
 
     async def collect() -> list[Change[str]]:
-        stream = follower().changes(list(script), read, seen=seen_, resume=resume)
+        stream = changes(list(script), read, seen=seen_, resume=resume, poll=0)
         return [change async for change in stream]
 
     return asyncio.run(collect())

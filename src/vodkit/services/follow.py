@@ -130,49 +130,50 @@ class Follower:
             and self.catalog.get(asset_id) is None  # not created while we looked at the queue
         )
 
-    async def changes(
-        self,
-        ids: Sequence[str],
-        read: Callable[[tuple[str, ...]], Awaitable[list[Seen[T] | None]]],
-        *,
-        seen: bool = False,
-        resume: str | None = None,
-    ) -> AsyncIterator[Change[T]]:
-        """Each asset's changes until every one has ended (COMPLETED, FAILED or deleted).
 
-        ``read`` gives each asset as the reader may see it (None: absent to it). ``seen``:
-        the reader was shown them already (one not found is then deleted, never missing).
-        ``resume``: the cursor of the last event the reader got (``Last-Event-ID``); what
-        it says was sent is not sent again."""
-        ids = list(dict.fromkeys(ids))
-        sent = _resumed(ids, resume)
-        if seen:
-            for asset_id in ids:
-                sent.setdefault(asset_id, SHOWN)
-        left = [i for i in ids if sent.get(i) != DELETED]
-        while left:
-            found = await read(tuple(left))
-            for asset_id, current in zip(left, found, strict=True):
-                was = sent.get(asset_id)
-                if current is None:
-                    kind = "missing" if was is None else "deleted" if was != MISSING else ""
-                    if kind:
-                        sent[asset_id] = MISSING if kind == "missing" else DELETED
-                        yield Change(kind, asset_id, None, self._cursor(ids, sent))
-                    continue
-                if (token := _token(current)) != was:
-                    sent[asset_id] = token
-                    ended = current.asset.status.terminal
-                    kind = "progress" if current.progressing and not ended else "status"
-                    yield Change(kind, asset_id, current, self._cursor(ids, sent))
-            left = [
-                i
-                for i, current in zip(left, found, strict=True)
-                if sent.get(i) != DELETED and not (current and current.asset.status.terminal)
-            ]
-            if left:
-                await asyncio.sleep(self.poll)
+async def changes(
+    ids: Sequence[str],
+    read: Callable[[tuple[str, ...]], Awaitable[list[Seen[T] | None]]],
+    *,
+    seen: bool = False,
+    resume: str | None = None,
+    poll: float = 0.5,
+) -> AsyncIterator[Change[T]]:
+    """Each asset's changes until every one has ended (COMPLETED, FAILED or deleted).
 
-    @staticmethod
-    def _cursor(ids: Sequence[str], sent: dict[str, str]) -> str:
-        return ".".join([CURSOR, *(sent.get(i, UNSEEN) for i in ids)])
+    ``read`` gives each asset as the reader may see it (None: absent to it). ``seen``:
+    the reader was shown them already (one not found is then deleted, never missing).
+    ``resume``: the cursor of the last event the reader got (``Last-Event-ID``); what
+    it says was sent is not sent again."""
+    ids = list(dict.fromkeys(ids))
+    sent = _resumed(ids, resume)
+    if seen:
+        for asset_id in ids:
+            sent.setdefault(asset_id, SHOWN)
+    left = [i for i in ids if sent.get(i) != DELETED]
+    while left:
+        found = await read(tuple(left))
+        for asset_id, current in zip(left, found, strict=True):
+            was = sent.get(asset_id)
+            if current is None:
+                kind = "missing" if was is None else "deleted" if was != MISSING else ""
+                if kind:
+                    sent[asset_id] = MISSING if kind == "missing" else DELETED
+                    yield Change(kind, asset_id, None, _cursor(ids, sent))
+                continue
+            if (token := _token(current)) != was:
+                sent[asset_id] = token
+                ended = current.asset.status.terminal
+                kind = "progress" if current.progressing and not ended else "status"
+                yield Change(kind, asset_id, current, _cursor(ids, sent))
+        left = [
+            i
+            for i, current in zip(left, found, strict=True)
+            if sent.get(i) != DELETED and not (current and current.asset.status.terminal)
+        ]
+        if left:
+            await asyncio.sleep(poll)
+
+
+def _cursor(ids: Sequence[str], sent: dict[str, str]) -> str:
+    return ".".join([CURSOR, *(sent.get(i, UNSEEN) for i in ids)])

@@ -14,7 +14,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from ...domain.asset import Asset, AssetStatus
 from ...domain.errors import AssetNotFound, InvalidInput, TooManyRequests
-from ...services.follow import Change, Follower, Seen
+from ...services.follow import Change, Seen, changes
 from .auth import Caller, _api, reading
 from .problems import ERRORS, body, documented
 from .schemas import AssetList, AssetOut
@@ -110,8 +110,9 @@ async def _seen(request: Request, who: Caller, asset_id: str) -> Asset:
 def _current(request: Request, who: Caller, asset_id: str) -> Seen[AssetOut] | None:
     """The asset now and as shown (its jobs read too, while it processes); None once gone,
     or if the caller may not see it."""
-    asset = _api(request).app.catalog.get(asset_id)
-    if asset is None or asset.status is AssetStatus.DELETED or not who.may_see(asset.uploader_id):
+    try:
+        asset = visible(request, who, asset_id)
+    except AssetNotFound:
         return None
     shown = out(request, asset)
     return Seen(asset, (shown.status, shown.progress), shown, shown.progress is not None)
@@ -216,8 +217,7 @@ async def _follow(
     async def read(left: tuple[str, ...]) -> list[Seen[AssetOut] | None]:
         return await reading(request, lambda: [_current(request, who, i) for i in left])
 
-    follower = Follower(_api(request).app.catalog, _api(request).app.ingest_queue, poll=FOLLOW_POLL)
-    async for change in follower.changes(ids, read, seen=seen, resume=resume):
+    async for change in changes(ids, read, seen=seen, resume=resume, poll=FOLLOW_POLL):
         yield _event(change)
 
 
