@@ -24,7 +24,7 @@ from vodkit.entrypoints.http.auth import reading
 from vodkit.footprints.embedded import EmbeddedSettings, api
 
 
-def request_for(read_now: Callable[[Callable[[], Any]], Any] | None) -> Request:
+def request_for(read_now: Callable[[Callable[[], Any]], Any]) -> Request:
     app = SimpleNamespace(state=SimpleNamespace(api=SimpleNamespace(read_now=read_now)))
     return cast(Request, SimpleNamespace(app=app))
 
@@ -35,11 +35,15 @@ def _locked(read: Callable[[], Any]) -> Any:
 
 @pytest.mark.parametrize(
     ("read_now", "on_loop"),
-    [(lambda read: read(), True), (None, False), (_locked, False)],
-    ids=["quick", "no quick reads", "locked for a moment"],
+    [
+        (lambda read: read(), True),
+        (PostgresDatabase.read_now.__get__(object()), False),  # never on the loop
+        (_locked, False),
+    ],
+    ids=["quick", "no quick reads (PostgreSQL)", "locked for a moment"],
 )
 def test_a_read_runs_on_the_loop_only_where_it_is_quick_and_does_not_wait(
-    read_now: Callable[[Callable[[], Any]], Any] | None, on_loop: bool
+    read_now: Callable[[Callable[[], Any]], Any], on_loop: bool
 ) -> None:
     async def read_from_loop() -> tuple[int, int]:
         here = threading.get_ident()
@@ -50,8 +54,10 @@ def test_a_read_runs_on_the_loop_only_where_it_is_quick_and_does_not_wait(
 
 
 def test_reads_are_quick_on_sqlite_only(tmp_path: Path) -> None:
-    assert PostgresDatabase.read_now is None
-    assert api(load_settings(EmbeddedSettings, data_dir=tmp_path)).read_now is not None
+    with pytest.raises(TransientError, match="read it in a thread"):
+        PostgresDatabase.read_now(cast(PostgresDatabase, object()), lambda: 1)
+    quick = api(load_settings(EmbeddedSettings, data_dir=tmp_path)).read_now
+    assert isinstance(getattr(quick, "__self__", None), SqliteDatabase)
 
 
 def test_a_sqlite_read_that_would_wait_for_a_lock_is_transient(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ server and every worker may run them at start.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,7 +47,6 @@ def postgres_errors() -> Iterator[None]:
 class PostgresDatabase:
     dialect = "postgres"
     row_lock = ROW_LOCK
-    read_now = None  # a round trip over the network, and a wait for a pooled connection
 
     def __init__(
         self,
@@ -78,6 +77,11 @@ class PostgresDatabase:
         self._opened = False
         self._opening = threading.Lock()
         self._upgrade = upgrade
+
+    def read_now(self, read: Callable[[], Any]) -> Any:
+        """Never on the calling thread: a read is a round trip over the network, and may wait
+        for a pooled connection."""
+        raise TransientError("a PostgreSQL read may wait: read it in a thread")
 
     def _open(self) -> None:
         if self._opened:

@@ -11,11 +11,10 @@ class SqlDatabase(Protocol):
     dialect: str
     row_lock: str  # what a SELECT adds to hold the rows it reads until the transaction ends
 
-    @property
-    def read_now(self) -> Callable[[Callable[[], Any]], Any] | None:
+    def read_now(self, read: Callable[[], Any]) -> Any:
         """Runs a read on the calling thread, where one takes microseconds and never waits
-        long (no thread needed for it), raising TransientError where it would; None: not
-        on this engine."""
+        long (no thread needed for it); TransientError where it would wait: read it again
+        where waiting is harmless (a thread)."""
         ...
 
     def write(self) -> AbstractContextManager[Any]:

@@ -123,7 +123,7 @@ class Api:
     metrics_text: Callable[[], tuple[bytes, str]]  # the exposition and its content type
     health: Health  # readiness, and the shared gauges at every scrape
     # runs a catalog read on the server's event loop (TransientError: take it to a thread)
-    read_now: Callable[[Callable[[], Any]], Any] | None = None
+    read_now: Callable[[Callable[[], Any]], Any]
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,11 @@ async def reading(request: Request, read: Callable[[], T]) -> T:
     clients: a thread hop per read cost three times the CPU of the read, and the GIL
     handoffs put the p99 over 100 ms. A read the database makes wait (a lock held for a
     moment) is read again in a thread, so the loop never waits for it."""
-    read_now = _api(request).read_now
-    if read_now is not None:
-        try:
-            done: T = read_now(read)
-            return done
-        except TransientError:
-            pass
-    return await to_thread.run_sync(read)
+    try:
+        done: T = _api(request).read_now(read)
+        return done
+    except TransientError:  # it would wait (a lock, a network): where waiting is harmless
+        return await to_thread.run_sync(read)
 
 
 NO_KEY = "an API key is needed: Authorization: Bearer <key>"
