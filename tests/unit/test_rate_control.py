@@ -289,18 +289,29 @@ def test_the_analysis_picks_crfs_from_two_rounds_of_probes(tmp_path: Path) -> No
     samples = FakeSamples(difficulty=0.2)
     plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
     assert len(samples.rounds) == 2 and plan.interlaced is True
-    assert samples.rounds[1] == [(0, samples.rounds[1][0][1])]  # the top rung's second CRF
+    assert samples.rounds[0] == [(0, 23)]  # the top rung alone first
+    assert samples.rounds[1] == [(0, samples.rounds[1][0][1]), (1, 23)]  # its second CRF
     assert plan.per_title is None and all(v.crf is not None for v in plan.video)
     assert plan.video[0].predicted_vmaf is not None and plan.video[0].predicted_vmaf >= 95
     assert not (tmp_path / "analysis").exists()
 
 
-def test_a_rung_its_cap_holds_is_probed_at_the_cap(tmp_path: Path) -> None:
+def test_a_smaller_rung_its_cap_holds_is_probed_at_the_cap(tmp_path: Path) -> None:
     samples = FakeSamples(difficulty=3.0)
     plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
-    assert samples.rounds[1] == [(0, None), (1, None)]  # no second CRF: each at its cap
+    assert samples.rounds[1:] == [[(1, 23)], [(1, None)]]  # its first probe, then at its cap
+    low = plan.video[1]
+    assert low.crf is None and low.predicted_vmaf == 77.0 and "cap" in low.verdict
+
+
+def test_a_top_rung_its_cap_holds_stops_after_its_first_probe(tmp_path: Path) -> None:
+    samples = FakeSamples(difficulty=3.0)
+    plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
+    top_encodes = [probe for round_ in samples.rounds for probe in round_ if probe[0] == 0]
+    assert top_encodes == [(0, 23)]  # no second CRF, no probe at its cap: one sample encode
     top = plan.video[0]
-    assert top.crf is None and top.predicted_vmaf == 83.0 and "cap" in top.verdict
+    assert top.crf is None and "held by the 2000 kb/s cap" in top.verdict
+    assert top.predicted_vmaf == 75.5  # what its first probe scored
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,12 @@
   it measured on a few decoded frames: the tone map starts from the content's own peak.
 - **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
   source (three of two seconds by default: a fixed cost, whatever the source's length) are
-  encoded for every rung at a first CRF, and for the top rung (most of the bits) at a
-  second one chosen from what the first scored, with the real encode's settings, and
-  scored by VMAF against the source at the top rung's display size; smaller rungs follow
-  the slopes the top rung's two probes measured. Each rung gets the highest CRF
+  encoded for the top rung (most of the bits) at a first CRF. If its cap holds it (short of
+  its target while spending its cap), it spends its cap whatever CRF is picked: its
+  analysis stops there (the early stop). Otherwise it gets a second CRF chosen from what
+  the first scored. The smaller rungs get one probe each at the first CRF, with the real
+  encode's settings, scored by VMAF against the source at the top rung's display size, and
+  follow the slopes the top rung's two probes measured. Each rung gets the highest CRF
   predicted to reach its target VMAF under its cap (``per_title.choose_crf``); one that
   cannot spends its cap, but where the top rung's two probes show more bits buying too
   little; rungs that add nothing are dropped (``per_title.convex_hull``).
@@ -170,23 +172,35 @@ class SourceAnalysis:
         last = len(per_title.targets) - 1
         targets = [per_title.targets[min(i, last)] for i in range(len(plan.video))]
         rungs = plan.video
-        first_round: list[tuple[int, int | None]] = [(i, FIRST_CRF) for i in range(len(rungs))]
+        top_first = (0, FIRST_CRF)
+        smaller = [(i, FIRST_CRF) for i in range(1, len(rungs))]
         try:
-            first = self.encoder.probe(plan, source, work, windows, first_round)
-            capped = [i for i, r in enumerate(rungs) if held(first[i], targets[i], r.bitrate)]
-            # Second round: the top rung (most of the bits) at a second CRF, unless its cap
-            # holds it; every held rung at its cap, as it will be encoded.
-            second_round: list[tuple[int, int | None]] = [(i, None) for i in capped]
-            if 0 not in capped:
-                second_round.insert(0, (0, next_crf(first[0], targets[0], rungs[0].bitrate)))
-            found = self.encoder.probe(plan, source, work, windows, second_round)
+            # The top rung (most of the bits) alone first: if its cap holds it, it spends the
+            # cap whatever CRF is picked, and it gets no second probe (the early stop).
+            (first_top,) = self.encoder.probe(plan, source, work, windows, [top_first])
+            top_held = held(first_top, targets[0], rungs[0].bitrate)
+            # Then the smaller rungs' first probes, as today, with the top rung's second CRF
+            # in the same run (the reference is decoded once, in the first run).
+            second_crf = next_crf(first_top, targets[0], rungs[0].bitrate)
+            middle: list[tuple[int, int | None]] = [
+                *([] if top_held else [(0, second_crf)]),
+                *smaller,
+            ]
+            found = self._probe(plan, source, work, windows, middle)
+            first = [first_top, *(found[probe] for probe in smaller)]
+            capped = [
+                i for i in range(1, len(rungs)) if held(first[i], targets[i], rungs[i].bitrate)
+            ]
+            # Every held smaller rung at its cap, as it will be encoded.
+            at_caps: list[tuple[int, int | None]] = [(i, None) for i in capped]
+            found |= self._probe(plan, source, work, windows, at_caps)
         except AnalysisFailed as exc:
             log.warning("per-title analysis failed: %s; constant bitrate instead", exc)
             return fallback(plan, f"the per-title analysis failed: {exc}")
-        second = dict(zip(second_round, found, strict=True))
-        for (i, _), probe in [*zip(first_round, first, strict=True), *second.items()]:
+        log.debug("per-title %s: %s", rungs[0].name, first_top)
+        for (i, _), probe in found.items():
             log.debug("per-title %s: %s", rungs[i].name, probe)
-        top_probes = [first[0], *(p for (i, c), p in second.items() if i == 0 and c is not None)]
+        top_probes = [first_top] if top_held else [first_top, found[(0, second_crf)]]
         slopes = (
             Slopes.between(top_probes[0], top_probes[1], rungs[0].bitrate)
             if len(top_probes) == 2
@@ -194,8 +208,10 @@ class SourceAnalysis:
         )
         choices = {}
         for i, rung in enumerate(rungs):
-            if i in capped:
-                choices[rung.name] = at_cap(second[(i, None)], first[i], rung.bitrate)
+            if i == 0 and top_held:
+                choices[rung.name] = at_cap(first_top, first_top, rung.bitrate)
+            elif i in capped:
+                choices[rung.name] = at_cap(found[(i, None)], first[i], rung.bitrate)
             else:
                 # smaller rungs follow the top rung's measured slopes from their own probe
                 probes = top_probes if i == 0 else [first[i]]
@@ -203,6 +219,22 @@ class SourceAnalysis:
         analysed = apply_analysis(plan, choices, len(windows), per_title.sample_seconds)
         log.info("%s", analysed.analysis)
         return analysed
+
+    def _probe(
+        self,
+        plan: TranscodePlan,
+        source: Path,
+        work: Path,
+        windows: tuple[tuple[float, int], ...],
+        probes: list[tuple[int, int | None]],
+    ) -> dict[tuple[int, int | None], Probe]:
+        """One run of the sample encoder (none for no probes): each probe's result."""
+        assert self.encoder is not None
+        if not probes:
+            return {}
+        return dict(
+            zip(probes, self.encoder.probe(plan, source, work, windows, probes), strict=True)
+        )
 
 
 def _remove(path: Path) -> None:
