@@ -336,7 +336,9 @@ def test_the_analysis_fails_safe_to_constant_bitrate(
     assert fallback(plan, "x").summary()[0]["rateControl"] == "CBR"
 
 
-def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
+def _transcode(tmp_path: Path, samples: FakeSamples | None = None) -> Any:
+    """A job transcoded by the in-memory transcoder (analysed by ``samples``): the catalog,
+    and the events the worker sent."""
     from vodkit.adapters.events.memory import RecordingEventBus
     from vodkit.adapters.metrics.memory import MemoryMetrics
     from vodkit.adapters.storage.memory import MemoryObjectStore
@@ -344,7 +346,6 @@ def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
     from vodkit.domain.asset import Asset, Job, JobState
     from vodkit.domain.clock import utcnow
     from vodkit.domain.jobs import TranscodeJob
-    from vodkit.domain.view import AssetView
     from vodkit.services.transcode import TranscodeService
 
     catalog, uploads, now = MemoryCatalog(), MemoryObjectStore(), utcnow()
@@ -365,15 +366,52 @@ def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
     catalog.start_processing(
         "a1", [Job("j1", JobState.SUBMITTED)], formats=[], renditions=plan.summary(), now=now
     )
-    TranscodeService(
+    bus = RecordingEventBus()
+    service = TranscodeService(
         uploads=uploads,
         outputs=MemoryObjectStore(),
         catalog=catalog,
         transcoder=MemoryTranscoder(),
-        bus=RecordingEventBus(),
+        bus=bus,
         metrics=MemoryMetrics(),
         work_root=tmp_path,
-    ).run(TranscodeJob("j1", "a1", "b", "uploads/a/clip.mp4", plan))
+    )
+    if samples is not None:
+        service.analysis = SourceAnalysis(samples)
+    service.run(TranscodeJob("j1", "a1", "b", "uploads/a/clip.mp4", plan))
+    return catalog, bus
+
+
+def test_the_worker_reports_each_phase_with_its_own_percent(tmp_path: Path) -> None:
+    from vodkit.domain.events import JobStateChanged
+
+    _, bus = _transcode(tmp_path, FakeSamples(difficulty=0.2))
+    events = [e for e in bus.of_type(JobStateChanged) if isinstance(e, JobStateChanged)]
+    reports = [(e.phase, e.percent) for e in events if e.status == "PROGRESSING"]
+    phases = list(dict.fromkeys(phase for phase, _ in reports))
+    assert phases == ["probing", "analysing", "encoding", "packaging"]
+    assert reports[0] == ("probing", 0.0)
+    detail = events[1].to_eventbridge()["detail"]  # as webhooks and MediaConvert carry it
+    assert detail["jobProgress"]["currentPhase"] == events[1].phase
+    assert JobStateChanged.from_eventbridge(events[1].to_eventbridge()).phase == events[1].phase
+    detail["jobProgress"]["currentPhase"] = "TRANSCODING"  # MediaConvert's own name
+    mediaconvert = {**events[1].to_eventbridge(), "detail": detail}
+    assert JobStateChanged.from_eventbridge(mediaconvert).phase == "encoding"
+
+
+def test_the_analysing_phase_counts_its_sample_encodes(tmp_path: Path) -> None:
+    heard: list[tuple[str, float]] = []
+    plan = plan_transcode(HD, load_presets())
+    SourceAnalysis(FakeSamples(difficulty=0.2)).prepare(
+        plan, tmp_path, tmp_path, report=lambda phase, percent: heard.append((phase, percent))
+    )
+    assert heard == [("analysing", 0.0), ("analysing", 33.3), ("analysing", 100.0)]
+
+
+def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
+    from vodkit.domain.view import AssetView
+
+    catalog, _ = _transcode(tmp_path)
     asset = catalog.get("a1")
     assert asset is not None
     (top, *_) = asset.renditions

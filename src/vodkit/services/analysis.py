@@ -102,9 +102,14 @@ def encoder_of(transcoder: object) -> SampleEncoder | None:
     return None
 
 
+Report = Callable[[str, float], object]  # (phase, its percent)
+
+
 class SourceAnalysis:
     def __init__(self, encoder: SampleEncoder | None) -> None:
         self.encoder = encoder
+        self._report: Report = lambda phase, percent: None
+        self._encodes = (0, 1)  # sample encodes (done, planned): the analysing phase's percent
 
     def prepare(
         self,
@@ -112,10 +117,13 @@ class SourceAnalysis:
         source: Path,
         workdir: Path,
         check: Callable[[], object] = lambda: None,
+        report: Report = lambda phase, percent: None,
     ) -> TranscodePlan:
         """The plan with nothing left open: interlace known, per-title CRFs chosen (or the
-        fallback to constant bitrate, with its reason). ``check`` raises to stop it."""
+        fallback to constant bitrate, with its reason). ``check`` raises to stop it;
+        ``report`` hears its phase (probing, then analysing) and the phase's percent."""
         work = workdir / WORKDIR
+        self._report = report
         try:
             if self.encoder is not None:
                 self.encoder.start(check)
@@ -125,6 +133,7 @@ class SourceAnalysis:
             if plan.tonemap == "pq" and not plan.tonemap_peak:
                 plan = replace(plan, tonemap_peak=self._peak(plan, source, work))
             if plan.per_title is not None:
+                report("analysing", 0.0)
                 plan = self._per_title(plan, source, work)
         finally:
             _remove(work)
@@ -177,8 +186,10 @@ class SourceAnalysis:
         try:
             # The top rung (most of the bits) alone first: if its cap holds it, it spends the
             # cap whatever CRF is picked, and it gets no second probe (the early stop).
-            (first_top,) = self.encoder.probe(plan, source, work, windows, [top_first])
+            self._encodes = (0, len(rungs) + 1)  # the top rung's two, one per smaller rung
+            (first_top,) = self._probe(plan, source, work, windows, [top_first]).values()
             top_held = held(first_top, targets[0], rungs[0].bitrate)
+            self._encodes = (1, len(rungs) + (0 if top_held else 1))
             # Then the smaller rungs' first probes, as today, with the top rung's second CRF
             # in the same run (the reference is decoded once, in the first run).
             second_crf = next_crf(first_top, targets[0], rungs[0].bitrate)
@@ -193,6 +204,7 @@ class SourceAnalysis:
             ]
             # Every held smaller rung at its cap, as it will be encoded.
             at_caps: list[tuple[int, int | None]] = [(i, None) for i in capped]
+            self._encodes = (self._encodes[0], self._encodes[1] + len(at_caps))
             found |= self._probe(plan, source, work, windows, at_caps)
         except AnalysisFailed as exc:
             log.warning("per-title analysis failed: %s; constant bitrate instead", exc)
@@ -232,9 +244,11 @@ class SourceAnalysis:
         assert self.encoder is not None
         if not probes:
             return {}
-        return dict(
-            zip(probes, self.encoder.probe(plan, source, work, windows, probes), strict=True)
-        )
+        found = self.encoder.probe(plan, source, work, windows, probes)
+        done, planned = self._encodes[0] + len(probes), self._encodes[1]
+        self._encodes = (done, max(planned, done))
+        self._report("analysing", round(100.0 * done / max(planned, done), 1))
+        return dict(zip(probes, found, strict=True))
 
 
 def _remove(path: Path) -> None:
