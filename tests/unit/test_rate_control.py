@@ -159,7 +159,10 @@ def test_plans_survive_the_queue_with_their_rate_control() -> None:
 def test_sample_windows_are_spread_and_bounded() -> None:
     assert sample_windows(60.0, 3, 2) == ((9.0, 2), (29.0, 2), (49.0, 2))
     assert sample_windows(3600.0, 3, 2)[2] == (2999.0, 2)  # as many, whatever the length
-    assert sample_windows(5.0, 3, 2) == ((0.25, 2), (2.75, 2))
+    assert sample_windows(5.0, 3, 2) == ((1.5, 2),)  # at least one
+    # a short source's samples cover at most a tenth of it: a fixed cost it cannot amortise
+    assert sample_windows(20.0, 3, 2) == ((9.0, 2),)
+    assert len(sample_windows(40.0, 3, 2)) == 2
     assert sample_windows(1.5, 3, 2) == ()
 
 
@@ -302,6 +305,16 @@ def test_a_smaller_rung_its_cap_holds_is_probed_at_the_cap(tmp_path: Path) -> No
     assert samples.rounds[1:] == [[(1, 23)], [(1, None)]]  # its first probe, then at its cap
     low = plan.video[1]
     assert low.crf is None and low.predicted_vmaf == 77.0 and "cap" in low.verdict
+
+
+def test_a_top_rung_predicted_short_even_at_its_cap_is_held_by_it() -> None:
+    from vodkit.domain.per_title import top_held
+
+    # 1.5 Mb/s at CRF 23 under a 2 Mb/s cap: the cap buys ~2.5 CRF steps, ~2 points at most
+    assert top_held(Probe(23, 1_500_000, 92.0), 95.0, 2_000_000)
+    assert not top_held(Probe(23, 1_500_000, 93.5), 95.0, 2_000_000)  # it might reach it
+    assert not top_held(Probe(23, 500_000, 90.0), 95.0, 2_000_000)  # room to spend
+    assert not top_held(Probe(23, 1_990_000, 95.5), 95.0, 2_000_000)  # reached
 
 
 def test_a_top_rung_its_cap_holds_stops_after_its_first_probe(tmp_path: Path) -> None:

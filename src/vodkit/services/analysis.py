@@ -44,6 +44,7 @@ from ..domain.per_title import (
     held,
     next_crf,
     sample_windows,
+    top_held,
 )
 from ..domain.plan import TranscodePlan
 
@@ -188,13 +189,13 @@ class SourceAnalysis:
             # cap whatever CRF is picked, and it gets no second probe (the early stop).
             self._encodes = (0, len(rungs) + 1)  # the top rung's two, one per smaller rung
             (first_top,) = self._probe(plan, source, work, windows, [top_first]).values()
-            top_held = held(first_top, targets[0], rungs[0].bitrate)
-            self._encodes = (1, len(rungs) + (0 if top_held else 1))
+            capped_top = top_held(first_top, targets[0], rungs[0].bitrate)
+            self._encodes = (1, len(rungs) + (0 if capped_top else 1))
             # Then the smaller rungs' first probes, as today, with the top rung's second CRF
             # in the same run (the reference is decoded once, in the first run).
             second_crf = next_crf(first_top, targets[0], rungs[0].bitrate)
             middle: list[tuple[int, int | None]] = [
-                *([] if top_held else [(0, second_crf)]),
+                *([] if capped_top else [(0, second_crf)]),
                 *smaller,
             ]
             found = self._probe(plan, source, work, windows, middle)
@@ -212,7 +213,7 @@ class SourceAnalysis:
         log.debug("per-title %s: %s", rungs[0].name, first_top)
         for (i, _), probe in found.items():
             log.debug("per-title %s: %s", rungs[i].name, probe)
-        top_probes = [first_top] if top_held else [first_top, found[(0, second_crf)]]
+        top_probes = [first_top] if capped_top else [first_top, found[(0, second_crf)]]
         slopes = (
             Slopes.between(top_probes[0], top_probes[1], rungs[0].bitrate)
             if len(top_probes) == 2
@@ -220,7 +221,7 @@ class SourceAnalysis:
         )
         choices = {}
         for i, rung in enumerate(rungs):
-            if i == 0 and top_held:
+            if i == 0 and capped_top:
                 choices[rung.name] = at_cap(first_top, first_top, rung.bitrate)
             elif i in capped:
                 choices[rung.name] = at_cap(found[(i, None)], first[i], rung.bitrate)
