@@ -302,7 +302,7 @@ def test_the_analysis_picks_crfs_from_two_rounds_of_probes(tmp_path: Path) -> No
 def test_a_smaller_rung_its_cap_holds_is_probed_at_the_cap(tmp_path: Path) -> None:
     samples = FakeSamples(difficulty=3.0)
     plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
-    assert samples.rounds[1:] == [[(1, 23)], [(1, None)]]  # its first probe, then at its cap
+    assert samples.rounds[1:] == [[(0, None), (1, 23)], [(1, None)]]  # first, then its cap
     low = plan.video[1]
     assert low.crf is None and low.predicted_vmaf == 77.0 and "cap" in low.verdict
 
@@ -321,10 +321,11 @@ def test_a_top_rung_its_cap_holds_stops_after_its_first_probe(tmp_path: Path) ->
     samples = FakeSamples(difficulty=3.0)
     plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
     top_encodes = [probe for round_ in samples.rounds for probe in round_ if probe[0] == 0]
-    assert top_encodes == [(0, 23)]  # no second CRF, no probe at its cap: one sample encode
+    assert top_encodes == [(0, 23), (0, None)]  # no second CRF: the cap, for its VMAF
+    assert samples.rounds[1] == [(0, None), (1, 23)]  # in one run with the smaller rung's
     top = plan.video[0]
     assert top.crf is None and "held by the 2000 kb/s cap" in top.verdict
-    assert top.predicted_vmaf == 75.5  # what its first probe scored
+    assert top.predicted_vmaf == 83.0  # what the cap gives, not what CRF 23 overshot to
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@
 - **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
   source (three of two seconds by default: a fixed cost, whatever the source's length) are
   encoded for the top rung (most of the bits) at a first CRF. If its cap holds it (short of
-  its target while spending its cap), it spends its cap whatever CRF is picked: its
-  analysis stops there (the early stop). Otherwise it gets a second CRF chosen from what
-  the first scored. The smaller rungs get one probe each at the first CRF, with the real
+  its target while spending its cap, or predicted short even at its cap), it spends its
+  cap whatever CRF is picked: no CRF search (the early stop), one probe at its cap for the
+  VMAF it is shown. Otherwise it gets a second CRF chosen from what the first scored. The
+  smaller rungs get one probe each at the first CRF (in the same run), with the real
   encode's settings, scored by VMAF against the source at the top rung's display size, and
   follow the slopes the top rung's two probes measured. Each rung gets the highest CRF
   predicted to reach its target VMAF under its cap (``per_title.choose_crf``); one that
@@ -190,14 +191,14 @@ class SourceAnalysis:
             self._encodes = (0, len(rungs) + 1)  # the top rung's two, one per smaller rung
             (first_top,) = self._probe(plan, source, work, windows, [top_first]).values()
             capped_top = top_held(first_top, targets[0], rungs[0].bitrate)
-            self._encodes = (1, len(rungs) + (0 if capped_top else 1))
-            # Then the smaller rungs' first probes, as today, with the top rung's second CRF
-            # in the same run (the reference is decoded once, in the first run).
+            self._encodes = (1, len(rungs) + 1)
+            # Then the smaller rungs' first probes, as today, in one run with the top rung's
+            # second probe: a second CRF, or if its cap holds it, the cap itself (no CRF to
+            # search for; this probe only measures the VMAF it will be shown, which its
+            # capped CRF overstates: on seconds of samples the buffer lets it overshoot).
             second_crf = next_crf(first_top, targets[0], rungs[0].bitrate)
-            middle: list[tuple[int, int | None]] = [
-                *([] if capped_top else [(0, second_crf)]),
-                *smaller,
-            ]
+            top_second = (0, None if capped_top else second_crf)
+            middle: list[tuple[int, int | None]] = [top_second, *smaller]
             found = self._probe(plan, source, work, windows, middle)
             first = [first_top, *(found[probe] for probe in smaller)]
             capped = [
@@ -213,7 +214,7 @@ class SourceAnalysis:
         log.debug("per-title %s: %s", rungs[0].name, first_top)
         for (i, _), probe in found.items():
             log.debug("per-title %s: %s", rungs[i].name, probe)
-        top_probes = [first_top] if capped_top else [first_top, found[(0, second_crf)]]
+        top_probes = [first_top] if capped_top else [first_top, found[top_second]]
         slopes = (
             Slopes.between(top_probes[0], top_probes[1], rungs[0].bitrate)
             if len(top_probes) == 2
@@ -222,7 +223,7 @@ class SourceAnalysis:
         choices = {}
         for i, rung in enumerate(rungs):
             if i == 0 and capped_top:
-                choices[rung.name] = at_cap(first_top, first_top, rung.bitrate)
+                choices[rung.name] = at_cap(found[top_second], first_top, rung.bitrate)
             elif i in capped:
                 choices[rung.name] = at_cap(found[(i, None)], first[i], rung.bitrate)
             else:
