@@ -159,10 +159,11 @@ def test_plans_survive_the_queue_with_their_rate_control() -> None:
 def test_sample_windows_are_spread_and_bounded() -> None:
     assert sample_windows(60.0, 3, 2) == ((9.0, 2), (29.0, 2), (49.0, 2))
     assert sample_windows(3600.0, 3, 2)[2] == (2999.0, 2)  # as many, whatever the length
-    assert sample_windows(5.0, 3, 2) == ((1.5, 2),)  # at least one
-    # a short source's samples cover at most a tenth of it: a fixed cost it cannot amortise
-    assert sample_windows(20.0, 3, 2) == ((9.0, 2),)
-    assert len(sample_windows(40.0, 3, 2)) == 2
+    assert sample_windows(5.0, 3, 2) == ((0.25, 2), (2.75, 2))
+    # a short source's samples cover at most a tenth of it beyond two: a fixed cost it
+    # cannot amortise
+    assert sample_windows(20.0, 3, 2) == ((4.0, 2), (14.0, 2))
+    assert len(sample_windows(59.0, 3, 2)) == 2 and sample_windows(3.0, 3, 2) == ((0.5, 2),)
     assert sample_windows(1.5, 3, 2) == ()
 
 
