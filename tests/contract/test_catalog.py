@@ -200,6 +200,14 @@ def test_progress_carries_an_eta(catalog: Catalog) -> None:
     assert (job.percent, job.eta_seconds) == (100.0, 0.0)
 
 
+def test_progress_is_stored_with_its_phase(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a")
+    catalog.record_progress("a", "a-j0", 33.3, T0, phase="analysing")
+    (job,) = catalog.jobs("a")
+    assert (job.percent, job.phase) == (33.3, "analysing")
+
+
 def test_what_the_job_made_replaces_the_planned_renditions_while_it_runs(
     catalog: Catalog,
 ) -> None:

@@ -105,11 +105,32 @@ def test_the_clis_view_of_a_job_carries_what_assets_show_prints() -> None:
     from vodkit.domain.asset import Job, JobState
     from vodkit.entrypoints.cli.common import _job_line
 
-    job = Job("j1", JobState.PROGRESSING, 40.0, eta_seconds=12.0, runner_id="mc-7", restarts=2)
+    job = Job(
+        "j1", JobState.PROGRESSING, 40.0, eta_seconds=12.0, phase="encoding", runner_id="mc-7",
+        restarts=2,
+    )  # fmt: skip
     shown = AssetView(an_asset(AssetStatus.PROCESSING), jobs=(job,)).to_dict()["jobs"][0]
     assert shown == {
         "jobId": "j1", "state": "PROGRESSING", "percent": 40.0, "etaSeconds": 12.0,
-        "runnerId": "mc-7", "restarts": 2,
+        "phase": "encoding", "runnerId": "mc-7", "restarts": 2,
     }  # fmt: skip
     line = _job_line(shown)
     assert "40%" in line and "runner mc-7" in line and "restarted 2x" in line and "ETA" in line
+    assert "encoding" in line
+
+
+def test_progress_carries_its_phase_through_the_view_the_api_and_the_clis_bar() -> None:
+    from vodkit.domain.asset import Job, JobState
+    from vodkit.entrypoints.cli.common import bar_description
+    from vodkit.services.follow import Progress as Followed
+
+    jobs = (
+        Job("j1", JobState.PROGRESSING, 50.0, phase="analysing"),
+        Job("j2", JobState.PROGRESSING, 30.0, eta_seconds=9.0, phase="encoding"),
+    )
+    view = AssetView(an_asset(AssetStatus.PROCESSING), jobs=jobs)
+    # the slowest job's phase: the percent is the phases' own
+    assert view.progress == {"percent": 40.0, "etaSeconds": 9.0, "phase": "analysing"}
+    assert AssetOut.of(view).model_dump()["progress"]["phase"] == "analysing"
+    assert bar_description(Followed("PROCESSING", 40.0, 9.0, "analysing")) == "analysing"
+    assert bar_description(Followed("PENDING")) == "pending"

@@ -160,6 +160,10 @@ def test_sample_windows_are_spread_and_bounded() -> None:
     assert sample_windows(60.0, 3, 2) == ((9.0, 2), (29.0, 2), (49.0, 2))
     assert sample_windows(3600.0, 3, 2)[2] == (2999.0, 2)  # as many, whatever the length
     assert sample_windows(5.0, 3, 2) == ((0.25, 2), (2.75, 2))
+    # a short source's samples cover at most a tenth of it beyond two: a fixed cost it
+    # cannot amortise
+    assert sample_windows(20.0, 3, 2) == ((4.0, 2), (14.0, 2))
+    assert len(sample_windows(59.0, 3, 2)) == 2 and sample_windows(3.0, 3, 2) == ((0.5, 2),)
     assert sample_windows(1.5, 3, 2) == ()
 
 
@@ -289,18 +293,40 @@ def test_the_analysis_picks_crfs_from_two_rounds_of_probes(tmp_path: Path) -> No
     samples = FakeSamples(difficulty=0.2)
     plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
     assert len(samples.rounds) == 2 and plan.interlaced is True
-    assert samples.rounds[1] == [(0, samples.rounds[1][0][1])]  # the top rung's second CRF
+    assert samples.rounds[0] == [(0, 23)]  # the top rung alone first
+    assert samples.rounds[1] == [(0, samples.rounds[1][0][1]), (1, 23)]  # its second CRF
     assert plan.per_title is None and all(v.crf is not None for v in plan.video)
     assert plan.video[0].predicted_vmaf is not None and plan.video[0].predicted_vmaf >= 95
     assert not (tmp_path / "analysis").exists()
 
 
-def test_a_rung_its_cap_holds_is_probed_at_the_cap(tmp_path: Path) -> None:
+def test_a_smaller_rung_its_cap_holds_is_probed_at_the_cap(tmp_path: Path) -> None:
     samples = FakeSamples(difficulty=3.0)
     plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
-    assert samples.rounds[1] == [(0, None), (1, None)]  # no second CRF: each at its cap
+    assert samples.rounds[1:] == [[(0, None), (1, 23)], [(1, None)]]  # first, then its cap
+    low = plan.video[1]
+    assert low.crf is None and low.predicted_vmaf == 77.0 and "cap" in low.verdict
+
+
+def test_a_top_rung_predicted_short_even_at_its_cap_is_held_by_it() -> None:
+    from vodkit.domain.per_title import top_held
+
+    # 1.5 Mb/s at CRF 23 under a 2 Mb/s cap: the cap buys ~2.5 CRF steps, ~2 points at most
+    assert top_held(Probe(23, 1_500_000, 92.0), 95.0, 2_000_000)
+    assert not top_held(Probe(23, 1_500_000, 93.5), 95.0, 2_000_000)  # it might reach it
+    assert not top_held(Probe(23, 500_000, 90.0), 95.0, 2_000_000)  # room to spend
+    assert not top_held(Probe(23, 1_990_000, 95.5), 95.0, 2_000_000)  # reached
+
+
+def test_a_top_rung_its_cap_holds_stops_after_its_first_probe(tmp_path: Path) -> None:
+    samples = FakeSamples(difficulty=3.0)
+    plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
+    top_encodes = [probe for round_ in samples.rounds for probe in round_ if probe[0] == 0]
+    assert top_encodes == [(0, 23), (0, None)]  # no second CRF: the cap, for its VMAF
+    assert samples.rounds[1] == [(0, None), (1, 23)]  # in one run with the smaller rung's
     top = plan.video[0]
-    assert top.crf is None and top.predicted_vmaf == 83.0 and "cap" in top.verdict
+    assert top.crf is None and "held by the 2000 kb/s cap" in top.verdict
+    assert top.predicted_vmaf == 83.0  # what the cap gives, not what CRF 23 overshot to
 
 
 @pytest.mark.parametrize(
@@ -325,7 +351,9 @@ def test_the_analysis_fails_safe_to_constant_bitrate(
     assert fallback(plan, "x").summary()[0]["rateControl"] == "CBR"
 
 
-def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
+def _transcode(tmp_path: Path, samples: FakeSamples | None = None) -> Any:
+    """A job transcoded by the in-memory transcoder (analysed by ``samples``): the catalog,
+    and the events the worker sent."""
     from vodkit.adapters.events.memory import RecordingEventBus
     from vodkit.adapters.metrics.memory import MemoryMetrics
     from vodkit.adapters.storage.memory import MemoryObjectStore
@@ -333,7 +361,6 @@ def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
     from vodkit.domain.asset import Asset, Job, JobState
     from vodkit.domain.clock import utcnow
     from vodkit.domain.jobs import TranscodeJob
-    from vodkit.domain.view import AssetView
     from vodkit.services.transcode import TranscodeService
 
     catalog, uploads, now = MemoryCatalog(), MemoryObjectStore(), utcnow()
@@ -354,15 +381,52 @@ def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
     catalog.start_processing(
         "a1", [Job("j1", JobState.SUBMITTED)], formats=[], renditions=plan.summary(), now=now
     )
-    TranscodeService(
+    bus = RecordingEventBus()
+    service = TranscodeService(
         uploads=uploads,
         outputs=MemoryObjectStore(),
         catalog=catalog,
         transcoder=MemoryTranscoder(),
-        bus=RecordingEventBus(),
+        bus=bus,
         metrics=MemoryMetrics(),
         work_root=tmp_path,
-    ).run(TranscodeJob("j1", "a1", "b", "uploads/a/clip.mp4", plan))
+    )
+    if samples is not None:
+        service.analysis = SourceAnalysis(samples)
+    service.run(TranscodeJob("j1", "a1", "b", "uploads/a/clip.mp4", plan))
+    return catalog, bus
+
+
+def test_the_worker_reports_each_phase_with_its_own_percent(tmp_path: Path) -> None:
+    from vodkit.domain.events import JobStateChanged
+
+    _, bus = _transcode(tmp_path, FakeSamples(difficulty=0.2))
+    events = [e for e in bus.of_type(JobStateChanged) if isinstance(e, JobStateChanged)]
+    reports = [(e.phase, e.percent) for e in events if e.status == "PROGRESSING"]
+    phases = list(dict.fromkeys(phase for phase, _ in reports))
+    assert phases == ["probing", "analysing", "encoding", "packaging"]
+    assert reports[0] == ("probing", 0.0)
+    detail = events[1].to_eventbridge()["detail"]  # as webhooks and MediaConvert carry it
+    assert detail["jobProgress"]["currentPhase"] == events[1].phase
+    assert JobStateChanged.from_eventbridge(events[1].to_eventbridge()).phase == events[1].phase
+    detail["jobProgress"]["currentPhase"] = "TRANSCODING"  # MediaConvert's own name
+    mediaconvert = {**events[1].to_eventbridge(), "detail": detail}
+    assert JobStateChanged.from_eventbridge(mediaconvert).phase == "encoding"
+
+
+def test_the_analysing_phase_counts_its_sample_encodes(tmp_path: Path) -> None:
+    heard: list[tuple[str, float]] = []
+    plan = plan_transcode(HD, load_presets())
+    SourceAnalysis(FakeSamples(difficulty=0.2)).prepare(
+        plan, tmp_path, tmp_path, report=lambda phase, percent: heard.append((phase, percent))
+    )
+    assert heard == [("analysing", 0.0), ("analysing", 33.3), ("analysing", 100.0)]
+
+
+def test_what_each_rendition_became_reaches_the_asset(tmp_path: Path) -> None:
+    from vodkit.domain.view import AssetView
+
+    catalog, _ = _transcode(tmp_path)
     asset = catalog.get("a1")
     assert asset is not None
     (top, *_) = asset.renditions

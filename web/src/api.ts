@@ -38,7 +38,7 @@ export interface Asset {
   fileSize: number;
   duration: number | null; // seconds, of the source's video, once probed
   attempt: number;
-  progress: { percent: number; etaSeconds: number | null } | null;
+  progress: { percent: number; etaSeconds: number | null; phase: string } | null;
   renditions: Rendition[];
   errors: AssetError[];
   retryable: boolean; // FAILED for a reason another attempt could change (the server's rule)

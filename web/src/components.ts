@@ -29,11 +29,19 @@ export function processing(asset: Asset): HTMLElement | null {
   if (asset.status === "PROCESSING") {
     const percent = asset.progress?.percent ?? 0;
     const eta = left(asset.progress?.etaSeconds);
+    // The percent is the phase's own (probing, analysing, encoding, packaging)
+    const phase = asset.progress?.phase ?? "";
+    const named = phase ? `${phase[0].toUpperCase()}${phase.slice(1)} ` : "";
     return h(
       "div",
       { class: "processing" },
       h("progress", { max: 100, value: percent, "aria-label": `Processing ${asset.filename}` }),
-      h("span", { class: "processing-text", "data-percent": percent }, `${Math.round(percent)} %`, eta ? ` · ${eta}` : ""),
+      h(
+        "span",
+        { class: "processing-text", "data-percent": percent, "data-phase": phase },
+        `${named}${Math.round(percent)} %`,
+        eta ? ` · ${eta}` : "",
+      ),
     );
   }
   if (asset.status === "PENDING") {

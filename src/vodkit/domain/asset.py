@@ -98,8 +98,9 @@ class Job:
 
     job_id: str
     state: JobState
-    percent: float = 0.0
+    percent: float = 0.0  # of its phase
     eta_seconds: float | None = None
+    phase: str = ""  # one of PHASES while it runs ("" before its first report)
     request: dict[str, Any] = field(default_factory=dict)  # what was submitted, to resubmit
     outputs: dict[str, str] = field(default_factory=dict)
     updated_at: str = ""
@@ -109,12 +110,22 @@ class Job:
     restarts: int = 0  # times it was handed out again after its worker stopped answering
 
 
+# A job's phases in order; its percent is its phase's own.
+PHASES = ("probing", "analysing", "encoding", "packaging")
+
+
 def progress_of(jobs: Sequence[Job]) -> tuple[float, float | None]:
     """An asset's percent (the jobs' mean) and ETA (the slowest job's), from its jobs."""
     if not jobs:
         return 0.0, None
     etas = [j.eta_seconds for j in jobs if j.eta_seconds is not None]
     return sum(j.percent for j in jobs) / len(jobs), max(etas) if etas else None
+
+
+def phase_of(jobs: Sequence[Job]) -> str:
+    """The earliest phase among the jobs that report one (the slowest job's), or ""."""
+    known = [PHASES.index(j.phase) for j in jobs if j.phase in PHASES]
+    return PHASES[min(known)] if known else ""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from .asset import AssetStatus, JobState
+from .asset import PHASES, AssetStatus, JobState
 from .errors import InvalidEvent
 from .layout import format_of
 
@@ -138,8 +138,9 @@ class JobStateChanged:
     status: JobState
     asset_id: str
     preset: str = ""
-    percent: float | None = None
+    percent: float | None = None  # of its phase
     eta_seconds: float | None = None
+    phase: str = ""  # probing, analysing, encoding or packaging
     outputs: dict[str, str] = field(default_factory=dict)  # format -> object key
     error_code: str = ""
     error_message: str = ""
@@ -155,6 +156,8 @@ class JobStateChanged:
             progress: dict[str, Any] = {"jobPercentComplete": round(self.percent, 1)}
             if self.eta_seconds is not None:
                 progress["etaSeconds"] = round(self.eta_seconds, 1)
+            if self.phase:
+                progress["currentPhase"] = self.phase
             detail["jobProgress"] = progress
         if self.status is JobState.COMPLETE:
             detail["outputGroupDetails"] = _output_group_details(self.outputs)
@@ -177,9 +180,11 @@ class JobStateChanged:
             raise InvalidEvent("the event's status is not a MediaConvert job status") from exc
         progress = detail.get("jobProgress")
         percent = eta = None
+        phase = ""
         if isinstance(progress, dict):
             percent = _number(progress.get("jobPercentComplete"), 0, 100)
             eta = _number(progress.get("etaSeconds"), 0, 10**7)
+            phase = _phase(progress.get("currentPhase"))
         metadata = _field(detail, "userMetadata")
         # vodkit's job id travels in userMetadata: MediaConvert's own jobId is another id
         ours = "jobId" in metadata if isinstance(metadata, dict) else False
@@ -190,11 +195,22 @@ class JobStateChanged:
             preset=_optional_text(detail["userMetadata"], "preset")[:64],
             percent=percent,
             eta_seconds=eta,
+            phase=phase,
             outputs=_outputs_from_details(detail.get("outputGroupDetails")),
             error_code=str(detail.get("errorCode", ""))[:64],
             error_message=str(detail.get("errorMessage", ""))[:MAX_ERROR_MESSAGE],
             time=_optional_text(event, "time"),
         )
+
+
+# MediaConvert's phases, as vodkit names its own (which pass unchanged)
+MEDIACONVERT_PHASES = {"PROBING": "probing", "TRANSCODING": "encoding", "UPLOADING": "packaging"}
+
+
+def _phase(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    return MEDIACONVERT_PHASES.get(value, value if value in PHASES else "")
 
 
 def _number(value: Any, low: float, high: float) -> float | None:

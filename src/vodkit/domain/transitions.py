@@ -127,13 +127,23 @@ def restarted(
 
 
 def progress(
-    record: AssetRecord, job_id: str, percent: float, eta: float | None, now: datetime
+    record: AssetRecord,
+    job_id: str,
+    percent: float,
+    eta: float | None,
+    now: datetime,
+    phase: str = "",
 ) -> AssetRecord | None:
     job = _open_job(record, job_id)
     if job is None:
         return None
     moved = replace(
-        job, state=JobState.PROGRESSING, percent=percent, eta_seconds=eta, updated_at=isoformat(now)
+        job,
+        state=JobState.PROGRESSING,
+        percent=percent,
+        eta_seconds=eta,
+        phase=phase,
+        updated_at=isoformat(now),
     )
     return replace(record, jobs=record._with_job(moved))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .asset import Asset, AssetStatus, Job, progress_of
+from .asset import Asset, AssetStatus, Job, phase_of, progress_of
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,16 @@ class AssetView:
     playback: dict[str, str] | None = None  # format -> URL, where the caller can sign them
 
     @property
-    def progress(self) -> dict[str, float | None] | None:
-        """Percent and ETA of the jobs, while the asset is being processed."""
+    def progress(self) -> dict[str, Any] | None:
+        """Phase, the phase's percent and ETA of the jobs, while the asset is processed."""
         if self.asset.status is not AssetStatus.PROCESSING or not self.jobs:
             return None
         percent, eta = progress_of(self.jobs)
-        return {"percent": round(percent, 1), "etaSeconds": None if eta is None else round(eta, 1)}
+        return {
+            "percent": round(percent, 1),
+            "etaSeconds": None if eta is None else round(eta, 1),
+            "phase": phase_of(self.jobs),
+        }
 
     def public(self) -> dict[str, Any]:
         """What anyone allowed to see the asset is shown (the API, the webhooks)."""
@@ -63,6 +67,7 @@ class AssetView:
                     "state": str(j.state),
                     "percent": j.percent,
                     "etaSeconds": j.eta_seconds,
+                    "phase": j.phase,
                     "runnerId": j.runner_id,
                     "restarts": j.restarts,
                 }

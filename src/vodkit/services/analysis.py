@@ -7,10 +7,13 @@
   it measured on a few decoded frames: the tone map starts from the content's own peak.
 - **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
   source (three of two seconds by default: a fixed cost, whatever the source's length) are
-  encoded for every rung at a first CRF, and for the top rung (most of the bits) at a
-  second one chosen from what the first scored, with the real encode's settings, and
-  scored by VMAF against the source at the top rung's display size; smaller rungs follow
-  the slopes the top rung's two probes measured. Each rung gets the highest CRF
+  encoded for the top rung (most of the bits) at a first CRF. If its cap holds it (short of
+  its target while spending its cap, or predicted short even at its cap), it spends its
+  cap whatever CRF is picked: no CRF search (the early stop), one probe at its cap for the
+  VMAF it is shown. Otherwise it gets a second CRF chosen from what the first scored. The
+  smaller rungs get one probe each at the first CRF (in the same run), with the real
+  encode's settings, scored by VMAF against the source at the top rung's display size, and
+  follow the slopes the top rung's two probes measured. Each rung gets the highest CRF
   predicted to reach its target VMAF under its cap (``per_title.choose_crf``); one that
   cannot spends its cap, but where the top rung's two probes show more bits buying too
   little; rungs that add nothing are dropped (``per_title.convex_hull``).
@@ -42,6 +45,7 @@ from ..domain.per_title import (
     held,
     next_crf,
     sample_windows,
+    top_held,
 )
 from ..domain.plan import TranscodePlan
 
@@ -100,9 +104,14 @@ def encoder_of(transcoder: object) -> SampleEncoder | None:
     return None
 
 
+Report = Callable[[str, float], object]  # (phase, its percent)
+
+
 class SourceAnalysis:
     def __init__(self, encoder: SampleEncoder | None) -> None:
         self.encoder = encoder
+        self._report: Report = lambda phase, percent: None
+        self._encodes = (0, 1)  # sample encodes (done, planned): the analysing phase's percent
 
     def prepare(
         self,
@@ -110,10 +119,13 @@ class SourceAnalysis:
         source: Path,
         workdir: Path,
         check: Callable[[], object] = lambda: None,
+        report: Report = lambda phase, percent: None,
     ) -> TranscodePlan:
         """The plan with nothing left open: interlace known, per-title CRFs chosen (or the
-        fallback to constant bitrate, with its reason). ``check`` raises to stop it."""
+        fallback to constant bitrate, with its reason). ``check`` raises to stop it;
+        ``report`` hears its phase (probing, then analysing) and the phase's percent."""
         work = workdir / WORKDIR
+        self._report = report
         try:
             if self.encoder is not None:
                 self.encoder.start(check)
@@ -123,6 +135,7 @@ class SourceAnalysis:
             if plan.tonemap == "pq" and not plan.tonemap_peak:
                 plan = replace(plan, tonemap_peak=self._peak(plan, source, work))
             if plan.per_title is not None:
+                report("analysing", 0.0)
                 plan = self._per_title(plan, source, work)
         finally:
             _remove(work)
@@ -170,23 +183,38 @@ class SourceAnalysis:
         last = len(per_title.targets) - 1
         targets = [per_title.targets[min(i, last)] for i in range(len(plan.video))]
         rungs = plan.video
-        first_round: list[tuple[int, int | None]] = [(i, FIRST_CRF) for i in range(len(rungs))]
+        top_first = (0, FIRST_CRF)
+        smaller = [(i, FIRST_CRF) for i in range(1, len(rungs))]
         try:
-            first = self.encoder.probe(plan, source, work, windows, first_round)
-            capped = [i for i, r in enumerate(rungs) if held(first[i], targets[i], r.bitrate)]
-            # Second round: the top rung (most of the bits) at a second CRF, unless its cap
-            # holds it; every held rung at its cap, as it will be encoded.
-            second_round: list[tuple[int, int | None]] = [(i, None) for i in capped]
-            if 0 not in capped:
-                second_round.insert(0, (0, next_crf(first[0], targets[0], rungs[0].bitrate)))
-            found = self.encoder.probe(plan, source, work, windows, second_round)
+            # The top rung (most of the bits) alone first: if its cap holds it, it spends the
+            # cap whatever CRF is picked, and it gets no second probe (the early stop).
+            self._encodes = (0, len(rungs) + 1)  # the top rung's two, one per smaller rung
+            (first_top,) = self._probe(plan, source, work, windows, [top_first]).values()
+            capped_top = top_held(first_top, targets[0], rungs[0].bitrate)
+            self._encodes = (1, len(rungs) + 1)
+            # Then the smaller rungs' first probes, as today, in one run with the top rung's
+            # second probe: a second CRF, or if its cap holds it, the cap itself (no CRF to
+            # search for; this probe only measures the VMAF it will be shown, which its
+            # capped CRF overstates: on seconds of samples the buffer lets it overshoot).
+            second_crf = next_crf(first_top, targets[0], rungs[0].bitrate)
+            top_second = (0, None if capped_top else second_crf)
+            middle: list[tuple[int, int | None]] = [top_second, *smaller]
+            found = self._probe(plan, source, work, windows, middle)
+            first = [first_top, *(found[probe] for probe in smaller)]
+            capped = [
+                i for i in range(1, len(rungs)) if held(first[i], targets[i], rungs[i].bitrate)
+            ]
+            # Every held smaller rung at its cap, as it will be encoded.
+            at_caps: list[tuple[int, int | None]] = [(i, None) for i in capped]
+            self._encodes = (self._encodes[0], self._encodes[1] + len(at_caps))
+            found |= self._probe(plan, source, work, windows, at_caps)
         except AnalysisFailed as exc:
             log.warning("per-title analysis failed: %s; constant bitrate instead", exc)
             return fallback(plan, f"the per-title analysis failed: {exc}")
-        second = dict(zip(second_round, found, strict=True))
-        for (i, _), probe in [*zip(first_round, first, strict=True), *second.items()]:
+        log.debug("per-title %s: %s", rungs[0].name, first_top)
+        for (i, _), probe in found.items():
             log.debug("per-title %s: %s", rungs[i].name, probe)
-        top_probes = [first[0], *(p for (i, c), p in second.items() if i == 0 and c is not None)]
+        top_probes = [first_top] if capped_top else [first_top, found[top_second]]
         slopes = (
             Slopes.between(top_probes[0], top_probes[1], rungs[0].bitrate)
             if len(top_probes) == 2
@@ -194,8 +222,10 @@ class SourceAnalysis:
         )
         choices = {}
         for i, rung in enumerate(rungs):
-            if i in capped:
-                choices[rung.name] = at_cap(second[(i, None)], first[i], rung.bitrate)
+            if i == 0 and capped_top:
+                choices[rung.name] = at_cap(found[top_second], first_top, rung.bitrate)
+            elif i in capped:
+                choices[rung.name] = at_cap(found[(i, None)], first[i], rung.bitrate)
             else:
                 # smaller rungs follow the top rung's measured slopes from their own probe
                 probes = top_probes if i == 0 else [first[i]]
@@ -203,6 +233,24 @@ class SourceAnalysis:
         analysed = apply_analysis(plan, choices, len(windows), per_title.sample_seconds)
         log.info("%s", analysed.analysis)
         return analysed
+
+    def _probe(
+        self,
+        plan: TranscodePlan,
+        source: Path,
+        work: Path,
+        windows: tuple[tuple[float, int], ...],
+        probes: list[tuple[int, int | None]],
+    ) -> dict[tuple[int, int | None], Probe]:
+        """One run of the sample encoder (none for no probes): each probe's result."""
+        assert self.encoder is not None
+        if not probes:
+            return {}
+        found = self.encoder.probe(plan, source, work, windows, probes)
+        done, planned = self._encodes[0] + len(probes), self._encodes[1]
+        self._encodes = (done, max(planned, done))
+        self._report("analysing", round(100.0 * done / max(planned, done), 1))
+        return dict(zip(probes, found, strict=True))
 
 
 def _remove(path: Path) -> None:

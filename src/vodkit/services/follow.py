@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.queue.base import Queue
-from ..domain.asset import Asset, AssetStatus, progress_of
+from ..domain.asset import Asset, AssetStatus, phase_of, progress_of
 from ..domain.errors import VodkitError
 
 
@@ -24,8 +24,9 @@ class Progress:
     """What a follower sees of an asset that has not ended."""
 
     stage: str  # QUEUED (no asset yet), PENDING or PROCESSING
-    percent: float = 0.0
+    percent: float = 0.0  # of its phase
     eta_seconds: float | None = None
+    phase: str = ""  # while PROCESSING: probing, analysing, encoding or packaging
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -116,7 +117,7 @@ class Follower:
             elif asset.status.terminal:
                 return asset
             elif asset.status is AssetStatus.PROCESSING and (jobs := self.catalog.jobs(asset_id)):
-                on_progress(Progress("PROCESSING", *progress_of(jobs)))
+                on_progress(Progress("PROCESSING", *progress_of(jobs), phase_of(jobs)))
             else:
                 on_progress(Progress(str(asset.status)))
             stop.wait(self.poll)

@@ -39,7 +39,12 @@ class StatusProcessor:
         now = self.clock()
         if event.status is JobState.PROGRESSING:
             self.catalog.record_progress(
-                event.asset_id, event.job_id, event.percent or 0.0, now, event.eta_seconds
+                event.asset_id,
+                event.job_id,
+                event.percent or 0.0,
+                now,
+                event.eta_seconds,
+                event.phase,
             )
         elif event.status is JobState.COMPLETE:
             outputs = {**event.outputs, **self._finish(event)}

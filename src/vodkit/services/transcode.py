@@ -174,17 +174,26 @@ class TranscodeService:
                 raise Cancelled(job.asset_id)
             return True
 
-        def on_progress(progress: Progress) -> None:
-            if still_wanted():
-                self._emit(
-                    job, JobState.PROGRESSING, percent=progress.percent, eta=progress.eta_seconds
-                )
+        shown = ""
 
-        self._emit(job, JobState.PROGRESSING, percent=0.0)
+        def report(phase: str, percent: float, eta: float | None = None) -> None:
+            """A phase's progress: its first report always (so a new phase never waits a
+            progress interval), then once a progress interval."""
+            nonlocal shown
+            if still_wanted() or phase != shown:
+                shown = phase
+                self._emit(job, JobState.PROGRESSING, percent=percent, eta=eta, phase=phase)
+
+        def on_progress(progress: Progress) -> None:
+            report("encoding", progress.percent, progress.eta_seconds)
+
+        report("probing", 0.0)
         try:
             with self.uploads.local_file(job.source_key) as source, self._workdir(job) as workdir:
-                plan = self.analysis.prepare(job.plan, source, workdir, still_wanted)
+                plan = self.analysis.prepare(job.plan, source, workdir, still_wanted, report)
+                report("encoding", 0.0)
                 output = self.transcoder.transcode(plan, source, workdir, on_progress)
+                report("packaging", 0.0)
                 plan = measured(self.transcoder, plan, workdir)
                 keys = publish(self.outputs, workdir, output, job.output_prefix)
             if self._deleted(job):  # deleted while publishing: what was published goes too
@@ -228,6 +237,7 @@ class TranscodeService:
         *,
         percent: float | None = None,
         eta: float | None = None,
+        phase: str = "",
         outputs: dict[str, str] | None = None,
         code: str = "",
         message: str = "",
@@ -240,6 +250,7 @@ class TranscodeService:
                 preset=PRESET_NAME,
                 percent=percent,
                 eta_seconds=eta,
+                phase=phase,
                 outputs=outputs or {},
                 error_code=str(code),
                 error_message=message,

@@ -80,8 +80,10 @@ class Catalog(Protocol):
         percent: float,
         now: datetime,
         eta_seconds: float | None = None,
+        phase: str = "",
     ) -> None:
-        """Mark a job PROGRESSING with ``percent`` and ETA, unless it already ended."""
+        """Mark a job PROGRESSING in ``phase`` with its ``percent`` and ETA, unless it
+        already ended."""
         ...
 
     def record_renditions(

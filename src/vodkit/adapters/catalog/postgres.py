@@ -104,6 +104,7 @@ MIGRATIONS = (
     "ALTER TABLE assets ADD COLUMN duration DOUBLE PRECISION",  # seconds, of the source's video
     # the metrics count status changes by type at every scrape: from this index, not the rows
     "CREATE INDEX asset_events_by_type ON asset_events (type)",
+    "ALTER TABLE jobs ADD COLUMN phase TEXT NOT NULL DEFAULT ''",  # what its percent is of
 )
 
 

@@ -70,9 +70,11 @@ class RecordCatalog:
         percent: float,
         now: datetime,
         eta_seconds: float | None = None,
+        phase: str = "",
     ) -> None:
         self._apply(
-            asset_id, lambda r: (transitions.progress(r, job_id, percent, eta_seconds, now), None)
+            asset_id,
+            lambda r: (transitions.progress(r, job_id, percent, eta_seconds, now, phase), None),
         )
 
     def record_renditions(

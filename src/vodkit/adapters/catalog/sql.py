@@ -31,7 +31,7 @@ ASSET_COLUMNS = (
 )  # fmt: skip
 JOB_COLUMNS = (
     "asset_id", "job_id", "position", "state", "percent", "eta", "request", "outputs",
-    "updated_at", "runner_id", "lease_owner", "lease_until", "restarts",
+    "updated_at", "runner_id", "lease_owner", "lease_until", "restarts", "phase",
 )  # fmt: skip
 
 
@@ -80,7 +80,7 @@ def job_values(asset_id: str, position: int, job: Job) -> tuple[Any, ...]:
     return (
         asset_id, job.job_id, position, str(job.state), job.percent, job.eta_seconds,
         json.dumps(job.request), json.dumps(job.outputs), job.updated_at, job.runner_id,
-        job.lease_owner, job.lease_until, job.restarts,
+        job.lease_owner, job.lease_until, job.restarts, job.phase,
     )  # fmt: skip
 
 
@@ -116,6 +116,7 @@ def job_from(row: Any) -> Job:
         state=JobState(row["state"]),
         percent=row["percent"],
         eta_seconds=row["eta"],
+        phase=row["phase"],
         request=_json(row["request"]),
         outputs=_json(row["outputs"]),
         updated_at=row["updated_at"],

@@ -135,6 +135,8 @@ def _job_line(job: dict[str, Any]) -> str:
     parts = [str(job.get("jobId", "?")), str(job.get("state", "?"))]
     if job.get("percent") is not None:
         parts.append(f"{job['percent']:.0f}%")
+    if job.get("phase"):
+        parts.append(str(job["phase"]))
     if job.get("etaSeconds") is not None:
         parts.append(f"ETA {eta(job['etaSeconds'])}")
     if job.get("runnerId"):
@@ -178,10 +180,18 @@ def follow_on(bar: Progress, *, visible: bool = True) -> Any:
     task = bar.add_task("queued", total=100, visible=visible, eta=eta(None))
 
     def update(seen: Followed) -> None:
-        description = "transcoding" if seen.stage == "PROCESSING" else seen.stage.lower()
+        description = bar_description(seen)
         bar.update(task, completed=seen.percent, description=description, eta=eta(seen.eta_seconds))
 
     return update
+
+
+def bar_description(seen: Followed) -> str:
+    """What the bar says it is doing: a processing asset's phase (its percent is the
+    phase's own), else its stage."""
+    if seen.stage == "PROCESSING":
+        return seen.phase or "transcoding"
+    return seen.stage.lower()
 
 
 def exit_for(status: str) -> None:

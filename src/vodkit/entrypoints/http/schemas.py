@@ -15,8 +15,9 @@ class Out(BaseModel):
 
 
 class Progress(Out):
-    percent: float
+    percent: float  # of the phase
     etaSeconds: float | None = None
+    phase: str = ""  # probing, analysing, encoding or packaging ("" before the first report)
 
 
 class Rendition(Out):
