@@ -72,7 +72,10 @@ class Settings(_Sources):
     probe_timeout: float = Field(30.0, gt=0)
     # the defaults of the rules and limits are the domain's (PlanningRules, MediaLimits)
     max_fps: float = Field(
-        RULES.max_fps, gt=0, description="renditions keep the source rate up to this"
+        RULES.max_fps,
+        gt=0,
+        description="renditions keep every source frame up to this rate;"
+        " a faster source is divided exactly (120 -> 60)",
     )
     gop_seconds: int = Field(
         RULES.gop_seconds, ge=1, le=10, description="keyframe interval on every rung"
