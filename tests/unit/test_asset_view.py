@@ -134,3 +134,11 @@ def test_progress_carries_its_phase_through_the_view_the_api_and_the_clis_bar() 
     assert AssetOut.of(view).model_dump()["progress"]["phase"] == "analysing"
     assert bar_description(Followed("PROCESSING", 40.0, 9.0, "analysing")) == "analysing"
     assert bar_description(Followed("PENDING")) == "pending"
+
+
+def test_an_ended_job_is_shown_without_a_phase_or_time_left() -> None:
+    from vodkit.entrypoints.cli.common import _job_line
+
+    line = _job_line({"jobId": "j1", "state": "COMPLETE", "percent": 100.0,
+                      "phase": "packaging", "etaSeconds": 0.0})  # fmt: skip
+    assert line == "j1  COMPLETE  100%"

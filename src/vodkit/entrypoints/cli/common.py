@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 from ...config import Selection, load_settings
-from ...domain.asset import AssetStatus
+from ...domain.asset import AssetStatus, JobState
 from ...domain.errors import InvalidKey
 from ...domain.keys import check_uploader_id
 from ...footprints import App, load
@@ -130,14 +130,18 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
         out.print(f"error     {code}: {printable(message)}{again}", markup=False)
 
 
+ENDED = {str(state) for state in JobState if state.terminal}
+
+
 def _job_line(job: dict[str, Any]) -> str:
     """A job as ``assets show`` lists it: id, state, progress and what else the view has."""
     parts = [str(job.get("jobId", "?")), str(job.get("state", "?"))]
     if job.get("percent") is not None:
         parts.append(f"{job['percent']:.0f}%")
-    if job.get("phase"):
+    running = job.get("state") not in ENDED  # an ended job has no phase or time left
+    if running and job.get("phase"):
         parts.append(str(job["phase"]))
-    if job.get("etaSeconds") is not None:
+    if running and job.get("etaSeconds") is not None:
         parts.append(f"ETA {eta(job['etaSeconds'])}")
     if job.get("runnerId"):
         parts.append(f"runner {printable(str(job['runnerId']))}")
