@@ -1,0 +1,172 @@
+"""The tracks an asset carries beside its picture: audio languages and text (subtitles,
+captions), from the source (``embedded``) or added by its owner (``sidecar``); and the
+ones a source had that could not be kept (``Skipped``), each with its reason.
+
+Languages are BCP 47 tags throughout (``en``, ``fr``, ``pt-BR``, ``und`` when unknown):
+containers tag streams with ISO 639-2 codes (``eng``, ``fre``/``fra``), normalised here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import langcodes
+
+UNDETERMINED = "und"
+MAX_TAG_LENGTH = 35  # RFC 5646's practical limit for a well-formed tag
+# langcodes also reads "en_US" and other spellings; a tag in a URL must be the real form
+TAG_SHAPE = re.compile(r"[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*")
+
+
+class TrackType(StrEnum):
+    AUDIO = "audio"
+    TEXT = "text"
+
+
+class TrackSource(StrEnum):
+    EMBEDDED = "embedded"  # a stream of the upload
+    SIDECAR = "sidecar"  # a caption file added through the API or the CLI
+
+
+class TextKind(StrEnum):
+    SUBTITLES = "subtitles"  # the dialogue, translated or transcribed
+    CAPTIONS = "captions"  # for the deaf and hard of hearing (SDH): sounds and music too
+
+
+class Role(StrEnum):
+    """What a track is for, as DASH's Role scheme names it (HLS says it in CHARACTERISTICS)."""
+
+    MAIN = "main"
+    DUB = "dub"
+    DESCRIPTION = "description"  # audio description of the picture, for the blind
+    SUBTITLE = "subtitle"
+    CAPTION = "caption"
+    FORCED = "forced-subtitle"  # shown without asking: signs, foreign dialogue
+
+
+def language_tag(value: str | None) -> str:
+    """A container's language tag as BCP 47 (``eng`` -> ``en``, ``fre`` -> ``fr``); ``und``
+    for none, for ``und``, or for anything that is not a well-formed tag."""
+    value = (value or "").strip()
+    if not value or len(value) > MAX_TAG_LENGTH or not langcodes.tag_is_valid(value):
+        return UNDETERMINED
+    try:
+        return str(langcodes.standardize_tag(value))
+    except (ValueError, LookupError):
+        return UNDETERMINED
+
+
+def is_language_tag(value: str) -> bool:
+    """Whether ``value`` is a well-formed BCP 47 tag, as a caption's ``{lang}`` must be."""
+    if len(value) > MAX_TAG_LENGTH or not TAG_SHAPE.fullmatch(value):
+        return False
+    return bool(langcodes.tag_is_valid(value))
+
+
+def language_name(tag: str) -> str:
+    """The language's own name, capitalised as a menu shows it ("Français", "English")."""
+    if tag == UNDETERMINED:
+        return "Unknown language"
+    try:
+        name = str(langcodes.Language.get(tag).autonym())
+    except (ValueError, LookupError):
+        return tag
+    return name[:1].upper() + name[1:]
+
+
+@dataclass(frozen=True)
+class Track:
+    """One audio or text track of an asset's outputs."""
+
+    type: TrackType
+    language: str  # BCP 47
+    name: str  # the track's title, else the language's own name
+    default: bool = False
+    forced: bool = False
+    kind: TextKind | None = None  # text tracks only
+    roles: tuple[Role, ...] = ()
+    channels: int | None = None  # audio tracks only: the source's channels
+    source: TrackSource = TrackSource.EMBEDDED
+    codec: str = ""  # the source stream's codec (embedded tracks)
+    index: int | None = None  # the source stream's index (embedded tracks)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["roles"] = list(self.roles)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Track:
+        kind = data.get("kind")
+        return cls(
+            type=TrackType(data["type"]),
+            language=str(data["language"]),
+            name=str(data["name"]),
+            default=bool(data.get("default", False)),
+            forced=bool(data.get("forced", False)),
+            kind=TextKind(kind) if kind else None,
+            roles=tuple(Role(r) for r in data.get("roles", ())),
+            channels=data.get("channels"),
+            source=TrackSource(data.get("source", TrackSource.EMBEDDED)),
+            codec=str(data.get("codec", "")),
+            index=data.get("index"),
+        )
+
+    def public(self) -> dict[str, Any]:
+        """What the API and ``assets show`` say of it."""
+        return {
+            "type": str(self.type),
+            "language": self.language,
+            "name": self.name,
+            "default": self.default,
+            "forced": self.forced,
+            "kind": str(self.kind) if self.kind else None,
+            "roles": [str(r) for r in self.roles],
+            "channels": self.channels,
+            "source": str(self.source),
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source track that was not kept, and why (a bitmap subtitle, over the limits...)."""
+
+    type: str  # "audio", "text", or the stream's own type ("data", "attachment")
+    codec: str
+    language: str
+    reason: str
+    index: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Skipped:
+        return cls(**data)
+
+    def public(self) -> dict[str, Any]:
+        return {k: v for k, v in self.to_dict().items() if k != "index"}
+
+
+@dataclass(frozen=True)
+class TrackLimits:
+    """How many tracks of each type an asset keeps; the rest are skipped, with the reason."""
+
+    max_audio_tracks: int = 8
+    max_text_tracks: int = 16
+    max_caption_bytes: int = 10 * 1024**2
+    max_cues: int = 100_000
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """All of an asset's tracks, as planned from its probe and its sidecar captions."""
+
+    kept: tuple[Track, ...] = ()
+    skipped: tuple[Skipped, ...] = field(default=())
+
+    def of(self, kind: TrackType) -> list[Track]:
+        return [t for t in self.kept if t.type is kind]
