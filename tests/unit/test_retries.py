@@ -61,3 +61,38 @@ def test_a_celery_task_retries_with_the_policys_delay_and_dead_letters_on_its_la
     transcode.apply(args=["x"], retries=attempts - 1, throw=True)
     ((queue, _, body, error, count),) = dead
     assert (queue, body, error, count) == ("transcode", "x", "ValueError: bad x", attempts)
+
+
+def test_a_worker_started_while_the_broker_is_down_waits_for_it() -> None:
+    """The broker restarting as a worker (re)starts: its declare is refused twice, then
+    goes through; the worker waits instead of exiting (and stops waiting when stopped)."""
+    import threading
+
+    from vodkit.domain.errors import TransientError
+    from vodkit.entrypoints.celery_worker import prepared
+
+    refusals = [TransientError("RabbitMQ is unavailable: refused")] * 2
+
+    def prepare() -> None:
+        if refusals:
+            raise refusals.pop()
+
+    work = BrokerWork(
+        broker=None, queues=("ingest",), concurrency=1, handlers=dict, retries=Retries(),
+        dead_letter=lambda *_: None, background=(), work_root=Path("/nonexistent"),
+        prepare=prepare, finish=lambda: None,
+    )  # fmt: skip
+    waits: list[float] = []
+
+    class Clock(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout or 0)
+            return False
+
+    assert prepared(work, Clock(), most=3.0)
+    assert waits == [2.0, 3.0] and refusals == []
+
+    refusals.append(TransientError("refused"))
+    stopped = threading.Event()
+    stopped.set()
+    assert not prepared(work, stopped)  # stopped while it waited: no worker starts

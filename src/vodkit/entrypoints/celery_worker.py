@@ -13,6 +13,7 @@ job held by a lease in the catalog instead (``services.leases``).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -23,9 +24,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..domain.errors import ConfigError
+from ..domain.errors import ConfigError, TransientError
 from ..services.processing import BrokerWork, Handler
 from ..services.transcode import process_dir_name
+
+log = logging.getLogger(__name__)
 
 
 class CeleryWorker:
@@ -43,7 +46,8 @@ class CeleryWorker:
 
         work = self.work
         register(work)
-        work.prepare()
+        if not prepared(work, stop):
+            return
         worker_process_init.connect(lambda **_: private_tempdir(work.work_root), weak=False)
         worker_process_shutdown.connect(lambda **_: drop_tempdir(), weak=False)
 
@@ -64,6 +68,23 @@ class CeleryWorker:
             work.finish()
         if worker.exitcode:  # Celery gave up (the broker refused it...): say so to a supervisor
             raise SystemExit(worker.exitcode)
+
+
+def prepared(work: BrokerWork, stop: threading.Event, *, most: float = 30.0) -> bool:
+    """Prepare (declare the queues...), waiting out a broker that is down, as Celery's own
+    start does: a worker (re)started during the broker's restart must not exit, or nothing
+    restarts it but a supervisor. False if stopped first."""
+    attempt = 0
+    while True:
+        try:
+            work.prepare()
+            return True
+        except TransientError as exc:
+            attempt += 1
+            delay = min(most, 2.0 * attempt)
+            log.warning("%s; trying again in %.0f s", exc, delay)
+            if stop.wait(delay):
+                return False
 
 
 def private_tempdir(work_root: Path) -> Path:
