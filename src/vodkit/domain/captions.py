@@ -30,7 +30,7 @@ SETTING = re.compile(
     r"|size:\d+(?:\.\d+)?%|align:(?:start|center|end|left|right)"
 )
 # the tags a cue keeps; a voice's name may hold no markup
-KEPT_TAG = re.compile(r"<(/?)([biu])>|<v(?:\.[\w.-]+)?[ \t]+([^<>&\n]{1,100})>|</v>", re.I)
+KEPT_TAG = re.compile(r"<(/?)([biu])>|<v(?:\.[\w.-]+)?[ \t]+([^<>\n]{1,100})>|</v>", re.I)
 ASS_OVERRIDE = re.compile(r"\{[^{}]*\}")
 
 
@@ -151,7 +151,7 @@ def _webvtt(lines: list[str], header: int) -> list[Cue]:
     for number, block in _blocks(lines, header):
         if number == header + 1 or re.match(r"(NOTE|STYLE|REGION)(\s|$)", block[0]):
             continue  # the header block, comments, style sheets, regions
-        if "-->" not in block[0] and len(block) > 1:
+        if "-->" not in block[0] and len(block) > 1 and "-->" in block[1]:
             number, block = number + 1, block[1:]  # the cue's identifier
         timing = _timing(block[0], number)
         if timing is None:
