@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.captioned import EXPECTED, captioned_sources
+from tests.cea608 import SHOWN, TEXT, cea608_clip
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
-from vodkit.adapters.transcoder.text import SKIP_608, SKIP_BITMAP, cmaf_mpegts, write_text_tracks
+from vodkit.adapters.transcoder.text import NO_CUES, SKIP_BITMAP, cmaf_mpegts, write_text_tracks
 from vodkit.domain import layout
 from vodkit.domain.captions import parse_captions
 from vodkit.domain.ladder import PlanningRules, plan_transcode
@@ -100,7 +101,7 @@ def test_mov_text_becomes_webvtt_and_what_cannot_is_skipped_with_its_reason(
         Track(TrackType.TEXT, "en", "Commentary", codec="mov_text", index=2),
         Track(TrackType.TEXT, "de", "Deutsch", codec="subrip", index=1),  # the audio stream
         Track(TrackType.TEXT, "ja", "PGS", codec="hdmv_pgs_subtitle", index=2),
-        Track(TrackType.TEXT, "en", "608", codec="eia_608", index=0),
+        Track(TrackType.TEXT, "en", "608", codec="eia_608", index=0),  # the video has none
     ]
     outcome = write_text_tracks(
         FfmpegTranscoder().ffmpeg, _plan(sources["mp4"]), sources["mp4"], work, tracks
@@ -110,7 +111,22 @@ def test_mov_text_becomes_webvtt_and_what_cannot_is_skipped_with_its_reason(
     assert [(c.start, c.end) for c in cues] == [(1.0, 2.5), (3.0, 3.9)]
     assert cues[0].text.startswith("Hello <i>world</i>") and "<script>" not in cues[0].text
     assert [(s.language, s.reason) for s in outcome.skipped] == [
-        ("ja", SKIP_BITMAP), ("en", SKIP_608), ("de", "FFmpeg could not extract this text track"),
+        ("ja", SKIP_BITMAP), ("de", "FFmpeg could not extract this text track"), ("en", NO_CUES),
     ]  # fmt: skip
     master = (work / layout.MASTER).read_text()
     assert master.count("TYPE=SUBTITLES") == 2 and 'LANGUAGE="fr"' not in master  # replaced
+
+
+def test_cea608_captions_in_the_h264_become_webvtt_through_subcc_in_the_cage(
+    output: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    source = cea608_clip(tmp_path / "cc.mp4")
+    work = tmp_path / "out"
+    shutil.copytree(output[0], work)
+    track = Track(
+        TrackType.TEXT, "en", "English CC", kind=TextKind.CAPTIONS, codec="eia_608", index=0
+    )
+    outcome = write_text_tracks(FfmpegTranscoder().ffmpeg, _plan(source), source, work, [track])
+    assert outcome.skipped == () and [r.key for r in outcome.renditions] == ["captions/en.vtt"]
+    (cue,) = parse_captions((work / "captions/en.vtt").read_bytes())
+    assert (cue.start, cue.end, cue.text) == (*SHOWN, TEXT)

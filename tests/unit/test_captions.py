@@ -11,7 +11,7 @@ from vodkit.domain.tracks import TrackLimits
 SRT = b"""1
 00:00:01,000 --> 00:00:02,500
 Hello <I>world</I>
-{\\an8}second line
+{\\an8}<font color="#ff0000">second</font> line
 
 2
 00:00:03,000 --> 00:00:04,000

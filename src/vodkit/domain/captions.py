@@ -31,7 +31,8 @@ SETTING = re.compile(
 )
 # the tags a cue keeps; a voice's name may hold no markup
 KEPT_TAG = re.compile(r"<(/?)([biu])>|<v(?:\.[\w.-]+)?[ \t]+([^<>\n]{1,100})>|</v>", re.I)
-ASS_OVERRIDE = re.compile(r"\{[^{}]*\}")
+# SubRip's styling that WebVTT lacks: font tags and ASS overrides, dropped (their text kept)
+SUBRIP_STYLE = re.compile(r"\{\\[^{}]*\}|</?font\b[^<>]*>", re.I)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def _subrip(lines: list[str]) -> list[Cue]:
         timing = _timing(block[0], number)
         if timing is None:
             raise InvalidCaptions(number, block[0], "is not a SubRip cue timing")
-        text = sanitise(ASS_OVERRIDE.sub("", "\n".join(block[1:])))
+        text = sanitise(SUBRIP_STYLE.sub("", "\n".join(block[1:])))
         cues.append(Cue(timing[0], timing[1], text))
     return [cue for cue in cues if cue.text and cue.end > cue.start]
 

@@ -8,14 +8,16 @@ trusted); other text codecs (``mov_text``...) are converted to SubRip. All track
 of one read of the upload; when that fails, each track is tried alone, so one bad track
 is skipped with its reason and the rest kept.
 
-CEA-608 captions in H.264 would need FFmpeg's ``subcc`` through the lavfi ``movie``
-source, which opens the upload from inside a filter graph: outside the forced demuxer and
-the ``-protocol_whitelist`` that every other FFmpeg run here has. They are skipped, with
-that reason. Bitmap subtitles (PGS, DVB, VobSub) need OCR: skipped too.
+CEA-608 captions carried in the video (a track whose ``index`` is the video stream's) are
+read by FFmpeg's ``subcc`` output of the lavfi ``movie`` source, which opens the upload
+itself: it gets the same cage, the probed demuxer (``f=``) and only the ``file`` protocol
+(``format_opts=protocol_whitelist=file``; FFmpeg refuses any other). That decodes the video
+once more. Bitmap subtitles (PGS, DVB, VobSub) need OCR: skipped, with that reason.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,11 +36,9 @@ WORK = "text"  # extracted tracks, in the work directory: never published
 COPIED = {"subrip": "srt", "srt": "srt", "ass": "ass", "ssa": "ass", "webvtt": "webvtt"}
 BITMAP = {"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub", "dvb_teletext"}
 CEA608 = {"eia_608", "cea_608", "cc_dec"}
-SKIP_608 = (
-    "CEA-608 captions need FFmpeg's subcc through the lavfi movie source, which opens the "
-    "upload outside the sandbox's forced demuxer and file-only protocol list"
-)
+DEMUXER = re.compile(r"[A-Za-z0-9_,]+")  # a probed demuxer's name, safe in a filter graph
 SKIP_BITMAP = "bitmap subtitles cannot become WebVTT without OCR"
+NO_CUES = "the track holds no captions"
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,8 @@ def write_text_tracks(
     for track in tracks:
         if track.type is not TrackType.TEXT or track.index is None:
             continue
-        if track.codec in CEA608 or track.codec in BITMAP:
-            reason = SKIP_608 if track.codec in CEA608 else SKIP_BITMAP
-            skipped.append(Skipped("text", track.codec, track.language, reason, track.index))
+        if track.codec in BITMAP:
+            skipped.append(Skipped("text", track.codec, track.language, SKIP_BITMAP, track.index))
         else:
             wanted.append(track)
     extracted = _extract(ffmpeg, plan, source, workdir, wanted)
@@ -77,10 +76,15 @@ def write_text_tracks(
             skipped.append(Skipped("text", track.codec, track.language, reason, track.index))
             continue
         try:
-            kept.append((track, parse_captions(path.read_bytes(), limits)))
+            cues = parse_captions(path.read_bytes(), limits)
         except InvalidInput as exc:
             reason = f"its text could not be read: {exc.message}"
             skipped.append(Skipped("text", track.codec, track.language, reason, track.index))
+            continue
+        if cues:
+            kept.append((track, cues))
+        else:
+            skipped.append(Skipped("text", track.codec, track.language, NO_CUES, track.index))
     keys = layout.captions([track.language for track, _ in kept])
     mpegts = cmaf_mpegts(workdir)
     for (_, cues), key in zip(kept, keys, strict=True):
@@ -114,12 +118,16 @@ def _extract(
     out = workdir / WORK
     out.mkdir(parents=True, exist_ok=True)
     linked = sandbox.neutral_link(source, out, "input")
+    text = [t for t in tracks if t.codec not in CEA608]
     try:
-        found = _run(ffmpeg, plan.demuxer, linked, out, tracks)
-        if len(found) < len(tracks) and len(tracks) > 1:  # find the one that fails
-            for track in tracks:
+        found = _run(ffmpeg, plan.demuxer, linked, out, text) if text else {}
+        if len(found) < len(text) and len(text) > 1:  # find the one that fails
+            for track in text:
                 if track.index not in found:
                     found.update(_run(ffmpeg, plan.demuxer, linked, out, [track]))
+        for track in tracks:
+            if track.codec in CEA608:
+                found.update(_run_608(ffmpeg, plan.demuxer, linked, out, track))
         return found
     finally:
         linked.unlink(missing_ok=True)
@@ -144,6 +152,25 @@ def _run(
     if not sandbox.run(args, LIMITS, cwd=out).ok:
         return {}
     return {index: path for index, path in targets.items() if path.is_file()}
+
+
+def _run_608(ffmpeg: str, demuxer: str, linked: Path, out: Path, track: Track) -> dict[int, Path]:
+    """The CEA-608 captions of the video stream ``track.index`` as SubRip, by ``subcc``."""
+    if track.index is None or not DEMUXER.fullmatch(demuxer):
+        return {}
+    target = out / f"{track.index}.608.ass"  # the decoder's own form: vodkit strips its styling
+    target.unlink(missing_ok=True)
+    source = (
+        f"movie=filename={linked.name}:f='{demuxer}':si={track.index}:"
+        "format_opts=protocol_whitelist=file[out0+subcc]"
+    )
+    args = [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", source, "-map", "0:s", "-c:s", "ass", "-f", "ass", f"file:{target}",
+    ]  # fmt: skip
+    if not sandbox.run(args, LIMITS, cwd=out).ok or not target.is_file():
+        return {}
+    return {track.index: target}
 
 
 def cmaf_mpegts(workdir: Path) -> int:
