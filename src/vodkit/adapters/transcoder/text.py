@@ -57,7 +57,8 @@ def write_text_tracks(
 ) -> TextOutcome:
     """Every embedded text track of ``tracks`` (those with a source ``index``) as
     ``captions/{lang}.vtt`` with its HLS playlist, and the master and the MPD rewritten to
-    list exactly them. Run after ``finalize_stream``, before the outputs are verified."""
+    list exactly them. Run once the stream is finalised and verified, before the outputs are
+    listed for publishing (manifests last)."""
     skipped: list[Skipped] = []
     wanted: list[Track] = []
     for track in tracks:
@@ -125,9 +126,11 @@ def _extract(
             for track in text:
                 if track.index not in found:
                     found.update(_run(ffmpeg, plan.demuxer, linked, out, [track]))
+        # a second decode of the video: given as long as the video lasts, at least LIMITS'
+        decode = sandbox.Limits(max(LIMITS.timeout, plan.duration), LIMITS.memory_bytes)
         for track in tracks:
             if track.codec in CEA608:
-                found.update(_run_608(ffmpeg, plan.demuxer, linked, out, track))
+                found.update(_run_608(ffmpeg, plan.demuxer, linked, out, track, decode))
         return found
     finally:
         linked.unlink(missing_ok=True)
@@ -142,7 +145,8 @@ def _run(
     ]  # fmt: skip
     targets: dict[int, Path] = {}
     for track in tracks:
-        assert track.index is not None
+        if track.index is None or track.index in targets:
+            continue  # one file per source stream
         muxer = COPIED.get(track.codec, "srt")
         target = out / f"{track.index}.{muxer}"
         target.unlink(missing_ok=True)
@@ -154,7 +158,9 @@ def _run(
     return {index: path for index, path in targets.items() if path.is_file()}
 
 
-def _run_608(ffmpeg: str, demuxer: str, linked: Path, out: Path, track: Track) -> dict[int, Path]:
+def _run_608(
+    ffmpeg: str, demuxer: str, linked: Path, out: Path, track: Track, limits: sandbox.Limits
+) -> dict[int, Path]:
     """The CEA-608 captions of the video stream ``track.index`` as SubRip, by ``subcc``."""
     if track.index is None or not DEMUXER.fullmatch(demuxer):
         return {}
@@ -168,7 +174,7 @@ def _run_608(ffmpeg: str, demuxer: str, linked: Path, out: Path, track: Track) -
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-f", "lavfi", "-i", source, "-map", "0:s", "-c:s", "ass", "-f", "ass", f"file:{target}",
     ]  # fmt: skip
-    if not sandbox.run(args, LIMITS, cwd=out).ok or not target.is_file():
+    if not sandbox.run(args, limits, cwd=out).ok or not target.is_file():
         return {}
     return {track.index: target}
 
