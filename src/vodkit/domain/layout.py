@@ -3,6 +3,7 @@
 ```
 stream/master.m3u8   stream/manifest.mpd   stream/<rung>/init.mp4, seg_NNNNN.m4s, index.m3u8
 mp4/<name>.mp4       thumbs/poster.jpg     thumbs/sprite.jpg (sprite-2.jpg...) + sprite.vtt
+captions/<lang>.vtt (a second track of one language: <lang>.2.vtt) + <lang>.m3u8 (its HLS playlist)
 ```
 
 MediaConvert names its manifests after the CMAF destination (``stream/master.m3u8`` and
@@ -15,12 +16,18 @@ from __future__ import annotations
 from .plan import SpritePlan, TranscodePlan
 
 FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
-DIRECTORIES = ("stream", "mp4", "thumbs")  # everything an asset publishes is under these
+DIRECTORIES = (
+    "stream",
+    "mp4",
+    "thumbs",
+    "captions",
+)  # everything an asset publishes is under these
 STREAM = "stream/"
 MASTER = "stream/master.m3u8"
 MPD = "stream/manifest.mpd"
 MP4 = "mp4/"
 THUMBS = "thumbs/"
+CAPTIONS = "captions/"  # each text track's WebVTT (a plain download) and its HLS playlist
 POSTER = "thumbs/poster.jpg"
 SPRITE_VTT = "thumbs/sprite.vtt"
 # MediaConvert's frame captures, judged and sheeted before its job may complete
@@ -52,6 +59,23 @@ def mp4(name: str) -> str:
     return f"{MP4}{name}.mp4"
 
 
+def captions(languages: list[str]) -> list[str]:
+    """Each text track's WebVTT, by its BCP 47 language, in order: ``captions/en.vtt``, a
+    second English one ``captions/en.2.vtt`` (a tag has no dot: no name is taken twice)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for language in languages:
+        seen[language] = seen.get(language, 0) + 1
+        ordinal = f".{seen[language]}" if seen[language] > 1 else ""
+        keys.append(f"{CAPTIONS}{language}{ordinal}.vtt")
+    return keys
+
+
+def caption_playlist(key: str) -> str:
+    """The HLS media playlist of the WebVTT at ``key``, beside it."""
+    return key.removesuffix(".vtt") + ".m3u8"
+
+
 def sprite_sheet(sheet: int) -> str:
     return THUMBS + SpritePlan.sheet_name(sheet)
 
@@ -79,6 +103,8 @@ def format_of(key: str) -> str | None:
     """The format an output file is, by its name; None for what is no output of its own
     (frame captures that are not the poster: the sprite's tiles)."""
     name = key.rsplit("/", 1)[-1]
+    if key.startswith(CAPTIONS) or f"/{CAPTIONS}" in key:
+        return None  # a text track's, reached from the manifests
     for suffix, kind in _SUFFIX_FORMATS.items():
         if key.endswith(suffix):
             return None if kind == "poster" and not name.startswith("poster") else kind

@@ -19,15 +19,18 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ...domain import layout
 from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
 from ...domain.plan import QVBR, Measured, TranscodePlan, VideoRendition
+from ...domain.tracks import Track
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput
 from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, measured_rungs, representation_names
+from .text import write_text_tracks
 from .thumbs import choose_poster, sprite_vtt
 from .tonemap import pq_to_sdr
 from .verify import verify_outputs
@@ -336,7 +339,13 @@ class FfmpegTranscoder:
             )
 
     def transcode(
-        self, plan: TranscodePlan, source: Path, workdir: Path, on_progress: ProgressCallback
+        self,
+        plan: TranscodePlan,
+        source: Path,
+        workdir: Path,
+        on_progress: ProgressCallback,
+        *,
+        text_tracks: Sequence[Track] = (),  # issue 26: to be fed from the probed tracks
     ) -> TranscodeOutput:
         workdir = workdir.resolve()  # FFmpeg runs inside it: every path must be absolute
         for directory in (*layout.DIRECTORIES, CANDIDATES, TILES, SHEETS):
@@ -369,7 +378,8 @@ class FfmpegTranscoder:
         (workdir / layout.SPRITE_VTT).write_text(
             sprite_vtt(plan.sprite, plan.duration, count=tiles)
         )
-        verify_outputs(plan, workdir)
+        verify_outputs(plan, workdir)  # the stream as FFmpeg wrote it; then its text tracks
+        write_text_tracks(self.ffmpeg, plan, source, workdir, text_tracks)
         on_progress(Progress(percent=100.0, eta_seconds=0.0))
         files = [
             p.relative_to(workdir).as_posix()

@@ -1,0 +1,101 @@
+"""Text tracks in real players (hls.js, dash.js, Shaka Player) in headless Chromium: each
+lists them with their languages and shows a cue at its source time (within 0.25 s)."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.captioned import EXPECTED, captioned_sources
+from tests.conftest import IN_CI
+from tests.e2e.test_playback import LIBRARIES, PLAYER, _page_result, _require_browser, browser
+from vodkit.adapters.presets.file import default_presets_path, load_presets
+from vodkit.adapters.probe.pyav import PyavProber
+from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
+from vodkit.domain.ladder import PlanningRules, plan_transcode
+from vodkit.domain.tracks import TextKind, Track, TrackType
+
+__all__ = ["browser"]  # the real-player harness's Chromium, shared
+pytestmark = pytest.mark.e2e
+SHAKA = PLAYER / "node_modules/shaka-player/dist/shaka-player.compiled.js"
+TRACKS = [
+    Track(
+        TrackType.TEXT,
+        "en",
+        "English",
+        default=True,
+        kind=TextKind.SUBTITLES,
+        codec="subrip",
+        index=2,
+    ),
+    Track(TrackType.TEXT, "fr", "Français", kind=TextKind.CAPTIONS, codec="ass", index=3),
+]
+TOLERANCE = 0.25
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A loopback web server: the captions page, the players, and the MKV's outputs."""
+    _require_browser()
+    if not SHAKA.is_file():
+        message = f"{SHAKA} is missing: run `make test` (npm ci installs Shaka Player too)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("site")
+    (root / "lib").mkdir()
+    for name, path in {**LIBRARIES, SHAKA.name: SHAKA}.items():
+        shutil.copy(path, root / "lib" / name)
+    shutil.copy(PLAYER / "captions.html", root / "captions.html")
+    source = captioned_sources(tmp_path_factory.mktemp("captioned"))["mkv"]
+    plan = plan_transcode(
+        PyavProber().probe(source), load_presets(default_presets_path()), PlanningRules()
+    )
+    FfmpegTranscoder().transcode(plan, source, root / "media", lambda p: None, text_tracks=TRACKS)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize(
+    ("player", "manifest"),
+    [("hls", ""), ("dash", ""), ("shaka", "manifest.mpd"), ("shaka", "master.m3u8")],
+)
+def test_a_real_player_lists_the_text_tracks_and_shows_a_cue_at_its_source_time(
+    browser: Any, site: str, player: str, manifest: str, language: str
+) -> None:
+    start, text = EXPECTED[language]
+    first_line = text.split("\n")[0].split(" <")[0]
+    query = urlencode(
+        {
+            "player": player,
+            "manifest": manifest,
+            "lang": language,
+            "start": start,
+            "text": first_line,
+        }
+    )
+    result = _page_result(browser, f"{site}/captions.html?{query}")
+    assert result.get("ok"), result
+    assert sorted(lang for lang, _ in result["listed"]) == ["en", "fr"], result
+    assert abs(result["cueStart"] - start) <= TOLERANCE, result
+    assert any(first_line in cue for cue in result["after"]), result  # shown 0.2 s after
+    assert not any(first_line in cue for cue in result["before"]), result  # not 0.3 s before
+    assert result["buffered"] is not None and result["buffered"] < 0.1, (
+        result
+    )  # the timeline starts at 0
