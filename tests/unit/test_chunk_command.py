@@ -119,10 +119,10 @@ def test_the_command_seeks_early_and_cuts_by_frame_index(tmp_path: Path) -> None
     assert args.count("-force_key_frames") == 1 and keyframes(plan, chunk) in args
     assert "-start_number 3" in joined and "-hls_segment_type fmp4" in joined
     assert "movflags=+frag_discont" in args and "-avoid_negative_ts disabled" in joined
-    names = " ".join(f"v:{i},name:{v.name}" for i, v in enumerate(PLAN.video))
-    assert args[args.index("-var_stream_map") + 1] == names
-    assert "-b:v:0 2000000" in joined and "-b:v:2" not in joined  # rungs only: no preview
-    assert "-map" in args and "[a0]" not in joined and "0:a" not in joined  # video only
+    assert args[args.index("-var_stream_map") + 1] == "v:0,name:720p v:1,name:480p v:2,name:preview"
+    assert "-b:v:0 2000000" in joined and "-b:v:2 1500000" in joined  # the preview's video
+    assert "[a0]" not in joined and "0:a" not in joined  # video only: audio is encoded whole
+    assert "[poster]" not in graph and "[sprite]" not in graph
 
 
 def test_the_last_chunk_runs_to_the_source_s_end(tmp_path: Path) -> None:
@@ -146,3 +146,9 @@ def test_a_plan_without_a_constant_rate_is_refused(tmp_path: Path) -> None:
             replace(PLAN, fps=0.0), Chunk(0, 0, 10, 1), tmp_path, tmp_path, ffmpeg="f",
             x264_preset="f",
         )  # fmt: skip
+
+
+def test_a_rung_and_the_preview_may_not_share_a_name(tmp_path: Path) -> None:
+    plan = replace(PLAN, video=(replace(PLAN.video[0], name="preview"),))
+    with pytest.raises(ConfigError, match="named apart"):
+        build_command(plan, Chunk(0, 0, 10, 1), tmp_path, tmp_path, ffmpeg="f", x264_preset="f")

@@ -39,7 +39,7 @@ from pathlib import Path
 from ...domain import layout
 from ...domain.chunks import Chunk
 from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed
-from ...domain.plan import TranscodePlan
+from ...domain.plan import TranscodePlan, VideoRendition
 from .. import sandbox
 from .base import Progress, ProgressCallback
 from .ffmpeg import _ProgressReader, conditioning, h264_arguments, rate_control
@@ -92,18 +92,22 @@ def segment_cut(plan: TranscodePlan, chunk: Chunk) -> str:
     return f"{math.floor((segment - 1 / plan.frame_rate) * 1_000_000) / 1_000_000:.6f}"
 
 
+def encodes(plan: TranscodePlan) -> list[VideoRendition]:
+    """What a chunk encodes: every rung, then each file's video (the preview: the stitch
+    remuxes its fragments into the MP4 with the audio, without encoding it again)."""
+    return [*plan.video, *(f.video for f in plan.files)]
+
+
 def filter_graph(plan: TranscodePlan, chunk: Chunk) -> str:
     """Every rung from one decode, as ``ffmpeg.filter_graph`` scales them (the largest
     output first, so the smaller rungs' pixels are the one pass's), with the chunk cut
     from the conditioned frames by their index."""
-    scaled = [(v.width, v.height) for v in plan.video] + [
-        (f.video.width, f.video.height) for f in plan.files
-    ]
+    scaled = [(v.width, v.height) for v in encodes(plan)]
     poster = (plan.poster.width, plan.poster.height)
     base_w, base_h = max([*scaled, poster], key=lambda s: s[0] * s[1])
     last = chunk.end >= plan.duration  # to the source's last frame, whatever its time
     end = "" if last else f":end_pts={first_frame(plan, chunk.end)}"
-    rungs = len(plan.video)
+    rungs = len(encodes(plan))
     chains = [
         f"[0:v:0]{conditioning(plan)}trim=start_pts={first_frame(plan, chunk.start)}{end},"
         f"scale={base_w}:{base_h}:flags=bicubic,format=yuv420p,setdar={plan.dar},"
@@ -130,12 +134,14 @@ def build_command(
 ) -> list[str]:
     if not plan.fps:
         raise ConfigError("a chunked encode needs the plan's constant frame rate")
-    names = [video.name for video in plan.video]
-    if not names or not all(SAFE_NAME.fullmatch(name) for name in names):
+    names = [video.name for video in encodes(plan)]
+    if not plan.video or not all(SAFE_NAME.fullmatch(name) for name in names):
         raise ConfigError("a chunked encode needs rungs named with letters, digits, - or _")
+    if len(set(names)) != len(names):
+        raise ConfigError("a chunked encode needs each rung and file named apart")
     encoder = h264_arguments(plan, x264_preset)
     encoder[encoder.index("-force_key_frames") + 1] = keyframes(plan, chunk)
-    for i, video in enumerate(plan.video):
+    for i, video in enumerate(encodes(plan)):
         encoder += rate_control(video, i, mode=plan.rate_control)
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
@@ -156,8 +162,9 @@ def build_command(
 
 
 class ChunkEncoder:
-    """Encodes one chunk of a plan into ``workdir/<rung>/``: ``init.mp4``, its segments
-    (numbered on the whole title) and ``index.m3u8`` (their durations, for the stitch)."""
+    """Encodes one chunk of a plan into ``workdir/<rung>/`` (and ``workdir/<file>/``, the
+    preview's video): ``init.mp4``, its segments (numbered on the whole title) and
+    ``index.m3u8`` (their durations, for the stitch)."""
 
     def __init__(
         self,
@@ -195,7 +202,7 @@ class ChunkEncoder:
             lines = [line.strip() for line in finished.stderr.splitlines() if line.strip()]
             detail = lines[-1][:300] if lines else f"exit code {finished.returncode}"
             raise TranscodeFailed(f"FFmpeg could not encode chunk {chunk.index}: {detail}")
-        rungs = {video.name: workdir / video.name for video in plan.video}
+        rungs = {video.name: workdir / video.name for video in encodes(plan)}
         for index, directory in enumerate(rungs.values()):
             # The HLS muxer tells several variants' init segments apart by a suffix.
             for written in (directory / f"init_{index}.mp4", directory / layout.RUNG_INIT):
