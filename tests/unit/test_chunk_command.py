@@ -10,7 +10,9 @@ import pytest
 
 from tests.fakes import HD
 from vodkit.adapters.presets.file import default_presets_path, load_presets
+from vodkit.adapters.sandbox import Finished
 from vodkit.adapters.transcoder.chunk import (
+    ChunkEncoder,
     build_command,
     first_frame,
     frame_step,
@@ -18,7 +20,7 @@ from vodkit.adapters.transcoder.chunk import (
     segment_cut,
 )
 from vodkit.domain.chunks import Chunk, plan_chunks
-from vodkit.domain.errors import ConfigError
+from vodkit.domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
 from vodkit.domain.ladder import plan_transcode
 from vodkit.domain.plan import TranscodePlan
 
@@ -152,3 +154,14 @@ def test_a_rung_and_the_preview_may_not_share_a_name(tmp_path: Path) -> None:
     plan = replace(PLAN, video=(replace(PLAN.video[0], name="preview"),))
     with pytest.raises(ConfigError, match="named apart"):
         build_command(plan, Chunk(0, 0, 10, 1), tmp_path, tmp_path, ffmpeg="f", x264_preset="f")
+
+
+def test_failures_say_which_chunk_and_whose_fault(tmp_path: Path) -> None:
+    encoder = ChunkEncoder("ffmpeg", timeout=5)
+    chunk = Chunk(3, 36, 48, 7)
+    full = Finished(1, "", "x\n[out] No space left on device\n", timed_out=False)
+    assert isinstance(encoder._failure(chunk, full), TransientError)
+    late = encoder._failure(chunk, Finished(-9, "", "", timed_out=True))
+    assert isinstance(late, TranscodeFailed) and late.code == ErrorCode.TIMEOUT
+    broken = encoder._failure(chunk, Finished(1, "", "Invalid data found\n", timed_out=False))
+    assert isinstance(broken, TranscodeFailed) and "chunk 3: Invalid data found" in str(broken)

@@ -38,11 +38,17 @@ from pathlib import Path
 
 from ...domain import layout
 from ...domain.chunks import Chunk
-from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed
+from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
 from ...domain.plan import TranscodePlan, VideoRendition
 from .. import sandbox
 from .base import Progress, ProgressCallback
-from .ffmpeg import _ProgressReader, conditioning, h264_arguments, rate_control
+from .ffmpeg import (
+    TRANSIENT_MARKERS,
+    _ProgressReader,
+    conditioning,
+    h264_arguments,
+    rate_control,
+)
 
 PREROLL_SECONDS = 2.0  # decoded before the chunk: the deinterlacer's and the rate's context
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a rung's name in -var_stream_map's syntax
@@ -199,9 +205,7 @@ class ChunkEncoder:
         )
         linked.unlink(missing_ok=True)
         if not finished.ok:
-            lines = [line.strip() for line in finished.stderr.splitlines() if line.strip()]
-            detail = lines[-1][:300] if lines else f"exit code {finished.returncode}"
-            raise TranscodeFailed(f"FFmpeg could not encode chunk {chunk.index}: {detail}")
+            raise self._failure(chunk, finished)
         rungs = {video.name: workdir / video.name for video in encodes(plan)}
         for index, directory in enumerate(rungs.values()):
             # The HLS muxer tells several variants' init segments apart by a suffix.
@@ -216,6 +220,19 @@ class ChunkEncoder:
                 )
         on_progress(Progress(percent=100.0, eta_seconds=0.0))
         return rungs
+
+    def _failure(self, chunk: Chunk, finished: sandbox.Finished) -> Exception:
+        """As ``FfmpegTranscoder._failure`` maps them: a full disk is worth a retry."""
+        if finished.timed_out:
+            return TranscodeFailed(
+                f"chunk {chunk.index} took longer than {self.limits.timeout:g} s",
+                code=ErrorCode.TIMEOUT,
+            )
+        lines = [line.strip() for line in finished.stderr.splitlines() if line.strip()]
+        detail = lines[-1][:300] if lines else f"exit code {finished.returncode}"
+        if any(marker in finished.stderr for marker in TRANSIENT_MARKERS):
+            return TransientError(f"FFmpeg failed on chunk {chunk.index}: {detail}")
+        return TranscodeFailed(f"FFmpeg could not encode chunk {chunk.index}: {detail}")
 
 
 def _entries(playlist: Path) -> list[tuple[str, str]]:
