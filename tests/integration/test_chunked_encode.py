@@ -41,6 +41,7 @@ class Encoded:
     one_pass: Path  # the one pass's stream/ directory
     stitched: Path  # one directory per rung, stitched from the chunks
     chunks: int
+    written: list[dict[str, Path]]  # each chunk's directories, by rung or file name
 
 
 def encode_both(plan: TranscodePlan, source: Path, work: Path) -> Encoded:
@@ -51,7 +52,7 @@ def encode_both(plan: TranscodePlan, source: Path, work: Path) -> Encoded:
     written = [encoder.encode(plan, c, source, work / "chunks" / str(c.index)) for c in chunks]
     for rung in plan.video:
         stitch_rung([rungs[rung.name] for rungs in written], work / "stitched" / rung.name)
-    return Encoded(plan, work / "one" / "stream", work / "stitched", len(chunks))
+    return Encoded(plan, work / "one" / "stream", work / "stitched", len(chunks), written)
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +256,18 @@ def test_at_a_fractional_rate_the_segments_are_the_one_pass_s(ntsc: Encoded) -> 
     assert [timing(s, default) for s in segments(ours)] == [
         timing(s, default) for s in segments(one)
     ]
+
+
+def test_the_chunks_preview_video_has_the_one_pass_preview_s_frames(
+    ntsc: Encoded, tmp_path: Path
+) -> None:
+    """The preview's video comes out of the chunks as fragments, for the stitch to remux."""
+    (preview,) = ntsc.plan.files
+    fragments = stitch_rung([w[preview.name] for w in ntsc.written], tmp_path / "preview")
+    ours = joined(
+        tmp_path / "preview" / "init.mp4",
+        [tmp_path / "preview" / name for name in fragments],
+        tmp_path / "fragments.mp4",
+    )
+    mp4 = ntsc.one_pass.parent / "mp4" / f"{preview.name}.mp4"
+    assert frames(ours) == frames(mp4)

@@ -125,6 +125,9 @@ def test_the_command_seeks_early_and_cuts_by_frame_index(tmp_path: Path) -> None
     assert "-b:v:0 2000000" in joined and "-b:v:2 1500000" in joined  # the preview's video
     assert "[a0]" not in joined and "0:a" not in joined  # video only: audio is encoded whole
     assert "[poster]" not in graph and "[sprite]" not in graph
+    labels = [f"[v{i}]" for i in range(3)]
+    assert [graph.count(label) for label in labels] == [1, 1, 1]  # each made once...
+    assert [args.count(label) for label in labels] == [1, 1, 1]  # ...and mapped once
 
 
 def test_the_last_chunk_runs_to_the_source_s_end(tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def filter_graph(plan: TranscodePlan, chunk: Chunk) -> str:
         f"scale={base_w}:{base_h}:flags=bicubic,format=yuv420p,setdar={plan.dar},"
         f"split={rungs}" + "".join(f"[s{i}]" for i in range(rungs))
     ]
-    for i, video in enumerate(plan.video):
+    for i, video in enumerate(encodes(plan)):
         resize = (
             ""
             if (video.width, video.height) == (base_w, base_h)
