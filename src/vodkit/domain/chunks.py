@@ -9,38 +9,22 @@ joins the last chunk rather than making a short one that costs a process for lit
 
 The stitch is triggered exactly once, by the last chunk to finish, whichever it is, with a
 conditional update in PostgreSQL (not a count read and then written, which two chunks
-finishing together would both see as "all done"). The shape, for the next step (services
-and the cluster footprint; nothing here runs it)::
+finishing together would both see as "all done"). The statements below are the design for
+the next step (a catalog adapter and the cluster's tasks; nothing in vodkit runs them yet),
+proven by ``tests/integration/test_stitch_trigger.py`` racing the last two chunks:
 
-    CREATE TABLE chunks (
-        asset_id  text    NOT NULL,
-        attempt   integer NOT NULL,           -- the transcode's attempt: a retry starts over
-        total     integer NOT NULL,           -- len(plan_chunks(...))
-        done      bigint  NOT NULL DEFAULT 0, -- bit i set: chunk i finished (idempotent)
-        stitching boolean NOT NULL DEFAULT false,
-        PRIMARY KEY (asset_id, attempt)
-    );
-
-    -- a chunk's task, after its outputs are stored under (asset, chunk, attempt) keys:
-    UPDATE chunks
-       SET done = done | (1::bigint << :index)
-     WHERE asset_id = :asset AND attempt = :attempt
-    RETURNING done = (1::bigint << total) - 1 AS complete;
-
-    -- if complete, claim the stitch; exactly one caller gets a row back:
-    UPDATE chunks SET stitching = true
-     WHERE asset_id = :asset AND attempt = :attempt
-       AND stitching = false AND done = (1::bigint << total) - 1
-    RETURNING asset_id;
+1. ``CHUNKS_TABLE``: one row per (asset, attempt), made when the chunks are queued.
+2. ``MARK_DONE``: a chunk's task, once its outputs are stored under (asset, chunk, attempt)
+   keys, sets its bit and learns whether every bit is set.
+3. ``CLAIM_STITCH``: if so, it claims the stitch; exactly one caller gets a row back.
 
 A bit per chunk, not ``done = done + 1``: a redelivered chunk (its worker died after the
 update, before the ack) sets its bit again and counts once. Each UPDATE takes the row lock,
 so the second of two racing chunks sees the first one's bit; the claim's ``stitching =
-false`` guard makes the stitch itself exactly-once even if both see ``complete``. A
-bigint holds 62 chunks (``1 << 63`` overflows it); beyond that (an hour at 60 s), a
+false`` guard makes the stitch exactly-once even when both see ``complete``. A bigint holds
+62 chunks (``1 << 63`` overflows it; ``MAX_TRACKED``); beyond that (an hour at 60 s), a
 ``chunk_done`` table with one row per (asset, attempt, index), ``INSERT ... ON CONFLICT DO
-NOTHING``, then the same claim with ``(SELECT count(*) ...) = total`` in its WHERE, under
-the row lock.
+NOTHING``, then the same claim with ``(SELECT count(*) ...) = total`` in its WHERE.
 """
 
 from __future__ import annotations
@@ -52,6 +36,29 @@ from .errors import ConfigError, ErrorCode, InvalidInput, LimitExceeded
 
 DEFAULT_CHUNK_SECONDS = 60
 MAX_CHUNKS = 10_000  # a bound on hostile durations: 10,000 minutes at the default
+MAX_TRACKED = 62  # chunks one bigint of done bits holds
+
+CHUNKS_TABLE = """
+CREATE TABLE IF NOT EXISTS chunks (
+    asset_id  text    NOT NULL,
+    attempt   integer NOT NULL,           -- the transcode's attempt: a retry starts over
+    total     integer NOT NULL CHECK (total BETWEEN 1 AND 62),
+    done      bigint  NOT NULL DEFAULT 0, -- bit i set: chunk i finished (idempotent)
+    stitching boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (asset_id, attempt)
+)
+"""
+MARK_DONE = """
+UPDATE chunks SET done = done | (1::bigint << %(index)s)
+ WHERE asset_id = %(asset)s AND attempt = %(attempt)s AND %(index)s < total
+RETURNING done = (1::bigint << total) - 1 AS complete
+"""
+CLAIM_STITCH = """
+UPDATE chunks SET stitching = true
+ WHERE asset_id = %(asset)s AND attempt = %(attempt)s
+   AND NOT stitching AND done = (1::bigint << total) - 1
+RETURNING asset_id
+"""
 
 
 @dataclass(frozen=True)
