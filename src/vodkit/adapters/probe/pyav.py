@@ -30,8 +30,10 @@ from ...domain.media import (
     Hdr10Metadata,
     MediaInfo,
     MediaLimits,
+    StreamInfo,
     VideoInfo,
 )
+from ...domain.tracks import language_tag
 from .. import sandbox
 
 FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
@@ -47,6 +49,11 @@ TRANSFERS = {1: "bt709", 6: "smpte170m", 13: "iec61966-2-1", 14: "bt2020-10", 15
              16: "smpte2084", 18: "arib-std-b67"}  # fmt: skip
 PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020"}
 FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
+# Stream tags are the upload's words: titles are cut to this and stripped of control
+# characters; at most this many streams are described (the rest cannot be kept anyway).
+MAX_TITLE = 120
+MAX_STREAMS = 64
+CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " ")
 # Refused by their first bytes, before libavformat sees them: a clearer reason, and
 # a second wall (the format whitelist is the first) against opening what they name.
 SIGNATURES: tuple[tuple[bytes, ErrorCode, str], ...] = (
@@ -193,6 +200,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             bitrate=container.bit_rate or None,
             video=video,
             audio=audio,
+            streams=_streams(container),
         )
         limits.check(media)  # declared values, before any decoding
         if vstream is None or video is None:
@@ -225,7 +233,48 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             bitrate=media.bitrate,
             video=VideoInfo(**{**asdict(video), **found}),
             audio=audio,
+            streams=media.streams,
         )
+
+
+def _streams(container: Any) -> tuple[StreamInfo, ...]:
+    """Every stream but the pictures, as planning chooses among them (``domain.tracks``)."""
+    import av
+
+    found = []
+    for stream in list(container.streams)[: MAX_STREAMS + 1]:
+        if stream.type == "video":
+            continue
+        context = stream.codec_context
+        codec = getattr(getattr(context, "codec", None), "canonical_name", "") or "unknown"
+        disposition = stream.disposition
+        flag = av.stream.Disposition
+
+        def has(*flags: Any, disposition: Any = disposition) -> bool:
+            return any(bool(disposition & f) for f in flags)
+
+        found.append(
+            StreamInfo(
+                index=stream.index,
+                type=str(stream.type),
+                codec=_clean(codec, 32),
+                language=language_tag(_clean(stream.metadata.get("language", ""), 64)),
+                title=_clean(stream.metadata.get("title", ""), MAX_TITLE),
+                default=has(flag.default),
+                forced=has(flag.forced),
+                hearing_impaired=has(flag.hearing_impaired, flag.captions),
+                visual_impaired=has(flag.visual_impaired, flag.descriptions),
+                channels=(getattr(context, "channels", None) or None)
+                if stream.type == "audio"
+                else None,
+            )
+        )
+    return tuple(found[:MAX_STREAMS])
+
+
+def _clean(value: Any, limit: int) -> str:
+    """An upload's tag as text one may show: no control characters, at most ``limit``."""
+    return " ".join(str(value)[: limit * 4].translate(CONTROL).split())[:limit]
 
 
 def _refuse_known_non_media(path: str) -> None:

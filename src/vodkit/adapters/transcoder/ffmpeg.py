@@ -25,9 +25,17 @@ from typing import Any
 from ...domain import layout
 from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
 from ...domain.plan import QVBR, Measured, TranscodePlan, VideoRendition
+from ...domain.tracks import language_alpha3
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput
-from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, measured_rungs, representation_names
+from .cmaf import (
+    INIT_NAME,
+    SEGMENT_NAME,
+    audio_set_key,
+    finalize_stream,
+    measured_rungs,
+    representation_names,
+)
 from .thumbs import choose_poster, sprite_vtt
 from .tonemap import pq_to_sdr
 from .verify import verify_outputs
@@ -143,11 +151,12 @@ def filter_graph(plan: TranscodePlan) -> str:
         f"scale={sprite.tile_width}:{sprite.tile_height},setsar=1[sprite]"
     )
     audio_encodes = plan.audio_encodes  # a file's audio may reuse a stream rendition's encode
+    inputs: dict[str, list[int]] = {}  # each source track, decoded once, split to its encodes
+    for j, audio in enumerate(audio_encodes):
+        inputs.setdefault(audio.input, []).append(j)
+    for source, encodes in inputs.items():
+        chains.append(f"[{source}]asplit={len(encodes)}" + "".join(f"[as{j}]" for j in encodes))
     if audio_encodes:
-        chains.append(
-            f"[0:a:0]asplit={len(audio_encodes)}"
-            + "".join(f"[as{j}]" for j in range(len(audio_encodes)))
-        )
         for j, audio in enumerate(audio_encodes):
             chains.append(
                 f"[as{j}]aresample={audio.sample_rate},"
@@ -193,6 +202,19 @@ def _tee_slave(path: str, **options: str) -> str:
     return _escaped(f"[{spec}]{path}", TEE_LIST_SPECIAL)
 
 
+def adaptation_sets(plan: TranscodePlan) -> str:
+    """The DASH muxer's adaptation sets: the video, then one per audio language (and role,
+    so that a described-video track is apart); cmaf.py labels them (``lang``, ``Role``)."""
+    sets: dict[tuple[str, str], list[int]] = {}
+    for j, audio in enumerate(plan.audio):
+        sets.setdefault(audio_set_key(plan, audio), []).append(len(plan.video) + j)
+    audio_sets = [
+        f"id={k + 1},streams={','.join(map(str, streams))}"
+        for k, streams in enumerate(sets.values())
+    ]
+    return " ".join(["id=0,streams=v", *audio_sets])
+
+
 def build_command(
     plan: TranscodePlan, source: Path, workdir: Path, *, ffmpeg: str, x264_preset: str
 ) -> list[str]:
@@ -217,6 +239,9 @@ def build_command(
         args += ["-c:a", "aac"]
     for j, audio in enumerate(audio_encodes):
         args += [f"-b:a:{j}", str(audio.bitrate)]
+        track = plan.track(audio)
+        if track is not None:  # tagged in the CMAF and MP4 headers (ISO 639-2 there)
+            args += [f"-metadata:s:a:{j}", f"language={language_alpha3(track.language)}"]
     # Muxers behind a tee cannot ask the encoders for out-of-band headers themselves.
     args += ["-flags:v", "+global_header", "-flags:a", "+global_header"]
     stream = [f"v:{i}" for i in range(len(plan.video))] + [f"a:{j}" for j in range(len(plan.audio))]
@@ -230,7 +255,7 @@ def build_command(
             use_template="1",
             use_timeline="1",
             hls_playlist="1",
-            adaptation_sets="id=0,streams=v" + (" id=1,streams=a" if plan.audio else ""),
+            adaptation_sets=adaptation_sets(plan),
             init_seg_name=INIT_NAME,
             media_seg_name=SEGMENT_NAME,
         )
