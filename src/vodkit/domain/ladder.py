@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import ErrorCode, UnsupportedMedia
@@ -60,7 +60,7 @@ class PlanningRules:
     gop_seconds: int = 2  # keyframe interval, identical on every rung
     sprite_interval: int = 5  # seconds between scrub-preview tiles
     encoder: str = X264  # what encodes QVBR in this footprint (plan.X264 or MEDIACONVERT)
-    track_limits: TrackLimits = TrackLimits()  # how many audio and text tracks are kept
+    track_limits: TrackLimits = field(default_factory=TrackLimits)  # how many tracks are kept
 
 
 def even(value: float, limit: int | None = None) -> int:
@@ -109,7 +109,9 @@ def _audio_groups(groups: list[AudioRendition], tracks: list[Track]) -> list[Aud
     taken: set[str] = set()
     for position, track in enumerate(tracks, 1):
         if not track.default:
-            suffix = track.language if track.language not in taken else f"{track.language}_{position}"
+            suffix = track.language
+            if suffix in taken:
+                suffix = f"{suffix}_{position}"
             taken.add(suffix)
             suffixes[track.index] = f"_{suffix}"
     found = []

@@ -45,6 +45,7 @@ from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
 from ..domain.ladder import PlanningRules, plan_transcode
 from ..domain.media import MediaInfo
 from ..domain.presets import Presets
+from ..domain.tracks import Tracks
 from .messages import decode
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class IngestOrchestrator:
                 renditions=plan.summary(),
                 now=self.clock(),
                 duration=plan.duration,
+                tracks=Tracks(plan.tracks, plan.skipped),
             )
         except Conflict:  # another worker got there first: its record stands
             current = self.catalog.get(asset.asset_id)
