@@ -61,7 +61,7 @@ TRACKS = Tracks(
 )  # fmt: skip
 
 
-def start(catalog: Catalog, asset_id: str, jobs: int = 1) -> Asset:
+def start(catalog: Catalog, asset_id: str, jobs: int = 1, tracks: Tracks | None = None) -> Asset:
     return catalog.start_processing(
         asset_id,
         [Job(f"{asset_id}-j{i}", JobState.SUBMITTED, request={"n": i}) for i in range(jobs)],
@@ -69,7 +69,7 @@ def start(catalog: Catalog, asset_id: str, jobs: int = 1) -> Asset:
         renditions=[{"name": "720p", "width": 1280}],
         now=T0,
         duration=12.48,
-        tracks=TRACKS,
+        tracks=tracks,
     )
 
 
@@ -107,7 +107,7 @@ def test_sql_catalogs_know_which_keys_they_have_seen(catalog: Catalog) -> None:
 
 def test_start_processing_records_jobs_and_is_conditional(catalog: Catalog) -> None:
     catalog.create(new("a"))
-    asset = start(catalog, "a", jobs=2)
+    asset = start(catalog, "a", jobs=2, tracks=TRACKS)
     assert asset.status is AssetStatus.PROCESSING
     assert asset.job_ids == ("a-j0", "a-j1")
     assert asset.formats == ("hls", "dash") and asset.renditions[0]["name"] == "720p"
