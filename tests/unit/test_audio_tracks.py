@@ -123,8 +123,8 @@ def test_tracks_over_the_limits_are_skipped_in_the_sources_order() -> None:
     assert [t.index for t in tracks.of(TrackType.AUDIO)] == list(range(1, 9))
     assert [t.index for t in tracks.of(TrackType.TEXT)] == list(range(11, 27))
     assert [(s.index, s.reason) for s in tracks.skipped] == [
-        *((i, "over the limit of 8 audio tracks") for i in (9, 10)),
-        *((i, "over the limit of 16 text tracks") for i in range(27, 31)),
+        *((i, "more audio tracks than the limit of 8") for i in (9, 10)),
+        *((i, "more text tracks than the limit of 16") for i in range(27, 31)),
     ]
     fewer = plan_tracks(streams, TrackLimits(max_audio_tracks=1, max_text_tracks=0))
     assert [t.index for t in fewer.kept] == [1] and len(fewer.skipped) == 29

@@ -208,7 +208,7 @@ def plan_tracks(streams: tuple[StreamInfo, ...], limits: TrackLimits | None = No
         kind = {"audio": TrackType.AUDIO, "subtitle": TrackType.TEXT}.get(stream.type)
         reason = _unkeepable(stream)
         if kind is not None and not reason and counts[kind] >= caps[kind]:
-            reason = f"over the limit of {caps[kind]} {kind} tracks"
+            reason = f"more {kind} tracks than the limit of {caps[kind]}"
         if kind is None or reason:
             skipped.append(
                 Skipped(
