@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes import HD
 from vodkit.adapters.presets.file import default_presets_path, load_presets
-from vodkit.adapters.probe.pyav import MAX_TITLE, _streams
+from vodkit.adapters.probe.pyav import MAX_TITLE, _closed_captions, _streams
 from vodkit.adapters.transcoder.cmaf import RungStats, master_playlist, quoted
 from vodkit.adapters.transcoder.ffmpeg import adaptation_sets, build_command, filter_graph
 from vodkit.domain.asset import Asset
@@ -249,3 +249,12 @@ def test_the_asset_view_shows_its_tracks_and_what_was_skipped() -> None:
         "forced": False, "kind": None, "roles": ["main"], "channels": 2, "source": "embedded",
     }  # fmt: skip
     assert [(s["codec"], s["type"]) for s in shown["skipped"]] == [("hdmv_pgs_subtitle", "text")]
+
+
+def test_captions_in_the_video_frames_are_listed_as_a_text_track_of_the_video() -> None:
+    side = SimpleNamespace(type="Type.A53_CC")
+    (captions,) = _closed_captions(SimpleNamespace(side_data=[side]), 0)
+    assert (captions.index, captions.type, captions.codec) == (0, "subtitle", "eia_608")
+    assert _closed_captions(SimpleNamespace(side_data=[SimpleNamespace(type="SEI")]), 0) == ()
+    (track,) = plan_tracks((captions,)).kept
+    assert (track.type, track.kind, track.roles) == (TrackType.TEXT, "captions", (Role.CAPTION,))

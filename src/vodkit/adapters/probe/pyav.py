@@ -233,8 +233,17 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             bitrate=media.bitrate,
             video=VideoInfo(**{**asdict(video), **found}),
             audio=audio,
-            streams=media.streams,
+            streams=media.streams + _closed_captions(frame, vstream.index),
         )
+
+
+def _closed_captions(frame: Any, index: int) -> tuple[StreamInfo, ...]:
+    """CEA-608/708 captions the video carries in its frames (H.264's A/53 side data), as a
+    text track of the video stream, when the first frame shows them."""
+    for side in getattr(frame, "side_data", ()):
+        if str(getattr(side, "type", "")).endswith("A53_CC"):
+            return (StreamInfo(index, "subtitle", "eia_608", hearing_impaired=True),)
+    return ()
 
 
 def _streams(container: Any) -> tuple[StreamInfo, ...]:
