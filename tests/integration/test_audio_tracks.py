@@ -4,6 +4,7 @@ tracks listed on the asset, kept and skipped. One transcode, many checks."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from vodkit.footprints.base import App
 from vodkit.footprints.embedded import EmbeddedSettings, bootstrap
 
 pytestmark = pytest.mark.integration
+MPD = "urn:mpeg:dash:schema:mpd:2011"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def test_dash_has_one_audio_set_per_language_with_lang_and_role(done: Done) -> N
     assert [(a.lang, [r.value for r in a.roles]) for a in sets] == [
         ("en", ["main"]), ("fr", ["dub"]),
     ]  # fmt: skip
+    labels = [label.text for label in ET.parse(done.path("dash")).getroot().iter(f"{{{MPD}}}Label")]
+    assert labels == ["English", "Fran\u00e7ais"]
     hls, _ = hls_tracks(done.path("hls"))
     per_set = [sorted(r.id for r in a.representations) for a in sets]
     assert len(per_set[0]) == len(per_set[1]) == len({m.group_id for m in hls.media})

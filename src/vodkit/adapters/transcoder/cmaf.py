@@ -36,6 +36,7 @@ AFTER_ROLES = {f"{{{MPD_NS}}}{tag}" for tag in (
     "Rating", "Viewpoint", "ContentComponent", "BaseURL", "SegmentBase", "SegmentList",
     "SegmentTemplate", "Representation",
 )}  # fmt: skip
+AFTER_LABEL = AFTER_ROLES | {f"{{{MPD_NS}}}{tag}" for tag in ("Accessibility", "Role")}
 MAX_NAME = 120
 
 
@@ -51,13 +52,11 @@ def representation_names(plan: TranscodePlan) -> list[str]:
     return [v.name for v in plan.video] + [a.name for a in plan.audio]
 
 
-def audio_set_key(plan: TranscodePlan, audio: AudioRendition) -> tuple[str, str]:
-    """Which DASH AdaptationSet an audio rendition joins: one per language, a described-
-    video track apart from the main one."""
-    track = plan.track(audio)
-    if track is None:
-        return "", ""
-    return track.language, "description" if Role.DESCRIPTION in track.roles else ""
+def audio_set_key(plan: TranscodePlan, audio: AudioRendition) -> int | None:
+    """Which DASH AdaptationSet an audio rendition joins: its track's (one per language for
+    a source with one track per language; a described-video or second track of a language
+    is other content, never a bitrate to switch to). None: a plan from before tracks."""
+    return audio.track
 
 
 def _rewrite_mpd(mpd: Path, names: list[str], plan: TranscodePlan) -> dict[str, str]:
@@ -83,10 +82,16 @@ def _rewrite_mpd(mpd: Path, names: list[str], plan: TranscodePlan) -> dict[str, 
 
 
 def _label_audio_set(adaptation: ET.Element, track: Track) -> None:
-    """``lang`` and ``Role`` (and ``Accessibility`` for a description) on an audio set."""
+    """``lang``, a ``Label`` (the track's name), ``Role`` (and ``Accessibility`` for a
+    description) on an audio set, in the schema's order."""
     adaptation.set("lang", track.language)
     for old in [*adaptation.findall(f"{{{MPD_NS}}}Role")]:
         adaptation.remove(old)  # FFmpeg's own, from the stream's tags
+    children = list(adaptation)
+    at = next((i for i, c in enumerate(children) if c.tag in AFTER_LABEL), len(children))
+    label = ET.Element(f"{{{MPD_NS}}}Label")
+    label.text = track.name  # ElementTree escapes it
+    adaptation.insert(at, label)
     labels = []
     if Role.DESCRIPTION in track.roles:
         labels.append(("Accessibility", AUDIO_PURPOSE_SCHEME, "1"))

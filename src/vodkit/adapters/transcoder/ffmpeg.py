@@ -203,9 +203,9 @@ def _tee_slave(path: str, **options: str) -> str:
 
 
 def adaptation_sets(plan: TranscodePlan) -> str:
-    """The DASH muxer's adaptation sets: the video, then one per audio language (and role,
-    so that a described-video track is apart); cmaf.py labels them (``lang``, ``Role``)."""
-    sets: dict[tuple[str, str], list[int]] = {}
+    """The DASH muxer's adaptation sets: the video, then one per audio track (its bitrates);
+    cmaf.py labels them (``lang``, ``Label``, ``Role``)."""
+    sets: dict[int | None, list[int]] = {}
     for j, audio in enumerate(plan.audio):
         sets.setdefault(audio_set_key(plan, audio), []).append(len(plan.video) + j)
     audio_sets = [
