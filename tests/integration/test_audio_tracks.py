@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import m3u8
 import numpy as np
 import pytest
 
@@ -71,6 +72,9 @@ def test_hls_lists_both_languages_in_every_group_english_by_default(done: Done) 
         track = tracks[name]
         share = tone_share(joined(track.init, track.segments, done.root / f"{name}.mp4"))
         assert share > 0.9 if media.language == "fr" else share < 0.1, (name, share)
+        # the dub is a second shorter, as its source track: kept so, not failed as truncated
+        lasts = sum(s.duration for s in m3u8.load(str(done.root / media.uri)).segments)
+        assert lasts == pytest.approx(3.0 if media.language == "fr" else 4.0, abs=0.1)
 
 
 def test_dash_has_one_audio_set_per_language_with_lang_and_role(done: Done) -> None:

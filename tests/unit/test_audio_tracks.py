@@ -4,6 +4,7 @@ limits, and each kept audio track a member of every audio group of the outputs."
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -38,8 +39,9 @@ def fake_stream(index: int, type: str, codec: str, disposition: Any = 0, **tags:
     """What ``_streams`` reads of a PyAV stream."""
     context = SimpleNamespace(codec=SimpleNamespace(canonical_name=codec), channels=2)
     return SimpleNamespace(
-        index=index, type=type, codec_context=context, metadata=tags, disposition=D(disposition)
-    )
+        index=index, type=type, codec_context=context, metadata=tags, disposition=D(disposition),
+        duration=150 * index, time_base=Fraction(1, 100),
+    )  # fmt: skip
 
 
 def audio(index: int, language: str, **kw: Any) -> StreamInfo:
@@ -67,6 +69,7 @@ def test_the_probe_normalises_languages_and_reads_dispositions() -> None:
         (1, "en"), (2, "fr"), (3, "fr"), (4, "pt-BR"), (5, "und"), (6, "und"),
     ]  # fmt: skip
     assert found[0].default and found[0].title == "English" and found[0].channels == 2
+    assert found[1].duration == 3.0
     assert found[2].visual_impaired and not found[1].default
     assert found[4].forced and found[4].hearing_impaired and found[4].channels is None
     assert [s.type for s in found] == ["audio"] * 4 + ["subtitle", "attachment"]
@@ -225,6 +228,12 @@ def test_a_source_without_tracks_listed_plans_as_before() -> None:
     assert 'LANGUAGE="ja",NAME="日本語",DEFAULT=YES' in master(single)
 
 
+def test_each_audio_rendition_expects_its_own_tracks_duration() -> None:
+    dub = replace(HD, streams=(audio(1, "en", duration=12.0), audio(2, "fr", duration=9.5)))
+    plan = plan_transcode(dub, PRESETS)
+    assert {(a.track, a.duration) for a in plan.audio} == {(1, 12.0), (2, 9.5)}
+
+
 def test_the_limits_come_from_the_rules() -> None:
     rules = PlanningRules(track_limits=TrackLimits(max_audio_tracks=1))
     plan = plan_transcode(BILINGUAL, PRESETS, rules)
@@ -258,3 +267,21 @@ def test_captions_in_the_video_frames_are_listed_as_a_text_track_of_the_video() 
     assert _closed_captions(SimpleNamespace(side_data=[SimpleNamespace(type="SEI")]), 0) == ()
     (track,) = plan_tracks((captions,)).kept
     assert (track.type, track.kind, track.roles) == (TrackType.TEXT, "captions", (Role.CAPTION,))
+
+
+def test_a_matroska_tracks_duration_comes_from_its_tag() -> None:
+    def tagged(value: str) -> Any:
+        return replace_ns(fake_stream(1, "audio", "aac", 0, DURATION=value), duration=None)
+
+    def replace_ns(stream: Any, **changes: Any) -> Any:
+        return SimpleNamespace(**{**vars(stream), **changes})
+
+    durations = [
+        s.duration
+        for s in _streams(
+            SimpleNamespace(
+                streams=[tagged("01:02:03.500000000"), tagged("nonsense"), tagged("9" * 99)]
+            )
+        )
+    ]
+    assert durations == [3723.5, None, None]

@@ -101,7 +101,9 @@ def _audio_for(settings: AudioSettings | None, track: Track | None) -> AudioRend
     )
 
 
-def _audio_groups(groups: list[AudioRendition], tracks: list[Track]) -> list[AudioRendition]:
+def _audio_groups(
+    groups: list[AudioRendition], tracks: list[Track], durations: dict[int | None, float | None]
+) -> list[AudioRendition]:
     """Every group (one per bitrate) with one rendition per audio track: the default track
     keeps the group's name (``audio_128k``), the others add their language and, when two
     share it, their position (``audio_128k_fr``, ``audio_128k_en_3``)."""
@@ -124,6 +126,7 @@ def _audio_groups(groups: list[AudioRendition], tracks: list[Track]) -> list[Aud
                     sample_rate=group.sample_rate,
                     track=track.index,
                     group=group.name,
+                    duration=durations.get(track.index),
                 )
             )
     return found
@@ -315,7 +318,13 @@ def plan_transcode(
         gop_seconds=rules.gop_seconds,
         segment_seconds=presets.segment_seconds,
         video=tuple(rungs),
-        audio=tuple(_audio_groups(sorted(audio.values(), key=lambda a: -a.bitrate), audio_tracks)),
+        audio=tuple(
+            _audio_groups(
+                sorted(audio.values(), key=lambda a: -a.bitrate),
+                audio_tracks,
+                {s.index: s.duration for s in media.other_streams},
+            )
+        ),
         files=tuple(files),
         poster=PosterPlan(width=top.width, height=top.height, candidates=POSTER_CANDIDATES),
         sprite=plan_sprite(source, duration, rules.sprite_interval),

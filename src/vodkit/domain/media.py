@@ -110,6 +110,7 @@ class StreamInfo:
     hearing_impaired: bool = False
     visual_impaired: bool = False  # an audio description of the picture
     channels: int | None = None  # audio only
+    duration: float | None = None  # the stream's own, when the header declares it
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,12 @@ class MediaInfo:
         if self.streams or self.audio is None:
             return self.streams
         audio = self.audio
-        return (StreamInfo(None, "audio", audio.codec, default=True, channels=audio.channels),)
+        return (
+            StreamInfo(
+                None, "audio", audio.codec, default=True, channels=audio.channels,
+                duration=audio.duration,
+            ),
+        )  # fmt: skip
 
     @property
     def demuxer(self) -> str:

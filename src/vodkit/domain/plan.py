@@ -61,6 +61,7 @@ class AudioRendition:
     channels: int = 2
     track: int | None = None  # the source stream's index; None: its first audio stream
     group: str = ""  # the HLS GROUP-ID; "": its own name (a plan from before tracks)
+    duration: float | None = None  # of its source track, when it says (a dub may be shorter)
 
     @property
     def encoding(self) -> tuple[int | None, int, int, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -53,6 +54,7 @@ FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 # characters; at most this many streams are described (the rest cannot be kept anyway).
 MAX_TITLE = 120
 MAX_STREAMS = 64
+DURATION_TAG = re.compile(r"(\d{1,4}):([0-5]\d):([0-5]\d(?:\.\d{1,9})?)")  # Matroska's
 CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " ")
 # Refused by their first bytes, before libavformat sees them: a clearer reason, and
 # a second wall (the format whitelist is the first) against opening what they name.
@@ -276,9 +278,21 @@ def _streams(container: Any) -> tuple[StreamInfo, ...]:
                 channels=(getattr(context, "channels", None) or None)
                 if stream.type == "audio"
                 else None,
+                duration=_duration(stream),
             )
         )
     return tuple(found[:MAX_STREAMS])
+
+
+def _duration(stream: Any) -> float | None:
+    """A stream's own duration: its header's, else Matroska's DURATION tag (per track)."""
+    if stream.duration and stream.time_base:
+        return round(float(stream.duration * stream.time_base), 3)
+    tag = DURATION_TAG.fullmatch(str(stream.metadata.get("DURATION", ""))[:40])
+    if tag is None:
+        return None
+    hours, minutes, seconds = tag.groups()
+    return round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 3)
 
 
 def _clean(value: Any, limit: int) -> str:
