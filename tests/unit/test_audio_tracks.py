@@ -237,8 +237,11 @@ def test_each_audio_rendition_expects_its_own_tracks_duration() -> None:
 def test_the_limits_come_from_the_rules() -> None:
     rules = PlanningRules(track_limits=TrackLimits(max_audio_tracks=1))
     plan = plan_transcode(BILINGUAL, PRESETS, rules)
-    assert [t.index for t in plan.tracks] == [1]  # the first within the limit, now default
+    assert [(t.index, t.default) for t in plan.tracks] == [(1, True)]  # the default, now
     assert [s.index for s in plan.skipped] == [2, 3, 4]
+    assert {a.track for a in plan.audio} == {1} and all(v.audio for v in plan.video)
+    assert {f.audio.track for f in plan.files if f.audio} == {1}
+    assert 'LANGUAGE="fr",NAME="Fran\u00e7ais \'VF\' #EXT-X-ENDLIST",DEFAULT=YES' in master(plan)
 
 
 def test_the_asset_view_shows_its_tracks_and_what_was_skipped() -> None:

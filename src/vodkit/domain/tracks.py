@@ -191,23 +191,20 @@ class Tracks:
 def plan_tracks(streams: tuple[StreamInfo, ...], limits: TrackLimits | None = None) -> Tracks:
     """The source's audio and text tracks as kept and skipped, in the source's order.
 
-    One audio track is the default: the source's first marked default, else the first.
     Bitmap subtitles, unknown text formats, data and attachments are skipped, and so is
-    every track past the limits, each with its reason.
+    every track past the limits, each with its reason. One kept audio track is the
+    default: the first the source marks so, else the first kept.
     """
     limits = limits or TrackLimits()
-    audio = [s for s in streams if s.type == "audio"]
-    default_audio = next((s for s in audio if s.default), audio[0] if audio else None)
-    kept: list[Track] = []
+    keep: list[tuple[StreamInfo, TrackType]] = []
     skipped: list[Skipped] = []
-    counts = {TrackType.AUDIO: 0, TrackType.TEXT: 0}
     caps = {TrackType.AUDIO: limits.max_audio_tracks, TrackType.TEXT: limits.max_text_tracks}
     for stream in streams:
         if stream.type == "video":
             continue
         kind = {"audio": TrackType.AUDIO, "subtitle": TrackType.TEXT}.get(stream.type)
         reason = _unkeepable(stream)
-        if kind is not None and not reason and counts[kind] >= caps[kind]:
+        if kind is not None and not reason and sum(k is kind for _, k in keep) >= caps[kind]:
             reason = f"more {kind} tracks than the limit of {caps[kind]}"
         if kind is None or reason:
             skipped.append(
@@ -219,10 +216,12 @@ def plan_tracks(streams: tuple[StreamInfo, ...], limits: TrackLimits | None = No
                     index=stream.index,
                 )
             )
-            continue
-        counts[kind] += 1
-        kept.append(_track(stream, kind, default=stream is default_audio))
-    return Tracks(kept=tuple(kept), skipped=tuple(skipped))
+        else:
+            keep.append((stream, kind))
+    audio = [s for s, kind in keep if kind is TrackType.AUDIO]
+    default = next((s for s in audio if s.default), audio[0] if audio else None)
+    kept = tuple(_track(s, kind, default=s is default) for s, kind in keep)
+    return Tracks(kept=kept, skipped=tuple(skipped))
 
 
 def _unkeepable(stream: StreamInfo) -> str:
