@@ -13,6 +13,7 @@ import m3u8
 import numpy as np
 import pytest
 
+from tests.api_server import serve
 from tests.media_checks import dash_tracks, hls_tracks, joined
 from tests.multitrack import FRENCH_TONE, bilingual_mkv
 from vodkit.config import load_settings
@@ -29,6 +30,7 @@ class Done:
     app: App
     asset: Asset
     root: Path  # the asset's outputs
+    data: Path  # the footprint's data directory
 
     def path(self, key: str) -> Path:
         return Path(self.app.outputs.locate(self.asset.outputs[key]))
@@ -43,7 +45,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Done:
     asset = app.catalog.get(asset_id)
     assert asset is not None and asset.status is AssetStatus.COMPLETED, asset
     master = Path(app.outputs.locate(asset.outputs["hls"]))
-    return Done(app, asset, master.parent)
+    return Done(app, asset, master.parent, work / "data")
 
 
 def tone_share(path: Path) -> float:
@@ -116,3 +118,15 @@ def test_the_asset_lists_its_tracks_and_what_was_skipped(done: Done) -> None:
         }
     ]
     assert not shown["errors"]  # skipped tracks do not fail the asset
+
+
+def test_the_api_shows_the_tracks_and_what_was_skipped(done: Done) -> None:
+    with serve(done.data, worker=False) as served:
+        reply = served.client("alice").get(f"/v1/assets/{done.asset.asset_id}")
+    assert reply.status_code == 200
+    shown = reply.json()
+    assert shown["kind"] == "video"
+    assert [(t["language"], t["roles"], t["source"]) for t in shown["tracks"]] == [
+        ("en", ["main"], "embedded"), ("fr", ["dub"], "embedded"), ("en", ["subtitle"], "embedded"),
+    ]  # fmt: skip
+    assert [s["codec"] for s in shown["skipped"]] == ["hdmv_pgs_subtitle"]
