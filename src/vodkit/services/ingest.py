@@ -185,6 +185,9 @@ class IngestOrchestrator:
             assert current is not None
             return current
         log.info("asset %s: %d renditions planned", asset.asset_id, len(plan.summary()))
+        for lost in plan.skipped:  # kept on the asset too: it completes without them
+            log.info("asset %s: %s track %s (%s) skipped: %s", asset.asset_id, lost.type,
+                     lost.index, lost.codec, lost.reason)  # fmt: skip
         self.bus.publish(
             AssetStatusChanged(asset.asset_id, AssetStatus.PROCESSING, started.uploader_id)
         )
