@@ -40,7 +40,7 @@ def bilingual_mkv(directory: Path, seconds: int = 4) -> Path:
     subprocess.run(
         [FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
          "-t", str(seconds), "-i", str(real_clip("bigbuckbunny.mp4")),
-         "-f", "lavfi", "-t", str(seconds - 1),
+         "-f", "lavfi", "-t", str(max(seconds - 1, 1)),
          "-i", f"sine=frequency={FRENCH_TONE:g}:sample_rate=48000",
          "-i", str(srt), "-i", str(sup),
          "-map", "0:v", "-map", "0:a", "-map", "1:a", "-map", "2", "-map", "3",

@@ -4,6 +4,7 @@ tracks listed on the asset, kept and skipped. One transcode, many checks."""
 
 from __future__ import annotations
 
+import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,10 @@ import numpy as np
 import pytest
 
 from tests.api_server import serve
+from tests.conftest import FFMPEG
 from tests.media_checks import dash_tracks, hls_tracks, joined
 from tests.multitrack import FRENCH_TONE, bilingual_mkv
+from vodkit.adapters.probe.pyav import MAX_TITLE, PyavProber
 from vodkit.config import load_settings
 from vodkit.domain.asset import Asset, AssetStatus
 from vodkit.footprints.base import App
@@ -130,3 +133,19 @@ def test_the_api_shows_the_tracks_and_what_was_skipped(done: Done) -> None:
         ("en", ["main"], "embedded"), ("fr", ["dub"], "embedded"), ("en", ["subtitle"], "embedded"),
     ]  # fmt: skip
     assert [s["codec"] for s in shown["skipped"]] == ["hdmv_pgs_subtitle"]
+
+
+def test_a_title_that_is_not_utf8_is_read_and_made_safe(tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.mkv"
+    title = b'\xe9t\xe9 "x"\x01\x1b\n' + b"A" * 500  # Latin-1, quotes, controls, too long
+    subprocess.run(
+        [FFMPEG.encode(), b"-hide_banner", b"-loglevel", b"error", b"-y",
+         b"-i", bytes(bilingual_mkv(tmp_path, seconds=2)), b"-map", b"0", b"-c", b"copy",
+         b"-metadata:s:a:1", b"title=" + title, b"-metadata:s:a:1", b"language=fre",
+         bytes(hostile)],
+        check=True,
+    )  # fmt: skip
+    streams = PyavProber().probe(hostile).streams
+    french = streams[1]
+    assert french.language == "fr" and len(french.title) == MAX_TITLE
+    assert french.title.startswith('\ufffdt\ufffd "x" AAA')

@@ -145,6 +145,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
         container = av.open(
             path,
             options={"protocol_whitelist": "file", "format_whitelist": FORMAT_WHITELIST},
+            metadata_errors="replace",  # a tag that is not UTF-8 is read, not a reason to fail
         )
     except av.error.FFmpegError:
         raise UnsupportedMedia(
