@@ -41,7 +41,7 @@ def _ffmpeg(*args: str) -> None:
 
 
 def captioned_sources(directory: Path) -> dict[str, Path]:
-    """``mkv``: H.264, AAC, SubRip (eng, stream 2), ASS (fra, stream 3); ``mp4``: H.264,
+    """``mkv``: H.264, AAC, SubRip (eng, stream 2), ASS (fra, SDH, stream 3); ``mp4``: H.264,
     AAC, mov_text (eng, stream 2). 640x360, ``SECONDS`` long."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "en.srt").write_text(SRT)
@@ -56,7 +56,9 @@ def captioned_sources(directory: Path) -> dict[str, Path]:
         *picture[:4], "-i", str(directory / "en.srt"), "-i", str(directory / "fr.ass"),
         "-map", "0:v", "-map", "0:a", "-map", "1", "-map", "2", *picture[4:],
         "-c:s", "copy",  # the text as written: FFmpeg's decoders drop unknown tags
-        "-metadata:s:s:0", "language=eng", "-metadata:s:s:1", "language=fra", str(mkv),
+        "-metadata:s:s:0", "language=eng", "-metadata:s:s:1", "language=fra",
+        "-disposition:s:0", "default", "-disposition:s:1", "hearing_impaired",  # SDH: "captions"
+        str(mkv),
     )  # fmt: skip
     _ffmpeg(
         *picture[:4], "-i", str(directory / "en.srt"), "-map", "0:v", "-map", "0:a", "-map", "1",

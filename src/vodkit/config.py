@@ -10,6 +10,7 @@ explicit arguments, then the environment, then the file, then the defaults.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
@@ -25,9 +26,11 @@ from .domain.errors import ConfigError
 from .domain.ladder import PlanningRules
 from .domain.media import MediaLimits
 from .domain.plan import X264
+from .domain.tracks import TrackLimits
 from .domain.webhooks import BACKOFF
 
-RULES, LIMITS = PlanningRules(), MediaLimits()  # the defaults, written once in the domain
+# the defaults, written once in the domain
+RULES, LIMITS, TRACKS = PlanningRules(), MediaLimits(), TrackLimits()
 MB = 1024 * 1024
 
 
@@ -84,6 +87,13 @@ class Settings(_Sources):
         RULES.sprite_interval, ge=1, le=600, description="seconds between scrub tiles"
     )
 
+    max_audio_tracks: int = Field(
+        TRACKS.max_audio_tracks, ge=0, le=64, description="audio tracks kept; the rest skipped"
+    )
+    max_text_tracks: int = Field(
+        TRACKS.max_text_tracks, ge=0, le=64, description="text tracks kept; the rest skipped"
+    )
+
     max_file_size_mb: int = Field(LIMITS.max_file_size // MB, gt=0)
     max_width: int = Field(LIMITS.max_width, gt=0)
     max_height: int = Field(LIMITS.max_height, gt=0)
@@ -116,6 +126,11 @@ class Settings(_Sources):
             gop_seconds=self.gop_seconds,
             sprite_interval=self.sprite_interval,
             encoder=self.ENCODER,
+            track_limits=replace(
+                TRACKS,
+                max_audio_tracks=self.max_audio_tracks,
+                max_text_tracks=self.max_text_tracks,
+            ),
         )
 
     @property

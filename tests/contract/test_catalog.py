@@ -17,6 +17,7 @@ from vodkit.adapters.catalog.postgres import catalog_database as postgres_databa
 from vodkit.adapters.catalog.sqlite import SqliteCatalog
 from vodkit.domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from vodkit.domain.errors import AssetNotFound, Conflict
+from vodkit.domain.tracks import Role, Skipped, TextKind, Track, Tracks, TrackType
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -48,7 +49,19 @@ def new(asset_id: str, uploader: str = "u", minute: int = 0, key: str = "") -> A
     )
 
 
-def start(catalog: Catalog, asset_id: str, jobs: int = 1) -> Asset:
+TRACKS = Tracks(
+    kept=(
+        Track(TrackType.AUDIO, "en", "English", default=True, roles=(Role.MAIN,), channels=6,
+              codec="ac3", index=1),
+        Track(TrackType.AUDIO, "fr", "Fran\u00e7ais", roles=(Role.DUB,), channels=2, index=2),
+        Track(TrackType.TEXT, "pt-BR", "Portugu\u00eas", kind=TextKind.CAPTIONS,
+              roles=(Role.CAPTION,), codec="subrip", index=3),
+    ),
+    skipped=(Skipped("text", "hdmv_pgs_subtitle", "en", "bitmap subtitles need OCR", 4),),
+)  # fmt: skip
+
+
+def start(catalog: Catalog, asset_id: str, jobs: int = 1, tracks: Tracks | None = None) -> Asset:
     return catalog.start_processing(
         asset_id,
         [Job(f"{asset_id}-j{i}", JobState.SUBMITTED, request={"n": i}) for i in range(jobs)],
@@ -56,6 +69,7 @@ def start(catalog: Catalog, asset_id: str, jobs: int = 1) -> Asset:
         renditions=[{"name": "720p", "width": 1280}],
         now=T0,
         duration=12.48,
+        tracks=tracks,
     )
 
 
@@ -93,12 +107,16 @@ def test_sql_catalogs_know_which_keys_they_have_seen(catalog: Catalog) -> None:
 
 def test_start_processing_records_jobs_and_is_conditional(catalog: Catalog) -> None:
     catalog.create(new("a"))
-    asset = start(catalog, "a", jobs=2)
+    asset = start(catalog, "a", jobs=2, tracks=TRACKS)
     assert asset.status is AssetStatus.PROCESSING
     assert asset.job_ids == ("a-j0", "a-j1")
     assert asset.formats == ("hls", "dash") and asset.renditions[0]["name"] == "720p"
     assert catalog.get("a").duration == 12.48  # type: ignore[union-attr]
     assert new("b").duration is None  # unknown until the upload is probed
+    stored = catalog.get("a")
+    assert stored is not None and stored.kind == "video"
+    assert (stored.tracks, stored.skipped) == (TRACKS.kept, TRACKS.skipped)
+    assert (new("b").tracks, new("b").skipped) == ((), ())  # unknown until it is probed
     assert [(j.job_id, j.state, j.request) for j in catalog.jobs("a")] == [
         ("a-j0", JobState.SUBMITTED, {"n": 0}),
         ("a-j1", JobState.SUBMITTED, {"n": 1}),

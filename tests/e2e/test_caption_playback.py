@@ -58,7 +58,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     plan = plan_transcode(
         PyavProber().probe(source), load_presets(default_presets_path()), PlanningRules()
     )
-    FfmpegTranscoder().transcode(plan, source, root / "media", lambda p: None, text_tracks=TRACKS)
+    FfmpegTranscoder().transcode(plan, source, root / "media", lambda p: None)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Vodkit
+from tests.multitrack import bilingual_mkv
 from vodkit.adapters.presets.file import default_presets_path
 
 pytestmark = pytest.mark.e2e
@@ -65,6 +66,30 @@ def test_ingest_wait_then_query(vodkit: Vodkit, clips: dict[str, Path]) -> None:
     assert re.search(rf"^job +{job['jobId']}  COMPLETE  100%", shown.stdout, re.M), shown.stdout
     again = vodkit.run("assets", "retry", data["assetId"])
     assert again.returncode == 2 and "only FAILED" in again.stderr
+
+
+def test_assets_show_lists_the_tracks_and_what_was_skipped(vodkit: Vodkit, tmp_path: Path) -> None:
+    source = bilingual_mkv(tmp_path, seconds=2)
+    code, data = vodkit.json("ingest", str(source), "--uploader", "alice", "--wait")
+    assert code == 0 and data["status"] == "COMPLETED" and data["kind"] == "video"
+    assert [(t["type"], t["language"]) for t in data["tracks"]] == [
+        ("audio", "en"), ("audio", "fr"), ("text", "en"),
+    ]  # fmt: skip
+    assert [s["codec"] for s in data["skipped"]] == ["hdmv_pgs_subtitle"]
+    shown = vodkit.run("assets", "show", data["assetId"]).stdout
+    assert 'track     audio en "English" (main, default, 2 ch; embedded)' in shown, shown
+    assert 'track     audio fr "Fran\u00e7ais" (dub, 2 ch; embedded)' in shown
+    assert 'track     text subtitles en "English" (subtitle; embedded)' in shown
+    assert "skipped   text hdmv_pgs_subtitle (en): bitmap subtitles" in shown
+    # the limits are settings: one audio track kept, the French one skipped and said so
+    code, one = vodkit.json(
+        "ingest", str(source), "--uploader", "bob", "--wait", env={"VODKIT_MAX_AUDIO_TRACKS": "1"}
+    )
+    assert code == 0 and one["status"] == "COMPLETED"
+    assert [t["language"] for t in one["tracks"] if t["type"] == "audio"] == ["en"]
+    assert ("audio", "fr", "more audio tracks than the limit of 1") in [
+        (s["type"], s["language"], s["reason"]) for s in one["skipped"]
+    ]
 
 
 def test_ingest_without_wait_returns_at_once_with_the_asset_id(

@@ -1,4 +1,5 @@
-"""vodkit's outputs play in real players (hls.js, dash.js) in headless Chromium."""
+"""vodkit's outputs play in real players (hls.js, dash.js, Shaka Player) in headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from tests.conftest import IN_CI, make_clip
 from tests.e2e.conftest import Vodkit
+from tests.multitrack import bilingual_mkv
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
@@ -28,6 +30,7 @@ PLAYER = Path(__file__).parent / "player"
 LIBRARIES = {
     "hls.min.js": PLAYER / "node_modules/hls.js/dist/hls.min.js",
     "dash.all.min.js": PLAYER / "node_modules/dashjs/dist/modern/umd/dash.all.min.js",
+    "shaka-player.compiled.js": PLAYER / "node_modules/shaka-player/dist/shaka-player.compiled.js",
 }
 
 
@@ -151,3 +154,36 @@ def test_scrub_thumbnails_load_as_a_player_reads_them(
     assert cues[0][0] == 0 and all(a[1] == b[0] for a, b in pairwise(cues))
     if sheets == 2:
         assert [cue[2].split("#")[0] for cue in cues] == ["sprite.jpg"] * 4 + ["sprite-2.jpg"] * 2
+
+
+@pytest.fixture(scope="module")
+def bilingual(site: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The English and French MKV (tests.multitrack), transcoded into the web root."""
+    work = tmp_path_factory.mktemp("bilingual")
+    source = bilingual_mkv(work)
+    plan = plan_transcode(PyavProber().probe(source), load_presets(default_presets_path()))
+    FfmpegTranscoder().transcode(plan, source, site[1] / "bilingual", lambda p: None)
+    return "/bilingual"
+
+
+@pytest.mark.parametrize(
+    "player", ["hls", "dash", "shaka", pytest.param("shaka-hls", id="shaka-hls")]
+)
+def test_a_player_lists_both_languages_and_switches_to_french(
+    browser: Any, site: tuple[str, Path], bilingual: str, player: str
+) -> None:
+    kind, _, manifest = player.partition("-")
+    query = f"player={kind}&switch=fr&base={bilingual}"
+    if manifest:
+        query += "&manifest=master.m3u8"
+    result = _page_result(browser, f"{site[0]}/index.html?{query}")
+    assert result.get("ok"), result
+    assert (result["initial"], result["active"]) == ("en", "fr")
+    named = [("en", "English"), ("fr", "Fran\u00e7ais")]  # HLS's NAME, DASH's Label
+    assert sorted((t["lang"], t["name"]) for t in result["tracks"]) == named
+    if kind == "hls":
+        assert [(t["lang"], t["name"], t["default"]) for t in result["tracks"]] == [
+            ("en", "English", True), ("fr", "Fran\u00e7ais", False),
+        ]  # fmt: skip
+    elif not manifest:  # DASH's roles, as dash.js and Shaka Player read them
+        assert {t["lang"]: t["roles"] for t in result["tracks"]} == {"en": ["main"], "fr": ["dub"]}

@@ -45,7 +45,7 @@ def output(
     """The MKV transcoded once, its SubRip and ASS tracks handed to the transcoder."""
     work = tmp_path_factory.mktemp("out")
     result = FfmpegTranscoder().transcode(
-        _plan(sources["mkv"]), sources["mkv"], work, lambda p: None, text_tracks=[ENGLISH, FRENCH]
+        _plan(sources["mkv"]), sources["mkv"], work, lambda p: None
     )
     return work, list(result.files)
 

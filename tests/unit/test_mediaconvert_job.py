@@ -14,7 +14,7 @@ from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.transcoder.mediaconvert import build_job
 from vodkit.domain.jobs import TranscodeJob
 from vodkit.domain.ladder import plan_transcode
-from vodkit.domain.media import AudioInfo, Hdr10Metadata, MediaInfo, VideoInfo
+from vodkit.domain.media import AudioInfo, Hdr10Metadata, MediaInfo, StreamInfo, VideoInfo
 
 PRESETS = load_presets(default_presets_path())
 CREATE_JOB = (
@@ -24,7 +24,19 @@ PHONE = replace(HD, video=VideoInfo(codec="h264", width=1920, height=1080, fps=3
 SURROUND = replace(HD, audio=AudioInfo(codec="aac", channels=6, sample_rate=48000))
 SILENT = replace(HD, audio=None)
 TINY = replace(HD, video=VideoInfo(codec="h264", width=320, height=240, fps=25.0))
-SOURCES = {"hd": HD, "phone": PHONE, "surround": SURROUND, "silent": SILENT, "tiny": TINY}
+# An MKV's streams: English 5.1 (default), a data stream, French stereo, a bitmap subtitle.
+BILINGUAL = replace(
+    HD,
+    container="matroska,webm",
+    streams=(
+        StreamInfo(1, "audio", "ac3", "en", "English", default=True, channels=6),
+        StreamInfo(2, "data", "bin_data"),
+        StreamInfo(3, "audio", "aac", "fr", 'Fran\u00e7ais "VF"', channels=2),
+        StreamInfo(4, "subtitle", "hdmv_pgs_subtitle", "en"),
+    ),
+)
+SOURCES = {"hd": HD, "phone": PHONE, "surround": SURROUND, "silent": SILENT, "tiny": TINY,
+           "bilingual": BILINGUAL}  # fmt: skip
 
 
 def job_for(media: MediaInfo) -> dict[str, Any]:
@@ -318,3 +330,38 @@ def test_hdr10_is_read_with_its_mastering_metadata_and_the_vibrant_mapper() -> N
         "ColorSpace": "FOLLOW",
     }
     assert {c["HdrToSdrToneMapper"] for c in correctors(hlg)} == {"PRESERVE_DETAILS"}
+
+
+def test_one_audio_selector_and_one_cmaf_rendition_per_track_with_its_language() -> None:
+    params = job_for(BILINGUAL)
+    validate_parameters(params, CREATE_JOB.input_shape)
+    assert params["Settings"]["Inputs"][0]["AudioSelectors"] == {
+        "Audio Selector 1": {"SelectorType": "TRACK", "Tracks": [1],
+                             "DefaultSelection": "DEFAULT", "CustomLanguageCode": "eng"},
+        "Audio Selector 2": {"SelectorType": "TRACK", "Tracks": [2],
+                             "DefaultSelection": "NOT_DEFAULT", "CustomLanguageCode": "fra"},
+    }  # fmt: skip
+    cmaf = groups(params)["CMAF_GROUP_SETTINGS"]["Outputs"]
+    audio = [o for o in cmaf if "AudioDescriptions" in o]
+    plan = plan_transcode(BILINGUAL, PRESETS)
+    assert len(audio) == 2 * len({a.group_id for a in plan.audio})  # both tracks, every rate
+    for output in audio:
+        (description,) = output["AudioDescriptions"]
+        french = description["AudioSourceName"] == "Audio Selector 2"
+        assert description["CustomLanguageCode"] == ("fr" if french else "en")
+        assert description["LanguageCodeControl"] == "USE_CONFIGURED"
+        assert description["StreamName"] == ("Français VF" if french else "English")
+        assert ("RemixSettings" in description) is not french  # 5.1 down to stereo
+        settings = output["ContainerSettings"]["CmfcSettings"]
+        assert settings["AudioTrackType"] == (
+            "ALTERNATE_AUDIO_AUTO_SELECT" if french else "ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT"
+        )
+        assert settings["AudioGroupId"].startswith("audio_")
+    rungs = [o for o in cmaf if "VideoDescription" in o]
+    assert {o["ContainerSettings"]["CmfcSettings"]["AudioRenditionSets"] for o in rungs} == {
+        v.audio for v in plan.video
+    }
+    (preview,) = [g for g in params["Settings"]["OutputGroups"] if g["Name"] == "MP4 preview"]
+    assert [d["AudioSourceName"] for o in preview["Outputs"] for d in o["AudioDescriptions"]] == [
+        "Audio Selector 1"
+    ]  # the preview keeps the default track

@@ -17,6 +17,7 @@ from typing import Any
 
 from .clock import isoformat
 from .errors import ErrorKind, IllegalTransition, kind_of, retry_helps
+from .tracks import Skipped, Track
 
 
 class AssetStatus(StrEnum):
@@ -149,6 +150,9 @@ class Asset:
     renditions: tuple[dict[str, Any], ...] = ()
     errors: tuple[AssetError, ...] = ()
     duration: float | None = None  # seconds, of the source's video: known once it is probed
+    kind: str = "video"  # what it holds: "video" (audio-only assets are yet to come)
+    tracks: tuple[Track, ...] = ()  # its audio and text tracks, once planned
+    skipped: tuple[Skipped, ...] = ()  # the source's tracks it could not keep, and why
 
     @property
     def retryable(self) -> bool:
@@ -208,6 +212,9 @@ class Asset:
             "renditions": [dict(r) for r in self.renditions],
             "errors": [e.to_item() for e in self.errors],
             "duration": self.duration,
+            "kind": self.kind,
+            "tracks": [t.to_dict() for t in self.tracks],
+            "skipped": [s.to_dict() for s in self.skipped],
         }
 
     @classmethod
@@ -230,4 +237,7 @@ class Asset:
             renditions=tuple(dict(r) for r in item.get("renditions", ())),
             errors=tuple(AssetError.from_item(e) for e in item.get("errors", ())),
             duration=None if item.get("duration") is None else float(item["duration"]),
+            kind=str(item.get("kind") or "video"),
+            tracks=tuple(Track.from_dict(t) for t in item.get("tracks") or ()),
+            skipped=tuple(Skipped.from_dict(s) for s in item.get("skipped") or ()),
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import ErrorCode, UnsupportedMedia
@@ -34,6 +34,7 @@ from .plan import (
     VideoRendition,
 )
 from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
+from .tracks import Track, TrackLimits, TrackType, plan_tracks
 
 MIN_VIDEO_BITRATE = 150_000
 SPRITE_TILE_BOX = (160, 90)
@@ -59,6 +60,7 @@ class PlanningRules:
     gop_seconds: int = 2  # keyframe interval, identical on every rung
     sprite_interval: int = 5  # seconds between scrub-preview tiles
     encoder: str = X264  # what encodes QVBR in this footprint (plan.X264 or MEDIACONVERT)
+    track_limits: TrackLimits = field(default_factory=TrackLimits)  # how many tracks are kept
 
 
 def even(value: float, limit: int | None = None) -> int:
@@ -87,14 +89,47 @@ def fit(
     return even(src_w * scale, src_w), even(src_h * scale, src_h)
 
 
-def _audio_for(settings: AudioSettings | None) -> AudioRendition | None:
-    if settings is None:
+def _audio_for(settings: AudioSettings | None, track: Track | None) -> AudioRendition | None:
+    """The default audio track's rendition at the settings' bitrate: it names the group."""
+    if settings is None or track is None:
         return None
     return AudioRendition(
         name=f"audio_{settings.bitrate // 1000}k",
         bitrate=settings.bitrate,
         sample_rate=settings.sample_rate,
+        track=track.index,
     )
+
+
+def _audio_groups(
+    groups: list[AudioRendition], tracks: list[Track], durations: dict[int | None, float | None]
+) -> list[AudioRendition]:
+    """Every group (one per bitrate) with one rendition per audio track: the default track
+    keeps the group's name (``audio_128k``), the others add their language and, when two
+    share it, their position (``audio_128k_fr``, ``audio_128k_en_3``)."""
+    suffixes: dict[int | None, str] = {}
+    taken: set[str] = set()
+    for position, track in enumerate(tracks, 1):
+        if not track.default:
+            suffix = track.language
+            if suffix in taken:
+                suffix = f"{suffix}_{position}"
+            taken.add(suffix)
+            suffixes[track.index] = f"_{suffix}"
+    found = []
+    for group in groups:
+        for track in tracks:
+            found.append(
+                AudioRendition(
+                    name=group.name + suffixes.get(track.index, ""),
+                    bitrate=group.bitrate,
+                    sample_rate=group.sample_rate,
+                    track=track.index,
+                    group=group.name,
+                    duration=durations.get(track.index),
+                )
+            )
+    return found
 
 
 def _ladder_outputs(presets: Presets) -> list[tuple[VideoSettings, AudioSettings | None]]:
@@ -213,6 +248,9 @@ def plan_transcode(
 
     taken: set[str] = set()
     audio: dict[str, AudioRendition] = {}
+    tracks = plan_tracks(media.other_streams, rules.track_limits)
+    audio_tracks = tracks.of(TrackType.AUDIO)
+    default_audio = next((t for t in audio_tracks if t.default), None)
     ceiling = source_h264_bitrate(media)
     rc = presets.rate_control
     qvbr = rc.mode == QVBR
@@ -221,7 +259,7 @@ def plan_transcode(
     def rung(
         size: tuple[int, int], settings: VideoSettings, audio_settings: AudioSettings | None
     ) -> VideoRendition:
-        a = _audio_for(audio_settings) if media.audio else None
+        a = _audio_for(audio_settings, default_audio)
         if a:
             audio.setdefault(a.name, a)
         return VideoRendition(
@@ -251,7 +289,7 @@ def plan_transcode(
         size = fit(source, (output.video.width, output.video.height))
         if size is None:
             size = (even(source[0], source[0]), even(source[1], source[1]))
-        a = _audio_for(output.audio) if media.audio else None
+        a = _audio_for(output.audio, default_audio)
         name = re.sub(r"[^a-z0-9_-]", "", output.name_modifier.lower()).strip("_-") or "preview"
         files.append(
             FileRendition(
@@ -280,11 +318,17 @@ def plan_transcode(
         gop_seconds=rules.gop_seconds,
         segment_seconds=presets.segment_seconds,
         video=tuple(rungs),
-        audio=tuple(sorted(audio.values(), key=lambda a: -a.bitrate)),
+        audio=tuple(
+            _audio_groups(
+                sorted(audio.values(), key=lambda a: -a.bitrate),
+                audio_tracks,
+                {s.index: s.duration for s in media.other_streams},
+            )
+        ),
         files=tuple(files),
         poster=PosterPlan(width=top.width, height=top.height, candidates=POSTER_CANDIDATES),
         sprite=plan_sprite(source, duration, rules.sprite_interval),
-        source_channels=media.audio.channels if media.audio else 0,
+        source_channels=(default_audio.channels or 2) if default_audio else 0,
         rate_control=rc.mode,
         qvbr_quality_level=rc.qvbr_quality_level,
         encoder=rules.encoder,
@@ -318,4 +362,6 @@ def plan_transcode(
             if rc.automated_abr
             else None
         ),
+        tracks=tracks.kept,
+        skipped=tracks.skipped,
     )

@@ -95,13 +95,46 @@ class AudioInfo:
 
 
 @dataclass(frozen=True)
+class StreamInfo:
+    """A stream beside the picture (audio, subtitle, data, attachment), as the probe read
+    it. ``language`` is BCP 47 already; ``title`` is bounded and stripped of control
+    characters (both come from the upload's tags: untrusted)."""
+
+    index: int | None  # its index in the container (``0:N``); None: the first audio stream
+    type: str  # "audio", "subtitle", "data", "attachment"
+    codec: str
+    language: str = "und"
+    title: str = ""
+    default: bool = False
+    forced: bool = False
+    hearing_impaired: bool = False
+    visual_impaired: bool = False  # an audio description of the picture
+    channels: int | None = None  # audio only
+    duration: float | None = None  # the stream's own, when the header declares it
+
+
+@dataclass(frozen=True)
 class MediaInfo:
     container: str  # libavformat's demuxer name, a key of ALLOWED_DEMUXERS
     duration: float
     size: int
     bitrate: int | None
     video: VideoInfo | None
-    audio: AudioInfo | None
+    audio: AudioInfo | None  # the first audio stream: what the limits and the ladder read
+    streams: tuple[StreamInfo, ...] = ()  # every audio, subtitle, data and attachment stream
+
+    @property
+    def other_streams(self) -> tuple[StreamInfo, ...]:
+        """``streams``; for a probe from before they were listed, its audio stream."""
+        if self.streams or self.audio is None:
+            return self.streams
+        audio = self.audio
+        return (
+            StreamInfo(
+                None, "audio", audio.codec, default=True, channels=audio.channels,
+                duration=audio.duration,
+            ),
+        )  # fmt: skip
 
     @property
     def demuxer(self) -> str:
@@ -121,6 +154,7 @@ class MediaInfo:
             bitrate=data.get("bitrate"),
             video=_video_info(video) if video else None,
             audio=AudioInfo(**audio) if audio else None,
+            streams=tuple(StreamInfo(**s) for s in data.get("streams", ())),
         )
 
 

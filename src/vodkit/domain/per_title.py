@@ -275,7 +275,7 @@ def apply_analysis(
         plan,
         video=tuple(kept),
         dropped=tuple(dropped),
-        audio=tuple(a for a in plan.audio if a.name in used),
+        audio=tuple(a for a in plan.audio if a.group_id in used),  # every track of a group
         files=files,
         per_title=None,
         analysis=f"per-title: {len(kept)} of {len(chosen)} rungs kept, from {samples} "

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from .frame_rate import exact
 from .media import Hdr10Metadata
+from .tracks import Skipped, Track, TrackType
 
 QVBR, CBR = "QVBR", "CBR"
 # Who encodes a QVBR plan, so that each rendition reports its own rate control's setting:
@@ -51,15 +52,30 @@ class PerTitle:
 
 @dataclass(frozen=True)
 class AudioRendition:
+    """One audio track at one bitrate. The renditions of one bitrate form an HLS group
+    (``group``, which the rungs name): one per kept audio track of the source."""
+
     name: str
     bitrate: int
     sample_rate: int
     channels: int = 2
+    track: int | None = None  # the source stream's index; None: its first audio stream
+    group: str = ""  # the HLS GROUP-ID; "": its own name (a plan from before tracks)
+    duration: float | None = None  # of its source track, when it says (a dub may be shorter)
 
     @property
-    def encoding(self) -> tuple[int, int, int]:
+    def encoding(self) -> tuple[int | None, int, int, int]:
         """What the encoder is given (the codec is always AAC): equal encodings, equal bytes."""
-        return self.bitrate, self.sample_rate, self.channels
+        return self.track, self.bitrate, self.sample_rate, self.channels
+
+    @property
+    def group_id(self) -> str:
+        return self.group or self.name
+
+    @property
+    def input(self) -> str:
+        """The source stream, as FFmpeg's filter graph names it."""
+        return "0:a:0" if self.track is None else f"0:{self.track}"
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,15 @@ class TranscodePlan:
     audio_duration: float | None = None  # of the source's audio, when it says
     automated_abr: dict[str, int] | None = None  # AWS: MediaConvert picks the ladder
     fps_reason: str = ""  # why that rate (the source's own, a variable one's fastest part...)
+    tracks: tuple[Track, ...] = ()  # the source's kept audio and text tracks
+    skipped: tuple[Skipped, ...] = ()  # and those it could not keep, with the reasons
+
+    def track(self, audio: AudioRendition) -> Track | None:
+        """The kept track an audio rendition encodes (None for a plan from before tracks)."""
+        return next(
+            (t for t in self.tracks if t.type is TrackType.AUDIO and t.index == audio.track),
+            None,
+        )
 
     @property
     def frame_rate(self) -> Fraction:
@@ -267,6 +292,8 @@ class TranscodePlan:
             audio_duration=data.get("audio_duration"),
             automated_abr=data.get("automated_abr"),
             fps_reason=str(data.get("fps_reason", "")),
+            tracks=tuple(Track.from_dict(t) for t in data.get("tracks", ())),
+            skipped=tuple(Skipped.from_dict(t) for t in data.get("skipped", ())),
         )
 
 

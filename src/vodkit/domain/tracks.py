@@ -15,7 +15,13 @@ from typing import Any
 
 import langcodes
 
+from .media import StreamInfo
+
 UNDETERMINED = "und"
+# Text FFmpeg can read as cues (the text helper turns them into WebVTT) and pictures of text
+# (bitmaps), which would need OCR to become WebVTT.
+TEXT_CODECS = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "eia_608"})
+BITMAP_CODECS = frozenset({"hdmv_pgs_subtitle", "dvb_subtitle", "dvd_subtitle", "xsub"})
 MAX_TAG_LENGTH = 35  # RFC 5646's practical limit for a well-formed tag
 # langcodes also reads "en_US" and other spellings; a tag in a URL must be the real form
 TAG_SHAPE = re.compile(r"[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*")
@@ -64,6 +70,16 @@ def is_language_tag(value: str) -> bool:
     if len(value) > MAX_TAG_LENGTH or not TAG_SHAPE.fullmatch(value):
         return False
     return bool(langcodes.tag_is_valid(value))
+
+
+def language_alpha3(tag: str) -> str:
+    """The ISO 639-2 code containers tag a stream with (``fr`` -> ``fra``); ``und``."""
+    if tag == UNDETERMINED:
+        return UNDETERMINED
+    try:
+        return str(langcodes.Language.get(tag).to_alpha3())
+    except (ValueError, LookupError):
+        return UNDETERMINED
 
 
 def language_name(tag: str) -> str:
@@ -170,3 +186,78 @@ class Tracks:
 
     def of(self, kind: TrackType) -> list[Track]:
         return [t for t in self.kept if t.type is kind]
+
+
+def plan_tracks(streams: tuple[StreamInfo, ...], limits: TrackLimits | None = None) -> Tracks:
+    """The source's audio and text tracks as kept and skipped, in the source's order.
+
+    Bitmap subtitles, unknown text formats, data and attachments are skipped, and so is
+    every track past the limits, each with its reason. One kept audio track is the
+    default: the first the source marks so, else the first kept.
+    """
+    limits = limits or TrackLimits()
+    keep: list[tuple[StreamInfo, TrackType]] = []
+    skipped: list[Skipped] = []
+    caps = {TrackType.AUDIO: limits.max_audio_tracks, TrackType.TEXT: limits.max_text_tracks}
+    for stream in streams:
+        if stream.type == "video":
+            continue
+        kind = {"audio": TrackType.AUDIO, "subtitle": TrackType.TEXT}.get(stream.type)
+        reason = _unkeepable(stream)
+        if kind is not None and not reason and sum(k is kind for _, k in keep) >= caps[kind]:
+            reason = f"more {kind} tracks than the limit of {caps[kind]}"
+        if kind is None or reason:
+            skipped.append(
+                Skipped(
+                    type=str(kind or stream.type),
+                    codec=stream.codec,
+                    language=stream.language,
+                    reason=reason or f"{stream.type} streams are not kept",
+                    index=stream.index,
+                )
+            )
+        else:
+            keep.append((stream, kind))
+    audio = [s for s, kind in keep if kind is TrackType.AUDIO]
+    default = next((s for s in audio if s.default), audio[0] if audio else None)
+    kept = tuple(_track(s, kind, default=s is default) for s, kind in keep)
+    return Tracks(kept=kept, skipped=tuple(skipped))
+
+
+def _unkeepable(stream: StreamInfo) -> str:
+    if stream.type != "subtitle":
+        return ""
+    if stream.codec in BITMAP_CODECS:
+        return "bitmap subtitles (pictures of text) cannot become WebVTT without OCR"
+    if stream.codec not in TEXT_CODECS:
+        return f"the subtitle format {stream.codec} is not supported"
+    return ""
+
+
+def _track(stream: StreamInfo, kind: TrackType, *, default: bool) -> Track:
+    name = stream.title or language_name(stream.language)
+    if kind is TrackType.AUDIO:
+        role = Role.DESCRIPTION if stream.visual_impaired else (Role.MAIN if default else Role.DUB)
+        return Track(
+            type=kind,
+            language=stream.language,
+            name=name,
+            default=default,
+            roles=(role,),
+            channels=stream.channels,
+            codec=stream.codec,
+            index=stream.index,
+        )
+    sdh = stream.hearing_impaired or stream.codec == "eia_608"
+    roles = (Role.FORCED,) if stream.forced else (Role.CAPTION if sdh else Role.SUBTITLE,)
+    return Track(
+        type=kind,
+        language=stream.language,
+        name=name,
+        default=stream.default,
+        forced=stream.forced,
+        kind=TextKind.CAPTIONS if sdh else TextKind.SUBTITLES,
+        roles=roles,
+        codec=stream.codec,
+        index=stream.index,
+    )

@@ -18,6 +18,7 @@ from typing import Any
 from .asset import Asset, AssetError, AssetStatus, Job, JobState
 from .clock import isoformat
 from .errors import Conflict
+from .tracks import Tracks
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,10 @@ def start(
     renditions: Sequence[dict[str, Any]],
     now: datetime,
     duration: float | None = None,
+    tracks: Tracks | None = None,
 ) -> AssetRecord:
-    """PENDING -> PROCESSING with the jobs recorded; Conflict from any other status."""
+    """PENDING -> PROCESSING with the jobs (and the tracks planned) recorded; Conflict from
+    any other status."""
     asset = record.asset
     if asset.status is not AssetStatus.PENDING:
         raise Conflict(f"asset {asset.asset_id} is {asset.status}, not PENDING")
@@ -53,6 +56,8 @@ def start(
             formats=tuple(formats),
             renditions=tuple(dict(r) for r in renditions),
             duration=duration,
+            tracks=tracks.kept if tracks else (),
+            skipped=tracks.skipped if tracks else (),
         ),
         tuple(replace(j, updated_at=stamp) for j in jobs),
     )

@@ -45,6 +45,7 @@ from ..domain.keys import asset_id_for, job_id_for, parse_upload_key
 from ..domain.ladder import PlanningRules, plan_transcode
 from ..domain.media import MediaInfo
 from ..domain.presets import Presets
+from ..domain.tracks import Tracks
 from .messages import decode
 
 log = logging.getLogger(__name__)
@@ -177,12 +178,16 @@ class IngestOrchestrator:
                 renditions=plan.summary(),
                 now=self.clock(),
                 duration=plan.duration,
+                tracks=Tracks(plan.tracks, plan.skipped),
             )
         except Conflict:  # another worker got there first: its record stands
             current = self.catalog.get(asset.asset_id)
             assert current is not None
             return current
         log.info("asset %s: %d renditions planned", asset.asset_id, len(plan.summary()))
+        for lost in plan.skipped:  # kept on the asset too: it completes without them
+            log.info("asset %s: %s track %s (%s) skipped: %s", asset.asset_id, lost.type,
+                     lost.index, lost.codec, lost.reason)  # fmt: skip
         self.bus.publish(
             AssetStatusChanged(asset.asset_id, AssetStatus.PROCESSING, started.uploader_id)
         )

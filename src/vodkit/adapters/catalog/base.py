@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ...domain.asset import Asset, AssetError, AssetStatus, Job
 from ...domain.outbox import AssetEvent
+from ...domain.tracks import Tracks
 
 
 class Catalog(Protocol):
@@ -44,8 +45,9 @@ class Catalog(Protocol):
         renditions: Sequence[dict[str, Any]],
         now: datetime,
         duration: float | None = None,
+        tracks: Tracks | None = None,
     ) -> Asset:
-        """Record the jobs (and the source's duration) and move PENDING -> PROCESSING
+        """Record the jobs (and the source's duration and tracks) and move PENDING -> PROCESSING
         atomically; Conflict otherwise."""
         ...
 

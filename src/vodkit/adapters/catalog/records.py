@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from ...domain import transitions
 from ...domain.asset import Asset, AssetError, Job
+from ...domain.tracks import Tracks
 from ...domain.transitions import AssetRecord
 
 T = TypeVar("T")
@@ -34,10 +35,17 @@ class RecordCatalog:
         renditions: Sequence[dict[str, Any]],
         now: datetime,
         duration: float | None = None,
+        tracks: Tracks | None = None,
     ) -> Asset:
         def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
             started = transitions.start(
-                record, jobs, formats=formats, renditions=renditions, now=now, duration=duration
+                record,
+                jobs,
+                formats=formats,
+                renditions=renditions,
+                now=now,
+                duration=duration,
+                tracks=tracks,
             )
             return started, started.asset
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 from ...domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from ...domain.errors import AssetNotFound
 from ...domain.outbox import AssetEvent, event_for
+from ...domain.tracks import Skipped, Track
 from ...domain.transitions import AssetRecord
 from .records import Change, RecordCatalog
 
@@ -27,7 +28,7 @@ T = TypeVar("T")
 ASSET_COLUMNS = (
     "asset_id", "status", "uploader_id", "source_bucket", "source_key", "source_version",
     "filename", "file_size", "attempt", "created_at", "updated_at", "formats", "outputs",
-    "renditions", "errors", "duration",
+    "renditions", "errors", "duration", "kind", "tracks", "skipped",
 )  # fmt: skip
 JOB_COLUMNS = (
     "asset_id", "job_id", "position", "state", "percent", "eta", "request", "outputs",
@@ -72,7 +73,7 @@ def asset_values(asset: Asset) -> tuple[Any, ...]:
         asset.source_key, asset.source_version, asset.filename, asset.file_size, asset.attempt,
         asset.created_at, asset.updated_at, json.dumps(item["formats"]),
         json.dumps(item["outputs"]), json.dumps(item["renditions"]), json.dumps(item["errors"]),
-        asset.duration,
+        asset.duration, asset.kind, json.dumps(item["tracks"]), json.dumps(item["skipped"]),
     )  # fmt: skip
 
 
@@ -107,6 +108,9 @@ def asset_from(row: Any, job_ids: Sequence[str]) -> Asset:
         renditions=tuple(_json(row["renditions"])),
         errors=tuple(AssetError.from_item(e) for e in _json(row["errors"])),
         duration=row["duration"],
+        kind=row["kind"],
+        tracks=tuple(Track.from_dict(t) for t in _json(row["tracks"])),
+        skipped=tuple(Skipped.from_dict(s) for s in _json(row["skipped"])),
     )
 
 

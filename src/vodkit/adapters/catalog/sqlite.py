@@ -108,6 +108,12 @@ MIGRATIONS = (
     # the metrics count status changes by type at every scrape: from this index, not the rows
     "CREATE INDEX asset_events_by_type ON asset_events (type)",
     "ALTER TABLE jobs ADD COLUMN phase TEXT NOT NULL DEFAULT ''",  # what its percent is of
+    # what an asset holds: its kind, its audio and text tracks and those its source lost
+    """
+    ALTER TABLE assets ADD COLUMN kind TEXT NOT NULL DEFAULT 'video';
+    ALTER TABLE assets ADD COLUMN tracks TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE assets ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]'
+    """,
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -30,8 +31,10 @@ from ...domain.media import (
     Hdr10Metadata,
     MediaInfo,
     MediaLimits,
+    StreamInfo,
     VideoInfo,
 )
+from ...domain.tracks import language_tag
 from .. import sandbox
 
 FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
@@ -47,6 +50,12 @@ TRANSFERS = {1: "bt709", 6: "smpte170m", 13: "iec61966-2-1", 14: "bt2020-10", 15
              16: "smpte2084", 18: "arib-std-b67"}  # fmt: skip
 PRIMARIES = {1: "bt709", 5: "bt470bg", 6: "smpte170m", 9: "bt2020"}
 FIELD_ORDERS = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
+# Stream tags are the upload's words: titles are cut to this and stripped of control
+# characters; at most this many streams are described (the rest cannot be kept anyway).
+MAX_TITLE = 120
+MAX_STREAMS = 64
+DURATION_TAG = re.compile(r"(\d{1,4}):([0-5]\d):([0-5]\d(?:\.\d{1,9})?)")  # Matroska's
+CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " ")
 # Refused by their first bytes, before libavformat sees them: a clearer reason, and
 # a second wall (the format whitelist is the first) against opening what they name.
 SIGNATURES: tuple[tuple[bytes, ErrorCode, str], ...] = (
@@ -136,6 +145,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
         container = av.open(
             path,
             options={"protocol_whitelist": "file", "format_whitelist": FORMAT_WHITELIST},
+            metadata_errors="replace",  # a tag that is not UTF-8 is read, not a reason to fail
         )
     except av.error.FFmpegError:
         raise UnsupportedMedia(
@@ -193,6 +203,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             bitrate=container.bit_rate or None,
             video=video,
             audio=audio,
+            streams=_streams(container),
         )
         limits.check(media)  # declared values, before any decoding
         if vstream is None or video is None:
@@ -225,7 +236,69 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             bitrate=media.bitrate,
             video=VideoInfo(**{**asdict(video), **found}),
             audio=audio,
+            streams=media.streams + _closed_captions(frame, vstream.index),
         )
+
+
+def _closed_captions(frame: Any, index: int) -> tuple[StreamInfo, ...]:
+    """CEA-608/708 captions the video carries in its frames (H.264's A/53 side data), as a
+    text track of the video stream, when the first frame shows them."""
+    for side in getattr(frame, "side_data", ()):
+        if str(getattr(side, "type", "")).endswith("A53_CC"):
+            return (StreamInfo(index, "subtitle", "eia_608", hearing_impaired=True),)
+    return ()
+
+
+def _streams(container: Any) -> tuple[StreamInfo, ...]:
+    """Every stream but the pictures, as planning chooses among them (``domain.tracks``)."""
+    import av
+
+    found = []
+    for stream in list(container.streams)[: MAX_STREAMS + 1]:
+        if stream.type == "video":
+            continue
+        context = stream.codec_context
+        codec = getattr(getattr(context, "codec", None), "canonical_name", "") or "unknown"
+        disposition = stream.disposition
+        flag = av.stream.Disposition
+
+        def has(*flags: Any, disposition: Any = disposition) -> bool:
+            return any(bool(disposition & f) for f in flags)
+
+        found.append(
+            StreamInfo(
+                index=stream.index,
+                type=str(stream.type),
+                codec=_clean(codec, 32),
+                language=language_tag(_clean(stream.metadata.get("language", ""), 64)),
+                title=_clean(stream.metadata.get("title", ""), MAX_TITLE),
+                default=has(flag.default),
+                forced=has(flag.forced),
+                hearing_impaired=has(flag.hearing_impaired, flag.captions),
+                visual_impaired=has(flag.visual_impaired, flag.descriptions),
+                channels=(getattr(context, "channels", None) or None)
+                if stream.type == "audio"
+                else None,
+                duration=_duration(stream),
+            )
+        )
+    return tuple(found[:MAX_STREAMS])
+
+
+def _duration(stream: Any) -> float | None:
+    """A stream's own duration: its header's, else Matroska's DURATION tag (per track)."""
+    if stream.duration and stream.time_base:
+        return round(float(stream.duration * stream.time_base), 3)
+    tag = DURATION_TAG.fullmatch(str(stream.metadata.get("DURATION", ""))[:40])
+    if tag is None:
+        return None
+    hours, minutes, seconds = tag.groups()
+    return round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 3)
+
+
+def _clean(value: Any, limit: int) -> str:
+    """An upload's tag as text one may show: no control characters, at most ``limit``."""
+    return " ".join(str(value)[: limit * 4].translate(CONTROL).split())[:limit]
 
 
 def _refuse_known_non_media(path: str) -> None:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...domain import layout
-from ...domain.plan import Measured, TranscodePlan, segment_rates
+from ...domain.plan import AudioRendition, Measured, TranscodePlan, segment_rates
+from ...domain.tracks import Role, Track
 
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 ET.register_namespace("", MPD_NS)
@@ -27,6 +28,16 @@ ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 REP_DIR = "r$RepresentationID$"
 INIT_NAME = f"{REP_DIR}/{layout.RUNG_INIT}"
 SEGMENT_NAME = f"{REP_DIR}/" + layout.RUNG_SEGMENT.replace("{number:05d}", "$Number%05d$")
+ROLE_SCHEME = "urn:mpeg:dash:role:2011"
+AUDIO_PURPOSE_SCHEME = "urn:tva:metadata:cs:AudioPurposeCS:2007"  # 1: for the visually impaired
+DESCRIBES_VIDEO = "public.accessibility.describes-video"
+# An AdaptationSet's children come in the schema's order: Accessibility and Role before these.
+AFTER_ROLES = {f"{{{MPD_NS}}}{tag}" for tag in (
+    "Rating", "Viewpoint", "ContentComponent", "BaseURL", "SegmentBase", "SegmentList",
+    "SegmentTemplate", "Representation",
+)}  # fmt: skip
+AFTER_LABEL = AFTER_ROLES | {f"{{{MPD_NS}}}{tag}" for tag in ("Accessibility", "Role")}
+MAX_NAME = 120
 
 
 @dataclass(frozen=True)
@@ -41,18 +52,55 @@ def representation_names(plan: TranscodePlan) -> list[str]:
     return [v.name for v in plan.video] + [a.name for a in plan.audio]
 
 
-def _rewrite_mpd(mpd: Path, names: list[str]) -> dict[str, str]:
+def audio_set_key(plan: TranscodePlan, audio: AudioRendition) -> int | None:
+    """Which DASH AdaptationSet an audio rendition joins: its track's (one per language for
+    a source with one track per language; a described-video or second track of a language
+    is other content, never a bitrate to switch to). None: a plan from before tracks."""
+    return audio.track
+
+
+def _rewrite_mpd(mpd: Path, names: list[str], plan: TranscodePlan) -> dict[str, str]:
     tree = ET.parse(mpd)  # noqa: S314 - FFmpeg wrote this file, not a user
     codecs: dict[str, str] = {}
-    for rep in tree.getroot().iter(f"{{{MPD_NS}}}Representation"):
-        name = names[int(rep.get("id", "-1"))]
-        codecs[name] = rep.get("codecs", "")
-        for template in rep.iter(f"{{{MPD_NS}}}SegmentTemplate"):
-            for attr in ("initialization", "media"):
-                value = template.get(attr, "")
-                template.set(attr, value.replace(f"{REP_DIR}/", f"{name}/"))
+    audio = {a.name: a for a in plan.audio}
+    for adaptation in tree.getroot().iter(f"{{{MPD_NS}}}AdaptationSet"):
+        tracks: list[Track] = []
+        for rep in adaptation.iter(f"{{{MPD_NS}}}Representation"):
+            name = names[int(rep.get("id", "-1"))]
+            codecs[name] = rep.get("codecs", "")
+            for template in rep.iter(f"{{{MPD_NS}}}SegmentTemplate"):
+                for attr in ("initialization", "media"):
+                    value = template.get(attr, "")
+                    template.set(attr, value.replace(f"{REP_DIR}/", f"{name}/"))
+            track = plan.track(audio[name]) if name in audio else None
+            if track is not None:
+                tracks.append(track)
+        if tracks:
+            _label_audio_set(adaptation, tracks[0])
     tree.write(mpd, encoding="utf-8", xml_declaration=True)
     return codecs
+
+
+def _label_audio_set(adaptation: ET.Element, track: Track) -> None:
+    """``lang``, a ``Label`` (the track's name), ``Role`` (and ``Accessibility`` for a
+    description) on an audio set, in the schema's order."""
+    adaptation.set("lang", track.language)
+    for old in [*adaptation.findall(f"{{{MPD_NS}}}Role")]:
+        adaptation.remove(old)  # FFmpeg's own, from the stream's tags
+    children = list(adaptation)
+    at = next((i for i, c in enumerate(children) if c.tag in AFTER_LABEL), len(children))
+    label = ET.Element(f"{{{MPD_NS}}}Label")
+    label.text = track.name  # ElementTree escapes it
+    adaptation.insert(at, label)
+    labels = []
+    if Role.DESCRIPTION in track.roles:
+        labels.append(("Accessibility", AUDIO_PURPOSE_SCHEME, "1"))
+    labels += [("Role", ROLE_SCHEME, str(role)) for role in track.roles]
+    children = list(adaptation)
+    at = next((i for i, c in enumerate(children) if c.tag in AFTER_ROLES), len(children))
+    for offset, (tag, scheme, value) in enumerate(labels):
+        element = ET.Element(f"{{{MPD_NS}}}{tag}", {"schemeIdUri": scheme, "value": value})
+        adaptation.insert(at + offset, element)
 
 
 def _rewrite_media_playlist(source: Path, target: Path, old_dir: str) -> list[tuple[float, str]]:
@@ -116,7 +164,7 @@ def _master_codecs(master: Path) -> dict[str, str]:
 def finalize_stream(plan: TranscodePlan, workdir: Path) -> None:
     stream_dir = workdir / layout.STREAM
     names = representation_names(plan)
-    codecs = _rewrite_mpd(workdir / layout.MPD, names)
+    codecs = _rewrite_mpd(workdir / layout.MPD, names, plan)
     stats: dict[str, RungStats] = {}
     for index, name in enumerate(names):
         old_dir = f"r{index}"
@@ -130,14 +178,44 @@ def finalize_stream(plan: TranscodePlan, workdir: Path) -> None:
     (workdir / layout.MASTER).write_text(master_playlist(plan, stats))
 
 
-def master_playlist(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:
-    lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+def quoted(text: str) -> str:
+    """An HLS quoted-string attribute's value: no ``"``, CR or LF may reach it (RFC 8216
+    4.2), nor other control characters; bounded, since it may be an upload's tag."""
+    cleaned = "".join(" " if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c for c in text)
+    return '"' + " ".join(cleaned.replace('"', "'").split())[:MAX_NAME] + '"'
+
+
+def _audio_media(plan: TranscodePlan) -> list[str]:
+    """The EXT-X-MEDIA lines: in each group (a bitrate), one per kept audio track, the
+    source's default track DEFAULT=YES; names unique within a group, as HLS requires."""
+    lines = []
+    names: dict[str, set[str]] = {}
     for i, audio in enumerate(plan.audio):
-        lines.append(
-            f'#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="{audio.name}",NAME="{audio.name}",'
-            f'DEFAULT={"YES" if i == 0 else "NO"},AUTOSELECT=YES,CHANNELS="{audio.channels}",'
-            f'URI="{audio.name}/{layout.RUNG_PLAYLIST}"'
-        )
+        track = plan.track(audio)
+        group = audio.group_id
+        taken = names.setdefault(group, set())
+        base = (track.name if track else audio.name)[: MAX_NAME - 6]
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        taken.add(name)
+        default = track.default if track else i == 0
+        attributes = [
+            f"TYPE=AUDIO,GROUP-ID={quoted(group)}",
+            *([f"LANGUAGE={quoted(track.language)}"] if track else []),
+            f"NAME={quoted(name)}",
+            f"DEFAULT={'YES' if default else 'NO'},AUTOSELECT=YES",
+            f'CHANNELS="{audio.channels}"',
+        ]
+        if track and Role.DESCRIPTION in track.roles:
+            attributes.append(f'CHARACTERISTICS="{DESCRIBES_VIDEO}"')
+        attributes.append(f'URI="{audio.name}/{layout.RUNG_PLAYLIST}"')
+        lines.append(f"#EXT-X-MEDIA:{','.join(attributes)}")
+    return lines
+
+
+def master_playlist(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS", *_audio_media(plan)]
     for rung in plan.video:
         video = stats[rung.name]
         sound = stats.get(rung.audio) if rung.audio else None

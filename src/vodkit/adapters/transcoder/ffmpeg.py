@@ -15,25 +15,34 @@ neutral link, with only the ``file`` protocol allowed.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ...domain import layout
 from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
 from ...domain.plan import QVBR, Measured, TranscodePlan, VideoRendition
-from ...domain.tracks import Track
+from ...domain.tracks import TrackType, language_alpha3
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput
-from .cmaf import INIT_NAME, SEGMENT_NAME, finalize_stream, measured_rungs, representation_names
+from .cmaf import (
+    INIT_NAME,
+    SEGMENT_NAME,
+    audio_set_key,
+    finalize_stream,
+    measured_rungs,
+    representation_names,
+)
 from .text import write_text_tracks
 from .thumbs import choose_poster, sprite_vtt
 from .tonemap import pq_to_sdr
 from .verify import verify_outputs
+
+log = logging.getLogger(__name__)
 
 REQUIRED_ENCODERS = ("libx264", "aac", "mjpeg")
 CANDIDATES = "candidates"  # poster candidates: in the work directory, never published
@@ -146,11 +155,12 @@ def filter_graph(plan: TranscodePlan) -> str:
         f"scale={sprite.tile_width}:{sprite.tile_height},setsar=1[sprite]"
     )
     audio_encodes = plan.audio_encodes  # a file's audio may reuse a stream rendition's encode
+    inputs: dict[str, list[int]] = {}  # each source track, decoded once, split to its encodes
+    for j, audio in enumerate(audio_encodes):
+        inputs.setdefault(audio.input, []).append(j)
+    for source, encodes in inputs.items():
+        chains.append(f"[{source}]asplit={len(encodes)}" + "".join(f"[as{j}]" for j in encodes))
     if audio_encodes:
-        chains.append(
-            f"[0:a:0]asplit={len(audio_encodes)}"
-            + "".join(f"[as{j}]" for j in range(len(audio_encodes)))
-        )
         for j, audio in enumerate(audio_encodes):
             chains.append(
                 f"[as{j}]aresample={audio.sample_rate},"
@@ -196,6 +206,19 @@ def _tee_slave(path: str, **options: str) -> str:
     return _escaped(f"[{spec}]{path}", TEE_LIST_SPECIAL)
 
 
+def adaptation_sets(plan: TranscodePlan) -> str:
+    """The DASH muxer's adaptation sets: the video, then one per audio track (its bitrates);
+    cmaf.py labels them (``lang``, ``Label``, ``Role``)."""
+    sets: dict[int | None, list[int]] = {}
+    for j, audio in enumerate(plan.audio):
+        sets.setdefault(audio_set_key(plan, audio), []).append(len(plan.video) + j)
+    audio_sets = [
+        f"id={k + 1},streams={','.join(map(str, streams))}"
+        for k, streams in enumerate(sets.values())
+    ]
+    return " ".join(["id=0,streams=v", *audio_sets])
+
+
 def build_command(
     plan: TranscodePlan, source: Path, workdir: Path, *, ffmpeg: str, x264_preset: str
 ) -> list[str]:
@@ -220,6 +243,9 @@ def build_command(
         args += ["-c:a", "aac"]
     for j, audio in enumerate(audio_encodes):
         args += [f"-b:a:{j}", str(audio.bitrate)]
+        track = plan.track(audio)
+        if track is not None:  # tagged in the CMAF and MP4 headers (ISO 639-2 there)
+            args += [f"-metadata:s:a:{j}", f"language={language_alpha3(track.language)}"]
     # Muxers behind a tee cannot ask the encoders for out-of-band headers themselves.
     args += ["-flags:v", "+global_header", "-flags:a", "+global_header"]
     stream = [f"v:{i}" for i in range(len(plan.video))] + [f"a:{j}" for j in range(len(plan.audio))]
@@ -233,7 +259,7 @@ def build_command(
             use_template="1",
             use_timeline="1",
             hls_playlist="1",
-            adaptation_sets="id=0,streams=v" + (" id=1,streams=a" if plan.audio else ""),
+            adaptation_sets=adaptation_sets(plan),
             init_seg_name=INIT_NAME,
             media_seg_name=SEGMENT_NAME,
         )
@@ -344,8 +370,6 @@ class FfmpegTranscoder:
         source: Path,
         workdir: Path,
         on_progress: ProgressCallback,
-        *,
-        text_tracks: Sequence[Track] = (),  # issue 26: to be fed from the probed tracks
     ) -> TranscodeOutput:
         workdir = workdir.resolve()  # FFmpeg runs inside it: every path must be absolute
         for directory in (*layout.DIRECTORIES, CANDIDATES, TILES, SHEETS):
@@ -379,7 +403,13 @@ class FfmpegTranscoder:
             sprite_vtt(plan.sprite, plan.duration, count=tiles)
         )
         verify_outputs(plan, workdir)  # the stream as FFmpeg wrote it; then its text tracks
-        write_text_tracks(self.ffmpeg, plan, source, workdir, text_tracks)
+        text = write_text_tracks(
+            self.ffmpeg, plan, source, workdir, [t for t in plan.tracks if t.type is TrackType.TEXT]
+        )
+        for skipped in text.skipped:  # not yet in the asset's ``skipped`` (issue 26's note)
+            log.warning(
+                "text track %s (%s) skipped: %s", skipped.index, skipped.codec, skipped.reason
+            )
         on_progress(Progress(percent=100.0, eta_seconds=0.0))
         files = [
             p.relative_to(workdir).as_posix()

@@ -30,6 +30,7 @@ was planned.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,12 +39,14 @@ from ...domain import layout
 from ...domain.interlace import declared
 from ...domain.jobs import TranscodeJob
 from ...domain.plan import QVBR, AudioRendition, TranscodePlan, VideoRendition
+from ...domain.tracks import UNDETERMINED, Role, Track, TrackType, language_alpha3
 from ..aws import aws_call
 
 log = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and MediaConvert's
 LOOKUP_PAGES = 100  # of 20 jobs, newest first: how far back ``find`` may look
 AUDIO_SELECTOR = "Audio Selector 1"
+STREAM_NAME_UNSAFE = re.compile(r"[^\w\s]")  # MediaConvert takes letters, digits, spaces
 SILENT_DB = -60  # MediaConvert's "off" in a remix matrix
 # Stereo downmix gains (dB) per input channel, in SMPTE order (L R C LFE Ls Rs [Lb Rb]):
 # centre and surrounds at -3 dB, LFE dropped, as ITU-R BS.775 folds 5.1 down.
@@ -162,9 +165,44 @@ def _video(plan: TranscodePlan, rung: VideoRendition | None) -> dict[str, Any]:
     }
 
 
+def _audio_tracks(plan: TranscodePlan) -> list[Track]:
+    return [t for t in plan.tracks if t.type is TrackType.AUDIO and t.index is not None]
+
+
+def _selector(plan: TranscodePlan, rendition: AudioRendition) -> str:
+    """The audio selector of the source track a rendition encodes (one per kept track)."""
+    indices = [t.index for t in _audio_tracks(plan)]
+    if rendition.track not in indices:
+        return AUDIO_SELECTOR  # a plan from before tracks: the source's default audio
+    return f"Audio Selector {indices.index(rendition.track) + 1}"
+
+
+def _audio_selectors(plan: TranscodePlan) -> dict[str, dict[str, Any]]:
+    """One selector per kept audio track, by its track number among the source's audio
+    tracks (1 = the first; skipped ones count too), with its language."""
+    tracks = _audio_tracks(plan)
+    if not tracks:
+        return {AUDIO_SELECTOR: {"DefaultSelection": "DEFAULT"}}
+    found = {t.index for t in tracks} | {s.index for s in plan.skipped if s.type == "audio"}
+    every = sorted(i for i in found if i is not None)
+    selectors = {}
+    for k, track in enumerate(tracks):
+        selector: dict[str, Any] = {
+            "SelectorType": "TRACK",
+            "Tracks": [every.index(track.index) + 1 if track.index in every else k + 1],
+            "DefaultSelection": "DEFAULT" if track.default else "NOT_DEFAULT",
+        }
+        if track.language != UNDETERMINED:
+            selector["CustomLanguageCode"] = language_alpha3(track.language)
+        selectors[f"Audio Selector {k + 1}"] = selector
+    return selectors
+
+
 def _audio(plan: TranscodePlan, rendition: AudioRendition) -> dict[str, Any]:
+    track = plan.track(rendition)
+    channels = (track.channels or 2) if track else plan.source_channels
     description: dict[str, Any] = {
-        "AudioSourceName": AUDIO_SELECTOR,
+        "AudioSourceName": _selector(plan, rendition),
         "CodecSettings": {
             "Codec": "AAC",
             "AacSettings": {
@@ -176,18 +214,42 @@ def _audio(plan: TranscodePlan, rendition: AudioRendition) -> dict[str, Any]:
             },
         },
     }
-    if plan.source_channels == 1:
+    if track is not None and track.language != UNDETERMINED:
+        description["CustomLanguageCode"] = track.language  # RFC 5646 in streaming outputs
+        description["LanguageCodeControl"] = "USE_CONFIGURED"
+    if track is not None:
+        description["StreamName"] = STREAM_NAME_UNSAFE.sub("", track.name)[:64].strip() or "Audio"
+    if channels == 1:
         description["CodecSettings"]["AacSettings"]["CodingMode"] = "CODING_MODE_1_0"
-    elif plan.source_channels in DOWNMIX:
-        left, right = DOWNMIX[plan.source_channels]
+    elif channels in DOWNMIX:
+        left, right = DOWNMIX[channels]
         description["RemixSettings"] = {
-            "ChannelsIn": plan.source_channels,
+            "ChannelsIn": channels,
             "ChannelsOut": 2,
             "ChannelMapping": {
                 "OutputChannels": [{"InputChannels": left}, {"InputChannels": right}]
             },
         }
     return description
+
+
+def _audio_cmfc(plan: TranscodePlan, audio: AudioRendition, grouped: bool) -> dict[str, Any]:
+    """An audio output's place in the HLS groups: its group, whether it is the default,
+    whether it describes the video."""
+    track = plan.track(audio)
+    if not grouped or track is None:
+        return {}
+    return {
+        "CmfcSettings": {
+            "AudioGroupId": audio.group_id,
+            "AudioTrackType": "ALTERNATE_AUDIO_AUTO_SELECT_DEFAULT"
+            if track.default
+            else "ALTERNATE_AUDIO_AUTO_SELECT",
+            "DescriptiveVideoServiceFlag": "FLAG"
+            if Role.DESCRIPTION in track.roles
+            else "DONT_FLAG",
+        }
+    }
 
 
 def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
@@ -208,10 +270,15 @@ def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
                 "VideoDescription": _video(plan, None),
             }
         ]
+    grouped = bool(_audio_tracks(plan))
+    if grouped and not automated:  # each rung plays with its group, as in FFmpeg's master
+        for output, rung in zip(outputs, plan.video, strict=True):
+            if rung.audio:
+                output["ContainerSettings"]["CmfcSettings"] = {"AudioRenditionSets": rung.audio}
     outputs += [
         {
             "NameModifier": f"_{audio.name}",
-            "ContainerSettings": {"Container": "CMFC"},
+            "ContainerSettings": {"Container": "CMFC", **_audio_cmfc(plan, audio, grouped)},
             "AudioDescriptions": [_audio(plan, audio)],
         }
         for audio in plan.audio
@@ -336,7 +403,7 @@ def build_job(
         "TimecodeSource": "ZEROBASED",
     }
     if plan.audio:
-        source["AudioSelectors"] = {AUDIO_SELECTOR: {"DefaultSelection": "DEFAULT"}}
+        source["AudioSelectors"] = _audio_selectors(plan)
     groups = [
         _cmaf_group(plan, f"{base}{layout.STREAM}master"),
         _preview_group(plan, f"{base}{layout.MP4}"),

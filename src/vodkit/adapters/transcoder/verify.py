@@ -98,7 +98,8 @@ def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
         _check_duration(rung.name, _media_playlist(playlist), plan.duration)
     for audio in plan.audio:
         playlist = stream / audio.name / layout.RUNG_PLAYLIST
-        _check_duration(audio.name, _media_playlist(playlist), audio_duration, kind="audio")
+        expected = audio.duration or audio_duration  # each track as long as its own source
+        _check_duration(audio.name, _media_playlist(playlist), expected, kind="audio")
     for rendition in plan.files:
         video, sound = _mp4_durations(workdir / layout.mp4(rendition.name))
         _check_duration(f"the {rendition.name} MP4's video", video, plan.duration)

@@ -89,6 +89,17 @@ def footprint() -> App:
     return load()
 
 
+def _track_line(track: dict[str, Any]) -> str:
+    flags = [f for f in ("default", "forced") if track.get(f)]
+    kind = f" {track['kind']}" if track.get("kind") else ""
+    channels = f", {track['channels']} ch" if track.get("channels") else ""
+    roles = ", ".join([*track.get("roles", ()), *flags])
+    return (
+        f'{track["type"]}{kind} {track["language"]} "{printable(track["name"])}" '
+        f"({roles}{channels}; {track['source']})"
+    )
+
+
 def print_asset(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         out.print(json.dumps(data), markup=False)
@@ -121,6 +132,14 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
             if r.get("analysis"):
                 made.append(printable(str(r["analysis"])))
             out.print(f"          {'; '.join(made)}", markup=False)
+    for track in data.get("tracks") or ():
+        out.print(f"track     {_track_line(track)}", markup=False)
+    for lost in data.get("skipped") or ():
+        out.print(
+            f"skipped   {lost['type']} {printable(lost['codec'])} ({lost['language']}): "
+            f"{printable(lost['reason'])}",
+            markup=False,
+        )
     for job in data.get("jobs") or ():
         out.print(f"job       {_job_line(job)}", markup=False)
     for (code, message), times in Counter(

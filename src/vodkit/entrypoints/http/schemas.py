@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +61,25 @@ class Playback(Out):
     sprite: str | None = None
 
 
+class TrackOut(Out):
+    type: Literal["audio", "text"]
+    language: str = Field(description="BCP 47 (en, fr, pt-BR; und when unknown)")
+    name: str = Field(description="the track's title, else the language's own name")
+    default: bool
+    forced: bool
+    kind: Literal["subtitles", "captions"] | None = Field(None, description="text tracks only")
+    roles: list[str] = Field(description="DASH roles: main, dub, description, subtitle...")
+    channels: int | None = Field(None, description="audio: the source track's channels")
+    source: Literal["embedded", "sidecar"]
+
+
+class SkippedOut(Out):
+    type: str = Field(description="audio, text, or the stream's own type (data, attachment)")
+    codec: str
+    language: str
+    reason: str
+
+
 class AssetOut(Out):
     """The domain's public view of an asset (``domain.view.AssetView.public``), field for
     field: one the view gains and this model lacks is refused, so it is added here, with
@@ -76,6 +95,15 @@ class AssetOut(Out):
     updatedAt: str
     fileSize: int
     duration: float | None = Field(None, description="seconds, of the source's video, once probed")
+    kind: Literal["video", "audio"] = Field("video", description="what the asset holds")
+    tracks: list[TrackOut] = Field(
+        default_factory=list, description="its audio and text tracks, once the source is probed"
+    )
+    skipped: list[SkippedOut] = Field(
+        default_factory=list,
+        description="the source's tracks that could not be kept (a bitmap subtitle, a track "
+        "over the limits...), each with its reason; the asset completes without them",
+    )
     attempt: int
     progress: Progress | None = None
     renditions: list[Rendition] = Field(default_factory=list)
