@@ -124,25 +124,12 @@ def held(probe: Probe, target: float, cap: int) -> bool:
     return probe.vmaf < target and probe.bitrate >= AT_CAP * cap
 
 
-def top_held(probe: Probe, target: float, cap: int) -> bool:
-    """The top rung's first probe shows its cap holds it: below its target while spending
-    its cap, or predicted below it even at the cap, along the default slopes (a doubling of
-    the bits buys 6 CRF steps of 0.8 point, more than real footage gains near the targets,
-    so a rung that might reach its target is never taken as held)."""
-    if probe.vmaf >= target:
-        return False
-    if held(probe, target, cap):
-        return True
-    steps = math.log2(cap / max(probe.bitrate, 1)) / -Slopes().log2_bitrate
-    return probe.vmaf + VMAF_PER_CRF * steps < target
-
-
-def at_cap(capped: Probe, first: Probe, cap: int) -> Choice:
+def at_cap(capped: Probe, cap: int) -> Choice:
     """A held rung: constant bitrate at the cap, predicted by its own constant-bitrate
-    probe. (The capped-CRF probe says less: on a few seconds of samples the two-second
-    buffer lets it spend well above the cap, and score above what the cap gives.)"""
-    assert first.crf is not None
-    return Choice(first.crf, round(capped.vmaf, 2), cap, False)
+    probe. (A capped-CRF probe says less: on a few seconds of samples the two-second
+    buffer lets it spend well above the cap, and score above what the cap gives.) Its CRF
+    is moot: a held rung is encoded at constant bitrate."""
+    return Choice(FIRST_CRF, round(capped.vmaf, 2), cap, False)
 
 
 def choose_crf(
