@@ -319,6 +319,18 @@ def test_a_top_rung_its_cap_holds_stops_after_its_first_probe(tmp_path: Path) ->
     assert top.predicted_vmaf == 83.0  # what the cap gives, not what CRF 23 overshot to
 
 
+def test_a_top_rung_within_a_point_of_its_target_at_its_cap_gets_its_crf_search(
+    tmp_path: Path,
+) -> None:
+    """Constant bitrate at the cap is not the best the cap allows: the slide show's 720p
+    scored 94.9 there, and 95.0 at CRF 18 with 1.2 Mb/s of its 2 Mb/s."""
+    samples = FakeSamples(difficulty=1.85)  # 94.5 at its cap, against 95
+    plan = SourceAnalysis(samples).prepare(plan_transcode(HD, load_presets()), tmp_path, tmp_path)
+    assert [probe for probe in samples.rounds[0] if probe[0] == 0] == [(0, None)]
+    assert samples.rounds[1] == [(0, 23)] and len(samples.rounds) == 3  # not stopped early
+    assert plan.video[0].predicted_vmaf is not None
+
+
 @pytest.mark.parametrize(
     ("samples", "duration", "reason"),
     [

@@ -22,6 +22,9 @@ AT_CAP = 0.9  # a probe spending this share of its cap is held by it
 KNEE = 0.5  # where no CRF reaches the target: VMAF points not worth the bits they cost
 HULL_BITRATE = 0.85  # a rung within 15 % of a larger rung's bitrate adds nothing
 HULL_VMAF = 1.0  # nor one less than a VMAF point below it: within the samples' noise
+HELD_BELOW = 1.0  # a top rung held by its cap scores this far below its target there: a
+# constant bitrate at the cap is not the best the cap allows (the slide show's 94.9 at its
+# 2 Mb/s cap against 95.0 at CRF 18 and 1.2 Mb/s), and the samples' noise is about a point
 SAMPLED_SHARE = 0.1  # samples cover at most this share of a source, beyond MIN_SAMPLES
 MIN_SAMPLES = 2  # one sample mispredicted a 5 s clip's top rung by 2.6 VMAF points
 
@@ -122,6 +125,11 @@ def held(probe: Probe, target: float, cap: int) -> bool:
     """A first probe below its target while spending (nearly) all of its cap: lower CRFs
     could only spend the last tenth of the cap, so the rung is encoded at the cap."""
     return probe.vmaf < target and probe.bitrate >= AT_CAP * cap
+
+
+def cap_holds(capped: Probe, target: float) -> bool:
+    """The top rung's probe at its cap shows no CRF can reach its target under the cap."""
+    return capped.vmaf < target - HELD_BELOW
 
 
 def at_cap(capped: Probe, cap: int) -> Choice:

@@ -9,11 +9,11 @@
   source (three of two seconds by default, beyond two at most a tenth of the source) are
   encoded with the real encode's settings and scored by VMAF against the source at the top
   rung's display size. The first run encodes the top rung (most of the bits) at its cap
-  and each smaller rung at a first CRF. If the top rung scores below its target at its cap,
-  no CRF reaches it under the cap: it spends its cap, and that probe is the VMAF it is shown
-  (the early stop, one probe; on real footage held by its cap, most sources at the default
-  caps). Otherwise it gets its CRF search: a first CRF, then a second chosen from what the
-  first scored. The smaller rungs follow the slopes the top rung's two probes measured.
+  and each smaller rung at a first CRF. If the top rung scores over a point below its target
+  at its cap, no CRF reaches it under the cap: it spends its cap, and that probe is the VMAF
+  it is shown (the early stop, one probe; on real footage held by its cap, most sources at
+  the default caps). Otherwise it gets its CRF search: a first CRF, then a second chosen
+  from what the first scored. The smaller rungs follow the slopes its two probes measured.
   Each rung gets the highest CRF predicted to reach its target VMAF under its cap
   (``per_title.choose_crf``); one that cannot spends its cap (a smaller one whose first
   probe spends its cap gets a probe there), but where the top rung's two probes show more
@@ -35,12 +35,14 @@ from typing import Protocol, runtime_checkable
 
 from ..domain.interlace import Combing, Verdict, declared, judge
 from ..domain.per_title import (
+    AT_CAP,
     FIRST_CRF,
     AnalysisFailed,
     Probe,
     Slopes,
     apply_analysis,
     at_cap,
+    cap_holds,
     choose_crf,
     fallback,
     held,
@@ -188,12 +190,12 @@ class SourceAnalysis:
         top_probes: list[Probe] = []
         try:
             # The top rung (most of the bits) at its cap first, in one run with the smaller
-            # rungs' first probes: if it scores below its target there, no CRF can reach it
-            # under the cap, and it spends its cap (the early stop: no CRF search, and this
-            # probe is the VMAF it is shown). Its CRF search, two probes, only if it can.
+            # rungs' first probes: if it scores over a point below its target there, no CRF
+            # can reach it under the cap, and it spends its cap (the early stop: no CRF
+            # search, and this probe is the VMAF it is shown). Else its CRF search.
             self._encodes = (0, len(rungs) + 2)
             found = self._probe(plan, source, work, windows, [top_cap, *smaller])
-            capped_top = found[top_cap].vmaf < targets[0]
+            capped_top = cap_holds(found[top_cap], targets[0])
             first = [found[probe] for probe in smaller]
             capped = [
                 i for i in range(1, len(rungs)) if held(first[i - 1], targets[i], rungs[i].bitrate)
@@ -228,7 +230,10 @@ class SourceAnalysis:
             if i == 0 and capped_top:
                 choices[rung.name] = at_cap(found[top_cap], rung.bitrate)
             elif i == 0:
-                choices[rung.name] = choose_crf(top_probes, targets[0], rung.bitrate, slopes)
+                choice = choose_crf(top_probes, targets[0], rung.bitrate, slopes)
+                if not choice.reached and choice.bitrate >= AT_CAP * rung.bitrate:
+                    choice = at_cap(found[top_cap], rung.bitrate)  # it measured the cap
+                choices[rung.name] = choice
             elif i in capped:
                 choices[rung.name] = at_cap(found[(i, None)], rung.bitrate)
             else:  # smaller rungs follow the top rung's measured slopes from their own probe
