@@ -1,8 +1,9 @@
 """The per-title analysis's CPU alone, each FFmpeg run timed (issue 27 item 5).
 
-    python bench/analysis_cost.py SECONDS [--transcode]
+    python bench/analysis_cost.py SECONDS [--transcode] [--slides]
 
-On ``transcode.real_footage(SECONDS)`` (Big Buck Bunny looped, scaled to 1080p), with
+On ``transcode.real_footage(SECONDS)`` (Big Buck Bunny looped, scaled to 1080p; with
+``--slides``, ``quality.slide_show(SECONDS)``: a top rung that reaches its target), with
 ``quality.presets()``: the analysis's CPU (``getrusage`` of the children), what each of its
 FFmpeg runs cost, the verdicts, and with ``--transcode`` the transcode's CPU and the share.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from quality import presets
+from quality import presets, slide_show
 from transcode import X264_PRESET, real_footage
 from vodkit.adapters import sandbox
 from vodkit.adapters.probe.pyav import PyavProber
@@ -44,7 +45,8 @@ def timed(run: Any) -> Any:
 
 
 def main() -> None:
-    source = real_footage(int(sys.argv[1]))
+    seconds = int(sys.argv[1])
+    source = slide_show(seconds) if "--slides" in sys.argv else real_footage(seconds)
     sandbox.run = timed(sandbox.run)  # type: ignore[assignment]
     transcoder = FfmpegTranscoder(x264_preset=X264_PRESET)
     with tempfile.TemporaryDirectory() as scratch:

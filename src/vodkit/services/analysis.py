@@ -6,17 +6,18 @@
 - **HDR10 peak.** A PQ source whose metadata gives no peak (MaxCLL, mastering display) has
   it measured on a few decoded frames: the tone map starts from the content's own peak.
 - **Per-title ladder** (``rateControl: QVBR`` with ``perTitle``). Samples spread over the
-  source (three of two seconds by default: a fixed cost, whatever the source's length) are
-  encoded for the top rung (most of the bits) at a first CRF. If its cap holds it (short of
-  its target while spending its cap, or predicted short even at its cap), it spends its
-  cap whatever CRF is picked: no CRF search (the early stop), one probe at its cap for the
-  VMAF it is shown. Otherwise it gets a second CRF chosen from what the first scored. The
-  smaller rungs get one probe each at the first CRF (in the same run), with the real
-  encode's settings, scored by VMAF against the source at the top rung's display size, and
-  follow the slopes the top rung's two probes measured. Each rung gets the highest CRF
-  predicted to reach its target VMAF under its cap (``per_title.choose_crf``); one that
-  cannot spends its cap, but where the top rung's two probes show more bits buying too
-  little; rungs that add nothing are dropped (``per_title.convex_hull``).
+  source (three of two seconds by default, beyond two at most a tenth of the source) are
+  encoded with the real encode's settings and scored by VMAF against the source at the top
+  rung's display size. The first run encodes the top rung (most of the bits) at its cap
+  and each smaller rung at a first CRF. If the top rung scores over a point below its target
+  at its cap, no CRF reaches it under the cap: it spends its cap, and that probe is the VMAF
+  it is shown (the early stop, one probe; on real footage held by its cap, most sources at
+  the default caps). Otherwise it gets its CRF search: a first CRF, then a second chosen
+  from what the first scored. The smaller rungs follow the slopes its two probes measured.
+  Each rung gets the highest CRF predicted to reach its target VMAF under its cap
+  (``per_title.choose_crf``); one that cannot spends its cap (a smaller one whose first
+  probe spends its cap gets a probe there), but where the top rung's two probes show more
+  bits buying too little; rungs that add nothing are dropped (``per_title.convex_hull``).
 
 It fails safe: if the analysis cannot run (no sample encoder here, a source shorter than
 one sample, libvmaf missing or failing, the time limit hit), the plan is encoded at
@@ -34,18 +35,19 @@ from typing import Protocol, runtime_checkable
 
 from ..domain.interlace import Combing, Verdict, declared, judge
 from ..domain.per_title import (
+    AT_CAP,
     FIRST_CRF,
     AnalysisFailed,
     Probe,
     Slopes,
     apply_analysis,
     at_cap,
+    cap_holds,
     choose_crf,
     fallback,
     held,
     next_crf,
     sample_windows,
-    top_held,
 )
 from ..domain.plan import TranscodePlan
 
@@ -183,38 +185,41 @@ class SourceAnalysis:
         last = len(per_title.targets) - 1
         targets = [per_title.targets[min(i, last)] for i in range(len(plan.video))]
         rungs = plan.video
-        top_first = (0, FIRST_CRF)
+        top_cap = (0, None)
         smaller = [(i, FIRST_CRF) for i in range(1, len(rungs))]
+        top_probes: list[Probe] = []
         try:
-            # The top rung (most of the bits) alone first: if its cap holds it, it spends the
-            # cap whatever CRF is picked, and it gets no second probe (the early stop).
-            self._encodes = (0, len(rungs) + 1)  # the top rung's two, one per smaller rung
-            (first_top,) = self._probe(plan, source, work, windows, [top_first]).values()
-            capped_top = top_held(first_top, targets[0], rungs[0].bitrate)
-            self._encodes = (1, len(rungs) + 1)
-            # Then the smaller rungs' first probes, as today, in one run with the top rung's
-            # second probe: a second CRF, or if its cap holds it, the cap itself (no CRF to
-            # search for; this probe only measures the VMAF it will be shown, which its
-            # capped CRF overstates: on seconds of samples the buffer lets it overshoot).
-            second_crf = next_crf(first_top, targets[0], rungs[0].bitrate)
-            top_second = (0, None if capped_top else second_crf)
-            middle: list[tuple[int, int | None]] = [top_second, *smaller]
-            found = self._probe(plan, source, work, windows, middle)
-            first = [first_top, *(found[probe] for probe in smaller)]
+            # The top rung (most of the bits) at its cap first, in one run with the smaller
+            # rungs' first probes: if it scores over a point below its target there, no CRF
+            # can reach it under the cap, and it spends its cap (the early stop: no CRF
+            # search, and this probe is the VMAF it is shown). Else its CRF search.
+            self._encodes = (0, len(rungs) + 2)
+            found = self._probe(plan, source, work, windows, [top_cap, *smaller])
+            capped_top = cap_holds(found[top_cap], targets[0])
+            first = [found[probe] for probe in smaller]
             capped = [
-                i for i in range(1, len(rungs)) if held(first[i], targets[i], rungs[i].bitrate)
+                i for i in range(1, len(rungs)) if held(first[i - 1], targets[i], rungs[i].bitrate)
             ]
             # Every held smaller rung at its cap, as it will be encoded.
             at_caps: list[tuple[int, int | None]] = [(i, None) for i in capped]
-            self._encodes = (self._encodes[0], self._encodes[1] + len(at_caps))
-            found |= self._probe(plan, source, work, windows, at_caps)
+            if capped_top:
+                self._encodes = (self._encodes[0], self._encodes[0] + len(at_caps))
+                found |= self._probe(plan, source, work, windows, at_caps)
+            else:
+                self._encodes = (self._encodes[0], self._encodes[0] + 2 + len(at_caps))
+                top_first = (0, FIRST_CRF)
+                top_probes = [*self._probe(plan, source, work, windows, [top_first]).values()]
+                top_second = (0, next_crf(top_probes[0], targets[0], rungs[0].bitrate))
+                more = self._probe(plan, source, work, windows, [top_second, *at_caps])
+                top_probes.append(more.pop(top_second))
+                found |= more
         except AnalysisFailed as exc:
             log.warning("per-title analysis failed: %s; constant bitrate instead", exc)
             return fallback(plan, f"the per-title analysis failed: {exc}")
-        log.debug("per-title %s: %s", rungs[0].name, first_top)
+        for probe in top_probes:
+            log.debug("per-title %s: %s", rungs[0].name, probe)
         for (i, _), probe in found.items():
             log.debug("per-title %s: %s", rungs[i].name, probe)
-        top_probes = [first_top] if capped_top else [first_top, found[top_second]]
         slopes = (
             Slopes.between(top_probes[0], top_probes[1], rungs[0].bitrate)
             if len(top_probes) == 2
@@ -223,13 +228,16 @@ class SourceAnalysis:
         choices = {}
         for i, rung in enumerate(rungs):
             if i == 0 and capped_top:
-                choices[rung.name] = at_cap(found[top_second], first_top, rung.bitrate)
+                choices[rung.name] = at_cap(found[top_cap], rung.bitrate)
+            elif i == 0:
+                choice = choose_crf(top_probes, targets[0], rung.bitrate, slopes)
+                if not choice.reached and choice.bitrate >= AT_CAP * rung.bitrate:
+                    choice = at_cap(found[top_cap], rung.bitrate)  # it measured the cap
+                choices[rung.name] = choice
             elif i in capped:
-                choices[rung.name] = at_cap(found[(i, None)], first[i], rung.bitrate)
-            else:
-                # smaller rungs follow the top rung's measured slopes from their own probe
-                probes = top_probes if i == 0 else [first[i]]
-                choices[rung.name] = choose_crf(probes, targets[i], rung.bitrate, slopes)
+                choices[rung.name] = at_cap(found[(i, None)], rung.bitrate)
+            else:  # smaller rungs follow the top rung's measured slopes from their own probe
+                choices[rung.name] = choose_crf([first[i - 1]], targets[i], rung.bitrate, slopes)
         analysed = apply_analysis(plan, choices, len(windows), per_title.sample_seconds)
         log.info("%s", analysed.analysis)
         return analysed
