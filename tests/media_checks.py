@@ -94,7 +94,11 @@ class Track:
 def hls_tracks(master: Path) -> tuple[m3u8.M3U8, dict[str, Track]]:
     playlist = m3u8.load(str(master))
     tracks: dict[str, Track] = {}
-    uris = [p.uri for p in playlist.playlists] + [m.uri for m in playlist.media if m.uri]
+    uris = [p.uri for p in playlist.playlists] + [
+        m.uri
+        for m in playlist.media
+        if m.uri and m.type != "SUBTITLES"  # WebVTT: no CMAF
+    ]
     for uri in uris:
         media = m3u8.load(str(master.parent / uri))
         base = (master.parent / uri).parent
@@ -111,6 +115,8 @@ def dash_tracks(mpd: Path) -> tuple[object, dict[str, tuple[object, Track]]]:
     for period in manifest.periods:
         for adaptation in period.adaptation_sets:
             for rep in adaptation.representations:
+                if not rep.segment_templates:  # a text track: one WebVTT file, no CMAF
+                    continue
                 template = rep.segment_templates[0]
                 numbers: list[int] = []
                 n = template.start_number

@@ -88,12 +88,18 @@ def test_dash_has_one_audio_set_per_language_with_lang_and_role(done: Done) -> N
     assert [(a.lang, [r.value for r in a.roles]) for a in sets] == [
         ("en", ["main"]), ("fr", ["dub"]),
     ]  # fmt: skip
-    labels = [label.text for label in ET.parse(done.path("dash")).getroot().iter(f"{{{MPD}}}Label")]
+    labels = [
+        label.text
+        for adaptation in ET.parse(done.path("dash")).getroot().iter(f"{{{MPD}}}AdaptationSet")
+        if adaptation.get("contentType") == "audio"
+        for label in adaptation.iter(f"{{{MPD}}}Label")
+    ]
     assert labels == ["English", "Fran\u00e7ais"]
     hls, _ = hls_tracks(done.path("hls"))
     per_set = [sorted(r.id for r in a.representations) for a in sets]
-    assert len(per_set[0]) == len(per_set[1]) == len({m.group_id for m in hls.media})
-    assert len(tracks) == len(hls.playlists) + len(hls.media)  # the same CMAF segments
+    audio = [m for m in hls.media if m.type == "AUDIO"]
+    assert len(per_set[0]) == len(per_set[1]) == len({m.group_id for m in audio})
+    assert len(tracks) == len(hls.playlists) + len(audio)  # the same CMAF segments
 
 
 def test_the_preview_keeps_the_default_track_tagged_with_its_language(done: Done) -> None:
