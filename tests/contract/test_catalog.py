@@ -241,6 +241,19 @@ def test_what_the_job_made_replaces_the_planned_renditions_while_it_runs(
     assert asset is not None and list(asset.renditions) == made
 
 
+def test_the_tracks_the_job_could_not_publish_move_to_skipped(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    start(catalog, "a")
+    english = Track(TrackType.TEXT, "en", "English", codec="subrip", index=2)
+    lost = Skipped("text", "ass", "fr", "the track holds no captions", index=3)
+    catalog.record_renditions("a", "a-j0", [], T0, Tracks((english,), (lost,)))
+    asset = catalog.get("a")
+    assert asset is not None and (asset.tracks, asset.skipped) == ((english,), (lost,))
+    catalog.record_renditions("a", "a-j0", [{"name": "720p"}], T0)  # no tracks: kept as they are
+    asset = catalog.get("a")
+    assert asset is not None and (asset.tracks, asset.skipped) == ((english,), (lost,))
+
+
 def test_two_last_completions_at_once_complete_the_asset_exactly_once(catalog: Catalog) -> None:
     import threading
 

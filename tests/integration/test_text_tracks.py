@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -130,3 +131,44 @@ def test_cea608_captions_in_the_h264_become_webvtt_through_subcc_in_the_cage(
     assert outcome.skipped == () and [r.key for r in outcome.renditions] == ["captions/en.vtt"]
     (cue,) = parse_captions((work / "captions/en.vtt").read_bytes())
     assert (cue.start, cue.end, cue.text) == (*SHOWN, TEXT)
+
+
+EMPTY_ASS = """[Script Info]
+ScriptType: v4.00+
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+"""
+
+
+def test_a_track_found_empty_at_extraction_is_listed_skipped_on_the_asset(
+    sources: dict[str, Path], tmp_path: Path
+) -> None:
+    """Planned as kept at ingest; the transcode finds no cue in it: the completed asset
+    lists it in ``skipped`` with the reason, and keeps the track that was published."""
+    from tests.conftest import FFMPEG
+    from vodkit.config import load_settings
+    from vodkit.domain.asset import AssetStatus
+    from vodkit.footprints.embedded import EmbeddedSettings, bootstrap
+
+    (tmp_path / "empty.ass").write_text(EMPTY_ASS)
+    source = tmp_path / "two.mkv"
+    subprocess.run(
+        [FFMPEG, "-v", "error", "-i", str(sources["mkv"]), "-i", str(tmp_path / "empty.ass"),
+         "-map", "0:v", "-map", "0:a", "-map", "0:s:0", "-map", "1", "-c", "copy",
+         "-metadata:s:s:1", "language=fra", str(source)],
+        check=True,
+    )  # fmt: skip
+    app = bootstrap(load_settings(EmbeddedSettings, data_dir=tmp_path / "data", retry_backoff=0))
+    asset_id = app.assets.upload_file(source, "alice", "two.mkv").asset_id
+    app.processing.worker().drain()
+    asset = app.catalog.get(asset_id)
+    assert asset is not None and asset.status is AssetStatus.COMPLETED, asset
+    shown = app.assets.view(asset).public()
+    assert [(t["type"], t["language"]) for t in shown["tracks"]] == [
+        ("audio", "und"),
+        ("text", "en"),
+    ]
+    assert [(s["type"], s["language"], s["reason"]) for s in shown["skipped"]] == [
+        ("text", "fr", NO_CUES)
+    ]

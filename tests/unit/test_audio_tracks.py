@@ -22,6 +22,7 @@ from vodkit.domain.ladder import PlanningRules, plan_transcode
 from vodkit.domain.media import StreamInfo
 from vodkit.domain.tracks import (
     Role,
+    Skipped,
     TrackLimits,
     TrackType,
     language_alpha3,
@@ -288,3 +289,15 @@ def test_a_matroska_tracks_duration_comes_from_its_tag() -> None:
         )
     ]
     assert durations == [3723.5, None, None]
+
+
+def test_a_text_track_that_could_not_be_published_moves_to_skipped() -> None:
+    media = replace(HD, streams=(audio(1, "en"), text(2, language="en"), text(3, "ass", "fr")))
+    plan = plan_transcode(media, PRESETS)
+    lost = Skipped("text", "ass", "fr", "the track holds no captions", index=3)
+    made = plan.dropping([lost])
+    assert [(t.type, t.language) for t in made.tracks] == [
+        (TrackType.AUDIO, "en"), (TrackType.TEXT, "en"),
+    ]  # fmt: skip
+    assert made.skipped == (*plan.skipped, lost)
+    assert plan.dropping([]) == plan

@@ -11,6 +11,7 @@ measured. The ladder is planned in ``domain.ladder``, the per-title CRFs in
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -162,6 +163,14 @@ class TranscodePlan:
     fps_reason: str = ""  # why that rate (the source's own, a variable one's fastest part...)
     tracks: tuple[Track, ...] = ()  # the source's kept audio and text tracks
     skipped: tuple[Skipped, ...] = ()  # and those it could not keep, with the reasons
+
+    def dropping(self, dropped: Sequence[Skipped]) -> TranscodePlan:
+        """The plan with the text tracks that could not be published moved to ``skipped``."""
+        gone = {(s.index, s.codec) for s in dropped}
+        kept = tuple(
+            t for t in self.tracks if t.type is not TrackType.TEXT or (t.index, t.codec) not in gone
+        )
+        return replace(self, tracks=kept, skipped=(*self.skipped, *dropped))
 
     def track(self, audio: AudioRendition) -> Track | None:
         """The kept track an audio rendition encodes (None for a plan from before tracks)."""

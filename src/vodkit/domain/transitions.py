@@ -154,15 +154,22 @@ def progress(
 
 
 def renditions(
-    record: AssetRecord, job_id: str, rows: Sequence[dict[str, Any]], now: datetime
+    record: AssetRecord,
+    job_id: str,
+    rows: Sequence[dict[str, Any]],
+    now: datetime,
+    tracks: Tracks | None = None,
 ) -> AssetRecord | None:
     """Replace the planned renditions with what the job made of them (its chosen rates
-    and measured bitrates), while the job is open."""
+    and measured bitrates), and the planned tracks with those it kept, while the job is
+    open."""
     if _open_job(record, job_id) is None:
         return None
     asset = replace(
         record.asset, renditions=tuple(dict(r) for r in rows), updated_at=isoformat(now)
     )
+    if tracks is not None:
+        asset = replace(asset, tracks=tracks.kept, skipped=tracks.skipped)
     return replace(record, asset=asset)
 
 

@@ -35,6 +35,7 @@ from ..domain.keys import asset_id_for
 from ..domain.ladder import PlanningRules, plan_transcode
 from ..domain.plan import Measured, TranscodePlan, recorded
 from ..domain.presets import Presets
+from ..domain.tracks import Tracks
 from .analysis import SourceAnalysis, encoder_of
 from .consumer import Interrupted
 from .messages import decode
@@ -108,7 +109,8 @@ class FileTranscoding:
         with tempfile.TemporaryDirectory(prefix="vodkit-", dir=work_root) as tmp:
             plan = SourceAnalysis(encoder_of(self.transcoder)).prepare(plan, source, Path(tmp))
             output = self.transcoder.transcode(plan, source, Path(tmp), on_progress)
-            on_plan(measured(self.transcoder, plan, Path(tmp)))  # what was chosen and made
+            made = plan.dropping(output.dropped)
+            on_plan(measured(self.transcoder, made, Path(tmp)))  # what was chosen and made
             return publish(store, Path(tmp), output, "")
 
 
@@ -194,7 +196,7 @@ class TranscodeService:
                 report("encoding", 0.0)
                 output = self.transcoder.transcode(plan, source, workdir, on_progress)
                 report("packaging", 0.0)
-                plan = measured(self.transcoder, plan, workdir)
+                plan = measured(self.transcoder, plan.dropping(output.dropped), workdir)
                 keys = publish(self.outputs, workdir, output, job.output_prefix)
             if self._deleted(job):  # deleted while publishing: what was published goes too
                 raise Cancelled(job.asset_id)
@@ -218,13 +220,17 @@ class TranscodeService:
         self.metrics.observe("JobProcessingTime", elapsed)
         self.metrics.observe("TranscodeRealtimeFactor", job.plan.duration / max(elapsed, 1e-3))
         log.info("job %s complete in %.1f s", job.job_id, elapsed)
-        self._record(job, plan.summary())
+        tracks = Tracks(plan.tracks, plan.skipped) if output.dropped else None
+        self._record(job, plan.summary(), tracks)
         self._emit(job, JobState.COMPLETE, percent=100.0, outputs=keys)
 
-    def _record(self, job: TranscodeJob, renditions: list[dict[str, Any]]) -> None:
+    def _record(
+        self, job: TranscodeJob, renditions: list[dict[str, Any]], tracks: Tracks | None
+    ) -> None:
         """What each rendition became (its CRF, predicted VMAF, measured bitrates, the
-        analysis's verdict), on the asset before it completes."""
-        self.catalog.record_renditions(job.asset_id, job.job_id, renditions, self.clock())
+        analysis's verdict), and the tracks if some could not be published, on the asset
+        before it completes."""
+        self.catalog.record_renditions(job.asset_id, job.job_id, renditions, self.clock(), tracks)
 
     def _deleted(self, job: TranscodeJob) -> bool:
         asset = self.catalog.get(job.asset_id)

@@ -89,9 +89,15 @@ class Catalog(Protocol):
         ...
 
     def record_renditions(
-        self, asset_id: str, job_id: str, rows: Sequence[dict[str, Any]], now: datetime
+        self,
+        asset_id: str,
+        job_id: str,
+        rows: Sequence[dict[str, Any]],
+        now: datetime,
+        tracks: Tracks | None = None,
     ) -> None:
-        """Replace the planned renditions with what the open job made of them."""
+        """Replace the planned renditions (and tracks, if given) with what the open job
+        made of them."""
         ...
 
     def complete_job(

@@ -86,9 +86,16 @@ class RecordCatalog:
         )
 
     def record_renditions(
-        self, asset_id: str, job_id: str, rows: Sequence[dict[str, Any]], now: datetime
+        self,
+        asset_id: str,
+        job_id: str,
+        rows: Sequence[dict[str, Any]],
+        now: datetime,
+        tracks: Tracks | None = None,
     ) -> None:
-        self._apply(asset_id, lambda r: (transitions.renditions(r, job_id, rows, now), None))
+        self._apply(
+            asset_id, lambda r: (transitions.renditions(r, job_id, rows, now, tracks), None)
+        )
 
     def complete_job(
         self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime

@@ -19,6 +19,7 @@ from typing import Protocol
 from ...domain.asset import Job
 from ...domain.jobs import TranscodeJob
 from ...domain.plan import TranscodePlan
+from ...domain.tracks import Skipped
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class TranscodeOutput:
 
     files: tuple[str, ...]
     outputs: dict[str, str]  # format (hls, dash, mp4, poster, sprite) -> relative path
+    # planned text tracks that could not be published (no cues, unreadable), with why
+    dropped: tuple[Skipped, ...] = ()
 
 
 ProgressCallback = Callable[[Progress], None]

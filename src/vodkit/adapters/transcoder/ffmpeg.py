@@ -406,7 +406,7 @@ class FfmpegTranscoder:
         text = write_text_tracks(
             self.ffmpeg, plan, source, workdir, [t for t in plan.tracks if t.type is TrackType.TEXT]
         )
-        for skipped in text.skipped:  # not yet in the asset's ``skipped`` (issue 26's note)
+        for skipped in text.skipped:  # the asset lists them too (TranscodeOutput.dropped)
             log.warning(
                 "text track %s (%s) skipped: %s", skipped.index, skipped.codec, skipped.reason
             )
@@ -423,7 +423,9 @@ class FfmpegTranscoder:
                 f"FFmpeg finished without writing {', '.join(missing)}",
                 code=ErrorCode.VERIFICATION_FAILED,
             )
-        return TranscodeOutput(files=layout.publish_order(files), outputs=outputs)
+        return TranscodeOutput(
+            files=layout.publish_order(files), outputs=outputs, dropped=text.skipped
+        )
 
     def measure(self, plan: TranscodePlan, workdir: Path) -> dict[str, Measured]:
         """(peak, average) video bits per second and codecs of every rendition written in
