@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FFMPEG, make_clip
+from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.config import load_settings
 from vodkit.domain.asset import AssetStatus
+from vodkit.domain.errors import InvalidInput
 from vodkit.footprints.base import App
 from vodkit.footprints.embedded import EmbeddedSettings, bootstrap
 
@@ -143,3 +145,20 @@ def test_the_hostile_corpus(
         if path.is_file():
             assert CANARY.encode() not in path.read_bytes(), path
     assert not app.ingest_queue.dead_letters() and not app.queues["transcode"].dead_letters()
+
+
+@pytest.mark.parametrize(("name", "codec"), [("still.png", "png"), ("still.jpg", "mjpeg"),
+                                            ("still.gif", "gif")])  # fmt: skip
+def test_a_still_image_is_refused_as_one_not_as_damaged(
+    tmp_path: Path, name: str, codec: str
+) -> None:
+    image = tmp_path / name
+    subprocess.run(
+        [FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=64x48", "-frames:v", "1",
+         "-c:v", codec, "-pix_fmt", "rgb8" if codec == "gif" else "yuvj420p" if codec == "mjpeg"
+         else "rgb24", str(image)],
+        check=True,
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="still images are not supported") as refused:
+        PyavProber().probe(image)
+    assert refused.value.code == "NotMedia" and "damaged" not in str(refused.value)

@@ -58,6 +58,7 @@ DURATION_TAG = re.compile(r"(\d{1,4}):([0-5]\d):([0-5]\d(?:\.\d{1,9})?)")  # Mat
 CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " ")
 # Refused by their first bytes, before libavformat sees them: a clearer reason, and
 # a second wall (the format whitelist is the first) against opening what they name.
+STILL = "still images are not supported, upload a video"
 SIGNATURES: tuple[tuple[bytes, ErrorCode, str], ...] = (
     (b"#EXTM3U", ErrorCode.PLAYLIST, "the upload is an HLS playlist; playlists are never opened"),
     (b"ffconcat", ErrorCode.PLAYLIST, "the upload is an ffconcat list; playlists are never opened"),
@@ -67,6 +68,15 @@ SIGNATURES: tuple[tuple[bytes, ErrorCode, str], ...] = (
         b"YUV4MPEG2",
         ErrorCode.UNSUPPORTED_CONTAINER,
         "the upload is raw YUV4MPEG video, not accepted",
+    ),
+    *(
+        (magic, ErrorCode.NOT_MEDIA, f"the upload is a {kind} image: {STILL}")
+        for magic, kind in (
+            (b"\x89PNG\r\n\x1a\n", "PNG"),
+            (b"\xff\xd8\xff", "JPEG"),
+            (b"GIF87a", "GIF"),
+            (b"GIF89a", "GIF"),
+        )
     ),
 )
 
