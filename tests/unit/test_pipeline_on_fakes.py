@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import VIDEO, fake_app, upload
+from tests.fakes import HD, VIDEO, fake_app, upload
 from vodkit.adapters.events.memory import RecordingEventBus
 from vodkit.adapters.probe.memory import MemoryProber
 from vodkit.adapters.storage.memory import MemoryObjectStore
@@ -338,3 +338,25 @@ def test_a_publish_cut_short_leaves_no_manifest_behind(tmp_path: Path) -> None:
     (asset,) = app.catalog.query()
     assert asset.status is AssetStatus.COMPLETED
     assert all(key in outputs.objects for key in asset.outputs.values())
+
+
+def test_a_file_transcode_names_each_phase_as_a_job_does(tmp_path: Path) -> None:
+    """``vodkit transcode``'s bar: probing, analysing, encoding (with its percent), packaging."""
+    from vodkit.adapters.presets.file import load_presets
+    from vodkit.adapters.storage.local import LocalObjectStore
+    from vodkit.services.transcode import FileTranscoding
+
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(VIDEO)
+    heard: list[tuple[str, float]] = []
+    FileTranscoding(
+        prober=MemoryProber({VIDEO: HD}), transcoder=MemoryTranscoder(), presets=load_presets()
+    ).run(
+        source,
+        LocalObjectStore(tmp_path / "out"),
+        tmp_path,
+        on_phase=lambda phase, percent: heard.append((phase, percent)),
+        on_progress=lambda p: heard.append(("encoding", p.percent)),
+    )
+    assert heard == [("probing", 0.0), ("analysing", 0.0), ("encoding", 0.0), ("encoding", 50.0),
+                     ("encoding", 100.0), ("packaging", 0.0)]  # fmt: skip

@@ -36,7 +36,7 @@ from ..domain.ladder import PlanningRules, plan_transcode
 from ..domain.plan import Measured, TranscodePlan, recorded
 from ..domain.presets import Presets
 from ..domain.tracks import Tracks
-from .analysis import SourceAnalysis, encoder_of
+from .analysis import Report, SourceAnalysis, encoder_of
 from .consumer import Interrupted
 from .messages import decode
 
@@ -100,15 +100,22 @@ class FileTranscoding:
         work_root: Path,
         *,
         on_plan: Callable[[TranscodePlan], None] = lambda plan: None,
+        on_phase: Report = lambda phase, percent: None,
         on_progress: ProgressCallback = lambda progress: None,
     ) -> dict[str, str]:
-        """Format -> key in ``store``."""
+        """Format -> key in ``store``. ``on_phase`` hears each phase as it starts (probing,
+        analysing with its percent, encoding, packaging), as a job's progress names them;
+        ``on_progress`` the encoding's percent and time left."""
         self.transcoder.check()
+        on_phase("probing", 0.0)
         plan = plan_transcode(self.prober.probe(source), self.presets, self.rules)
         on_plan(plan)
         with tempfile.TemporaryDirectory(prefix="vodkit-", dir=work_root) as tmp:
-            plan = SourceAnalysis(encoder_of(self.transcoder)).prepare(plan, source, Path(tmp))
+            analysis = SourceAnalysis(encoder_of(self.transcoder))
+            plan = analysis.prepare(plan, source, Path(tmp), report=on_phase)
+            on_phase("encoding", 0.0)
             output = self.transcoder.transcode(plan, source, Path(tmp), on_progress)
+            on_phase("packaging", 0.0)
             made = plan.dropping(output.dropped)
             on_plan(measured(self.transcoder, made, Path(tmp)))  # what was chosen and made
             return publish(store, Path(tmp), output, "")

@@ -35,12 +35,15 @@ def transcode(
     store = embedded.output_store(out_dir)
     try:
         with progress_bar() as bar:
-            task = bar.add_task("transcoding", total=100, eta=eta(None))
+            task = bar.add_task("probing", total=100, eta=eta(None))
             keys = transcoding.run(
                 source,
                 store,
                 work_root=out_dir.resolve().parent,  # beside the outputs: one file system
                 on_plan=lambda plan: data.update(renditions=plan.summary()),
+                on_phase=lambda phase, percent: bar.update(
+                    task, description=phase, completed=percent, eta=eta(None)
+                ),
                 on_progress=lambda p: bar.update(task, completed=p.percent, eta=eta(p.eta_seconds)),
             )
         data["outputs"] = {kind: store.locate(key) for kind, key in keys.items()}
