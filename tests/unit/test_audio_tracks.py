@@ -23,6 +23,7 @@ from vodkit.domain.media import StreamInfo
 from vodkit.domain.tracks import (
     Role,
     Skipped,
+    Track,
     TrackLimits,
     TrackType,
     language_alpha3,
@@ -301,3 +302,43 @@ def test_a_text_track_that_could_not_be_published_moves_to_skipped() -> None:
     ]  # fmt: skip
     assert made.skipped == (*plan.skipped, lost)
     assert plan.dropping([]) == plan
+
+
+def test_a_description_is_never_the_default_and_a_second_track_of_one_language_is_no_dub() -> None:
+    tracks = plan_tracks((
+        audio(1, "en", visual_impaired=True, default=True),  # flagged default: still not it
+        audio(2, "en", default=True),
+        audio(3, "en", title="Commentary"),
+        audio(4, "fr"),
+    ))  # fmt: skip
+    kept = tracks.of(TrackType.AUDIO)
+    assert [t.default for t in kept] == [False, True, False, False]
+    assert [t.roles for t in kept] == [
+        (Role.DESCRIPTION,), (Role.MAIN,), (Role.ALTERNATE,), (Role.DUB,),
+    ]  # fmt: skip
+
+
+def test_an_audio_track_that_cannot_be_decoded_is_skipped_not_fatal() -> None:
+    tracks = plan_tracks((
+        audio(1, "en"),
+        StreamInfo(2, "audio", "unknown", "fr", channels=2),
+        StreamInfo(3, "audio", "aac", "de", channels=0),
+    ))  # fmt: skip
+    assert [t.language for t in tracks.of(TrackType.AUDIO)] == ["en"]
+    assert [(s.language, s.reason.startswith("the audio track cannot be decoded"))
+            for s in tracks.skipped] == [("fr", True), ("de", True)]  # fmt: skip
+
+
+def test_a_language_read_back_from_a_message_is_never_a_path() -> None:
+    forged = Track(TrackType.TEXT, "en", "English").to_dict() | {"language": "../../x"}
+    assert Track.from_dict(forged).language == "und"
+
+
+def test_mediaconvert_plans_text_tracks_as_skipped_with_the_reason() -> None:
+    from vodkit.domain.ladder import NO_TEXT_HERE
+    from vodkit.domain.plan import MEDIACONVERT
+
+    media = replace(HD, streams=(audio(1, "en"), text(2, language="en")))
+    plan = plan_transcode(media, PRESETS, PlanningRules(encoder=MEDIACONVERT))
+    assert [t.type for t in plan.tracks] == [TrackType.AUDIO]
+    assert [(s.type, s.language, s.reason) for s in plan.skipped] == [("text", "en", NO_TEXT_HERE)]

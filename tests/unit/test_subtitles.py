@@ -113,5 +113,27 @@ def test_hostile_names_and_languages_cannot_break_out_of_their_attribute() -> No
     assert media.count('URI="') == 1 and media.count("DEFAULT=") == 1
     (text,) = [a for a in _adaptations(result.mpd) if a.get("contentType") == "text"]
     assert text.get("lang") == "und"
-    assert text.findtext(f"{{{MPD_NS}}}Label") == 'a",URI="http://evil/ #EXT-X-ENDLIST</Label><x>&'
+    # the same name as in HLS (quotes made single there, and so unique as written)
+    assert text.findtext(f"{{{MPD_NS}}}Label") == "a',URI='http://evil/ #EXT-X-ENDLIST</Label><x>&"
     assert "<x>" not in result.mpd and "&lt;x&gt;&amp;" in result.mpd
+
+
+def test_an_audio_track_named_like_a_subtitle_line_is_never_taken_for_one() -> None:
+    """Earlier text tracks are found by their TYPE attribute, not by text in a NAME."""
+    audio = '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="TYPE=SUBTITLES",DEFAULT=YES,URI="a.m3u8"'
+    master = MASTER.replace("#EXT-X-STREAM-INF:", audio + "\n#EXT-X-STREAM-INF:", 1)
+    result = with_text_tracks(master, MPD, RENDITIONS, 8.0)
+    assert audio in result.master.splitlines()
+    assert with_text_tracks(result.master, result.mpd, [], 8.0).master == master
+
+
+def test_names_are_unique_as_written_and_the_label_precedes_the_role() -> None:
+    twins = [_text("en", 'Director"s cut'), _text("en", "Director's cut")]
+    result = with_text_tracks(MASTER, MPD, [TextRendition(t, f"captions/{i}.vtt") for i, t in
+                                             enumerate(twins)], 8.0)  # fmt: skip
+    names = [line.split("NAME=")[1].split(",")[0] for line in result.master.splitlines()
+             if "TYPE=SUBTITLES" in line]  # fmt: skip
+    assert names == ['"Director\'s cut"', '"Director\'s cut (2)"']
+    for text in (a for a in _adaptations(result.mpd) if a.get("contentType") == "text"):
+        tags = [child.tag.split("}")[1] for child in text]
+        assert tags.index("Label") < tags.index("Role")

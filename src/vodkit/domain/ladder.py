@@ -36,6 +36,7 @@ from .plan import (
 from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
 from .tracks import Track, TrackLimits, TrackType, plan_tracks
 
+NO_TEXT_HERE = "this footprint (MediaConvert) does not publish text tracks yet"
 MIN_VIDEO_BITRATE = 150_000
 SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
@@ -249,6 +250,8 @@ def plan_transcode(
     taken: set[str] = set()
     audio: dict[str, AudioRendition] = {}
     tracks = plan_tracks(media.other_streams, rules.track_limits)
+    if rules.encoder != X264:  # MediaConvert's caption selectors are not wired yet
+        tracks = tracks.without_text(NO_TEXT_HERE)
     audio_tracks = tracks.of(TrackType.AUDIO)
     default_audio = next((t for t in audio_tracks if t.default), None)
     ceiling = source_h264_bitrate(media)

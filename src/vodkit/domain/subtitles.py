@@ -93,13 +93,18 @@ def _names(renditions: Sequence[TextRendition]) -> list[str]:
     """Each track's name, made unique in the group as HLS requires ("English (2)")."""
     names: list[str] = []
     for r in renditions:
-        name = _clean(r.track.name) or _language(r.track)
+        name = _clean(r.track.name).replace('"', "'") or _language(r.track)
         candidate, n = name, 1
         while candidate in names:
             n += 1
             candidate = f"{name} ({n})"
         names.append(candidate)
     return names
+
+
+def _type(media: str) -> str:
+    found = (m for m in ATTRIBUTE.finditer(media.removeprefix("#EXT-X-MEDIA:")))
+    return next((m.group(2) for m in found if m.group(1) == "TYPE"), "")
 
 
 def hls_master(master: str, renditions: Sequence[TextRendition]) -> str:
@@ -118,8 +123,8 @@ def hls_master(master: str, renditions: Sequence[TextRendition]) -> str:
         media.append("#EXT-X-MEDIA:" + ",".join(attributes))
     lines: list[str] = []
     for line in master.splitlines():
-        if line.startswith("#EXT-X-MEDIA:") and "TYPE=SUBTITLES" in line:
-            continue  # an earlier text track
+        if line.startswith("#EXT-X-MEDIA:") and _type(line) == "SUBTITLES":
+            continue  # an earlier text track (by its TYPE, never by a name's text)
         if line.startswith("#EXT-X-STREAM-INF:"):
             if media:
                 lines += media
@@ -164,11 +169,11 @@ def dash_mpd(mpd: str, renditions: Sequence[TextRendition]) -> str:
             {"id": str(next_id + i), "contentType": "text", "mimeType": "text/vtt",
              "lang": _language(r.track)},
         )  # fmt: skip
+        ET.SubElement(adaptation, f"{{{MPD_NS}}}Label").text = name  # before Role: the schema
         role = "caption" if r.track.kind is TextKind.CAPTIONS else "subtitle"
         roles = [role, "forced-subtitle"] if r.track.forced else [role]
         for value in roles:
             ET.SubElement(adaptation, f"{{{MPD_NS}}}Role", schemeIdUri=ROLE_SCHEME, value=value)
-        ET.SubElement(adaptation, f"{{{MPD_NS}}}Label").text = name
         representation = ET.SubElement(
             adaptation, f"{{{MPD_NS}}}Representation",
             {"id": f"text_{i}", "bandwidth": str(TEXT_BANDWIDTH)},

@@ -46,7 +46,8 @@ class Role(StrEnum):
     """What a track is for, as DASH's Role scheme names it (HLS says it in CHARACTERISTICS)."""
 
     MAIN = "main"
-    DUB = "dub"
+    DUB = "dub"  # the main programme in another language
+    ALTERNATE = "alternate"  # another track in the main track's language (a commentary...)
     DESCRIPTION = "description"  # audio description of the picture, for the blind
     SUBTITLE = "subtitle"
     CAPTION = "caption"
@@ -63,6 +64,10 @@ def language_tag(value: str | None) -> str:
         return str(langcodes.standardize_tag(value))
     except (ValueError, LookupError):
         return UNDETERMINED
+
+
+def _shaped(tag: str) -> str:
+    return tag if len(tag) <= MAX_TAG_LENGTH and TAG_SHAPE.fullmatch(tag) else UNDETERMINED
 
 
 def is_language_tag(value: str) -> bool:
@@ -119,7 +124,7 @@ class Track:
         kind = data.get("kind")
         return cls(
             type=TrackType(data["type"]),
-            language=str(data["language"]),
+            language=_shaped(str(data["language"])),  # keys are made of it: never a path
             name=str(data["name"]),
             default=bool(data.get("default", False)),
             forced=bool(data.get("forced", False)),
@@ -187,6 +192,12 @@ class Tracks:
     def of(self, kind: TrackType) -> list[Track]:
         return [t for t in self.kept if t.type is kind]
 
+    def without_text(self, reason: str) -> Tracks:
+        """The text tracks moved to ``skipped``, with ``reason``."""
+        text = self.of(TrackType.TEXT)
+        gone = [Skipped("text", t.codec, t.language, reason, t.index) for t in text]
+        return Tracks(tuple(self.of(TrackType.AUDIO)), (*self.skipped, *gone))
+
 
 def plan_tracks(streams: tuple[StreamInfo, ...], limits: TrackLimits | None = None) -> Tracks:
     """The source's audio and text tracks as kept and skipped, in the source's order.
@@ -219,12 +230,17 @@ def plan_tracks(streams: tuple[StreamInfo, ...], limits: TrackLimits | None = No
         else:
             keep.append((stream, kind))
     audio = [s for s, kind in keep if kind is TrackType.AUDIO]
-    default = next((s for s in audio if s.default), audio[0] if audio else None)
-    kept = tuple(_track(s, kind, default=s is default) for s, kind in keep)
+    # the default plays to everyone: never a description, whatever its flag says
+    seen = [s for s in audio if not s.visual_impaired] or audio
+    default = next((s for s in seen if s.default), seen[0] if seen else None)
+    main = default.language if default else UNDETERMINED
+    kept = tuple(_track(s, kind, default=s is default, main=main) for s, kind in keep)
     return Tracks(kept=kept, skipped=tuple(skipped))
 
 
 def _unkeepable(stream: StreamInfo) -> str:
+    if stream.type == "audio" and (stream.codec in ("", "none", "unknown") or stream.channels == 0):
+        return f"the audio track cannot be decoded (codec {stream.codec or 'unknown'})"
     if stream.type != "subtitle":
         return ""
     if stream.codec in BITMAP_CODECS:
@@ -234,10 +250,11 @@ def _unkeepable(stream: StreamInfo) -> str:
     return ""
 
 
-def _track(stream: StreamInfo, kind: TrackType, *, default: bool) -> Track:
+def _track(stream: StreamInfo, kind: TrackType, *, default: bool, main: str) -> Track:
     name = stream.title or language_name(stream.language)
     if kind is TrackType.AUDIO:
-        role = Role.DESCRIPTION if stream.visual_impaired else (Role.MAIN if default else Role.DUB)
+        other = Role.DUB if stream.language != main else Role.ALTERNATE
+        role = Role.DESCRIPTION if stream.visual_impaired else (Role.MAIN if default else other)
         return Track(
             type=kind,
             language=stream.language,

@@ -276,6 +276,8 @@ def stitch_rung(chunks: list[Path], target: Path) -> list[str]:
             durations.append(float(extinf[8:].split(",")[0]))
             lines += [extinf, name]
             names.append(name)
+    if not durations:
+        raise TranscodeFailed("the chunks hold no segment", code=ErrorCode.VERIFICATION_FAILED)
     (target / layout.RUNG_INIT).write_bytes(init)
     head = [
         "#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{max(map(round, durations))}",

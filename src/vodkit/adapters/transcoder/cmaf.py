@@ -194,9 +194,9 @@ def _audio_media(plan: TranscodePlan) -> list[str]:
         track = plan.track(audio)
         group = audio.group_id
         taken = names.setdefault(group, set())
-        base = (track.name if track else audio.name)[: MAX_NAME - 6]
+        base = quoted(track.name if track else audio.name)[1:-1][: MAX_NAME - 6]
         name, n = base, 2
-        while name in taken:
+        while name in taken:  # as written: two names that differ by a quote collide
             name, n = f"{base} ({n})", n + 1
         taken.add(name)
         default = track.default if track else i == 0

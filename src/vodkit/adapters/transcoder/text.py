@@ -68,12 +68,17 @@ def write_text_tracks(
             skipped.append(Skipped("text", track.codec, track.language, SKIP_BITMAP, track.index))
         else:
             wanted.append(track)
-    extracted = _extract(ffmpeg, plan, source, workdir, wanted)
+    limits = limits or TrackLimits()
+    extracted = _extract(ffmpeg, plan, source, workdir, wanted, limits.max_caption_bytes)
     kept: list[tuple[Track, list[Cue]]] = []
     for track in wanted:
         path = extracted.get(track.index) if track.index is not None else None
         if path is None:
             reason = "FFmpeg could not extract this text track"
+            skipped.append(Skipped("text", track.codec, track.language, reason, track.index))
+            continue
+        if path.stat().st_size > limits.max_caption_bytes:  # FFmpeg stopped it at the cap
+            reason = f"its text is larger than {limits.max_caption_bytes} bytes"
             skipped.append(Skipped("text", track.codec, track.language, reason, track.index))
             continue
         try:
@@ -111,9 +116,15 @@ def write_manifests(workdir: Path, renditions: Sequence[TextRendition], duration
 
 
 def _extract(
-    ffmpeg: str, plan: TranscodePlan, source: Path, workdir: Path, tracks: Sequence[Track]
+    ffmpeg: str,
+    plan: TranscodePlan,
+    source: Path,
+    workdir: Path,
+    tracks: Sequence[Track],
+    max_bytes: int,
 ) -> dict[int, Path]:
-    """Stream index -> the extracted file, for each track FFmpeg could write."""
+    """Stream index -> the extracted file, for each track FFmpeg could write (each cut
+    at ``max_bytes`` + 1: a hostile stream of gigabytes never reaches the disk whole)."""
     if not tracks:
         return {}
     out = workdir / WORK
@@ -121,24 +132,27 @@ def _extract(
     linked = sandbox.neutral_link(source, out, "input")
     text = [t for t in tracks if t.codec not in CEA608]
     try:
-        found = _run(ffmpeg, plan.demuxer, linked, out, text) if text else {}
-        if len(found) < len(text) and len(text) > 1:  # find the one that fails
+        found, timed_out = _run(ffmpeg, plan.demuxer, linked, out, text, max_bytes)
+        if len(found) < len(text) and len(text) > 1 and not timed_out:  # which one fails
             for track in text:
                 if track.index not in found:
-                    found.update(_run(ffmpeg, plan.demuxer, linked, out, [track]))
+                    found.update(_run(ffmpeg, plan.demuxer, linked, out, [track], max_bytes)[0])
         # a second decode of the video: given as long as the video lasts, at least LIMITS'
         decode = sandbox.Limits(max(LIMITS.timeout, plan.duration), LIMITS.memory_bytes)
         for track in tracks:
             if track.codec in CEA608:
-                found.update(_run_608(ffmpeg, plan.demuxer, linked, out, track, decode))
+                found.update(_run_608(ffmpeg, plan.demuxer, linked, out, track, decode, max_bytes))
         return found
     finally:
         linked.unlink(missing_ok=True)
 
 
 def _run(
-    ffmpeg: str, demuxer: str, linked: Path, out: Path, tracks: Sequence[Track]
-) -> dict[int, Path]:
+    ffmpeg: str, demuxer: str, linked: Path, out: Path, tracks: Sequence[Track], max_bytes: int
+) -> tuple[dict[int, Path], bool]:
+    """The files written, and whether the run timed out (then no track is tried alone)."""
+    if not tracks:
+        return {}, False
     args = [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-protocol_whitelist", "file", "-f", demuxer, "-i", f"file:{linked}",
@@ -151,15 +165,23 @@ def _run(
         target = out / f"{track.index}.{muxer}"
         target.unlink(missing_ok=True)
         codec = "copy" if track.codec in COPIED else "srt"
-        args += ["-map", f"0:{track.index}", "-c:s", codec, "-f", muxer, f"file:{target}"]
+        args += ["-map", f"0:{track.index}", "-c:s", codec, "-fs", str(max_bytes + 1)]
+        args += ["-f", muxer, f"file:{target}"]
         targets[track.index] = target
-    if not sandbox.run(args, LIMITS, cwd=out).ok:
-        return {}
-    return {index: path for index, path in targets.items() if path.is_file()}
+    finished = sandbox.run(args, LIMITS, cwd=out)
+    if not finished.ok:
+        return {}, finished.timed_out
+    return {index: path for index, path in targets.items() if path.is_file()}, False
 
 
 def _run_608(
-    ffmpeg: str, demuxer: str, linked: Path, out: Path, track: Track, limits: sandbox.Limits
+    ffmpeg: str,
+    demuxer: str,
+    linked: Path,
+    out: Path,
+    track: Track,
+    limits: sandbox.Limits,
+    max_bytes: int,
 ) -> dict[int, Path]:
     """The CEA-608 captions of the video stream ``track.index`` as SubRip, by ``subcc``."""
     if track.index is None or not DEMUXER.fullmatch(demuxer):
@@ -172,7 +194,8 @@ def _run_608(
     )
     args = [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", source, "-map", "0:s", "-c:s", "ass", "-f", "ass", f"file:{target}",
+        "-f", "lavfi", "-i", source, "-map", "0:s", "-c:s", "ass", "-fs", str(max_bytes + 1),
+        "-f", "ass", f"file:{target}",
     ]  # fmt: skip
     if not sandbox.run(args, limits, cwd=out).ok or not target.is_file():
         return {}
