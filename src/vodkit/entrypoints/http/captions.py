@@ -59,11 +59,11 @@ async def put_caption(
     with no re-encode; an ``asset.updated`` webhook follows."""
     _language(lang)
     api = _api(request)
+    asset = await to_thread.run_sync(lambda: visible(request, who, asset_id))
     limit = api.app.settings.rules.track_limits.max_caption_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:  # before a byte is read
         raise LimitExceeded(f"a caption file may hold at most {limit} bytes")
-    asset = await to_thread.run_sync(lambda: visible(request, who, asset_id))
     data = bytearray()
     async for chunk in request.stream():
         data += chunk

@@ -59,8 +59,8 @@ class Playback(Out):
     mp4: str | None = None
     poster: str | None = None
     sprite: str | None = None
-    captions: dict[str, str] = Field(
-        default_factory=dict, description="each language's WebVTT (its added one, if any)"
+    captions: dict[str, str] | None = Field(
+        None, description="each language's WebVTT, by BCP 47 tag (its added one, if any)"
     )
 
 
