@@ -4,16 +4,19 @@ stay), an ``asset.updated`` each time; hostile bodies, sizes, tags and keys refu
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.api_server import Served, serve
 from tests.integration.test_http_api import problem, upload
 from tests.integration.test_webhooks_http import Receiver, subscribe, wait
+from vodkit.entrypoints.cli import app
 
 pytestmark = pytest.mark.integration
 SRT = b"1\n00:00:00,500 --> 00:00:01,500\nHello <script>alert(1)</script> <b>bold</b>\n"
@@ -153,3 +156,30 @@ def test_a_gigabyte_content_length_is_refused_before_a_byte_is_read(
     text = reply.decode(errors="replace")
     assert text.startswith("HTTP/1.1 413"), text
     assert "application/problem+json" in text and "10485760 bytes" in text
+
+
+def test_the_cli_adds_lists_and_removes_captions_as_the_api_does(
+    served: Served, completed: tuple[Any, str], tmp_path: Path
+) -> None:
+    alice, asset_id = completed
+    srt = tmp_path / "de.srt"
+    srt.write_bytes(SRT)
+    env = {"VODKIT_DATA_DIR": str(served.api.app.settings.data_dir)}
+
+    def vodkit(*args: str) -> Any:
+        done = CliRunner().invoke(app, list(args), prog_name="vodkit", env=env)
+        assert done.exit_code == 0, (done.output, done.exception)
+        return json.loads(done.output)
+
+    added = vodkit("captions", "add", asset_id, str(srt), "--lang", "de", "--label", "Deutsch",
+                   "--kind", "captions", "--default", "--json")  # fmt: skip
+    assert added["created"] and added["kind"] == "captions" and added["default"]
+    assert alice.get(f"/v1/assets/{asset_id}/captions/de").text.startswith("WEBVTT")
+    listed = vodkit("captions", "list", asset_id, "--json")["captions"]
+    assert [(t["language"], t["source"]) for t in listed] == [("de", "sidecar")]
+    master = alice.get(alice.get(f"/v1/assets/{asset_id}").json()["playback"]["hls"]).text
+    assert 'LANGUAGE="de"' in master and "DEFAULT=YES" in master
+    assert vodkit("captions", "remove", asset_id, "de", "--json") == {
+        "assetId": asset_id, "removed": "de"
+    }  # fmt: skip
+    assert vodkit("captions", "list", asset_id, "--json") == {"captions": []}
