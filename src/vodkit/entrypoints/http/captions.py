@@ -40,7 +40,7 @@ def list_captions(request: Request, who: Caller, asset_id: str) -> list[TrackOut
 @router.put(
     "/{lang}",
     response_model=TrackOut,
-    responses={200: {"description": "replaced"}, **documented(409, 413)},
+    responses={200: {"model": TrackOut, "description": "replaced"}, **documented(409, 413)},
     status_code=201,
     openapi_extra=body("text/vtt"),
 )
