@@ -157,6 +157,14 @@ def test_a_gigabyte_content_length_is_refused_before_a_byte_is_read(
     assert text.startswith("HTTP/1.1 413"), text
     assert "application/problem+json" in text and "10485760 bytes" in text
 
+    def unsized() -> Iterator[bytes]:  # chunked: no Content-Length to refuse it by
+        yield SRT
+        for _ in range(11):
+            yield b"\n" * 1024**2
+
+    problem(alice.put(f"/v1/assets/{asset_id}/captions/en", content=unsized()), 413)
+    assert alice.get(f"/v1/assets/{asset_id}/captions").json() == []
+
 
 def test_the_cli_adds_lists_and_removes_captions_as_the_api_does(
     served: Served, completed: tuple[Any, str], tmp_path: Path
