@@ -17,7 +17,15 @@ from vodkit.adapters.catalog.postgres import catalog_database as postgres_databa
 from vodkit.adapters.catalog.sqlite import SqliteCatalog
 from vodkit.domain.asset import Asset, AssetError, AssetStatus, Job, JobState
 from vodkit.domain.errors import AssetNotFound, Conflict
-from vodkit.domain.tracks import Role, Skipped, TextKind, Track, Tracks, TrackType
+from vodkit.domain.tracks import (
+    Role,
+    Skipped,
+    TextKind,
+    Track,
+    Tracks,
+    TrackSource,
+    TrackType,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -307,6 +315,30 @@ def test_a_deleted_asset_is_a_tombstone_nothing_brings_back(catalog: Catalog) ->
         catalog.delete("missing", T0)
 
 
+SIDECAR = Track(TrackType.TEXT, "de", "Deutsch", kind=TextKind.SUBTITLES,
+                roles=(Role.SUBTITLE,), source=TrackSource.SIDECAR)  # fmt: skip
+
+
+def test_an_assets_tracks_are_set_at_any_status_but_deleted(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    pending = catalog.set_tracks("a", [SIDECAR], T0 + timedelta(minutes=1))
+    assert pending.status is AssetStatus.PENDING and pending.tracks == (SIDECAR,)
+    start(catalog, "a", tracks=TRACKS)
+    catalog.complete_job("a", "a-j0", {"hls": "a/stream/master.m3u8"}, T0)
+    later = T0 + timedelta(minutes=2)
+    done = catalog.set_tracks("a", [*TRACKS.kept, SIDECAR], later)
+    stored = catalog.get("a")
+    assert stored is not None and stored == done
+    assert stored.status is AssetStatus.COMPLETED and stored.tracks == (*TRACKS.kept, SIDECAR)
+    assert stored.skipped == TRACKS.skipped and stored.outputs == {"hls": "a/stream/master.m3u8"}
+    assert stored.updated_at.startswith("2026-01-01T00:02")
+    catalog.delete("a", T0)
+    with pytest.raises(Conflict):
+        catalog.set_tracks("a", [], T0)
+    with pytest.raises(AssetNotFound):
+        catalog.set_tracks("nope", [], T0)
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def logged(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "postgres":
@@ -342,6 +374,23 @@ def test_every_status_change_is_in_the_outbox_in_order(logged: Any) -> None:
     assert events[2].asset["errors"][0]["code"] == "E" and events[4].asset["status"] == "COMPLETED"
     assert len({e.event_id for e in events}) == 6
     assert [e.type for e in logged.events_after(events[3].seq, limit=1)] == ["asset.completed"]
+
+
+def test_a_change_of_sidecar_captions_is_an_asset_updated_event(logged: Any) -> None:
+    logged.create(new("a"))
+    start(logged, "a", tracks=TRACKS)
+    logged.record_renditions("a", "a-j0", [], T0, Tracks(TRACKS.kept[:2]))  # not sidecars
+    logged.complete_job("a", "a-j0", {}, T0)
+    seq = logged.events_after(0)[-1].seq
+    logged.set_tracks("a", [*TRACKS.kept[:2], SIDECAR], T0)
+    logged.set_tracks("a", [*TRACKS.kept[:2], SIDECAR], T0)  # no change: nothing recorded
+    logged.set_tracks("a", TRACKS.kept[:2], T0)
+    events = logged.events_after(seq)
+    assert [e.type for e in events] == ["asset.updated", "asset.updated"]
+    assert events[0].asset["tracks"][-1]["source"] == "sidecar"
+    assert events[0].asset["status"] == "COMPLETED" and events[1].asset["tracks"] == [
+        t.to_dict() for t in TRACKS.kept[:2]
+    ]
 
 
 def test_the_status_changes_are_totalled_by_type_and_never_go_down(logged: Any) -> None:

@@ -200,8 +200,9 @@ def _dictionaries(world: World, token: str | None) -> dict[str, list[str]]:
         ],
         "hook-events": [
             "asset.created", "asset.processing", "asset.completed", "asset.failed",
-            "asset.deleted", "asset.nope",
+            "asset.deleted", "asset.updated", "asset.nope",
         ],
+        "languages": ["en", "fr", "pt-BR", "zh-Hans", "und", "en_US", "x" * 40, NOT_ASCII],
     }
     # fmt: on
 
@@ -232,6 +233,7 @@ def _config(world: World, token: str | None, max_examples: int) -> SchemathesisC
                 "path.asset_id": draw("assets"),
                 "path.upload_id": draw("uploads"),
                 "path.webhook_id": draw("webhooks"),
+                "path.lang": draw("languages", 0.7),
                 "query.uploader": draw("uploaders", 0.3),
                 "query.status": draw("statuses", 0.3),
                 "query.cursor": draw("cursors", 0.3),

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .asset import Asset, AssetStatus
+from .tracks import TrackSource
+
+UPDATED = "asset.updated"  # its sidecar captions changed, its status did not
 
 EVENT_TYPES = {
     AssetStatus.PENDING: "asset.created",
@@ -35,14 +38,21 @@ class AssetEvent:
 
 def event_for(before: Asset | None, after: Asset) -> AssetEvent | None:
     """What a change from ``before`` (None: the asset is new) to ``after`` records."""
-    if before is not None and (
-        before.status is after.status or after.status is AssetStatus.PENDING
-    ):
+    kind = EVENT_TYPES[after.status]
+    if before is not None and before.status is after.status:
+        if _sidecars(before) == _sidecars(after):
+            return None
+        kind = UPDATED
+    elif before is not None and after.status is AssetStatus.PENDING:
         return None
     return AssetEvent(
-        type=EVENT_TYPES[after.status],
+        type=kind,
         asset_id=after.asset_id,
         uploader_id=after.uploader_id,
         at=after.updated_at,
         asset=after.to_item(),
     )
+
+
+def _sidecars(asset: Asset) -> list[object]:
+    return [t for t in asset.tracks if t.source is TrackSource.SIDECAR]

@@ -18,7 +18,7 @@ from typing import Any
 from .asset import Asset, AssetError, AssetStatus, Job, JobState
 from .clock import isoformat
 from .errors import Conflict
-from .tracks import Tracks
+from .tracks import Track, Tracks
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,17 @@ def renditions(
     if tracks is not None:
         asset = replace(asset, tracks=tracks.kept, skipped=tracks.skipped)
     return replace(record, asset=asset)
+
+
+def tracks_set(
+    record: AssetRecord, tracks: Sequence[Track], now: datetime
+) -> tuple[AssetRecord, Asset]:
+    """The asset with exactly ``tracks`` (its captions changed), at any status but DELETED."""
+    asset = record.asset
+    if asset.status is AssetStatus.DELETED:
+        raise Conflict(f"asset {asset.asset_id} is deleted")
+    changed = replace(asset, tracks=tuple(tracks), updated_at=isoformat(now))
+    return replace(record, asset=changed), changed
 
 
 def complete(

@@ -19,7 +19,7 @@ class AssetView:
     asset: Asset
     jobs: tuple[Job, ...] = ()
     locations: dict[str, str] = field(default_factory=dict)  # format -> where it is stored
-    playback: dict[str, str] | None = None  # format -> URL, where the caller can sign them
+    playback: dict[str, Any] | None = None  # format -> URL (captions: lang -> URL), if signed
 
     @property
     def progress(self) -> dict[str, Any] | None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from .errors import InvalidInput
-from .outbox import EVENT_TYPES
+from .outbox import EVENT_TYPES, UPDATED
 
-EVENTS = frozenset(EVENT_TYPES.values())
+EVENTS = frozenset({*EVENT_TYPES.values(), UPDATED})
 BACKOFF = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)  # seconds before attempt 2, 3, ...
 GIVE_UP_AFTER = 24 * 3600.0
 MAX_URL = 2048

@@ -35,6 +35,7 @@ from ..domain.presets import Presets
 from ..services.access import KeyService
 from ..services.assets import Announcer, AssetService
 from ..services.bucket_watch import BucketWatch, Pass
+from ..services.captions import CaptionService
 from ..services.consumer import Consumer
 from ..services.follow import Follower
 from ..services.health import Health
@@ -107,6 +108,11 @@ class App:
     serve_metrics: Callable[[int], None]  # on 127.0.0.1:port, where metrics are pulled
     watch_bucket: WatchBucket  # `vodkit watch`: find what others wrote into the uploads bucket
     clock: Clock = utcnow
+
+    @property
+    def captions(self) -> CaptionService:
+        limits = self.settings.rules.track_limits
+        return CaptionService(self.outputs, self.catalog, limits=limits, clock=self.clock)
 
 
 @dataclass

@@ -14,12 +14,14 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..adapters.catalog.base import Catalog
 from ..domain import layout
 from ..domain.asset import Asset, AssetStatus
 from ..domain.errors import Forbidden, InvalidKey, ObjectNotFound
 from ..domain.keys import validate_key
+from . import captions
 
 LIFETIME = 6 * 3600.0
 
@@ -46,13 +48,16 @@ class PlaybackTokens:
             mac, self._mac(asset_id, int(expires))
         )
 
-    def urls(self, asset: Asset, base: str) -> dict[str, str] | None:
-        """Absolute playback URLs of a COMPLETED asset under ``base`` (``.../play``)."""
+    def urls(self, asset: Asset, base: str) -> dict[str, Any] | None:
+        """Absolute playback URLs of a COMPLETED asset under ``base`` (``.../play``), and
+        ``captions``: each language's WebVTT."""
         if asset.status is not AssetStatus.COMPLETED:
             return None
         root = f"{base}/{asset.asset_id}/{self.issue(asset.asset_id)}/"
         prefix = layout.prefix(asset.asset_id)
-        return {kind: root + key.removeprefix(prefix) for kind, key in asset.outputs.items()}
+        urls: dict[str, Any] = {k: root + v.removeprefix(prefix) for k, v in asset.outputs.items()}
+        urls["captions"] = {lang: root + key for lang, key in captions.by_language(asset).items()}
+        return urls
 
 
 def output_key(

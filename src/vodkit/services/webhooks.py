@@ -37,7 +37,7 @@ from ..domain.webhooks import (
 
 log = logging.getLogger(__name__)
 PERIOD = 0.5
-Links = Callable[[Asset], dict[str, str] | None]  # an asset's playback URLs, where known
+Links = Callable[[Asset], dict[str, Any] | None]  # an asset's playback URLs, where known
 
 
 class WebhookService:

@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ...domain.asset import Asset, AssetError, AssetStatus, Job
 from ...domain.outbox import AssetEvent
-from ...domain.tracks import Tracks
+from ...domain.tracks import Track, Tracks
 
 
 class Catalog(Protocol):
@@ -98,6 +98,11 @@ class Catalog(Protocol):
     ) -> None:
         """Replace the planned renditions (and tracks, if given) with what the open job
         made of them."""
+        ...
+
+    def set_tracks(self, asset_id: str, tracks: Sequence[Track], now: datetime) -> Asset:
+        """Replace the asset's tracks (sidecar captions added or removed) at any status but
+        DELETED (Conflict); a change of its sidecar tracks records ``asset.updated``."""
         ...
 
     def complete_job(

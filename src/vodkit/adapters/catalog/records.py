@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from ...domain import transitions
 from ...domain.asset import Asset, AssetError, Job
-from ...domain.tracks import Tracks
+from ...domain.tracks import Track, Tracks
 from ...domain.transitions import AssetRecord
 
 T = TypeVar("T")
@@ -96,6 +96,9 @@ class RecordCatalog:
         self._apply(
             asset_id, lambda r: (transitions.renditions(r, job_id, rows, now, tracks), None)
         )
+
+    def set_tracks(self, asset_id: str, tracks: Sequence[Track], now: datetime) -> Asset:
+        return self._apply(asset_id, lambda r: transitions.tracks_set(r, tracks, now))
 
     def complete_job(
         self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime

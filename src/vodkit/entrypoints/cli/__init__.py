@@ -18,6 +18,7 @@ from ...domain.errors import VodkitError
 from . import (  # noqa: F401
     assets,
     aws,
+    captions,
     db,
     demo,
     dlq,

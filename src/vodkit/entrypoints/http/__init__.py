@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ... import __version__
 from ...footprints import Api
-from . import assets, ops, page, playback, problems, session, uploads, webhooks
+from . import assets, captions, ops, page, playback, problems, session, uploads, webhooks
 
 THREADS = 8  # sync routes' worker threads: anyio's 40 cost more in GIL handoffs than they gain
 # asyncio's own loop, not uvloop: under 64 keep-alive clients (bench/api.py) uvloop left one
@@ -48,7 +48,7 @@ def create_app(api: Api) -> FastAPI:
     problems.install(app)
     routers = (
         session.router, assets.router, assets.events, uploads.router, webhooks.router,
-        playback.router, ops.router, ops.dlq,
+        playback.router, ops.router, ops.dlq, captions.router,
     )  # fmt: skip
     for router in routers:
         app.include_router(router)

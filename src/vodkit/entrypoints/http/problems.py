@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from ...domain import errors
+from ...domain.captions import InvalidCaptions
 from ...services.uploads import (
     ChecksumMismatch,
     OffsetMismatch,
@@ -41,6 +42,7 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (WrongContentType, 415),
     (ChecksumMismatch, CHECKSUM_MISMATCH),
     (errors.LimitExceeded, 413),
+    (InvalidCaptions, 422),  # a caption file that is not SubRip or WebVTT
     (errors.TooManyRequests, 429),
     (errors.InvalidInput, 400),
     (UploadLocked, 423),

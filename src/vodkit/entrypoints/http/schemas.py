@@ -59,6 +59,9 @@ class Playback(Out):
     mp4: str | None = None
     poster: str | None = None
     sprite: str | None = None
+    captions: dict[str, str] | None = Field(
+        None, description="each language's WebVTT, by BCP 47 tag (its added one, if any)"
+    )
 
 
 class TrackOut(Out):
@@ -155,7 +158,7 @@ class Health(Out):
 
 class WebhookIn(BaseModel):
     url: str = Field(max_length=2048, description="http(s); private addresses are refused")
-    events: list[str] = Field(min_length=1, max_length=5)
+    events: list[str] = Field(min_length=1, max_length=6)
     uploader: str | None = Field(None, max_length=128, description="admins: whose assets")
 
 

@@ -44,8 +44,8 @@ def _out(webhook: Webhook) -> WebhookOut:
 @router.post("", response_model=WebhookCreated, status_code=201)
 def subscribe(request: Request, who: Caller, body: WebhookIn) -> WebhookCreated:
     """Be told of the events of your assets (``asset.created``, ``asset.processing``,
-    ``asset.completed``, ``asset.failed``, ``asset.deleted``), signed with the secret
-    answered here, once."""
+    ``asset.completed``, ``asset.failed``, ``asset.deleted``, ``asset.updated``: its captions
+    changed), signed with the secret answered here, once."""
     webhook = _api(request).webhooks.subscribe(who.acting_for(body.uploader), body.url, body.events)
     return WebhookCreated(**_out(webhook).model_dump(), secret=webhook.secret)
 
