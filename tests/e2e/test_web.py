@@ -497,7 +497,7 @@ def test_two_clips_upload_complete_live_play_seek_scrub_switch_and_delete(
     _axe(driver, "asset")
 
     # DASH (dash.js) plays the same asset
-    Select(_all(driver, ".player select")[1]).select_by_visible_text("DASH")
+    Select(_css(driver, ".player select[id^='format-']")).select_by_visible_text("DASH")
     _wait("dash.js", lambda: _css(driver, ".player").get_attribute("data-format") == "dash")
     _video(driver, "(v.currentTime = 1, v.play(), true)")
     _wait("DASH playing", lambda: _video(driver, "v.currentTime") > 2, timeout=30, driver=driver)
