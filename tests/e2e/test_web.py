@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -23,7 +24,8 @@ from typing import Any
 import pytest
 
 from tests.api_server import Served, serve
-from tests.conftest import IN_CI, make_clip
+from tests.conftest import FFMPEG, IN_CI, make_clip, real_clip
+from tests.multitrack import bilingual_mkv
 from vodkit.domain.asset import AssetError
 from vodkit.domain.clock import utcnow
 from vodkit.entrypoints.http import page
@@ -495,7 +497,7 @@ def test_two_clips_upload_complete_live_play_seek_scrub_switch_and_delete(
     _axe(driver, "asset")
 
     # DASH (dash.js) plays the same asset
-    Select(_all(driver, ".player select")[1]).select_by_visible_text("DASH")
+    Select(_css(driver, ".player select[id^='format-']")).select_by_visible_text("DASH")
     _wait("dash.js", lambda: _css(driver, ".player").get_attribute("data-format") == "dash")
     _video(driver, "(v.currentTime = 1, v.play(), true)")
     _wait("DASH playing", lambda: _video(driver, "v.currentTime") > 2, timeout=30, driver=driver)
@@ -809,3 +811,183 @@ def test_docs_render_the_contract_offline(page_: Any, site: Site) -> None:
     assert "vodkit" in title[0].text
     _wait("the operations", lambda: len(_all(driver, ".opblock")) > 10)
     assert any("/v1/assets" in op.text for op in _all(driver, ".opblock-summary"))
+
+
+# the player's audio-language and captions menus (issue 26): two multi-track sources, each
+# transcoded once for the module ---------------------------------------------------------
+
+HOSTILE = "<img src=x onerror=window.__pwned=1>"
+
+
+def _hostile_mkv(directory: Path) -> Path:
+    """Real footage, 3 s: English audio (default) and a second audio track named ``HOSTILE``;
+    two SubRip tracks: English (its cue: "Hello"), and a forced French one named ``HOSTILE``
+    with the ``HOSTILE`` cue, each from 0.5 s to 2.8 s."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cue = directory / "cue.srt"
+    cue.write_text("1\n00:00:00,500 --> 00:00:02,800\nHello\n")
+    plain = directory / "plain.srt"
+    plain.write_text(f"1\n00:00:00,500 --> 00:00:02,800\n{HOSTILE}\n")
+    target = directory / "hostile.mkv"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+         "-t", "3", "-i", str(real_clip("bigbuckbunny.mp4")),
+         "-f", "lavfi", "-t", "3", "-i", "sine=frequency=660:sample_rate=48000",
+         "-i", str(cue), "-i", str(plain),
+         "-map", "0:v", "-map", "0:a", "-map", "1:a", "-map", "2", "-map", "3",
+         "-vf", "scale=320:180", "-c:v", "libx264", "-preset", "ultrafast",
+         "-c:a", "aac", "-ac", "2", "-b:a", "64k", "-c:s", "copy",
+         "-metadata:s:a:0", "language=eng", "-metadata:s:a:0", "title=English",
+         "-metadata:s:a:1", "language=fre", "-metadata:s:a:1", f"title={HOSTILE}",
+         "-metadata:s:s:0", "language=eng", "-metadata:s:s:1", "language=fre",
+         "-metadata:s:s:1", f"title={HOSTILE}",
+         "-disposition:a:0", "default", "-disposition:a:1", "0",
+         "-disposition:s:0", "0", "-disposition:s:1", "forced", "-default_mode", "passthrough",
+         str(target)],
+        check=True,
+    )  # fmt: skip
+    return target
+
+
+@pytest.fixture(scope="module")
+def tracked(site: Site) -> dict[str, dict[str, Any]]:
+    """``bilingual``: English (default) and French audio, an English SubRip track (neither
+    default nor forced); ``hostile``: see ``_hostile_mkv``. Both COMPLETED, as the API shows them."""
+    alice = site.served.client("alice")
+    (site.clips / "bilingual").mkdir(parents=True, exist_ok=True)
+    sources = {
+        "bilingual": bilingual_mkv(site.clips / "bilingual"),
+        "hostile": _hostile_mkv(site.clips / "hostile"),
+    }
+    ids = {}
+    for name, path in sources.items():
+        made = alice.post("/v1/assets", params={"filename": path.name}, content=path.read_bytes())
+        assert made.status_code == 201, made.text
+        ids[name] = made.json()["assetId"]
+    return {
+        name: site.served.wait_for(alice, asset_id, "COMPLETED", timeout=300)
+        for name, asset_id in ids.items()
+    }
+
+
+def _menu(driver: Any, which: str) -> list[tuple[str, str]]:
+    """(value, text) of each option of the player's ``which`` menu (audio, captions, format)."""
+    return [
+        (str(o["value"]), str(o["text"]))
+        for o in driver.execute_script(
+            "const menu = document.querySelector(`.player select[id^='${arguments[0]}-']`);"
+            "return menu && !menu.hidden ? [...menu.options].map(o => ({value: o.value,"
+            " text: o.textContent})) : []",
+            which,
+        )
+    ]
+
+
+def _pick(driver: Any, which: str, value: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    Select(_css(driver, f".player select[id^='{which}-']")).select_by_value(value)
+
+
+def _open_player(driver: Any, site: Site, asset: dict[str, Any], format_: str) -> None:
+    driver.get(f"{site.url}/#/asset/{asset['assetId']}")
+    _wait("the player", lambda: _all(driver, ".player video"), driver=driver)
+    if format_ != "hls":
+        _pick(driver, "format", format_)
+    _wait(
+        f"the {format_} audio menu",
+        lambda: len(_menu(driver, "audio")) == 2 and _menu(driver, "captions"),
+        driver=driver,
+    )
+
+
+def _showing_cue(driver: Any) -> Any:
+    """The text of the cue shown now (as the browser renders it: markup as text), or None."""
+    return _video(
+        driver,
+        "[...v.textTracks].filter(t => t.mode === 'showing' && t.activeCues?.length)"
+        ".map(t => t.activeCues[0].getCueAsHTML().textContent)[0] ?? null",
+    )
+
+
+def _cue_at(driver: Any, at: float) -> Any:
+    """The cue shown from ``at`` s on, playing (muted) from there, again each second: a track
+    just chosen may get its cues a moment later (dash.js loads them as it plays)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _video(driver, f"v.muted = true, v.currentTime = {at}, v.play()")
+        for _ in range(10):
+            time.sleep(0.1)
+            shown = _showing_cue(driver)
+            if shown:
+                _video(driver, "v.pause()")
+                return shown
+    state = driver.execute_script(
+        "const v = document.querySelector('.player video'); return [document.querySelector("
+        "'.player').dataset.captions, [...v.textTracks].map(t => [t.label, t.mode, t.cues?.length])]"
+    )
+    raise AssertionError(f"no cue shown at {at} s (captions, tracks: {state})")
+
+
+def _playing(driver: Any) -> None:
+    driver.execute_script(
+        "const v = document.querySelector('.player video'); v.muted = true; v.play()"
+    )
+
+
+@pytest.mark.parametrize("format_", ["hls", "dash"])
+def test_the_audio_menu_lists_both_languages_and_french_keeps_playing(
+    page_: Any, site: Site, tracked: dict[str, dict[str, Any]], format_: str
+) -> None:
+    driver = page_
+    _sign_in(driver, site, site.key("alice"))
+    _open_player(driver, site, tracked["bilingual"], format_)
+    audio = _menu(driver, "audio")
+    assert [text for _, text in audio] == ["English", "Français"]
+    assert driver.execute_script(
+        "return [...document.querySelectorAll('.player select[id^=\"audio-\"] option')]"
+        ".map(o => o.lang)"
+    ) == ["en", "fr"]
+    # its SubRip track is neither default nor forced: captions are off
+    assert _menu(driver, "captions") == [("-1", "Captions off"), ("0", "English")]
+    time.sleep(0.5)  # nothing turns them on by itself
+    assert _css(driver, ".player").get_attribute("data-captions") == "-1"
+    # choosing it shows its cue
+    _pick(driver, "captions", "0")
+    assert _cue_at(driver, 1.1) == "Hello"
+    _playing(driver)
+    _wait("playing", lambda: _video(driver, "v.currentTime > 0.3"))
+    _pick(driver, "audio", audio[1][0])
+    _wait("French", lambda: _css(driver, ".player").get_attribute("data-audio") == audio[1][0])
+    at = _video(driver, "v.currentTime")
+    _wait("still playing, in French", lambda: _video(driver, f"v.currentTime > {at} + 0.5"))
+    assert "does not play" not in _css(driver, ".player-info").text
+    _axe(driver, f"asset ({format_}, audio and captions menus)")
+
+
+@pytest.mark.parametrize("format_", ["hls", "dash"])
+def test_a_forced_track_shows_by_default_and_hostile_names_and_cues_stay_text(
+    page_: Any, site: Site, tracked: dict[str, dict[str, Any]], format_: str
+) -> None:
+    driver = page_
+    asset = tracked["hostile"]
+    names = {t["name"] for t in asset["tracks"]}
+    assert HOSTILE in names  # the API keeps the name as it is: the page must show it as text
+    _sign_in(driver, site, site.key("alice"))
+    _open_player(driver, site, asset, format_)
+    captions = _menu(driver, "captions")
+    assert len(captions) == 3 and captions[0] == ("-1", "Captions off")
+    assert HOSTILE in [text for _, text in captions]  # literally, as text
+    assert HOSTILE in [text for _, text in _menu(driver, "audio")]
+    forced = next(value for value, text in captions[1:] if text == HOSTILE)
+    _wait(
+        "the forced track on",
+        lambda: _css(driver, ".player").get_attribute("data-captions") == forced,
+    )
+    assert _cue_at(driver, 0.6) == HOSTILE  # the cue's markup, shown as its characters
+    assert driver.execute_script("return window.__pwned") is None
+    _no_injected_markup(driver)
+    _pick(driver, "captions", "-1")
+    _wait("captions off", lambda: _showing_cue(driver) is None)
+    assert driver.execute_script("return window.__pwned") is None
+    _axe(driver, f"asset ({format_}, hostile tracks)")

@@ -43,6 +43,15 @@ export interface Asset {
   errors: AssetError[];
   retryable: boolean; // FAILED for a reason another attempt could change (the server's rule)
   playback: Playback | null;
+  tracks?: AssetTrack[]; // every audio and text track the outputs carry (absent on older servers)
+}
+
+export interface AssetTrack {
+  type: "audio" | "text";
+  language: string;
+  name: string;
+  default: boolean;
+  forced: boolean;
 }
 
 /** An upload this page finished that no worker has recorded yet: shown as waiting. */

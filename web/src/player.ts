@@ -11,6 +11,16 @@ export interface Level {
   bitrate: number;
 }
 
+/** An audio or text track as the player lists it; `name` and `language` come from the
+ * manifest: untrusted text, shown only as text. */
+export interface Track {
+  index: number;
+  name: string;
+  language: string;
+  default: boolean;
+  forced: boolean;
+}
+
 export interface Engine {
   readonly name: string;
   levels(): Level[];
@@ -19,12 +29,22 @@ export interface Engine {
   auto(): boolean;
   /** -1: automatic (adaptive) */
   select(index: number): void;
+  audioTracks(): Track[];
+  /** the audio track playing, or -1 */
+  audioTrack(): number;
+  selectAudio(index: number): void;
+  textTracks(): Track[];
+  /** the text track shown, or -1: captions off */
+  textTrack(): number;
+  selectText(index: number): void;
   destroy(): void;
 }
 
 export interface Events {
   onLevels: () => void;
   onSwitch: () => void;
+  /** the audio or text tracks changed, or which one plays */
+  onTracks: () => void;
   onError: (message: string) => void;
 }
 
@@ -44,6 +64,12 @@ function single(video: HTMLVideoElement, url: string, name: string, events: Even
     current: () => -1,
     auto: () => true,
     select: () => {},
+    audioTracks: () => [],
+    audioTrack: () => -1,
+    selectAudio: () => {},
+    textTracks: () => [],
+    textTrack: () => -1,
+    selectText: () => {},
     destroy: () => {
       video.removeEventListener("error", onError);
       video.removeAttribute("src");
@@ -58,8 +84,18 @@ async function hls(video: HTMLVideoElement, url: string, events: Events): Promis
     if (video.canPlayType("application/vnd.apple.mpegurl")) return single(video, url, "HLS (native)", events);
     throw new Error("this browser plays neither HLS nor Media Source Extensions");
   }
+  // captions stay off until the page chooses (it turns on a default or forced track)
   const player = new Hls({ capLevelToPlayerSize: false, startLevel: -1 });
+  player.subtitleDisplay = false;
   player.on(Hls.Events.MANIFEST_PARSED, () => events.onLevels());
+  for (const event of [
+    Hls.Events.AUDIO_TRACKS_UPDATED,
+    Hls.Events.AUDIO_TRACK_SWITCHED,
+    Hls.Events.SUBTITLE_TRACKS_UPDATED,
+    Hls.Events.SUBTITLE_TRACK_SWITCH,
+  ] as const)
+    // after hls.js's own handling: it picks a subtitle track right after announcing them
+    player.on(event, () => queueMicrotask(events.onTracks));
   player.on(Hls.Events.LEVEL_SWITCHED, () => events.onSwitch());
   player.on(Hls.Events.ERROR, (_event, data) => {
     if (data.fatal) events.onError(`hls.js: ${data.details}`);
@@ -75,8 +111,24 @@ async function hls(video: HTMLVideoElement, url: string, events: Events): Promis
     select: (index) => {
       player.currentLevel = index; // switches now (flushes what is buffered); -1: adaptive again
     },
+    audioTracks: () => player.audioTracks.map((t, index) => hlsTrack(t, index)),
+    audioTrack: () => player.audioTrack,
+    selectAudio: (index) => {
+      player.audioTrack = index;
+    },
+    textTracks: () => player.subtitleTracks.map((t, index) => hlsTrack(t, index)),
+    textTrack: () => (player.subtitleDisplay ? player.subtitleTrack : -1),
+    selectText: (index) => {
+      player.subtitleTrack = index;
+      player.subtitleDisplay = index >= 0;
+      events.onTracks();
+    },
     destroy: () => player.destroy(),
   };
+}
+
+function hlsTrack(t: { name: string; lang?: string; default: boolean; forced: boolean }, index: number): Track {
+  return { index, name: t.name, language: t.lang ?? "", default: t.default, forced: t.forced };
 }
 
 async function dash(video: HTMLVideoElement, url: string, events: Events): Promise<Engine> {
@@ -84,8 +136,14 @@ async function dash(video: HTMLVideoElement, url: string, events: Events): Promi
   const player = dashjs.MediaPlayer().create();
   player.updateSettings({
     debug: { logLevel: dashjs.Debug.LOG_LEVEL_WARNING },
-    streaming: { abr: { autoSwitchBitrate: { video: true } } },
+    streaming: { abr: { autoSwitchBitrate: { video: true } }, text: { defaultEnabled: false } },
   });
+  for (const event of [
+    dashjs.MediaPlayer.events.STREAM_INITIALIZED,
+    dashjs.MediaPlayer.events.TEXT_TRACKS_ADDED,
+    dashjs.MediaPlayer.events.TRACK_CHANGE_RENDERED,
+  ])
+    player.on(event, () => events.onTracks());
   player.on(dashjs.MediaPlayer.events.STREAM_INITIALIZED, () => events.onLevels());
   player.on(dashjs.MediaPlayer.events.QUALITY_CHANGE_RENDERED, () => events.onSwitch());
   player.on(dashjs.MediaPlayer.events.ERROR, (event: unknown) => {
@@ -101,6 +159,32 @@ async function dash(video: HTMLVideoElement, url: string, events: Events): Promi
       return [];
     }
   };
+  type Info = ReturnType<typeof player.getTracksFor>[number];
+  const tracks = (type: "audio" | "text"): Info[] => {
+    try {
+      return player.getTracksFor(type);
+    } catch {
+      return []; // not ready yet
+    }
+  };
+  const current = (type: "audio" | "text"): number => {
+    try {
+      const playing = player.getCurrentTrackFor(type);
+      return playing ? tracks(type).findIndex((t) => t.id === playing.id && t.lang === playing.lang) : -1;
+    } catch {
+      return -1;
+    }
+  };
+  const dashTrack = (t: Info, index: number): Track => {
+    const roles = (t.roles ?? []).map((r) => r.value);
+    return {
+      index,
+      name: t.labels?.[0]?.text ?? "",
+      language: t.lang ?? "",
+      default: roles.includes("main"),
+      forced: roles.includes("forced-subtitle"),
+    };
+  };
   return {
     name: "DASH",
     levels: () =>
@@ -114,6 +198,20 @@ async function dash(video: HTMLVideoElement, url: string, events: Events): Promi
       automatic = index < 0;
       player.updateSettings({ streaming: { abr: { autoSwitchBitrate: { video: automatic } } } });
       if (!automatic) player.setRepresentationForTypeByIndex("video", index, true);
+    },
+    audioTracks: () => tracks("audio").map(dashTrack),
+    audioTrack: () => current("audio"),
+    selectAudio: (index) => {
+      const track = tracks("audio")[index];
+      if (track) player.setCurrentTrack(track);
+    },
+    textTracks: () => tracks("text").map(dashTrack),
+    textTrack: () => (player.isTextEnabled() ? current("text") : -1),
+    selectText: (index) => {
+      // dash.js numbers text tracks as getTracksFor("text") lists them
+      player.enableText(index >= 0);
+      player.setTextTrack(index);
+      events.onTracks();
     },
     destroy: () => player.destroy(),
   };

@@ -1,6 +1,8 @@
 // The asset page's player: a <video> with its own controls, so that the seek bar can show
 // scrub previews (sprite.vtt), and a quality menu (automatic or one rung) and a format menu
-// (HLS, DASH, MP4). Keyboard: Space or K plays and pauses, ← → seek 5 s (on the seek bar
+// (HLS, DASH, MP4), and, when the outputs carry them, an audio-language menu and a captions
+// menu (Off unless a track is default or forced). Track names come from the manifests: they
+// become option text, never markup; cues are the browser's own TextTrack rendering. Keyboard: Space or K plays and pauses, ← → seek 5 s (on the seek bar
 // too; Page Up/Down 10 %, Home, End), M mutes, F fills the screen.
 
 import type { Asset } from "./api";
@@ -8,7 +10,7 @@ import { h, safeUrl, uid } from "./dom";
 import { clock } from "./format";
 import { icon } from "./icons";
 import { spriteTiles, type Tile, tileAt } from "./manifests";
-import { type Engine, type Format, type Level, load } from "./player";
+import { type Engine, type Format, type Level, load, type Track } from "./player";
 
 export interface PlayerHandle {
   element: HTMLElement;
@@ -50,6 +52,10 @@ export function player(asset: Asset): PlayerHandle {
   const mute = h("button", { type: "button", class: "control", "aria-label": "Mute" }, icon("volume"));
   const qualityId = uid("quality");
   const quality = h("select", { id: qualityId, class: "control-select", disabled: true }, h("option", { value: "-1" }, "Auto"));
+  const audioId = uid("audio");
+  const audio = h("select", { id: audioId, class: "control-select", hidden: true });
+  const captionsId = uid("captions");
+  const captions = h("select", { id: captionsId, class: "control-select", hidden: true });
   const formatId = uid("format");
   const format = h(
     "select",
@@ -69,6 +75,10 @@ export function player(asset: Asset): PlayerHandle {
       mute,
       h("label", { for: qualityId, class: "visually-hidden" }, "Quality"),
       quality,
+      h("label", { for: audioId, class: "visually-hidden" }, "Audio language"),
+      audio,
+      h("label", { for: captionsId, class: "visually-hidden" }, "Captions"),
+      captions,
       h("label", { for: formatId, class: "visually-hidden" }, "Format"),
       format,
       full,
@@ -111,6 +121,50 @@ export function player(asset: Asset): PlayerHandle {
   }
 
   let ladder = "";
+  let audioList = "";
+  let textList = "";
+  let captionsChosen = false; // the page picks the first text track once per engine
+
+  const trackName = (t: Track): string => t.name || t.language || `Track ${t.index + 1}`;
+  const signatureOf = (tracks: Track[]) => JSON.stringify(tracks.map((t) => [t.name, t.language]));
+  /** Default or forced, as the player says, or as the asset says (DASH has no default flag). */
+  const wanted = (t: Track): boolean =>
+    t.default ||
+    t.forced ||
+    (asset.tracks ?? []).some((a) => a.type === "text" && a.language === t.language && (a.default || a.forced));
+
+  /** The audio and captions menus: rebuilt only when the tracks change, like the quality menu. */
+  function showTracks(): void {
+    const audios = engine?.audioTracks() ?? [];
+    const signature = signatureOf(audios);
+    if (signature !== audioList) {
+      audioList = signature;
+      audio.replaceChildren(...audios.map((t) => h("option", { value: t.index, lang: t.language || null }, trackName(t))));
+      audio.hidden = audios.length < 2;
+    }
+    const playing = String(engine?.audioTrack() ?? -1);
+    if (audios.length && audio.value !== playing) audio.value = playing;
+
+    const texts = engine?.textTracks() ?? [];
+    const textSignature = signatureOf(texts);
+    if (textSignature !== textList) {
+      textList = textSignature;
+      captions.replaceChildren(
+        h("option", { value: "-1" }, "Captions off"),
+        ...texts.map((t) => h("option", { value: t.index, lang: t.language || null }, trackName(t))),
+      );
+      captions.hidden = texts.length === 0;
+    }
+    if (texts.length && !captionsChosen && engine) {
+      captionsChosen = true;
+      const first = texts.find((t) => t.forced) ?? texts.find(wanted);
+      engine.selectText(first ? first.index : -1);
+    }
+    const shown = String(engine?.textTrack() ?? -1);
+    if (captions.value !== shown) captions.value = shown;
+    root.dataset.audio = playing;
+    root.dataset.captions = shown;
+  }
 
   /** The quality menu: rebuilt only when the ladder changes (a switch only moves the choice,
    * so that a menu the viewer has open stays as it is). */
@@ -149,6 +203,11 @@ export function player(asset: Asset): PlayerHandle {
     engine?.destroy();
     engine = null;
     ladder = "";
+    audioList = "";
+    textList = "";
+    captionsChosen = false;
+    audio.hidden = true;
+    captions.hidden = true;
     root.dataset.format = chosen;
     quality.disabled = true;
     info.textContent = "Loading…";
@@ -156,6 +215,9 @@ export function player(asset: Asset): PlayerHandle {
       const loaded = await load(chosen, video, url, {
         onLevels: showLevels,
         onSwitch: showLevels,
+        onTracks: () => {
+          if (engine) showTracks();
+        },
         onError: (message) => {
           info.textContent = `It does not play: ${message}`;
         },
@@ -166,6 +228,7 @@ export function player(asset: Asset): PlayerHandle {
       }
       engine = loaded;
       showLevels();
+      showTracks();
       if (at > 0 || resume) {
         video.addEventListener(
           "loadedmetadata",
@@ -210,6 +273,12 @@ export function player(asset: Asset): PlayerHandle {
   quality.addEventListener("change", () => {
     engine?.select(Number(quality.value));
     showInfo();
+  });
+  audio.addEventListener("change", () => {
+    engine?.selectAudio(Number(audio.value));
+  });
+  captions.addEventListener("change", () => {
+    engine?.selectText(Number(captions.value));
   });
   format.addEventListener("change", () => {
     void start(format.value as Format, video.currentTime, !video.paused);

@@ -37,13 +37,15 @@ def playback_origin(public_url: str) -> str | None:
 
 def csp(public_url: str = "") -> str:
     """No inline script, no other origin; but the player's, where playback is served from
-    another origin than the page (``VODKIT_PUBLIC_URL``)."""
+    another origin than the page (``VODKIT_PUBLIC_URL``). ``media-src data:``: hls.js gives
+    each subtitle track's ``<track>`` an empty ``data:,WEBVTT`` source (its cues come from
+    script)."""
     origin = playback_origin(public_url)
     src = f"'self' {origin}" if origin else "'self'"
     return (
         f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {src} data: blob:; "
-        f"media-src {src} blob:; connect-src {src}; worker-src 'self' blob:; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        f"media-src {src} blob: data:; connect-src {src}; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 
 
