@@ -253,7 +253,7 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
 def _closed_captions(frame: Any, index: int) -> tuple[StreamInfo, ...]:
     """CEA-608/708 captions the video carries in its frames (H.264's A/53 side data), as a
     text track of the video stream, when the first frame shows them."""
-    for side in getattr(frame, "side_data", ()):
+    for side in _side_data(frame):
         if str(getattr(side, "type", "")).endswith("A53_CC"):
             return (StreamInfo(index, "subtitle", "eia_608", hearing_impaired=True),)
     return ()
@@ -329,9 +329,16 @@ CHROMATICITY, LUMINANCE = 50000, 10000  # ST 2086's units per 1 and per nit
 CHROMATICITIES = ("red_x", "red_y", "green_x", "green_y", "blue_x", "blue_y", "white_x", "white_y")
 
 
+def _side_data(frame: Any) -> list[Any]:
+    """A frame's side data entries: PyAV up to 18.1.0 iterates the entries, 18.1.1 their
+    types (a mapping), as dicts do."""
+    container = getattr(frame, "side_data", None) or ()
+    return [item if hasattr(item, "type") else container[item] for item in container]
+
+
 def _hdr10(frame: Any) -> Hdr10Metadata | None:
     found: dict[str, int] = {}
-    for side in getattr(frame, "side_data", ()):
+    for side in _side_data(frame):
         kind = str(getattr(side, "type", ""))
         if not kind.endswith(("MASTERING_DISPLAY_METADATA", "CONTENT_LIGHT_LEVEL")):
             continue  # other side data need not be plain bytes
