@@ -41,6 +41,7 @@ from ...domain.jobs import TranscodeJob
 from ...domain.plan import QVBR, AudioRendition, TranscodePlan, VideoRendition
 from ...domain.tracks import UNDETERMINED, Role, Track, TrackType, language_alpha3
 from ..aws import aws_call
+from .mediaconvert_captions import caption_selectors, cmaf_caption_outputs, download_groups
 
 log = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and MediaConvert's
@@ -404,11 +405,16 @@ def build_job(
     }
     if plan.audio:
         source["AudioSelectors"] = _audio_selectors(plan)
+    cmaf = _cmaf_group(plan, f"{base}{layout.STREAM}master")
+    if captions := caption_selectors(plan, base):  # text tracks: mediaconvert_captions
+        source["CaptionSelectors"] = captions
+        cmaf["Outputs"] += cmaf_caption_outputs(plan)
     groups = [
-        _cmaf_group(plan, f"{base}{layout.STREAM}master"),
+        cmaf,
         _preview_group(plan, f"{base}{layout.MP4}"),
         _poster_group(plan, f"{base}{layout.POSTER_CANDIDATES}poster"),
         _tiles_group(plan, f"{base}{layout.SPRITE_TILES}tile"),
+        *download_groups(plan, base),
     ]
     metadata = {"assetId": job.asset_id, "jobId": job.job_id}
     if stack:
