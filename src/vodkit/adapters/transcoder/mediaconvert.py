@@ -4,7 +4,8 @@ The job is built from the same plan the FFmpeg transcoder runs: one CMAF
 group writes the HLS and the DASH manifest over one set of segments (every
 rung, and the audio renditions, in CMFC), a FILE group writes the MP4
 preview, and frame-capture groups the poster's candidates and the sprite's
-tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``).
+tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``); text
+tracks are WebVTT in the CMAF group and FILE groups of their own (``mediaconvert_captions``).
 Rungs carry the plan's sizes (display aspect kept, never upscaled, portrait
 for rotated phone video with ``Rotate: AUTO``), a fixed GOP without scene-cut
 keyframes so rungs switch cleanly, and 5.1/7.1 sources are remixed to stereo.
