@@ -202,6 +202,10 @@ def test_two_tracks_of_one_language_keep_distinct_names_and_a_sidecar_caption_is
     assert sdh_output["DestinationSettings"]["WebvttDestinationSettings"]["Accessibility"] == (
         "ENABLED"
     )
+    defaulted = replace(sdh, default=True)
+    _, outputs = captions_in(job_of(replace(plan, tracks=(*plan.tracks, defaulted))))
+    # MediaConvert signals its first caption output as HLS's default: the default one
+    assert [o["NameModifier"] for o in outputs] == ["_en_2", "_en"]
 
 
 def test_the_ffmpeg_footprint_still_keeps_ass() -> None:

@@ -119,17 +119,21 @@ def _language_code(tag: str) -> str:
 
 def cmaf_caption_outputs(plan: TranscodePlan) -> list[dict[str, Any]]:
     """One caption-only output per selected track in the CMAF group: WebVTT, listed in the
-    HLS master and the MPD by MediaConvert."""
+    HLS master and the MPD by MediaConvert. MediaConvert marks the first one DEFAULT=YES in
+    HLS: a default (or forced) track goes first."""
     outputs = []
     for n, (track, key) in enumerate(zip(text_tracks(plan), _keys(plan), strict=True), 1):
         outputs.append(
-            {
-                "NameModifier": "_" + _stem(key).replace(".", "_"),  # en, en_2...
-                "ContainerSettings": {"Container": "CMFC"},
-                "CaptionDescriptions": [_description(track, SELECTOR.format(n=n))],
-            }
+            (
+                not (track.default or track.forced),
+                {
+                    "NameModifier": "_" + _stem(key).replace(".", "_"),  # en, en_2...
+                    "ContainerSettings": {"Container": "CMFC"},
+                    "CaptionDescriptions": [_description(track, SELECTOR.format(n=n))],
+                },
+            )
         )
-    return outputs
+    return [output for _, output in sorted(outputs, key=lambda o: o[0])]
 
 
 def _stem(key: str) -> str:
