@@ -334,11 +334,13 @@ def test_a_language_read_back_from_a_message_is_never_a_path() -> None:
     assert Track.from_dict(forged).language == "und"
 
 
-def test_mediaconvert_plans_text_tracks_as_skipped_with_the_reason() -> None:
-    from vodkit.domain.ladder import NO_TEXT_HERE
+def test_mediaconvert_keeps_the_text_tracks_it_can_select_and_skips_the_rest_with_why() -> None:
+    from vodkit.domain.ladder import NO_ASS_HERE
     from vodkit.domain.plan import MEDIACONVERT
 
-    media = replace(HD, streams=(audio(1, "en"), text(2, language="en")))
+    media = replace(HD, streams=(audio(1, "en"), text(2, language="en"), text(3, "ass", "fr")))
     plan = plan_transcode(media, PRESETS, PlanningRules(encoder=MEDIACONVERT))
-    assert [t.type for t in plan.tracks] == [TrackType.AUDIO]
-    assert [(s.type, s.language, s.reason) for s in plan.skipped] == [("text", "en", NO_TEXT_HERE)]
+    assert [(t.type, t.codec) for t in plan.tracks] == [
+        (TrackType.AUDIO, "aac"), (TrackType.TEXT, "subrip"),
+    ]  # fmt: skip
+    assert [(s.type, s.language, s.reason) for s in plan.skipped] == [("text", "fr", NO_ASS_HERE)]

@@ -59,3 +59,15 @@ def test_functions_run_vodkit_from_a_local_directory() -> None:
         source = (Path(TEMPLATE).parent / code / f"{module}.py").read_text()
         assert attribute in source
         assert fn["Properties"]["Runtime"] in ("python3.12", "python3.13")
+
+
+def test_mediaconvert_reads_the_uploads_and_only_the_captions_of_the_outputs() -> None:
+    role = template()["Resources"]["MediaConvertRole"]["Properties"]
+    (policy,) = role["Policies"]
+    reads = [
+        s["Resource"]["Fn::Sub"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if "s3:GetObject" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    # a sidecar caption's WebVTT, which a job's caption selector reads (FileSourceSettings)
+    assert reads == ["${UploadsBucket.Arn}/uploads/*", "${OutputsBucket.Arn}/*/captions/*"]

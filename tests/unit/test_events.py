@@ -86,7 +86,14 @@ def test_job_state_change_matches_mediaconvert_shape() -> None:
                         "s3://out/a-1/stream/master.m3u8",
                         "s3://out/a-1/stream/manifest.mpd",
                     ],
-                    "outputDetails": [{"outputFilePaths": ["s3://out/a-1/stream/720p.m3u8"]}],
+                    "outputDetails": [
+                        {"outputFilePaths": ["s3://out/a-1/stream/master_en.vtt"]},  # captions
+                        {"outputFilePaths": ["s3://out/a-1/stream/720p.m3u8"]},
+                    ],
+                },
+                {  # a text track's plain download
+                    "type": "FILE_GROUP",
+                    "outputDetails": [{"outputFilePaths": ["s3://out/a-1/captions/en.vtt"]}],
                 },
                 {
                     "type": "FILE_GROUP",

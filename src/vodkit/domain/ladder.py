@@ -34,9 +34,20 @@ from .plan import (
     VideoRendition,
 )
 from .presets import AudioSettings, PresetOutput, Presets, VideoSettings
-from .tracks import Track, TrackLimits, TrackType, plan_tracks
+from .tracks import Skipped, Track, TrackLimits, Tracks, TrackType, plan_tracks
 
-NO_TEXT_HERE = "this footprint (MediaConvert) does not publish text tracks yet"
+# What MediaConvert's caption selectors can read from inside a source (the AWS footprint):
+# CEA-608 in the video of the containers its captions tables list, and text streams of the
+# codecs its caption source types name, by stream number. The rest is skipped, with why.
+MEDIACONVERT_608_DEMUXERS = frozenset({"mov", "mpegts"})
+MEDIACONVERT_TEXT_CODECS = frozenset({"subrip", "srt", "webvtt", "mov_text", "eia_608"})
+NO_ASS_HERE = (
+    "MediaConvert has no ASS/SSA captions source; add the track as a sidecar caption "
+    "(PUT /v1/assets/{id}/captions/{lang})"
+)
+NO_608_HERE = (
+    "MediaConvert reads CEA-608 captions only from MP4, QuickTime, MPEG-TS and MXF sources"
+)
 MIN_VIDEO_BITRATE = 150_000
 SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
@@ -234,6 +245,27 @@ def source_h264_bitrate(media: MediaInfo) -> int | None:
     return round(bits * codec_weight(media.video.codec))
 
 
+def mediaconvert_text(tracks: Tracks, demuxer: str) -> Tracks:
+    """``tracks`` with the text tracks MediaConvert cannot select moved to ``skipped``."""
+    kept, skipped = [], list(tracks.skipped)
+    for track in tracks.kept:
+        reason = ""
+        if track.type is TrackType.TEXT and track.index is not None:
+            if track.codec not in MEDIACONVERT_TEXT_CODECS:
+                reason = (
+                    NO_ASS_HERE
+                    if track.codec in ("ass", "ssa")
+                    else (f"MediaConvert has no captions source for {track.codec} text tracks")
+                )
+            elif track.codec == "eia_608" and demuxer not in MEDIACONVERT_608_DEMUXERS:
+                reason = f"{NO_608_HERE}, not {demuxer}"
+        if reason:
+            skipped.append(Skipped("text", track.codec, track.language, reason, track.index))
+        else:
+            kept.append(track)
+    return Tracks(tuple(kept), tuple(skipped))
+
+
 def plan_transcode(
     media: MediaInfo, presets: Presets, rules: PlanningRules | None = None
 ) -> TranscodePlan:
@@ -250,8 +282,8 @@ def plan_transcode(
     taken: set[str] = set()
     audio: dict[str, AudioRendition] = {}
     tracks = plan_tracks(media.other_streams, rules.track_limits)
-    if rules.encoder != X264:  # MediaConvert's caption selectors are not wired yet
-        tracks = tracks.without_text(NO_TEXT_HERE)
+    if rules.encoder != X264:
+        tracks = mediaconvert_text(tracks, media.demuxer)
     audio_tracks = tracks.of(TrackType.AUDIO)
     default_audio = next((t for t in audio_tracks if t.default), None)
     ceiling = source_h264_bitrate(media)

@@ -105,6 +105,8 @@ def format_of(key: str) -> str | None:
     name = key.rsplit("/", 1)[-1]
     if key.startswith(CAPTIONS) or f"/{CAPTIONS}" in key:
         return None  # a text track's, reached from the manifests
+    if key.endswith(".vtt") and not (key.startswith(THUMBS) or f"/{THUMBS}" in key):
+        return None  # MediaConvert's WebVTT beside its stream: a text track's, not the sprite
     for suffix, kind in _SUFFIX_FORMATS.items():
         if key.endswith(suffix):
             return None if kind == "poster" and not name.startswith("poster") else kind

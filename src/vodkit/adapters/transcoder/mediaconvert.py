@@ -4,7 +4,8 @@ The job is built from the same plan the FFmpeg transcoder runs: one CMAF
 group writes the HLS and the DASH manifest over one set of segments (every
 rung, and the audio renditions, in CMFC), a FILE group writes the MP4
 preview, and frame-capture groups the poster's candidates and the sprite's
-tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``).
+tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``); text
+tracks are WebVTT in the CMAF group and FILE groups of their own (``mediaconvert_captions``).
 Rungs carry the plan's sizes (display aspect kept, never upscaled, portrait
 for rotated phone video with ``Rotate: AUTO``), a fixed GOP without scene-cut
 keyframes so rungs switch cleanly, and 5.1/7.1 sources are remixed to stereo.
@@ -41,6 +42,7 @@ from ...domain.jobs import TranscodeJob
 from ...domain.plan import QVBR, AudioRendition, TranscodePlan, VideoRendition
 from ...domain.tracks import UNDETERMINED, Role, Track, TrackType, language_alpha3
 from ..aws import aws_call
+from .mediaconvert_captions import caption_selectors, cmaf_caption_outputs, download_groups
 
 log = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and MediaConvert's
@@ -404,11 +406,16 @@ def build_job(
     }
     if plan.audio:
         source["AudioSelectors"] = _audio_selectors(plan)
+    cmaf = _cmaf_group(plan, f"{base}{layout.STREAM}master")
+    if captions := caption_selectors(plan, base):  # text tracks: mediaconvert_captions
+        source["CaptionSelectors"] = captions
+        cmaf["Outputs"] += cmaf_caption_outputs(plan)
     groups = [
-        _cmaf_group(plan, f"{base}{layout.STREAM}master"),
+        cmaf,
         _preview_group(plan, f"{base}{layout.MP4}"),
         _poster_group(plan, f"{base}{layout.POSTER_CANDIDATES}poster"),
         _tiles_group(plan, f"{base}{layout.SPRITE_TILES}tile"),
+        *download_groups(plan, base),
     ]
     metadata = {"assetId": job.asset_id, "jobId": job.job_id}
     if stack:
