@@ -160,8 +160,8 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
         )
     except av.error.FFmpegError:
         raise UnsupportedMedia(
-            "the upload is not a video or sound file vodkit can read (not MP4/MOV/M4A, "
-            "Matroska/WebM, MPEG-TS, AVI, FLV, MP3, WAV, FLAC, Ogg or AAC, or damaged)",
+            "the upload is not a video file vodkit can read, nor a sound file (not MP4/MOV/"
+            "M4A, Matroska/WebM, MPEG-TS, AVI, FLV, MP3, WAV, FLAC, Ogg or AAC, or damaged)",
             code=ErrorCode.NOT_MEDIA,
         ) from None
     with container:
