@@ -315,7 +315,9 @@ def waveform_command(plan: TranscodePlan, source: Path, workdir: Path, *, ffmpeg
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-protocol_whitelist", "file", "-f", demuxer, "-i", f"file:{path}",
         "-filter_complex",
-        f"[0:a:0]aformat=channel_layouts=mono,showwavespic=s={poster.width}x{poster.height}"
+        # padded with silence to a sample a column: showwavespic draws nothing from fewer
+        f"[0:a:0]aformat=channel_layouts=mono,apad=whole_len={poster.width},"
+        f"showwavespic=s={poster.width}x{poster.height}"
         f":colors={WAVEFORM_COLOUR}:scale=sqrt:filter=peak[w]",
         "-map", "[w]", "-frames:v", "1", "-c:v", "png", "-f", "image2", "-update", "1",
         str(workdir / layout.WAVEFORM),
