@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import FFMPEG
 from tests.e2e.conftest import Vodkit
 from tests.e2e.test_playback import _page_result, browser, site
+from tests.multitrack import bilingual_mkv
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser", "site"]  # the players' page and Chromium, shared with test_playback
@@ -46,3 +47,32 @@ def test_the_audio_only_ladder_plays_and_seeks_in_a_real_player(
     assert (result["width"], result["height"]) == (0, 0)  # and no picture
     if player == "hls":
         assert len(result["levels"]) == 2  # the 128k and 96k variants
+
+
+@pytest.fixture(scope="module")
+def bilingual_song(site: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The bilingual MKV's two audio tracks (en default, fr) without its picture, as a
+    Matroska audio file: an audio-only asset with a group per bitrate."""
+    work = tmp_path_factory.mktemp("bilingual-song")
+    mka = work / "bilingual.mka"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(bilingual_mkv(work)),
+         "-map", "0:a", "-c", "copy", str(mka)],
+        check=True,
+    )  # fmt: skip
+    out = site[1] / "bilingual-song"
+    code, data = Vodkit(work / "data").json("transcode", str(mka), "--out", str(out))
+    assert code == 0, data
+    assert "EXT-X-MEDIA:TYPE=AUDIO" in (out / "stream/master.m3u8").read_text()
+    return "/bilingual-song"
+
+
+@pytest.mark.parametrize("player", ["hls", "dash"])
+def test_an_audio_only_assets_languages_are_listed_and_switched(
+    browser: Any, site: tuple[str, Path], bilingual_song: str, player: str
+) -> None:
+    query = f"player={player}&switch=fr&base={bilingual_song}"
+    result = _page_result(browser, f"{site[0]}/index.html?{query}")
+    assert result.get("ok"), result
+    assert (result["initial"], result["active"]) == ("en", "fr")
+    assert sorted(t["lang"] for t in result["tracks"]) == ["en", "fr"]
