@@ -23,6 +23,7 @@ from vodkit.adapters.transcoder.base import Progress
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
 from vodkit.config import load_settings
 from vodkit.domain.asset import Asset, AssetStatus
+from vodkit.domain.errors import InvalidInput
 from vodkit.domain.ladder import plan_transcode
 from vodkit.footprints.base import App
 from vodkit.footprints.embedded import EmbeddedSettings, bootstrap
@@ -210,3 +211,15 @@ def top_level_boxes(data: bytes) -> list[str]:
             size = struct.unpack(">Q", data[at + 8 : at + 16])[0]
         at += size or len(data)
     return names
+
+
+def test_a_picture_in_a_sound_only_container_is_refused(tmp_path: Path) -> None:
+    theora = tmp_path / "film.ogg"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "testsrc2=s=160x90:d=1", "-c:v", "libtheora", str(theora)],
+        check=True,
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="accepted for sound only") as refused:
+        PyavProber().probe(theora)
+    assert refused.value.code == "UnsupportedContainer"

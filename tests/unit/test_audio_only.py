@@ -8,16 +8,22 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import fake_app, upload
+from vodkit.adapters.catalog.memory import MemoryCatalog
+from vodkit.adapters.events.memory import RecordingEventBus
 from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.probe.memory import MemoryProber
+from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.transcoder.cmaf import RungStats, master_playlist
 from vodkit.adapters.transcoder.ffmpeg import build_command, filter_graph, waveform_command
+from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.domain import layout
 from vodkit.domain.asset import AssetStatus
 from vodkit.domain.errors import ErrorCode, UnsupportedMedia
+from vodkit.domain.events import ObjectCreated
 from vodkit.domain.ladder import AUDIO_ONLY_ELSEWHERE, PlanningRules, plan_transcode
 from vodkit.domain.media import AudioInfo, MediaInfo, StreamInfo
 from vodkit.domain.plan import AUDIO, MEDIACONVERT, TranscodePlan
+from vodkit.services.ingest import IngestOrchestrator
 
 PRESETS = load_presets()
 SONG = b"a song"
@@ -177,3 +183,26 @@ def test_ingest_records_an_audio_asset(tmp_path: Path) -> None:
     assert done is not None and done.status is AssetStatus.COMPLETED and done.kind == "audio"
     assert set(done.outputs) == {"hls", "dash", "m4a", "poster"}
     assert done.outputs["poster"].endswith("/thumbs/poster.png")
+
+
+def test_the_aws_footprint_fails_an_audio_upload_with_the_reason() -> None:
+    uploads = MemoryObjectStore("uploads")
+    catalog = MemoryCatalog()
+    submitter = MemoryJobSubmitter()
+    orchestrator = IngestOrchestrator(
+        uploads=uploads,
+        catalog=catalog,
+        prober=MemoryProber({SONG: song()}),
+        submitter=submitter,
+        presets=PRESETS,
+        bus=RecordingEventBus(),
+        rules=PlanningRules(encoder=MEDIACONVERT),
+    )
+    info = uploads.put_bytes("uploads/alice/song.mp3", SONG)
+    asset = orchestrator.handle(
+        ObjectCreated(bucket="uploads", key="uploads/alice/song.mp3", size=info.size,
+                      etag=info.etag)
+    )  # fmt: skip
+    assert asset.status is AssetStatus.FAILED and submitter.submissions == 0
+    (error,) = asset.errors
+    assert (error.code, error.message) == ("UnsupportedMedia", AUDIO_ONLY_ELSEWHERE)
