@@ -7,8 +7,8 @@ so the source is read and decoded exactly once and each distinct encoding is
 made once: FFmpeg's tee muxer gives an encode to every muxer that needs it (the
 preview's audio is the 720p rung's). The stream rungs go to FFmpeg's DASH muxer,
 which writes one set of CMAF segments for both the MPD and the HLS playlists;
-keyframes are forced every ``gop_seconds`` with
-scene-cut keyframes off, so every rung switches at the same instants.
+keyframes are forced every ``gop_seconds`` with scene-cut keyframes off, so every
+rung switches at the same instants.
 
 Every argument comes from the plan (numbers and names vodkit made) or from
 constants here; the input is forced to its probed demuxer, read through a
@@ -424,18 +424,19 @@ class FfmpegTranscoder:
         args = build_command(
             plan, linked, workdir, ffmpeg=self.ffmpeg, x264_preset=self.x264_preset
         )
-        finished = sandbox.run(
-            args, self.limits, on_line=_ProgressReader(plan.duration, on_progress), cwd=workdir
-        )
-        if not finished.ok:
+        try:
+            finished = sandbox.run(
+                args, self.limits, on_line=_ProgressReader(plan.duration, on_progress), cwd=workdir
+            )
+            if not finished.ok:
+                raise self._failure(finished)
+            finalize_stream(plan, workdir)
+            if plan.audio_only:
+                self._waveform(plan, linked, workdir)  # from the M4A, or else the source
+            else:
+                self._pictures(plan, workdir)
+        finally:
             linked.unlink(missing_ok=True)
-            raise self._failure(finished)
-        finalize_stream(plan, workdir)
-        if plan.audio_only:
-            self._waveform(plan, linked, workdir)
-        else:
-            self._pictures(plan, workdir)
-        linked.unlink(missing_ok=True)
         verify_outputs(plan, workdir)  # the stream as FFmpeg wrote it; then its text tracks
         text = write_text_tracks(
             self.ffmpeg, plan, source, workdir, [t for t in plan.tracks if t.type is TrackType.TEXT]

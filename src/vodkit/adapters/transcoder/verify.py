@@ -6,9 +6,9 @@ stream's media playlists add up to the duration of their own source stream (vide
 rungs to the video's, audio renditions to the audio's: a voice-over that ends early or
 a silent tail are legal sources, not truncated ones), each rung has the
 planned resolution and codec in both manifests, every segment a manifest
-names exists, and the MP4 and poster are there (an audio-only asset: its M4A holds sound
-only, as long as the source's, and its waveform is the planned PNG). These files were written by
-FFmpeg in our work directory, so reading them here is safe.
+names exists, and the MP4 and poster are there (an audio-only asset: its M4A holds
+sound only, as long as the source's, and its waveform is the planned PNG). These files
+were written by FFmpeg in our work directory, so reading them here is safe.
 """
 
 from __future__ import annotations

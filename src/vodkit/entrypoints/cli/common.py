@@ -117,10 +117,10 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
         audio = f" + audio {r['audioBitrate'] // 1000} kb/s" if r.get("audioBitrate") else ""
         codecs = f" ({printable(str(r['codecs']))})" if r.get("codecs") else ""
         if r.get("videoBitrate"):
-            made = f"{r['width']}x{r['height']} {r['videoBitrate'] // 1000} kb/s{audio}"
+            shape = f"{r['width']}x{r['height']} {r['videoBitrate'] // 1000} kb/s{audio}"
         else:  # an audio-only asset's: a rung of its ladder (stream) or its M4A
-            made = f"{r['kind']} audio {(r.get('audioBitrate') or 0) // 1000} kb/s"
-        out.print(f"rendition {r['name']}: {made}{codecs}", markup=False)
+            shape = f"{r['kind']} audio {(r.get('audioBitrate') or 0) // 1000} kb/s"
+        out.print(f"rendition {r['name']}: {shape}{codecs}", markup=False)
         if r.get("rateControl"):  # what the rendition became: rate control, quality, bits
             made = [r["rateControl"] + (f" CRF {r['crf']}" if r.get("crf") is not None else "")]
             if r.get("predictedVmaf") is not None:

@@ -100,8 +100,14 @@ class AssetOut(Out):
     createdAt: str
     updatedAt: str
     fileSize: int
-    duration: float | None = Field(None, description="seconds, of the source's video, once probed")
-    kind: Literal["video", "audio"] = Field("video", description="what the asset holds")
+    duration: float | None = Field(
+        None, description="seconds, of the source's video (audio only: its sound), once probed"
+    )
+    kind: Literal["video", "audio"] = Field(
+        "video",
+        description="what the asset holds: video, or audio (sound only: an HLS/DASH audio "
+        "ladder, an M4A download and a PNG waveform poster, no sprite)",
+    )
     tracks: list[TrackOut] = Field(
         default_factory=list, description="its audio and text tracks, once the source is probed"
     )
