@@ -135,6 +135,20 @@ def test_start_processing_records_jobs_and_is_conditional(catalog: Catalog) -> N
         start(catalog, "missing")
 
 
+def test_an_audio_only_assets_kind_is_recorded_as_it_starts(catalog: Catalog) -> None:
+    catalog.create(new("a"))
+    catalog.start_processing(
+        "a", [Job("a-j0", JobState.SUBMITTED)], formats=["hls", "dash", "m4a", "poster"],
+        renditions=[{"name": "audio_128k", "kind": "stream"}], now=T0, kind="audio",
+    )  # fmt: skip
+    stored = catalog.get("a")
+    assert stored is not None and stored.kind == "audio"
+    assert stored.formats == ("hls", "dash", "m4a", "poster")
+    catalog.complete_job("a", "a-j0", {"hls": "a/stream/master.m3u8"}, T0)
+    done = catalog.get("a")
+    assert done is not None and done.status is AssetStatus.COMPLETED and done.kind == "audio"
+
+
 def test_completion_happens_exactly_once_when_every_job_is_complete(catalog: Catalog) -> None:
     catalog.create(new("a"))
     start(catalog, "a", jobs=2)

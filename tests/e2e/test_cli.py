@@ -242,13 +242,20 @@ def test_the_ffmpeg_is_chosen_by_configuration(
     assert useless.returncode == 2 and "lacks the libx264" in useless.stderr
 
 
-def test_an_audio_only_upload_fails_with_no_video_stream(vodkit: Vodkit, tmp_path: Path) -> None:
+def test_an_audio_only_upload_becomes_an_audio_asset(vodkit: Vodkit, tmp_path: Path) -> None:
     from tests.conftest import make_clip
 
     song = make_clip(tmp_path / "song.m4a", video=False, audio="stereo", seconds=2)
     code, data = vodkit.json("ingest", str(song), "--wait")
-    assert code == 1 and data["status"] == "FAILED"
-    assert data["errors"] == [{"code": "NoVideo", "message": "no video stream", "kind": "input"}]
+    assert code == 0 and data["status"] == "COMPLETED" and data["kind"] == "audio"
+    assert set(data["outputs"]) == {"hls", "dash", "m4a", "poster"}
+    shown = vodkit.run("assets", "show", data["assetId"])
+    assert shown.returncode == 0, shown.stderr
+    assert "kind      audio" in shown.stdout
+    assert "rendition audio_128k: stream audio 128 kb/s (mp4a.40.2)" in shown.stdout
+    assert "rendition preview: m4a audio 128 kb/s" in shown.stdout
+    code, again = vodkit.json("assets", "show", data["assetId"])
+    assert code == 0 and again["kind"] == "audio" and "sprite" not in again["outputs"]
 
 
 def test_the_progress_bar_shows_percent_and_eta(vodkit: Vodkit, tmp_path: Path) -> None:

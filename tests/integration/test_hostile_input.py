@@ -84,6 +84,12 @@ def corpus(directory: Path, http: str) -> dict[str, tuple[bytes | Path, str]]:
         "hls-http.m3u8": (playlist(f"{http}/segment.ts"), "Playlist"),
         "list.ffconcat": (f"ffconcat version 1.0\nfile '{canary_video}'\n".encode(), "Playlist"),
         "list.mp4": (f"ffconcat version 1.0\nfile '{canary_video}'\n".encode(), "Playlist"),
+        # sound files are read by their own demuxers now: a playlist so named is still refused
+        "hls-local.mp3": (local, "Playlist"),
+        "hls-http.flac": (playlist(f"{http}/segment.ts"), "Playlist"),
+        "list.ogg": (f"ffconcat version 1.0\nfile '{canary_video}'\n".encode(), "Playlist"),
+        "paths.mp3": (f"{canary_text}\n{http}/a.mp3\n".encode() * 50, "NotMedia"),
+        "random.mp3": (os.urandom(256 * 1024), "NotMedia"),
         "huge.y4m": (
             b"YUV4MPEG2 W60000 H60000 F30:1 Ip A1:1 C420jpeg\nFRAME\n" + os.urandom(4096),
             "UnsupportedContainer",

@@ -124,7 +124,8 @@ def test_an_upload_becomes_an_asset_that_plays(served: Served, clip: Path) -> No
     for kind in ("stream", "mp4"):  # the codecs as written, the MP4 preview's too
         (row,) = [r for r in done["renditions"] if r["kind"] == kind]
         assert re.fullmatch(r"avc1\.[0-9a-f]{6},mp4a\.40\.2", row["codecs"]), row
-    assert set(done["playback"]) == {"hls", "dash", "mp4", "poster", "sprite", "captions"}
+    assert set(done["playback"]) == {"hls", "dash", "mp4", "m4a", "poster", "sprite", "captions"}
+    assert done["kind"] == "video" and done["playback"]["m4a"] is None  # audio-only assets''' M4A
     assert done["playback"]["captions"] == {}  # no text tracks in this clip
     anyone = served.client()  # playback needs no header: the token is in the path
     master = anyone.get(done["playback"]["hls"])

@@ -101,10 +101,10 @@ def test_no_audio_gives_no_audio_renditions() -> None:
     assert all(r["audioBitrate"] is None for r in plan.summary())
 
 
-def test_audio_only_and_empty_sources_are_refused() -> None:
-    audio_only = MediaInfo("mov,mp4,m4a,3gp,3g2,mj2", 10.0, 10, None, None, STEREO)
-    with pytest.raises(UnsupportedMedia, match="no video stream"):
-        plan_transcode(audio_only, PRESETS)
+def test_sources_without_picture_or_sound_or_duration_are_refused() -> None:
+    silent = MediaInfo("mov,mp4,m4a,3gp,3g2,mj2", 10.0, 10, None, None, None)
+    with pytest.raises(UnsupportedMedia, match="no video or audio stream"):
+        plan_transcode(silent, PRESETS)
     no_duration = MediaInfo("mov,mp4,m4a,3gp,3g2,mj2", 0.0, 10, None, media(640, 360).video, None)
     with pytest.raises(UnsupportedMedia, match="no duration"):
         plan_transcode(no_duration, PRESETS)

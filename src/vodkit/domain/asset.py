@@ -149,8 +149,8 @@ class Asset:
     outputs: dict[str, str] = field(default_factory=dict)  # format -> object key
     renditions: tuple[dict[str, Any], ...] = ()
     errors: tuple[AssetError, ...] = ()
-    duration: float | None = None  # seconds, of the source's video: known once it is probed
-    kind: str = "video"  # what it holds: "video" (audio-only assets are yet to come)
+    duration: float | None = None  # seconds, of the source's video (or sound), once probed
+    kind: str = "video"  # what it holds: "video", or "audio" (no pictures: plan.AUDIO)
     tracks: tuple[Track, ...] = ()  # its audio and text tracks, once planned
     skipped: tuple[Skipped, ...] = ()  # the source's tracks it could not keep, and why
 

@@ -221,7 +221,7 @@ def _number(value: Any, low: float, high: float) -> float | None:
 
 def _output_group_details(outputs: dict[str, str]) -> list[dict[str, Any]]:
     playlists = [outputs[k] for k in ("hls", "dash") if k in outputs]
-    files = [outputs[k] for k in ("mp4", "poster", "sprite") if k in outputs]
+    files = [outputs[k] for k in ("mp4", "m4a", "poster", "sprite") if k in outputs]
     groups: list[dict[str, Any]] = []
     if playlists:
         groups.append({"type": "CMAF_GROUP", "playlistFilePaths": playlists, "outputDetails": []})

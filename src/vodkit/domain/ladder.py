@@ -23,8 +23,11 @@ from .errors import ErrorCode, UnsupportedMedia
 from .frame_rate import output_rate
 from .media import MediaInfo
 from .plan import (
+    AUDIO,
+    CBR,
     QVBR,
     X264,
+    AudioFile,
     AudioRendition,
     FileRendition,
     PerTitle,
@@ -53,6 +56,14 @@ SPRITE_TILE_BOX = (160, 90)
 SPRITE_COLUMNS = 10
 SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the default interval
 POSTER_CANDIDATES = 10
+WAVEFORM = (1280, 240)  # an audio-only asset's poster: its waveform, this size
+NO_TEXT_WITHOUT_PICTURE = "an audio-only asset publishes no text tracks"
+# MediaConvert could encode the ladder and the M4A, but draws no waveform (the poster):
+# refused there with the reason rather than published without one.
+AUDIO_ONLY_ELSEWHERE = (
+    "audio-only uploads are not supported on this footprint (MediaConvert) yet; "
+    "the embedded and cluster footprints take them"
+)
 
 # How many H.264 bits one bit of a source's codec is worth at equal VMAF: x264 (vodkit's
 # encoder, at a cap) against each codec at a camera's or an editor's settings, on real
@@ -271,10 +282,12 @@ def plan_transcode(
 ) -> TranscodePlan:
     rules = rules or PlanningRules()
     video = media.video
-    if video is None:
-        raise UnsupportedMedia("no video stream", code=ErrorCode.NO_VIDEO)
+    if video is None and media.audio is None:
+        raise UnsupportedMedia("no video or audio stream", code=ErrorCode.NO_VIDEO)
     if media.duration <= 0:
         raise UnsupportedMedia("the upload has no duration", code=ErrorCode.NO_DURATION)
+    if video is None:
+        return plan_audio_only(media, presets, rules)
     source = video.display_size
     if min(source) < 2:
         raise UnsupportedMedia("the video has no picture size", code=ErrorCode.NO_PICTURE_SIZE)
@@ -399,4 +412,64 @@ def plan_transcode(
         ),
         tracks=tracks.kept,
         skipped=tracks.skipped,
+    )
+
+
+def _audio_ladder(presets: Presets) -> list[AudioSettings]:
+    """The presets' distinct audio bitrates (hls and dash), highest first."""
+    found: dict[int, AudioSettings] = {}
+    for output in [*presets.hls.outputs, *presets.dash.outputs]:
+        if output.audio is not None:
+            found.setdefault(output.audio.bitrate, output.audio)
+    return sorted(found.values(), key=lambda a: -a.bitrate)
+
+
+def plan_audio_only(media: MediaInfo, presets: Presets, rules: PlanningRules) -> TranscodePlan:
+    """A source without pictures (MP3, M4A, WAV, FLAC, Ogg): an audio-only ladder at the
+    presets' audio bitrates (every kept track, as for video), an M4A download per MP4
+    preset (its audio settings) and a waveform for the poster; no sprite."""
+    if rules.encoder != X264:
+        raise UnsupportedMedia(AUDIO_ONLY_ELSEWHERE, code=ErrorCode.UNSUPPORTED_MEDIA)
+    tracks = plan_tracks(media.other_streams, rules.track_limits)
+    tracks = tracks.without_text(NO_TEXT_WITHOUT_PICTURE)
+    audio_tracks = tracks.of(TrackType.AUDIO)
+    default_audio = next((t for t in audio_tracks if t.default), None)
+    ladder = _audio_ladder(presets)
+    if default_audio is None or not ladder:
+        reason = "no audio track can be decoded" if ladder else "the presets have no audio"
+        raise UnsupportedMedia(f"nothing to play: {reason}", code=ErrorCode.NO_VIDEO)
+    groups = [a for a in (_audio_for(s, default_audio) for s in ladder) if a is not None]
+    downloads: list[AudioFile] = []
+    for output in presets.mp4.outputs:
+        a = _audio_for(output.audio or ladder[0], default_audio)
+        name = re.sub(r"[^a-z0-9_-]", "", output.name_modifier.lower()).strip("_-") or "preview"
+        if a is not None and all(d.name != name for d in downloads):
+            downloads.append(AudioFile(name=name, audio=a))
+    audio = media.audio
+    own = audio.duration if audio and audio.duration and audio.duration > 0 else None
+    duration = own or media.duration
+    return TranscodePlan(
+        demuxer=media.demuxer,
+        duration=duration,
+        dar="",
+        fps=0.0,
+        gop_seconds=rules.gop_seconds,
+        segment_seconds=presets.segment_seconds,
+        video=(),
+        audio=tuple(
+            _audio_groups(groups, audio_tracks, {s.index: s.duration for s in media.other_streams})
+        ),
+        files=(),
+        poster=PosterPlan(width=WAVEFORM[0], height=WAVEFORM[1], candidates=1),
+        sprite=None,
+        source_channels=default_audio.channels or 2,
+        rate_control=CBR,  # AAC at the presets' bitrates; nothing for a per-title analysis
+        encoder=rules.encoder,
+        analysis="audio only: no per-title analysis",
+        interlaced=False,
+        audio_duration=own,
+        tracks=tracks.kept,
+        skipped=tracks.skipped,
+        kind=AUDIO,
+        downloads=tuple(downloads),
     )

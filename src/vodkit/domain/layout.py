@@ -6,6 +6,9 @@ mp4/<name>.mp4       thumbs/poster.jpg     thumbs/sprite.jpg (sprite-2.jpg...) +
 captions/<lang>.vtt (a second track of one language: <lang>.2.vtt) + <lang>.m3u8 (its HLS playlist)
 ```
 
+An audio-only asset has the same ``stream/`` (audio renditions only), ``mp4/<name>.m4a`` in
+place of the MP4, ``thumbs/poster.png`` (its waveform) as the poster, and no sprite.
+
 MediaConvert names its manifests after the CMAF destination (``stream/master.m3u8`` and
 ``stream/master.mpd``) and its MP4 after the source, so a job's outputs are taken from
 what it reports (``format_of``), not assumed.
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from .plan import SpritePlan, TranscodePlan
 
-FORMATS = ("hls", "dash", "mp4", "poster", "sprite")
+FORMATS = ("hls", "dash", "mp4", "m4a", "poster", "sprite")
 DIRECTORIES = (
     "stream",
     "mp4",
@@ -29,6 +32,7 @@ MP4 = "mp4/"
 THUMBS = "thumbs/"
 CAPTIONS = "captions/"  # each text track's WebVTT (a plain download) and its HLS playlist
 POSTER = "thumbs/poster.jpg"
+WAVEFORM = "thumbs/poster.png"  # an audio-only asset's poster
 SPRITE_VTT = "thumbs/sprite.vtt"
 # MediaConvert's frame captures, judged and sheeted before its job may complete
 POSTER_CANDIDATES = "thumbs/candidates/"
@@ -42,7 +46,9 @@ _SUFFIX_FORMATS = {
     ".m3u8": "hls",
     ".mpd": "dash",
     ".mp4": "mp4",
+    ".m4a": "m4a",
     ".jpg": "poster",
+    ".png": "poster",
     ".vtt": "sprite",
 }
 
@@ -57,6 +63,15 @@ def rung(name: str) -> str:
 
 def mp4(name: str) -> str:
     return f"{MP4}{name}.mp4"
+
+
+def m4a(name: str) -> str:
+    return f"{MP4}{name}.m4a"
+
+
+def poster(plan: TranscodePlan) -> str:
+    """The poster's key: a JPEG frame, or an audio-only asset's PNG waveform."""
+    return WAVEFORM if plan.audio_only else POSTER
 
 
 def captions(languages: list[str]) -> list[str]:
@@ -82,9 +97,13 @@ def sprite_sheet(sheet: int) -> str:
 
 def outputs(plan: TranscodePlan) -> dict[str, str]:
     """Where each format a plan makes lives; the catalog's ``formats`` are its keys."""
-    found = {"hls": MASTER, "dash": MPD, "poster": POSTER, "sprite": SPRITE_VTT}
+    found = {"hls": MASTER, "dash": MPD, "poster": poster(plan)}
+    if plan.sprite is not None:
+        found["sprite"] = SPRITE_VTT
     if plan.files:
         found["mp4"] = mp4(plan.files[0].name)
+    if plan.downloads:
+        found["m4a"] = m4a(plan.downloads[0].name)
     return {kind: found[kind] for kind in FORMATS if kind in found}
 
 

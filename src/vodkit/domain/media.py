@@ -17,7 +17,16 @@ ALLOWED_DEMUXERS: dict[str, str] = {
     "mpegts": "mpegts",
     "avi": "avi",
     "flv": "flv",
+    # audio-only containers: MP3, WAV, FLAC, Ogg (Opus, Vorbis, FLAC), raw ADTS AAC
+    "mp3": "mp3",
+    "wav": "wav",
+    "flac": "flac",
+    "ogg": "ogg",
+    "aac": "aac",
 }
+# Of those, the ones that hold sound only: a picture in one (Ogg's Theora) is refused, so
+# the demuxers that may feed the video ladder stay the five above.
+AUDIO_DEMUXERS = frozenset({"mp3", "wav", "flac", "ogg", "aac"})
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ QVBR, CBR = "QVBR", "CBR"
 # Who encodes a QVBR plan, so that each rendition reports its own rate control's setting:
 # x264's capped CRF (the FFmpeg transcoder) a CRF, MediaConvert's QVBR its quality level.
 X264, MEDIACONVERT = "x264", "mediaconvert"
+# What an asset holds (``Asset.kind``): pictures (and sound), or sound only.
+VIDEO, AUDIO = "video", "audio"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,14 @@ class FileRendition:
 
 
 @dataclass(frozen=True)
+class AudioFile:
+    """A progressive M4A (an audio-only asset's download, in place of the MP4 preview)."""
+
+    name: str
+    audio: AudioRendition
+
+
+@dataclass(frozen=True)
 class PosterPlan:
     width: int
     height: int
@@ -141,8 +151,8 @@ class TranscodePlan:
     video: tuple[VideoRendition, ...]
     audio: tuple[AudioRendition, ...]
     files: tuple[FileRendition, ...]
-    poster: PosterPlan
-    sprite: SpritePlan
+    poster: PosterPlan  # audio-only: the waveform's size (a PNG)
+    sprite: SpritePlan | None  # None: audio-only, no pictures to scrub
     source_channels: int = 0  # the source's audio channels (0: no audio), for remixing
     rate_control: str = CBR  # QVBR: capped CRF on rungs that have one (see VideoRendition.crf)
     qvbr_quality_level: int = 7  # MediaConvert's QVBR level (the AWS footprint's runner)
@@ -163,6 +173,12 @@ class TranscodePlan:
     fps_reason: str = ""  # why that rate (the source's own, a variable one's fastest part...)
     tracks: tuple[Track, ...] = ()  # the source's kept audio and text tracks
     skipped: tuple[Skipped, ...] = ()  # and those it could not keep, with the reasons
+    kind: str = VIDEO  # AUDIO: no video rungs, files nor sprite; ``downloads`` and a waveform
+    downloads: tuple[AudioFile, ...] = ()  # audio-only: the M4A download(s)
+
+    @property
+    def audio_only(self) -> bool:
+        return self.kind == AUDIO
 
     def dropping(self, dropped: Sequence[Skipped]) -> TranscodePlan:
         """The plan with the text tracks that could not be published moved to ``skipped``."""
@@ -192,13 +208,14 @@ class TranscodePlan:
         AAC and the 720p rung's, by default) reuses that encode: the same bytes, made once.
         """
         encodes = list(self.audio)
-        for rendition in self.files:
+        files: list[FileRendition | AudioFile] = [*self.files, *self.downloads]
+        for rendition in files:
             audio = rendition.audio
             if audio and all(a.encoding != audio.encoding for a in encodes):
                 encodes.append(audio)
         return tuple(encodes)
 
-    def audio_source(self, rendition: FileRendition) -> int | None:
+    def audio_source(self, rendition: FileRendition | AudioFile) -> int | None:
         """The index, in ``audio_encodes``, of the encode a file's audio comes from."""
         if rendition.audio is None:
             return None
@@ -209,6 +226,8 @@ class TranscodePlan:
         """The renditions as the catalog and every front door show them. Each reports its own
         rate control's setting (x264's ``crf``, MediaConvert's ``qvbrQualityLevel``); the
         ladder's ``analysis`` is shown on its rungs, never on a file (the preview)."""
+        if self.audio_only:
+            return self._audio_summary()
         audio = {a.name: a for a in self.audio}
         kept = {v.name for v in self.video}
         rungs = sorted(
@@ -234,6 +253,20 @@ class TranscodePlan:
             for f in self.files
         ]
         return rows
+
+    def _audio_summary(self) -> list[dict[str, Any]]:
+        """An audio-only ladder: one row per bitrate (a group), then each M4A download."""
+        groups: dict[str, int] = {}
+        for rendition in self.audio:
+            groups.setdefault(rendition.group_id, rendition.bitrate)
+        audio = list(groups.items())
+        audio += [(f.name, f.audio.bitrate) for f in self.downloads]
+        kinds = ["stream"] * len(groups) + ["m4a"] * len(self.downloads)
+        return [
+            {"name": name, "kind": kind, "width": None, "height": None, "videoBitrate": None,
+             "audioBitrate": bitrate, "codecs": "mp4a.40.2"}
+            for (name, bitrate), kind in zip(audio, kinds, strict=True)
+        ]  # fmt: skip
 
     def _rate_row(self, video: VideoRendition) -> dict[str, Any]:
         qvbr = self.rate_control == QVBR and (
@@ -276,7 +309,7 @@ class TranscodePlan:
                 for f in data["files"]
             ),
             poster=PosterPlan(**data["poster"]),
-            sprite=SpritePlan(**data["sprite"]),
+            sprite=SpritePlan(**data["sprite"]) if data.get("sprite") else None,
             source_channels=int(data.get("source_channels", 0)),
             rate_control=str(data.get("rate_control", CBR)),
             qvbr_quality_level=int(data.get("qvbr_quality_level", 7)),
@@ -303,6 +336,11 @@ class TranscodePlan:
             fps_reason=str(data.get("fps_reason", "")),
             tracks=tuple(Track.from_dict(t) for t in data.get("tracks", ())),
             skipped=tuple(Skipped.from_dict(t) for t in data.get("skipped", ())),
+            kind=str(data.get("kind", VIDEO)),
+            downloads=tuple(
+                AudioFile(name=str(f["name"]), audio=AudioRendition(**f["audio"]))
+                for f in data.get("downloads", ())
+            ),
         )
 
 

@@ -42,8 +42,9 @@ def start(
     now: datetime,
     duration: float | None = None,
     tracks: Tracks | None = None,
+    kind: str = "video",
 ) -> AssetRecord:
-    """PENDING -> PROCESSING with the jobs (and the tracks planned) recorded; Conflict from
+    """PENDING -> PROCESSING with the jobs (and the kind and tracks planned) recorded; Conflict from
     any other status."""
     asset = record.asset
     if asset.status is not AssetStatus.PENDING:
@@ -58,6 +59,7 @@ def start(
             duration=duration,
             tracks=tracks.kept if tracks else (),
             skipped=tracks.skipped if tracks else (),
+            kind=kind,
         ),
         tuple(replace(j, updated_at=stamp) for j in jobs),
     )

@@ -179,6 +179,7 @@ class IngestOrchestrator:
                 now=self.clock(),
                 duration=plan.duration,
                 tracks=Tracks(plan.tracks, plan.skipped),
+                kind=plan.kind,
             )
         except Conflict:  # another worker got there first: its record stands
             current = self.catalog.get(asset.asset_id)

@@ -46,9 +46,10 @@ class Catalog(Protocol):
         now: datetime,
         duration: float | None = None,
         tracks: Tracks | None = None,
+        kind: str = "video",
     ) -> Asset:
-        """Record the jobs (and the source's duration and tracks) and move PENDING -> PROCESSING
-        atomically; Conflict otherwise."""
+        """Record the jobs (and the source's duration, kind and tracks) and move PENDING ->
+        PROCESSING atomically; Conflict otherwise."""
         ...
 
     def jobs(self, asset_id: str) -> list[Job]: ...

@@ -36,6 +36,7 @@ class RecordCatalog:
         now: datetime,
         duration: float | None = None,
         tracks: Tracks | None = None,
+        kind: str = "video",
     ) -> Asset:
         def change(record: AssetRecord) -> tuple[AssetRecord, Asset]:
             started = transitions.start(
@@ -46,6 +47,7 @@ class RecordCatalog:
                 now=now,
                 duration=duration,
                 tracks=tracks,
+                kind=kind,
             )
             return started, started.asset
 

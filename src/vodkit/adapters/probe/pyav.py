@@ -27,6 +27,7 @@ from ...domain.errors import ErrorCode, InvalidInput, LimitExceeded, Unsupported
 from ...domain.frame_rate import sustained_peak
 from ...domain.media import (
     ALLOWED_DEMUXERS,
+    AUDIO_DEMUXERS,
     AudioInfo,
     Hdr10Metadata,
     MediaInfo,
@@ -37,7 +38,7 @@ from ...domain.media import (
 from ...domain.tracks import language_tag
 from .. import sandbox
 
-FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv"
+FORMAT_WHITELIST = "mov,matroska,mpegts,avi,flv,mp3,wav,flac,ogg,aac"
 MAX_PACKETS_FOR_FIRST_FRAME = 600
 # Frame timing: a short source is read whole, a longer one in windows spread over it, so a
 # fast part anywhere is likely seen; packets only (no decoding), a bounded number of them.
@@ -58,7 +59,7 @@ DURATION_TAG = re.compile(r"(\d{1,4}):([0-5]\d):([0-5]\d(?:\.\d{1,9})?)")  # Mat
 CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029], " ")
 # Refused by their first bytes, before libavformat sees them: a clearer reason, and
 # a second wall (the format whitelist is the first) against opening what they name.
-STILL = "still images are not supported, upload a video"
+STILL = "still images are not supported, upload a video or a sound file"
 SIGNATURES: tuple[tuple[bytes, ErrorCode, str], ...] = (
     (b"#EXTM3U", ErrorCode.PLAYLIST, "the upload is an HLS playlist; playlists are never opened"),
     (b"ffconcat", ErrorCode.PLAYLIST, "the upload is an ffconcat list; playlists are never opened"),
@@ -159,14 +160,20 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
         )
     except av.error.FFmpegError:
         raise UnsupportedMedia(
-            "the upload is not a video file vodkit can read (not MP4/MOV, Matroska/WebM, "
-            "MPEG-TS, AVI or FLV, or damaged)",
+            "the upload is not a video file vodkit can read, nor a sound file (not MP4/MOV/"
+            "M4A, Matroska/WebM, MPEG-TS, AVI, FLV, MP3, WAV, FLAC, Ogg or AAC, or damaged)",
             code=ErrorCode.NOT_MEDIA,
         ) from None
     with container:
         if container.format.name not in ALLOWED_DEMUXERS:
             raise UnsupportedMedia(f"the container {container.format.name} is not allowed")
-        vstream = next(iter(container.streams.video), None)
+        vstream = _picture(container)
+        if vstream is not None and container.format.name in AUDIO_DEMUXERS:
+            raise UnsupportedMedia(
+                f"the {container.format.name} container is accepted for sound only, and this "
+                "one holds video",
+                code=ErrorCode.UNSUPPORTED_CONTAINER,
+            )
         astream = next(iter(container.streams.audio), None)
         duration = (container.duration or 0) / 1_000_000
         if duration <= 0 and vstream is not None and vstream.duration and vstream.time_base:
@@ -217,6 +224,8 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
         )
         limits.check(media)  # declared values, before any decoding
         if vstream is None or video is None:
+            if astream is not None:
+                _first_frame(container, astream)  # a sound file must hold decodable sound
             return media
         if video.width <= 0 or video.height <= 0:
             raise UnsupportedMedia(
@@ -248,6 +257,15 @@ def _inspect(path: str, limits: MediaLimits) -> MediaInfo:
             audio=audio,
             streams=media.streams + _closed_captions(frame, vstream.index),
         )
+
+
+def _picture(container: Any) -> Any:
+    """The first video stream that is a picture sequence: an MP3's, M4A's or FLAC's cover
+    art (an attached picture) is no video."""
+    import av
+
+    attached = av.stream.Disposition.attached_pic
+    return next((s for s in container.streams.video if not s.disposition & attached), None)
 
 
 def _closed_captions(frame: Any, index: int) -> tuple[StreamInfo, ...]:
@@ -378,7 +396,7 @@ def _first_frame(container: Any, stream: Any) -> Any:
     except av.error.FFmpegError:
         pass
     raise UnsupportedMedia(
-        "the video stream cannot be decoded (damaged or truncated)",
+        f"the {stream.type} stream cannot be decoded (damaged or truncated)",
         code=ErrorCode.UNDECODABLE,
     )
 

@@ -6,7 +6,10 @@ number and writes an HLS master without AVERAGE-BANDWIDTH or FRAME-RATE. This
 module renames each representation's directory after its rung (``720p/``,
 ``audio_128k/``), points the MPD's templates there, moves each media playlist
 into its rung as ``index.m3u8`` (marked VOD), and writes the master playlist
-from the plan and the bytes actually written.
+from the plan and the bytes actually written. An audio-only asset's master lists its
+bitrates as variants of their own (``CODECS="mp4a.40.2"``): a single track's playlists
+directly, several tracks as an ``AUDIO`` group per bitrate whose variant plays the default
+track (its ``EXT-X-MEDIA`` has no URI: RFC 8216 4.3.4.1) and whose others have their own.
 """
 
 from __future__ import annotations
@@ -185,9 +188,10 @@ def quoted(text: str) -> str:
     return '"' + " ".join(cleaned.replace('"', "'").split())[:MAX_NAME] + '"'
 
 
-def _audio_media(plan: TranscodePlan) -> list[str]:
+def _audio_media(plan: TranscodePlan, *, in_variant: frozenset[str] = frozenset()) -> list[str]:
     """The EXT-X-MEDIA lines: in each group (a bitrate), one per kept audio track, the
-    source's default track DEFAULT=YES; names unique within a group, as HLS requires."""
+    source's default track DEFAULT=YES; names unique within a group, as HLS requires.
+    A rendition ``in_variant`` is the variant's own media: its line names no URI."""
     lines = []
     names: dict[str, set[str]] = {}
     for i, audio in enumerate(plan.audio):
@@ -209,12 +213,40 @@ def _audio_media(plan: TranscodePlan) -> list[str]:
         ]
         if track and Role.DESCRIPTION in track.roles:
             attributes.append(f'CHARACTERISTICS="{DESCRIBES_VIDEO}"')
-        attributes.append(f'URI="{audio.name}/{layout.RUNG_PLAYLIST}"')
+        if audio.name not in in_variant:
+            attributes.append(f'URI="{audio.name}/{layout.RUNG_PLAYLIST}"')
         lines.append(f"#EXT-X-MEDIA:{','.join(attributes)}")
     return lines
 
 
+def _audio_only_master(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:
+    """One variant per bitrate (group), playing the group's default track's playlist."""
+    variants: dict[str, AudioRendition] = {}
+    for audio in plan.audio:
+        variants.setdefault(audio.group_id, audio)  # the group's first, unless...
+        track = plan.track(audio)
+        if track is not None and track.default:  # ...another is the default track
+            variants[audio.group_id] = audio
+    several = len(plan.audio) > len(variants)  # more than one track: groups
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    if several:
+        lines += _audio_media(plan, in_variant=frozenset(a.name for a in variants.values()))
+    for group, audio in variants.items():
+        sound = stats[audio.name]
+        attributes = [
+            f"BANDWIDTH={sound.peak_bps}",
+            f"AVERAGE-BANDWIDTH={sound.average_bps}",
+            f'CODECS="{sound.codecs or "mp4a.40.2"}"',
+            *([f"AUDIO={quoted(group)}"] if several else []),
+        ]
+        playlist = f"{audio.name}/{layout.RUNG_PLAYLIST}"
+        lines += [f"#EXT-X-STREAM-INF:{','.join(attributes)}", playlist]
+    return "\n".join(lines) + "\n"
+
+
 def master_playlist(plan: TranscodePlan, stats: dict[str, RungStats]) -> str:
+    if plan.audio_only:
+        return _audio_only_master(plan, stats)
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS", *_audio_media(plan)]
     for rung in plan.video:
         video = stats[rung.name]

@@ -1,12 +1,14 @@
 """The FFmpeg transcoder: one process per asset, decode once.
 
 The decoded video is split inside one filter graph into every rung, the MP4
-preview and the poster search, so the source is read and decoded exactly once
-and each distinct encoding is made once: FFmpeg's tee muxer gives an encode to
-every muxer that needs it (the preview's audio is the 720p rung's). The stream
-rungs go to FFmpeg's DASH muxer, which writes one set of CMAF segments for both
-the MPD and the HLS playlists; keyframes are forced every ``gop_seconds`` with
-scene-cut keyframes off, so every rung switches at the same instants.
+preview and the poster search (an audio-only source: its sound into every audio
+rendition and the M4A download; the waveform is drawn from that M4A afterwards),
+so the source is read and decoded exactly once and each distinct encoding is
+made once: FFmpeg's tee muxer gives an encode to every muxer that needs it (the
+preview's audio is the 720p rung's). The stream rungs go to FFmpeg's DASH muxer,
+which writes one set of CMAF segments for both the MPD and the HLS playlists;
+keyframes are forced every ``gop_seconds`` with scene-cut keyframes off, so every
+rung switches at the same instants.
 
 Every argument comes from the plan (numbers and names vodkit made) or from
 constants here; the input is forced to its probed demuxer, read through a
@@ -49,6 +51,7 @@ CANDIDATES = "candidates"  # poster candidates: in the work directory, never pub
 TILES = "tiles"  # scrub tiles, before they are sheeted
 SHEETS = "sheets"  # the sheets as FFmpeg numbers them, before they are named
 SHEET_LIMITS = sandbox.Limits(timeout=120, memory_bytes=2 * 1024**3)
+WAVEFORM_COLOUR = "0x3b82f6"
 TEE_LIST_SPECIAL = "\\'|"
 TEE_OPTION_SPECIAL = "\\':]"
 TRANSIENT_MARKERS = ("No space left on device", "Resource temporarily unavailable")
@@ -133,10 +136,29 @@ def filter_graph(plan: TranscodePlan) -> str:
     Every output shares the source's display aspect, so scaling the largest output's
     frames down loses nothing visible and saves a full-resolution scaler pass per output.
     """
+    chains = [] if plan.audio_only else _video_chains(plan)
+    audio_encodes = plan.audio_encodes  # a file's audio may reuse a stream rendition's encode
+    inputs: dict[str, list[int]] = {}  # each source track, decoded once, split to its encodes
+    for j, audio in enumerate(audio_encodes):
+        inputs.setdefault(audio.input, []).append(j)
+    for source, encodes in inputs.items():
+        chains.append(f"[{source}]asplit={len(encodes)}" + "".join(f"[as{j}]" for j in encodes))
+    for j, audio in enumerate(audio_encodes):
+        chains.append(
+            f"[as{j}]aresample={audio.sample_rate},"
+            f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{j}]"
+        )
+    return ";".join(chains)
+
+
+def _video_chains(plan: TranscodePlan) -> list[str]:
+    """The pictures: every rung, every MP4, the poster candidates and the sprite tiles."""
+    sprite = plan.sprite
+    assert sprite is not None  # a plan with pictures has a sprite
     scaled = [(v.width, v.height) for v in plan.video] + [
         (f.video.width, f.video.height) for f in plan.files
     ]
-    poster, sprite = plan.poster, plan.sprite
+    poster = plan.poster
     base_w, base_h = max([*scaled, (poster.width, poster.height)], key=lambda s: s[0] * s[1])
     branches = len(scaled) + 2  # + the poster candidates and the sprite tiles
     chains = [
@@ -154,19 +176,7 @@ def filter_graph(plan: TranscodePlan) -> str:
         f"[s{branches - 1}]{_every(sprite.interval)},"
         f"scale={sprite.tile_width}:{sprite.tile_height},setsar=1[sprite]"
     )
-    audio_encodes = plan.audio_encodes  # a file's audio may reuse a stream rendition's encode
-    inputs: dict[str, list[int]] = {}  # each source track, decoded once, split to its encodes
-    for j, audio in enumerate(audio_encodes):
-        inputs.setdefault(audio.input, []).append(j)
-    for source, encodes in inputs.items():
-        chains.append(f"[{source}]asplit={len(encodes)}" + "".join(f"[as{j}]" for j in encodes))
-    if audio_encodes:
-        for j, audio in enumerate(audio_encodes):
-            chains.append(
-                f"[as{j}]aresample={audio.sample_rate},"
-                f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{j}]"
-            )
-    return ";".join(chains)
+    return chains
 
 
 def rate_control(video: VideoRendition, index: int | None = None, *, mode: str = QVBR) -> list[str]:
@@ -207,16 +217,17 @@ def _tee_slave(path: str, **options: str) -> str:
 
 
 def adaptation_sets(plan: TranscodePlan) -> str:
-    """The DASH muxer's adaptation sets: the video, then one per audio track (its bitrates);
-    cmaf.py labels them (``lang``, ``Label``, ``Role``)."""
+    """The DASH muxer's adaptation sets: the video (if any), then one per audio track (its
+    bitrates); cmaf.py labels them (``lang``, ``Label``, ``Role``)."""
     sets: dict[int | None, list[int]] = {}
     for j, audio in enumerate(plan.audio):
         sets.setdefault(audio_set_key(plan, audio), []).append(len(plan.video) + j)
+    video = [] if plan.audio_only else ["id=0,streams=v"]
     audio_sets = [
-        f"id={k + 1},streams={','.join(map(str, streams))}"
+        f"id={k + len(video)},streams={','.join(map(str, streams))}"
         for k, streams in enumerate(sets.values())
     ]
-    return " ".join(["id=0,streams=v", *audio_sets])
+    return " ".join([*video, *audio_sets])
 
 
 def build_command(
@@ -236,7 +247,8 @@ def build_command(
     audio_encodes = plan.audio_encodes
     args += [arg for i in range(len(videos)) for arg in ("-map", f"[v{i}]")]
     args += [arg for j in range(len(audio_encodes)) for arg in ("-map", f"[a{j}]")]
-    args += h264_arguments(plan, x264_preset)
+    if videos:
+        args += h264_arguments(plan, x264_preset)
     for i, video in enumerate(videos):
         args += rate_control(video, i, mode=plan.rate_control)
     if audio_encodes:
@@ -247,7 +259,8 @@ def build_command(
         if track is not None:  # tagged in the CMAF and MP4 headers (ISO 639-2 there)
             args += [f"-metadata:s:a:{j}", f"language={language_alpha3(track.language)}"]
     # Muxers behind a tee cannot ask the encoders for out-of-band headers themselves.
-    args += ["-flags:v", "+global_header", "-flags:a", "+global_header"]
+    args += ["-flags:v", "+global_header"] if videos else []
+    args += ["-flags:a", "+global_header"]
     stream = [f"v:{i}" for i in range(len(plan.video))] + [f"a:{j}" for j in range(len(plan.audio))]
     slaves = [
         _tee_slave(
@@ -269,7 +282,13 @@ def build_command(
         picked = f"v:{len(plan.video) + k}" + ("" if audio_index is None else f",a:{audio_index}")
         mp4 = str(workdir / layout.mp4(rendition.name))
         slaves.append(_tee_slave(mp4, f="mp4", select=picked, movflags="+faststart"))
+    for download in plan.downloads:  # an audio-only asset's M4A ("ipod": the M4A brand)
+        m4a = str(workdir / layout.m4a(download.name))
+        picked = f"a:{plan.audio_source(download)}"
+        slaves.append(_tee_slave(m4a, f="ipod", select=picked, movflags="+faststart"))
     args += ["-f", "tee", "|".join(slaves)]
+    if plan.audio_only:
+        return args  # the waveform is drawn afterwards (``waveform_command``)
 
     # Poster candidates (one is chosen afterwards) and the scrub tiles (sheeted afterwards).
     # Both start at t=0: FFmpeg reports no progress until every output has begun.
@@ -282,9 +301,33 @@ def build_command(
     return args
 
 
+def waveform_command(plan: TranscodePlan, source: Path, workdir: Path, *, ffmpeg: str) -> list[str]:
+    """An audio-only asset's poster: the waveform of its M4A (vodkit's own file), else of
+    the source (forced to its demuxer, as the transcode read it), drawn by ``showwavespic``:
+    one PNG of the whole sound, mixed to one channel, square-root scaled so quiet speech
+    still shows."""
+    if plan.downloads:
+        demuxer, path = "mov", workdir / layout.m4a(plan.downloads[0].name)
+    else:
+        demuxer, path = plan.demuxer, source
+    poster = plan.poster
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+        "-protocol_whitelist", "file", "-f", demuxer, "-i", f"file:{path}",
+        "-filter_complex",
+        # padded with silence to a sample a column: showwavespic draws nothing from fewer
+        f"[0:a:0]aformat=channel_layouts=mono,apad=whole_len={poster.width},"
+        f"showwavespic=s={poster.width}x{poster.height}"
+        f":colors={WAVEFORM_COLOUR}:scale=sqrt:filter=peak[w]",
+        "-map", "[w]", "-frames:v", "1", "-c:v", "png", "-f", "image2", "-update", "1",
+        str(workdir / layout.WAVEFORM),
+    ]  # fmt: skip
+
+
 def sprite_command(plan: TranscodePlan, workdir: Path, tiles: int, *, ffmpeg: str) -> list[str]:
     """Sheet the tiles the transcode wrote (vodkit's own JPEGs, never an upload)."""
     sprite = plan.sprite
+    assert sprite is not None
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-protocol_whitelist", "file", "-f", "image2", "-framerate", "1",
@@ -381,27 +424,19 @@ class FfmpegTranscoder:
         args = build_command(
             plan, linked, workdir, ffmpeg=self.ffmpeg, x264_preset=self.x264_preset
         )
-        finished = sandbox.run(
-            args, self.limits, on_line=_ProgressReader(plan.duration, on_progress), cwd=workdir
-        )
-        linked.unlink(missing_ok=True)
-        if not finished.ok:
-            raise self._failure(finished)
-        finalize_stream(plan, workdir)
-        choose_poster(workdir / CANDIDATES, workdir / layout.POSTER)
-        tiles = min(len(list((workdir / TILES).glob("*.jpg"))), plan.sprite.count)
-        sheet = sprite_command(plan, workdir, tiles, ffmpeg=self.ffmpeg)
-        if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
-            raise TranscodeFailed(
-                "the scrub sprite could not be made", code=ErrorCode.VERIFICATION_FAILED
+        try:
+            finished = sandbox.run(
+                args, self.limits, on_line=_ProgressReader(plan.duration, on_progress), cwd=workdir
             )
-        for index in range(plan.sprite.sheets(tiles)):
-            written = workdir / SHEETS / f"{index:03d}.jpg"
-            if written.is_file():  # a missing one fails verification below
-                os.replace(written, workdir / layout.sprite_sheet(index))
-        (workdir / layout.SPRITE_VTT).write_text(
-            sprite_vtt(plan.sprite, plan.duration, count=tiles)
-        )
+            if not finished.ok:
+                raise self._failure(finished)
+            finalize_stream(plan, workdir)
+            if plan.audio_only:
+                self._waveform(plan, linked, workdir)  # from the M4A, or else the source
+            else:
+                self._pictures(plan, workdir)
+        finally:
+            linked.unlink(missing_ok=True)
         verify_outputs(plan, workdir)  # the stream as FFmpeg wrote it; then its text tracks
         text = write_text_tracks(
             self.ffmpeg, plan, source, workdir, [t for t in plan.tracks if t.type is TrackType.TEXT]
@@ -426,6 +461,34 @@ class FfmpegTranscoder:
         return TranscodeOutput(
             files=layout.publish_order(files), outputs=outputs, dropped=text.skipped
         )
+
+    def _pictures(self, plan: TranscodePlan, workdir: Path) -> None:
+        """The poster (the most telling candidate) and the sprite's sheets and cues."""
+        sprite = plan.sprite
+        assert sprite is not None
+        choose_poster(workdir / CANDIDATES, workdir / layout.POSTER)
+        tiles = min(len(list((workdir / TILES).glob("*.jpg"))), sprite.count)
+        sheet = sprite_command(plan, workdir, tiles, ffmpeg=self.ffmpeg)
+        if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
+            raise TranscodeFailed(
+                "the scrub sprite could not be made", code=ErrorCode.VERIFICATION_FAILED
+            )
+        for index in range(sprite.sheets(tiles)):
+            written = workdir / SHEETS / f"{index:03d}.jpg"
+            if written.is_file():  # a missing one fails verification below
+                os.replace(written, workdir / layout.sprite_sheet(index))
+        (workdir / layout.SPRITE_VTT).write_text(sprite_vtt(sprite, plan.duration, count=tiles))
+
+    def _waveform(self, plan: TranscodePlan, source: Path, workdir: Path) -> None:
+        command = waveform_command(plan, source, workdir, ffmpeg=self.ffmpeg)
+        # decoding the whole sound: a long one takes a while (AAC decodes at >100x real time)
+        limits = sandbox.Limits(timeout=max(120.0, plan.duration / 20), memory_bytes=2 * 1024**3)
+        drawn = sandbox.run(command, limits)
+        if not drawn.ok:
+            raise TranscodeFailed(
+                f"the waveform could not be drawn: {drawn.stderr.strip()[-300:]}",
+                code=ErrorCode.VERIFICATION_FAILED,
+            )
 
     def measure(self, plan: TranscodePlan, workdir: Path) -> dict[str, Measured]:
         """(peak, average) video bits per second and codecs of every rendition written in

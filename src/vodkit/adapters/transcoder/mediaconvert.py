@@ -383,6 +383,7 @@ def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
 def _tiles_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
     # The scrub sprite's tiles, one every interval; MediaConvertThumbnails sheets them.
     sprite = plan.sprite
+    assert sprite is not None  # audio-only plans never reach MediaConvert (ladder)
     return _frame_capture_group(
         "Sprite tiles",
         destination,

@@ -48,6 +48,7 @@ class MediaConvertThumbnails:
                 self.outputs.put_file(prefix + layout.POSTER, poster)
                 finished["poster"] = prefix + layout.POSTER
             sprite = transcode.plan.sprite
+            assert sprite is not None  # audio-only plans never reach MediaConvert (ladder)
             tiles = self._fetch(prefix + layout.SPRITE_TILES, Path(tmp) / "tiles")[: sprite.count]
             if tiles:
                 count = sheet_tiles(tiles, sprite, Path(tmp) / "sheets")

@@ -6,8 +6,9 @@ stream's media playlists add up to the duration of their own source stream (vide
 rungs to the video's, audio renditions to the audio's: a voice-over that ends early or
 a silent tail are legal sources, not truncated ones), each rung has the
 planned resolution and codec in both manifests, every segment a manifest
-names exists, and the MP4 and poster are there. These files were written by
-FFmpeg in our work directory, so reading them here is safe.
+names exists, and the MP4 and poster are there (an audio-only asset: its M4A holds
+sound only, as long as the source's, and its waveform is the planned PNG). These files
+were written by FFmpeg in our work directory, so reading them here is safe.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from ...domain import layout
 from ...domain.errors import ErrorCode, TranscodeFailed
-from ...domain.plan import TranscodePlan
+from ...domain.plan import SpritePlan, TranscodePlan
 from .cmaf import MPD_NS
 
 TOLERANCE_SECONDS = 0.5
@@ -107,15 +108,20 @@ def verify_outputs(plan: TranscodePlan, workdir: Path) -> None:
             _check_duration(
                 f"the {rendition.name} MP4's audio", sound or 0.0, audio_duration, kind="audio"
             )
-    poster = _picture_size(workdir / layout.POSTER)
+    for download in plan.downloads:
+        video, sound = _mp4_durations(workdir / layout.m4a(download.name))
+        if video or sound is None:
+            raise TranscodeFailed(f"the {download.name} M4A is not sound only", code=VERIFICATION)
+        _check_duration(f"the {download.name} M4A", sound, audio_duration, kind="audio")
+    poster = _picture_size(workdir / layout.poster(plan))
     if poster != (plan.poster.width, plan.poster.height):
         raise TranscodeFailed(f"the poster is {poster}, not as planned", code=VERIFICATION)
-    _check_sprite(plan, workdir / layout.THUMBS)
+    if plan.sprite is not None:
+        _check_sprite(plan.sprite, workdir / layout.THUMBS)
 
 
-def _check_sprite(plan: TranscodePlan, thumbs: Path) -> None:
+def _check_sprite(sprite: SpritePlan, thumbs: Path) -> None:
     """Every sheet a cue names exists, as the planned grid."""
-    sprite = plan.sprite
     expected = (sprite.columns * sprite.tile_width, sprite.rows * sprite.tile_height)
     vtt = thumbs.parent / layout.SPRITE_VTT
     cues = [line for line in vtt.read_text().splitlines() if "#xywh=" in line]

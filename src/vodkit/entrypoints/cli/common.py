@@ -106,6 +106,7 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
         return
     out.print(f"asset     {data['assetId']}", markup=False)
     out.print(f"status    {data['status']}", markup=False)
+    out.print(f"kind      {data.get('kind') or 'video'}", markup=False)
     if data.get("duration") is not None:
         out.print(f"duration  {eta(data['duration'])} ({data['duration']:.2f} s)", markup=False)
     if data.get("sourceKey"):
@@ -115,11 +116,11 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
     for r in data["renditions"]:
         audio = f" + audio {r['audioBitrate'] // 1000} kb/s" if r.get("audioBitrate") else ""
         codecs = f" ({printable(str(r['codecs']))})" if r.get("codecs") else ""
-        out.print(
-            f"rendition {r['name']}: {r['width']}x{r['height']} "
-            f"{r['videoBitrate'] // 1000} kb/s{audio}{codecs}",
-            markup=False,
-        )
+        if r.get("videoBitrate"):
+            shape = f"{r['width']}x{r['height']} {r['videoBitrate'] // 1000} kb/s{audio}"
+        else:  # an audio-only asset's: a rung of its ladder (stream) or its M4A
+            shape = f"{r['kind']} audio {(r.get('audioBitrate') or 0) // 1000} kb/s"
+        out.print(f"rendition {r['name']}: {shape}{codecs}", markup=False)
         if r.get("rateControl"):  # what the rendition became: rate control, quality, bits
             made = [r["rateControl"] + (f" CRF {r['crf']}" if r.get("crf") is not None else "")]
             if r.get("predictedVmaf") is not None:

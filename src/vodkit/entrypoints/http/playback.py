@@ -27,7 +27,9 @@ TYPES = {
     ".mpd": "application/dash+xml",
     ".m4s": "video/iso.segment",
     ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
     ".jpg": "image/jpeg",
+    ".png": "image/png",
     ".vtt": "text/vtt; charset=utf-8",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"

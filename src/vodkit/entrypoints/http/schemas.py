@@ -22,10 +22,12 @@ class Progress(Out):
 
 class Rendition(Out):
     name: str
-    kind: str
-    width: int
-    height: int
-    videoBitrate: int = Field(description="the cap: QVBR's maximum, CBR's constant rate")
+    kind: str = Field(description="stream (a rung of the ladder), mp4, or m4a (audio only)")
+    width: int | None = Field(None, description="none for an audio-only asset's renditions")
+    height: int | None = None
+    videoBitrate: int | None = Field(
+        None, description="the cap: QVBR's maximum, CBR's constant rate (none: audio only)"
+    )
     audioBitrate: int | None = None
     codecs: str | None = Field(None, description="RFC 6381, as encoded: video, then audio")
     rateControl: str | None = Field(
@@ -57,7 +59,8 @@ class Playback(Out):
     hls: str | None = None
     dash: str | None = None
     mp4: str | None = None
-    poster: str | None = None
+    m4a: str | None = Field(None, description="an audio-only asset's download, in place of mp4")
+    poster: str | None = Field(None, description="a JPEG frame; audio only: a PNG waveform")
     sprite: str | None = None
     captions: dict[str, str] | None = Field(
         None, description="each language's WebVTT, by BCP 47 tag (its added one, if any)"
@@ -97,8 +100,14 @@ class AssetOut(Out):
     createdAt: str
     updatedAt: str
     fileSize: int
-    duration: float | None = Field(None, description="seconds, of the source's video, once probed")
-    kind: Literal["video", "audio"] = Field("video", description="what the asset holds")
+    duration: float | None = Field(
+        None, description="seconds, of the source's video (audio only: its sound), once probed"
+    )
+    kind: Literal["video", "audio"] = Field(
+        "video",
+        description="what the asset holds: video, or audio (sound only: an HLS/DASH audio "
+        "ladder, an M4A download and a PNG waveform poster, no sprite)",
+    )
     tracks: list[TrackOut] = Field(
         default_factory=list, description="its audio and text tracks, once the source is probed"
     )
