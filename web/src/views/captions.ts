@@ -254,7 +254,7 @@ export function captionsPanel(asset: Asset, changed: () => void): CaptionsPanel 
       "li",
       { class: "caption-row", "data-lang": track.language, "data-source": track.source ?? "" },
       h("span", { class: "caption-name wrap" }, name),
-      h("code", { lang: track.language }, track.language),
+      h("code", null, track.language),
       h("span", { class: "muted caption-flags" }, flags.join(" · ")),
       button,
     );
@@ -285,10 +285,11 @@ export function captionsPanel(asset: Asset, changed: () => void): CaptionsPanel 
       });
   }
 
+  const titleId = uid("captions-title");
   const element = h(
     "section",
-    { class: "panel captions-panel", "aria-labelledby": uid("captions-title") },
-    h("h2", null, "Captions"),
+    { class: "panel captions-panel", "aria-labelledby": titleId },
+    h("h2", { id: titleId }, "Captions"),
     list,
     status,
     h("h3", null, "Add a caption file"),
@@ -297,8 +298,6 @@ export function captionsPanel(asset: Asset, changed: () => void): CaptionsPanel 
       : h("p", { class: "muted" }, "Captions added now are published with the video when it is ready."),
     form,
   );
-  const heading = element.querySelector("h2");
-  if (heading) heading.id = element.getAttribute("aria-labelledby") ?? "";
   load();
 
   return {
