@@ -1127,6 +1127,53 @@ def test_the_owner_adds_a_caption_file_on_the_page_it_plays_and_is_removed(
     assert _css(driver, ".player").get_attribute("data-format") == "dash"  # the format kept
 
 
+def test_captions_on_a_waiting_asset_are_taken_or_refused_as_the_server_says(
+    page_: Any, site: Site
+) -> None:
+    """The panel shows while an asset waits. Whether the server takes captions then is its
+    call (409 before it keeps them for publishing): the page shows what it said."""
+    from vodkit.domain.asset import Asset
+
+    app = site.served.api.app
+    asset_id = str(uuid.uuid4())
+    app.catalog.create(
+        Asset.new(
+            asset_id=asset_id,
+            uploader_id="dora",
+            source_key="uploads/dora/waiting.mp4",
+            source_bucket="uploads",
+            source_version="1",
+            filename="waiting.mp4",
+            file_size=1,
+            now=utcnow(),
+        )
+    )  # fmt: skip  (no message queued: it stays PENDING)
+    srt = site.clips / "captions" / "waiting.fr.srt"
+    srt.parent.mkdir(parents=True, exist_ok=True)
+    srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nBonjour\n")
+    driver = page_
+    _sign_in(driver, site, site.key("dora"), at=f"#/asset/{asset_id}")
+    _wait("the panel", lambda: _all(driver, ".panel-pending + .captions-panel"), driver=driver)
+    assert "published with the video" in _css(driver, ".captions-panel").text
+    form = _css(driver, ".caption-form")
+    form.find_element("css selector", "input[type=file]").send_keys(str(srt))
+    form.find_element("css selector", "button[type=submit]").click()
+    _wait(
+        "the server's answer",
+        lambda: _css(driver, ".caption-problem").text or _caption_rows(driver),
+        driver=driver,
+    )
+    dora = site.served.client("dora")
+    if _caption_rows(driver):  # taken: listed as the API lists it
+        assert [t["language"] for t in dora.get(f"/v1/assets/{asset_id}/captions").json()] == ["fr"]
+        assert [r["lang"] for r in _caption_rows(driver)] == ["fr"]
+    else:  # refused: in the server's words
+        again = dora.put(f"/v1/assets/{asset_id}/captions/fr", content=srt.read_bytes())
+        assert again.status_code == 409, again.text
+        assert _css(driver, ".caption-problem").text == again.json()["detail"]
+    _axe(driver, "asset (pending, captions)")
+
+
 # audio-only assets (issue 26): an asset of kind "audio" with audio outputs made here ------
 
 TONE_SECONDS = 6
@@ -1215,7 +1262,9 @@ def test_an_audio_asset_plays_over_its_waveform_with_captions_and_an_m4a(
     driver = page_
     asset_id = audio_asset["assetId"]
     assert audio_asset["kind"] == "audio"
-    assert {"hls", "dash", "m4a", "poster"} <= set(audio_asset["playback"])
+    assert {"hls", "dash", "m4a", "poster"} <= set(audio_asset["playback"]), (
+        "the API's playback needs its m4a (the audio-only backend of issue 26)"
+    )
     _sign_in(driver, site, site.key("alice"))
 
     # the library: its waveform for thumbnail, and it says "Audio"
