@@ -49,6 +49,8 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
       const old = page.querySelector(".processing");
       const fresh = processing(asset);
       if (old && fresh) old.replaceWith(fresh);
+      // its tracks changed (captions added or removed elsewhere while it processes)
+      if (JSON.stringify(before.tracks ?? []) !== JSON.stringify(asset.tracks ?? [])) panel?.refresh();
       return;
     }
     handle?.destroy();
