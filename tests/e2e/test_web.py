@@ -1,6 +1,7 @@
 """The web page (``web/``, built into the package) in headless Chromium, against a real server:
 sign-in, uploads over tus through the file input (resumed after a reload), live status from
-server-sent events, the player (HLS, DASH; scrub previews; quality), deletion, admin, and
+server-sent events, the player (HLS, DASH; scrub previews; quality; audio and captions menus),
+captions added and removed on the page, an audio asset's player, deletion, admin, and
 what must never happen (markup from a file name, another uploader's asset, a page without
 sign-in). axe-core checks every view; screenshots are written at 1280x800 and 390x844
 (to ``VODKIT_SCREENSHOTS`` if set: ``web/screenshots`` holds the committed copies)."""
@@ -991,3 +992,347 @@ def test_a_forced_track_shows_by_default_and_hostile_names_and_cues_stay_text(
     _wait("captions off", lambda: _showing_cue(driver) is None)
     assert driver.execute_script("return window.__pwned") is None
     _axe(driver, f"asset ({format_}, hostile tracks)")
+
+
+# captions the owner adds on the asset's page (issue 26) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def plain_clip(site: Site) -> dict[str, Any]:
+    """A short clip with sound and no text track, COMPLETED: captions are added to it."""
+    alice = site.served.client("alice")
+    clip = make_clip(site.clips / "talk.mp4", size="640x360", seconds=4)
+    made = alice.post("/v1/assets", params={"filename": clip.name}, content=clip.read_bytes())
+    assert made.status_code == 201, made.text
+    return site.served.wait_for(alice, made.json()["assetId"], "COMPLETED", timeout=300)  # type: ignore[no-any-return]
+
+
+def _caption_rows(driver: Any) -> list[dict[str, str]]:
+    return list(
+        driver.execute_script(
+            "return [...document.querySelectorAll('.captions-panel .caption-row')].map(r =>"
+            " ({lang: r.dataset.lang, source: r.dataset.source, text: r.innerText}))"
+        )
+    )
+
+
+def test_the_owner_adds_a_caption_file_on_the_page_it_plays_and_is_removed(
+    page_: Any, site: Site, plain_clip: dict[str, Any]
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    driver = page_
+    alice = site.served.client("alice")
+    asset_id = plain_clip["assetId"]
+    folder = site.clips / "captions"
+    folder.mkdir(parents=True, exist_ok=True)
+    good = folder / "talk.de.srt"  # its name carries its language
+    good.write_text("1\n00:00:00,500 --> 00:00:02,800\n<i>Guten Tag</i>\n")
+    bad = folder / "broken.srt"
+    bad.write_text(
+        "1\n00:00:00,500 --> 00:00:02,800\nHallo\n\n2\n00:00:03,000 --> whenever\nTschüss\n"
+    )
+    _sign_in(driver, site, site.key("alice"), at=f"#/asset/{asset_id}")
+    _wait("the player", lambda: _all(driver, ".player video"), driver=driver)
+    _wait(
+        "no captions yet",
+        lambda: "No captions yet." in _css(driver, ".captions-panel .caption-list").text,
+        driver=driver,
+    )
+    assert _menu(driver, "captions") == []  # nothing to offer: the menu is hidden
+    form = _css(driver, ".caption-form")
+
+    # a language tag of the wrong shape is refused on the page, before anything is sent
+    Select(form.find_element("css selector", "select")).select_by_value("other")
+    tag = form.find_element("css selector", 'input[name="tag"]')
+    _wait("the tag field", tag.is_displayed)
+    tag.send_keys("not a tag!")
+    form.find_element("css selector", "button[type=submit]").click()
+    _wait("the shape refused", lambda: "BCP 47" in _css(driver, ".caption-form .field").text)
+    assert tag.get_attribute("aria-invalid") == "true"
+    assert driver.switch_to.active_element == tag
+
+    # chosen: the file's name picks German; a label, SDH, shown by default
+    form.find_element("css selector", "input[type=file]").send_keys(str(good))
+    language = Select(form.find_element("css selector", "select"))
+    assert language.first_selected_option.get_attribute("value") == "de"
+    assert not tag.is_displayed()
+    form.find_element("css selector", 'input[name="label"]').send_keys("Deutsch (SDH)")
+    form.find_element("css selector", 'input[value="captions"]').click()
+    form.find_element("css selector", 'input[name="default"]').click()
+    form.find_element("css selector", "button[type=submit]").click()
+    _wait(
+        "it is listed", lambda: [r["lang"] for r in _caption_rows(driver)] == ["de"], driver=driver
+    )
+    (row,) = _caption_rows(driver)
+    assert row["source"] == "sidecar"
+    assert all(word in row["text"] for word in ("Deutsch (SDH)", "SDH", "default", "added")), row
+    assert "added" in _css(driver, ".captions-panel .caption-status").text
+    (track,) = alice.get(f"/v1/assets/{asset_id}/captions").json()
+    assert (track["language"], track["kind"], track["default"], track["source"]) == (
+        "de", "captions", True, "sidecar"
+    )  # fmt: skip
+
+    # the player is made again with it: offered in the CC menu, on (it is the default)
+    _wait(
+        "the CC menu offers it",
+        lambda: "Deutsch (SDH)" in [text for _, text in _menu(driver, "captions")],
+        driver=driver,
+    )
+    _wait("it is on", lambda: _css(driver, ".player").get_attribute("data-captions") != "-1")
+    assert _cue_at(driver, 1.1) == "Guten Tag"
+    _axe(driver, "asset (captions)")
+    driver.execute_script("window.scrollTo(0, 0)")  # the player, and the list under it
+    _shoot(driver, site, "captions", ready=lambda: _showing_cue(driver) == "Guten Tag")
+
+    # a file the server cannot read: its 422 detail, word for word, said at once
+    form.find_element("css selector", "input[type=file]").send_keys(str(bad))
+    form.find_element("css selector", "button[type=submit]").click()
+    refused = alice.put(f"/v1/assets/{asset_id}/captions/en", content=bad.read_bytes())
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert "line" in detail, detail
+    problem = _css(driver, ".caption-problem")
+    _wait("the server's words", lambda: problem.text == detail, driver=driver)
+    assert problem.get_attribute("role") == "alert"
+    assert [r["lang"] for r in _caption_rows(driver)] == ["de"]  # nothing changed
+
+    # a file over the server's limit: its 413, in its words
+    big = folder / "big.srt"
+    big.write_bytes(b"1\n00:00:00,500 --> 00:00:02,800\n" + b"x" * (10 * MiB))
+    refused = alice.put(f"/v1/assets/{asset_id}/captions/en", content=big.read_bytes())
+    assert refused.status_code == 413, refused.text
+    form.find_element("css selector", "input[type=file]").send_keys(str(big))
+    form.find_element("css selector", "button[type=submit]").click()
+    _wait("the limit", lambda: problem.text == refused.json()["detail"], driver=driver)
+
+    # DASH offers it too
+    _pick(driver, "format", "dash")
+    _wait(
+        "the DASH CC menu",
+        lambda: "Deutsch (SDH)" in [text for _, text in _menu(driver, "captions")],
+        driver=driver,
+    )
+
+    # removed: gone from the list, the API and the player's menu
+    _css(driver, '.caption-row[data-lang="de"] button').click()
+    _wait(
+        "it is gone",
+        lambda: "No captions yet." in _css(driver, ".captions-panel .caption-list").text,
+        driver=driver,
+    )
+    assert "removed" in _css(driver, ".captions-panel .caption-status").text
+    assert alice.get(f"/v1/assets/{asset_id}/captions").json() == []
+    _wait("the CC menu without it", lambda: _menu(driver, "captions") == [], driver=driver)
+    assert _css(driver, ".player").get_attribute("data-format") == "dash"  # the format kept
+
+
+def test_captions_on_a_waiting_asset_are_taken_or_refused_as_the_server_says(
+    page_: Any, site: Site
+) -> None:
+    """The panel shows while an asset waits. Whether the server takes captions then is its
+    call (409 before it keeps them for publishing): the page shows what it said."""
+    from vodkit.domain.asset import Asset
+
+    app = site.served.api.app
+    asset_id = str(uuid.uuid4())
+    app.catalog.create(
+        Asset.new(
+            asset_id=asset_id,
+            uploader_id="dora",
+            source_key="uploads/dora/waiting.mp4",
+            source_bucket="uploads",
+            source_version="1",
+            filename="waiting.mp4",
+            file_size=1,
+            now=utcnow(),
+        )
+    )  # fmt: skip  (no message queued: it stays PENDING)
+    srt = site.clips / "captions" / "waiting.fr.srt"
+    srt.parent.mkdir(parents=True, exist_ok=True)
+    srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nBonjour\n")
+    driver = page_
+    _sign_in(driver, site, site.key("dora"), at=f"#/asset/{asset_id}")
+    _wait("the panel", lambda: _all(driver, ".panel-pending + .captions-panel"), driver=driver)
+    assert "published with the video" in _css(driver, ".captions-panel").text
+    form = _css(driver, ".caption-form")
+    form.find_element("css selector", "input[type=file]").send_keys(str(srt))
+    form.find_element("css selector", "button[type=submit]").click()
+    _wait(
+        "the server's answer",
+        lambda: _css(driver, ".caption-problem").text or _caption_rows(driver),
+        driver=driver,
+    )
+    dora = site.served.client("dora")
+    if _caption_rows(driver):  # taken: listed as the API lists it
+        assert [t["language"] for t in dora.get(f"/v1/assets/{asset_id}/captions").json()] == ["fr"]
+        assert [r["lang"] for r in _caption_rows(driver)] == ["fr"]
+    else:  # refused: in the server's words
+        again = dora.put(f"/v1/assets/{asset_id}/captions/fr", content=srt.read_bytes())
+        assert again.status_code == 409, again.text
+        assert _css(driver, ".caption-problem").text == again.json()["detail"]
+    _axe(driver, "asset (pending, captions)")
+
+
+# audio-only assets (issue 26): an asset of kind "audio" with audio outputs made here ------
+
+TONE_SECONDS = 6
+
+
+def _audio_outputs(directory: Path) -> Path:
+    """What an audio asset publishes, made with FFmpeg from a tone that swells and fades
+    (a waveform with a shape): an audio-only CMAF ladder with its HLS master and DASH
+    manifest (``stream/``), an M4A download (``mp4/tone.m4a``) and a PNG waveform
+    (``thumbs/waveform.png``)."""
+    tone = "aevalsrc=0.8*sin(2*PI*330*t)*abs(sin(PI*t/2)):s=48000:d=6"
+    run = [FFMPEG, "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    (directory / "stream").mkdir(parents=True, exist_ok=True)
+    (directory / "mp4").mkdir(exist_ok=True)
+    (directory / "thumbs").mkdir(exist_ok=True)
+    subprocess.run(
+        [*run, "-f", "lavfi", "-i", tone, "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+         "-f", "dash", "-hls_playlist", "1", "-seg_duration", "2", "-adaptation_sets",
+         "id=0,streams=a", str(directory / "stream" / "manifest.mpd")],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [*run, "-f", "lavfi", "-i", tone, "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+         "-movflags", "+faststart", str(directory / "mp4" / "tone.m4a")],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [*run, "-f", "lavfi", "-i", tone, "-filter_complex",
+         "showwavespic=s=1200x240:colors=0x8fb0ff", "-frames:v", "1",
+         str(directory / "thumbs" / "waveform.png")],
+        check=True,
+    )  # fmt: skip
+    return directory
+
+
+@pytest.fixture(scope="module")
+def audio_asset(site: Site) -> dict[str, Any]:
+    """A COMPLETED asset of kind "audio", as the catalog records one (the backend that makes
+    them from an MP3 is its own slice): its outputs made by ``_audio_outputs`` and
+    published into the outputs store; then English captions added through the API."""
+    from dataclasses import replace
+
+    from vodkit.domain.asset import Asset, Job, JobState
+
+    app = site.served.api.app
+    made = _audio_outputs(site.clips / "audio")
+    asset_id = str(uuid.uuid4())
+    now = utcnow()
+    asset = Asset.new(
+        asset_id=asset_id, uploader_id="alice", source_key="uploads/alice/tone.mp3",
+        source_bucket="uploads", source_version="1", filename="tone.mp3", file_size=96_000,
+        now=now,
+    )  # fmt: skip
+    app.catalog.create(replace(asset, kind="audio"))
+    rendition = {"name": "audio_128k", "kind": "stream", "width": 0, "height": 0,
+                 "videoBitrate": 0, "audioBitrate": 128_000, "codecs": "mp4a.40.2"}  # fmt: skip
+    app.catalog.start_processing(
+        asset_id, [Job("tone-job", JobState.SUBMITTED)], formats=["hls", "dash", "m4a", "poster"],
+        renditions=[rendition], now=now, duration=float(TONE_SECONDS),
+    )  # fmt: skip
+    for path in sorted(p for p in made.rglob("*") if p.is_file()):
+        with path.open("rb") as stream:
+            app.outputs.put_stream(f"{asset_id}/{path.relative_to(made).as_posix()}", stream)
+    outputs = {
+        "hls": f"{asset_id}/stream/master.m3u8",
+        "dash": f"{asset_id}/stream/manifest.mpd",
+        "m4a": f"{asset_id}/mp4/tone.m4a",
+        "poster": f"{asset_id}/thumbs/waveform.png",
+    }
+    assert app.catalog.complete_job(asset_id, "tone-job", outputs, utcnow())
+    alice = site.served.client("alice")
+    cue = "1\n00:00:00,500 --> 00:00:02,800\nA rising tone\n"
+    added = alice.put(
+        f"/v1/assets/{asset_id}/captions/en", params={"default": "true"}, content=cue.encode()
+    )
+    assert added.status_code == 201, added.text
+    return site.served.wait_for(alice, asset_id, "COMPLETED")  # type: ignore[no-any-return]
+
+
+def test_an_audio_asset_plays_over_its_waveform_with_captions_and_an_m4a(
+    page_: Any, site: Site, audio_asset: dict[str, Any]
+) -> None:
+    """Needs the audio backend's API (``playback.m4a``): without it the M4A link is absent."""
+    import httpx
+
+    driver = page_
+    asset_id = audio_asset["assetId"]
+    assert audio_asset["kind"] == "audio"
+    assert {"hls", "dash", "m4a", "poster"} <= set(audio_asset["playback"]), (
+        "the API's playback needs its m4a (the audio-only backend of issue 26)"
+    )
+    _sign_in(driver, site, site.key("alice"))
+
+    # the library: its waveform for thumbnail, and it says "Audio"
+    _wait("its card", lambda: _card(driver, asset_id), driver=driver)
+    card = _card(driver, asset_id)
+    assert (
+        card.find_element("css selector", ".thumb img")
+        .get_attribute("src")
+        .endswith("/thumbs/waveform.png")
+    )
+    assert card.find_element("css selector", ".kind-tag").text == "Audio"
+    _wait("the waveform loaded", lambda: driver.execute_script(
+        "const i = arguments[0].querySelector('.thumb img'); return i.complete && i.naturalWidth === 1200",
+        card,
+    ))  # fmt: skip
+
+    # its page: the audio player, the waveform as poster; HLS, DASH and the M4A
+    card.find_element("css selector", ".card-title a").click()
+    _wait(
+        "the audio player", lambda: _all(driver, '.player[data-kind="audio"] video'), driver=driver
+    )
+    assert _video(driver, "v.poster").endswith("/thumbs/waveform.png")
+    assert [text for _, text in _menu(driver, "format")] == ["HLS", "DASH", "M4A"]
+    link = _css(driver, ".download a")
+    href = link.get_attribute("href")  # a signed URL (its token is the page's own)
+    assert href.startswith(f"{site.url}/play/{asset_id}/") and href.endswith("/mp4/tone.m4a")
+    assert link.get_attribute("download") == "tone.m4a"
+    got = httpx.get(href)
+    assert got.status_code == 200 and got.content[4:8] == b"ftyp"
+    assert not _all(driver, ".scrub-tile[data-tile]")
+    sizes = [r.text for r in _all(driver, ".panel table tbody tr")]
+    assert sizes and all("—" in r and "128 kb/s" in r for r in sizes), sizes
+
+    # it plays; its English captions are on (default), shown over the waveform
+    _wait("the captions menu", lambda: _menu(driver, "captions"), driver=driver)
+    assert _cue_at(driver, 1.0) == "A rising tone"
+    _axe(driver, "asset (audio)")
+    _shoot(driver, site, "asset-audio", ready=lambda: _showing_cue(driver))
+    _playing(driver)
+    _wait("2 s played", lambda: _video(driver, "v.currentTime") > 2, timeout=30, driver=driver)
+    assert "does not play" not in _css(driver, ".player-info").text
+    played = _css(driver, ".waveform-played")
+    assert played.is_displayed() and played.size["width"] > 0
+
+    # a click on the waveform seeks to the time under it: three quarters in
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _video(driver, "v.pause()")
+    stage = _css(driver, ".player-stage")
+    ActionChains(driver).move_to_element_with_offset(
+        stage, stage.size["width"] // 4, 0
+    ).click().perform()
+    _wait(
+        "the seek",
+        lambda: abs(_video(driver, "v.currentTime") - 0.75 * TONE_SECONDS) < 0.5,
+        timeout=10,
+        driver=driver,
+    )
+
+    # DASH and the M4A play too
+    for format_ in ("dash", "m4a"):
+        _pick(driver, "format", format_)
+        _wait(format_, lambda f=format_: _css(driver, ".player").get_attribute("data-format") == f)
+        _video(driver, "(v.muted = true, v.currentTime = 0.5, v.play(), true)")
+        _wait(
+            f"{format_} playing",
+            lambda: _video(driver, "v.currentTime") > 1.5,
+            timeout=30,
+            driver=driver,
+        )
+    assert "M4A" in _css(driver, ".player-info").text

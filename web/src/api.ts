@@ -23,9 +23,11 @@ export interface AssetError {
 export interface Playback {
   hls: string | null;
   dash: string | null;
-  mp4: string | null;
-  poster: string | null;
-  sprite: string | null;
+  mp4?: string | null; // a video's MP4 preview
+  m4a?: string | null; // an audio asset's download, in place of the MP4
+  poster: string | null; // a video's poster (JPEG), an audio asset's waveform (PNG)
+  sprite?: string | null; // a video's scrub previews (WebVTT)
+  captions?: Record<string, string> | null; // each language's WebVTT
 }
 
 export interface Asset {
@@ -43,6 +45,7 @@ export interface Asset {
   errors: AssetError[];
   retryable: boolean; // FAILED for a reason another attempt could change (the server's rule)
   playback: Playback | null;
+  kind?: "video" | "audio"; // absent on older servers: video
   tracks?: AssetTrack[]; // every audio and text track the outputs carry (absent on older servers)
 }
 
@@ -52,6 +55,20 @@ export interface AssetTrack {
   name: string;
   default: boolean;
   forced: boolean;
+  kind?: "subtitles" | "captions" | null; // text tracks: captions are SDH
+  source?: "embedded" | "sidecar"; // from the upload, or added by its owner
+}
+
+/** What the owner says of a caption file they add. */
+export interface CaptionOptions {
+  label: string;
+  kind: "subtitles" | "captions";
+  default: boolean;
+}
+
+/** An audio-only asset (the API's kind), with a waveform for poster and an M4A download. */
+export function isAudio(asset: Asset): boolean {
+  return asset.kind === "audio";
 }
 
 /** An upload this page finished that no worker has recorded yet: shown as waiting. */
@@ -116,14 +133,15 @@ export async function request(
   options: { signal?: AbortSignal; quiet401?: boolean } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = body instanceof Blob; // a file, sent as it is (the server tells what it holds)
+  if (body !== undefined && !raw) headers["Content-Type"] = "application/json";
   if (!SAFE.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
       credentials: "same-origin",
       signal: options.signal,
     });
@@ -179,6 +197,20 @@ export const api = {
   asset: (id: string, signal?: AbortSignal) => json<Asset>("GET", `/v1/assets/${encodeURIComponent(id)}`, undefined, signal),
   retry: (id: string) => json<Asset>("POST", `/v1/assets/${encodeURIComponent(id)}/retry`),
   remove: (id: string) => request("DELETE", `/v1/assets/${encodeURIComponent(id)}`),
+  /** The asset's text tracks: its upload's own (embedded) and those added (sidecar). */
+  captions: (id: string, signal?: AbortSignal) =>
+    json<AssetTrack[]>("GET", `/v1/assets/${encodeURIComponent(id)}/captions`, undefined, signal),
+  /** Add the language's captions (a SubRip or WebVTT file), or replace them: the track, and
+   * whether it is new (201) or replaced an added one (200). */
+  addCaption: async (id: string, lang: string, file: Blob, options: CaptionOptions) => {
+    const query = new URLSearchParams({ kind: options.kind, default: String(options.default) });
+    if (options.label) query.set("label", options.label);
+    const path = `/v1/assets/${encodeURIComponent(id)}/captions/${encodeURIComponent(lang)}?${query}`;
+    const response = await request("PUT", path, file);
+    return { track: (await response.json()) as AssetTrack, created: response.status === 201 };
+  },
+  removeCaption: (id: string, lang: string) =>
+    request("DELETE", `/v1/assets/${encodeURIComponent(id)}/captions/${encodeURIComponent(lang)}`),
   deadLetters: () => json<{ items: DeadLetter[] }>("GET", "/v1/dlq"),
   redrive: (ids: string[] | null) => json<{ redriven: number }>("POST", "/v1/dlq/redrive", { ids, queue: null }),
   /** The largest upload the server takes (tus' Tus-Max-Size), or null if it does not say. */

@@ -8,6 +8,8 @@ const PATHS: Record<string, string> = {
   fullscreen: "M5 5h5v2H7v3H5zm9 0h5v5h-2V7h-3zM5 14h2v3h3v2H5zm12 0h2v5h-5v-2h3z",
   upload: "M12 3 6.5 8.5l1.4 1.4L11 6.8V16h2V6.8l3.1 3.1 1.4-1.4zM5 18h14v2H5z",
   back: "M14.7 6.3 9 12l5.7 5.7-1.4 1.4L6.2 12l7.1-7.1z",
+  download: "M11 4h2v8.2l3.1-3.1 1.4 1.4L12 16l-5.5-5.5 1.4-1.4 3.1 3.1zM5 18h14v2H5z",
+  audio: "M12 3v10.55A4 4 0 1 0 14 17V7h4V3z",
 };
 
 export function icon(name: keyof typeof PATHS | string): SVGSVGElement {

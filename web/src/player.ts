@@ -1,8 +1,8 @@
 // One interface over three ways to play an asset: the HLS ladder (hls.js, or the browser's
-// own HLS where there is no MSE), the DASH manifest (dash.js), and the MP4 preview. The
-// players are loaded only when asked for, so the page itself stays small.
+// own HLS where there is no MSE), the DASH manifest (dash.js), and the MP4 preview (an audio
+// asset's M4A). The players are loaded only when asked for, so the page itself stays small.
 
-export type Format = "hls" | "dash" | "mp4";
+export type Format = "hls" | "dash" | "mp4" | "m4a";
 
 export interface Level {
   index: number;
@@ -51,7 +51,7 @@ export interface Events {
 export async function load(format: Format, video: HTMLVideoElement, url: string, events: Events): Promise<Engine> {
   if (format === "hls") return hls(video, url, events);
   if (format === "dash") return dash(video, url, events);
-  return single(video, url, "MP4", events);
+  return single(video, url, format.toUpperCase(), events);
 }
 
 function single(video: HTMLVideoElement, url: string, name: string, events: Events): Engine {

@@ -2,10 +2,13 @@
 // scrub previews (sprite.vtt), and a quality menu (automatic or one rung) and a format menu
 // (HLS, DASH, MP4), and, when the outputs carry them, an audio-language menu and a captions
 // menu (Off unless a track is default or forced). Track names come from the manifests: they
-// become option text, never markup; cues are the browser's own TextTrack rendering. Keyboard: Space or K plays and pauses, ← → seek 5 s (on the seek bar
-// too; Page Up/Down 10 %, Home, End), M mutes, F fills the screen.
+// become option text, never markup; cues are the browser's own TextTrack rendering.
+// An audio asset plays in the same <video>, its waveform for poster (so that captions show
+// over it), the part played tinted, a click on it seeking; its formats are HLS, DASH, M4A.
+// Keyboard: Space or K plays and pauses, ← → seek 5 s (on the seek bar too; Page Up/Down
+// 10 %, Home, End), M mutes, F fills the screen.
 
-import type { Asset } from "./api";
+import { type Asset, isAudio } from "./api";
 import { h, safeUrl, uid } from "./dom";
 import { clock } from "./format";
 import { icon } from "./icons";
@@ -14,24 +17,37 @@ import { type Engine, type Format, type Level, load, type Track } from "./player
 
 export interface PlayerHandle {
   element: HTMLElement;
+  /** what plays now, and where: a player made again (new captions) starts there */
+  state: () => { format: Format; at: number; playing: boolean };
   destroy: () => void;
 }
 
-export function player(asset: Asset): PlayerHandle {
+const NAMES: Record<Format, string> = { hls: "HLS", dash: "DASH", mp4: "MP4", m4a: "M4A" };
+
+export function player(asset: Asset, from?: { format: Format; at: number; playing: boolean }): PlayerHandle {
   const playback = asset.playback;
+  const audioOnly = isAudio(asset);
+  const order: Format[] = audioOnly ? ["hls", "dash", "m4a"] : ["hls", "dash", "mp4"];
   const sources: Partial<Record<Format, string>> = {};
-  for (const format of ["hls", "dash", "mp4"] as const) {
+  for (const format of order) {
     const url = safeUrl(playback?.[format]);
     if (url) sources[format] = url;
   }
-  const formats = (["hls", "dash", "mp4"] as const).filter((f) => sources[f]);
+  const formats = order.filter((f) => sources[f]);
   const poster = safeUrl(playback?.poster);
 
-  const video = h("video", { playsinline: true, preload: "metadata", class: "video", "aria-label": asset.filename });
+  const video = h("video", {
+    playsinline: true,
+    preload: "metadata",
+    class: "video",
+    "aria-label": audioOnly ? `${asset.filename} (audio)` : asset.filename,
+  });
   if (poster) video.poster = poster;
-  const stage = h("div", { class: "player-stage" }, video);
-  const portrait = asset.renditions.some((r) => r.height > r.width);
+  const played = h("div", { class: "waveform-played", "aria-hidden": "true" });
+  const stage = h("div", { class: "player-stage" }, video, audioOnly ? played : null);
+  const portrait = !audioOnly && asset.renditions.some((r) => r.height > r.width);
   if (portrait) stage.classList.add("player-portrait");
+  if (audioOnly) stage.classList.add("player-audio");
 
   const play = h("button", { type: "button", class: "control", "aria-label": "Play" }, icon("play"));
   const time = h("span", { class: "control-time", "aria-hidden": "true" }, "0:00 / 0:00");
@@ -60,7 +76,7 @@ export function player(asset: Asset): PlayerHandle {
   const format = h(
     "select",
     { id: formatId, class: "control-select" },
-    ...formats.map((f) => h("option", { value: f }, { hls: "HLS", dash: "DASH", mp4: "MP4" }[f])),
+    ...formats.map((f) => h("option", { value: f }, NAMES[f])),
   );
   const full = h("button", { type: "button", class: "control", "aria-label": "Full screen" }, icon("fullscreen"));
   const controls = h(
@@ -87,7 +103,7 @@ export function player(asset: Asset): PlayerHandle {
   const info = h("p", { class: "player-info muted", role: "status" });
   const root = h(
     "div",
-    { class: "player", role: "region", "aria-label": "Player", "data-format": formats[0] ?? "" },
+    { class: "player", role: "region", "aria-label": audioOnly ? "Audio player" : "Player", "data-format": formats[0] ?? "", "data-kind": audioOnly ? "audio" : "video" },
     stage,
     controls,
     info,
@@ -100,15 +116,48 @@ export function player(asset: Asset): PlayerHandle {
 
   const duration = () => (Number.isFinite(video.duration) ? video.duration : 0);
   const levelName = (level: Level): string => {
+    if (!level.width || !level.height) return `${Math.round(level.bitrate / 1000)} kb/s`; // audio
     const rung = asset.renditions.find((r) => r.kind === "stream" && r.width === level.width && r.height === level.height);
     return rung?.name ?? `${Math.min(level.width, level.height)}p`;
   };
+
+  // an audio asset: the waveform's played part, over the poster as the <video> fits it
+  const waveform = { width: 0, height: 0 };
+  if (audioOnly && poster) {
+    const image = new Image();
+    image.addEventListener("load", () => {
+      waveform.width = image.naturalWidth;
+      waveform.height = image.naturalHeight;
+      showPlayed();
+    });
+    image.src = poster;
+  }
+  /** Where the poster is drawn in the stage (object-fit: contain), in px. */
+  function drawn(): { left: number; top: number; width: number; height: number } | null {
+    const box = stage.getBoundingClientRect();
+    if (!waveform.width || !box.width || !box.height) return null;
+    const scale = Math.min(box.width / waveform.width, box.height / waveform.height);
+    const width = waveform.width * scale;
+    const height = waveform.height * scale;
+    return { left: (box.width - width) / 2, top: (box.height - height) / 2, width, height };
+  }
+  function showPlayed(): void {
+    const at = drawn();
+    if (!audioOnly || !at) return;
+    const fraction = duration() ? Math.min(1, video.currentTime / duration()) : 0;
+    played.style.left = `${at.left}px`;
+    played.style.top = `${at.top}px`;
+    played.style.height = `${at.height}px`;
+    played.style.width = `${at.width * fraction}px`;
+    played.hidden = fraction <= 0;
+  }
 
   function showTime(): void {
     const now = dragging ? Number(seek.value) : video.currentTime;
     time.textContent = `${clock(now)} / ${clock(Math.round(duration()))}`;
     if (!dragging) seek.value = String(video.currentTime);
     seek.setAttribute("aria-valuetext", `${clock(now)} of ${clock(Math.round(duration()))}`);
+    showPlayed();
   }
 
   function showState(): void {
@@ -175,7 +224,7 @@ export function player(asset: Asset): PlayerHandle {
       ladder = signature;
       quality.replaceChildren(
         h("option", { value: "-1" }, "Auto"),
-        ...[...levels].sort((a, b) => b.height * b.width - a.height * a.width).map((l) => h("option", { value: l.index }, levelName(l))),
+        ...[...levels].sort((a, b) => b.height * b.width - a.height * a.width || b.bitrate - a.bitrate).map((l) => h("option", { value: l.index }, levelName(l))),
       );
       quality.disabled = levels.length < 2;
     }
@@ -256,7 +305,14 @@ export function player(asset: Asset): PlayerHandle {
   }
 
   play.addEventListener("click", toggle);
-  video.addEventListener("click", toggle);
+  video.addEventListener("click", (event) => {
+    const at = audioOnly ? drawn() : null;
+    if (!at || !duration()) return toggle();
+    // on a waveform, a click seeks to the time under it (the seek bar does it by keyboard)
+    const x = event.clientX - stage.getBoundingClientRect().left - at.left;
+    video.currentTime = Math.min(1, Math.max(0, x / at.width)) * duration();
+  });
+  if (audioOnly) window.addEventListener("resize", showPlayed);
   mute.addEventListener("click", () => {
     video.muted = !video.muted;
   });
@@ -355,14 +411,19 @@ export function player(asset: Asset): PlayerHandle {
       .catch(() => {});
   }
   showState();
-  if (formats.length) void start(formats[0]);
-  else info.textContent = "There is nothing to play.";
+  const first = from && sources[from.format] ? from.format : formats[0];
+  if (first) {
+    format.value = first;
+    void start(first, from?.at ?? 0, from?.playing ?? false);
+  } else info.textContent = "There is nothing to play.";
 
   return {
     element: root,
+    state: () => ({ format: (format.value || formats[0]) as Format, at: video.currentTime, playing: !video.paused && !video.ended }),
     destroy: () => {
       generation += 1;
       window.removeEventListener("pointerup", released);
+      window.removeEventListener("resize", showPlayed);
       engine?.destroy();
       engine = null;
       video.pause();

@@ -1,7 +1,8 @@
-// An asset: its player (HLS, DASH or MP4, scrub previews, quality), its renditions, its
-// playback URLs and an embed snippet to copy, its processing while it runs, and Delete.
+// An asset: its player (HLS, DASH or MP4, scrub previews, quality; an audio asset's waveform
+// and M4A), its captions (listed, added, removed), its renditions, its playback URLs and an
+// embed snippet to copy, its processing while it runs, and Delete.
 
-import { api, ApiError, type Asset, pendingAsset, terminal } from "../api";
+import { api, ApiError, type Asset, isAudio, pendingAsset, terminal } from "../api";
 import { badge, errorBox, processing, reasons, retryable, spinner } from "../components";
 import { announce, fill, h, safeUrl, uid } from "../dom";
 import { bitrate, bytes, clock, when } from "../format";
@@ -11,6 +12,7 @@ import { codecName } from "../manifests";
 import { player, type PlayerHandle } from "../playerView";
 import { go } from "../router";
 import { uploads } from "../uploads";
+import { type CaptionsPanel, captionsPanel } from "./captions";
 import type { Context, Mounted } from "./view";
 
 export function assetView(main: HTMLElement, { session, route }: Context): Mounted {
@@ -19,6 +21,8 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
   main.append(page);
   fill(page, h("h1", { tabindex: -1, class: "visually-hidden" }, "Video"), spinner("Loading the video…"));
   let handle: PlayerHandle | null = null;
+  let panel: CaptionsPanel | null = null;
+  let reloads = 0; // the player made again after a caption change: the latest one wins
   let unfollow: (() => void) | null = null;
   let shown: Asset | null = null;
   let gone = false;
@@ -26,6 +30,8 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
   function notFound(): void {
     handle?.destroy();
     handle = null;
+    panel?.destroy();
+    panel = null;
     fill(
       page,
       h("h1", { tabindex: -1 }, "Video not found"),
@@ -43,10 +49,14 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
       const old = page.querySelector(".processing");
       const fresh = processing(asset);
       if (old && fresh) old.replaceWith(fresh);
+      // its tracks changed (captions added or removed elsewhere while it processes)
+      if (JSON.stringify(before.tracks ?? []) !== JSON.stringify(asset.tracks ?? [])) panel?.refresh();
       return;
     }
     handle?.destroy();
     handle = null;
+    panel?.destroy();
+    panel = null;
     const head = h(
       "div",
       { class: "asset-head" },
@@ -55,11 +65,17 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
       h("div", { class: "asset-status" }, badge(asset.status)),
     );
     const primary = h("div", { class: "asset-main" });
+    // captions may be added to any asset that can still become playable (the server judges
+    // when: a 409 is shown as it says); a placeholder the server has not recorded has none
+    const known = seen.has(asset.assetId);
+    if (asset.status !== "FAILED" && known) panel = captionsPanel(asset, () => void reloadPlayer(asset.assetId));
     if (asset.status === "COMPLETED") {
       handle = player(asset);
-      primary.append(handle.element, renditions(asset), urls(asset));
+      primary.append(handle.element);
+      if (isAudio(asset)) primary.append(download(asset) ?? "");
+      primary.append(panel?.element ?? "", renditions(asset), urls(asset));
     } else {
-      primary.append(pending(asset));
+      primary.append(pending(asset), panel?.element ?? "");
     }
     fill(page, head, h("div", { class: "asset-layout" }, primary, aside(asset)));
     if (before) page.querySelector<HTMLElement>(".asset-title")?.focus();
@@ -73,6 +89,49 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
         }
       });
     }
+  }
+
+  /** After a caption change: the asset again (its tracks), its manifests fetched past the
+   * browser's cache (they are cached for a minute), and a new player where the old one was. */
+  async function reloadPlayer(assetId: string): Promise<void> {
+    reloads += 1;
+    const mine = reloads;
+    try {
+      const fresh = await api.asset(assetId);
+      if (mine !== reloads || gone || shown?.assetId !== assetId) return;
+      if (fresh.status !== "COMPLETED" || shown.status !== "COMPLETED" || !handle) {
+        shown = fresh; // not playable yet: the player comes with COMPLETED
+        return;
+      }
+      const p = fresh.playback;
+      const manifests = [p?.hls, p?.dash, ...Object.values(p?.captions ?? {}).flatMap((vtt) => [vtt, vtt.replace(/\.vtt$/, ".m3u8")])];
+      await Promise.all(
+        manifests.map((url) => (safeUrl(url) ? fetch(safeUrl(url) ?? "", { cache: "reload" }).catch(() => null) : null)),
+      );
+      if (mine !== reloads || !handle || !handle.element.isConnected) return;
+      shown = fresh;
+      const before = handle;
+      handle = player(fresh, before.state());
+      before.destroy();
+      before.element.replaceWith(handle.element);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) {
+        announce(`The player could not be reloaded: ${error instanceof Error ? error.message : String(error)}`, "error");
+      }
+    }
+  }
+
+  /** An audio asset's M4A, to keep. */
+  function download(asset: Asset): HTMLElement | null {
+    const url = safeUrl(asset.playback?.m4a);
+    if (!url) return null;
+    const name = `${asset.filename.replace(/\.[^.]*$/, "") || "audio"}.m4a`;
+    return h(
+      "p",
+      { class: "download" },
+      h("a", { class: "button", href: url, download: name }, icon("download"), "Download M4A"),
+      h("span", { class: "muted" }, " AAC in an MP4 file: any player opens it."),
+    );
   }
 
   function pending(asset: Asset): HTMLElement {
@@ -116,7 +175,7 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
           null,
           h("th", { scope: "row" }, r.name),
           h("td", null, r.kind === "stream" ? "HLS + DASH" : r.kind.toUpperCase()),
-          h("td", null, `${r.width}×${r.height}`),
+          h("td", null, r.width && r.height ? `${r.width}×${r.height}` : "—"),
           h("td", null, bitrate(r.videoBitrate)),
           h("td", null, bitrate(r.audioBitrate)),
           cell,
@@ -141,22 +200,32 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
 
   function urls(asset: Asset): HTMLElement {
     const p = asset.playback;
+    const audioOnly = isAudio(asset);
     const entries: Array<[string, string | null]> = [
       ["HLS", safeUrl(p?.hls)],
       ["DASH", safeUrl(p?.dash)],
       ["MP4", safeUrl(p?.mp4)],
-      ["Poster", safeUrl(p?.poster)],
+      ["M4A", safeUrl(p?.m4a)],
+      [audioOnly ? "Waveform (PNG)" : "Poster", safeUrl(p?.poster)],
       ["Scrub previews (WebVTT)", safeUrl(p?.sprite)],
+      ...Object.entries(p?.captions ?? {}).map(([lang, url]): [string, string | null] => [`Captions, ${lang} (WebVTT)`, safeUrl(url)]),
     ];
     const rows = entries.filter((e): e is [string, string] => Boolean(e[1])).map(([label, url]) => copyRow(label, url));
     const stream = asset.renditions.find((r) => r.kind === "stream");
-    const size = stream ? ` width="${stream.width}" height="${stream.height}"` : "";
-    const lines = [
-      `<video controls playsinline preload="metadata"${size}${p?.poster ? ` poster="${attr(p.poster)}"` : ""}>`,
-      p?.hls ? `  <source src="${attr(p.hls)}" type="application/vnd.apple.mpegurl">` : "",
-      p?.mp4 ? `  <source src="${attr(p.mp4)}" type="video/mp4">` : "",
-      "</video>",
-    ].filter(Boolean);
+    const size = stream?.width && stream.height ? ` width="${stream.width}" height="${stream.height}"` : "";
+    const lines = audioOnly
+      ? [
+          `<audio controls preload="metadata">`,
+          p?.hls ? `  <source src="${attr(p.hls)}" type="application/vnd.apple.mpegurl">` : "",
+          p?.m4a ? `  <source src="${attr(p.m4a)}" type="audio/mp4">` : "",
+          "</audio>",
+        ].filter(Boolean)
+      : [
+          `<video controls playsinline preload="metadata"${size}${p?.poster ? ` poster="${attr(p.poster)}"` : ""}>`,
+          p?.hls ? `  <source src="${attr(p.hls)}" type="application/vnd.apple.mpegurl">` : "",
+          p?.mp4 ? `  <source src="${attr(p.mp4)}" type="video/mp4">` : "",
+          "</video>",
+        ].filter(Boolean);
     const embedId = uid("embed");
     const embed = h("textarea", { id: embedId, class: "code", readonly: true, rows: lines.length + 1, spellcheck: "false" });
     embed.value = lines.join("\n");
@@ -167,7 +236,7 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
       h("p", { class: "muted" }, "Signed URLs: any player opens them, until their token expires (VODKIT_PLAYBACK_TTL, 6 h by default)."),
       h("div", { class: "copy-list" }, ...rows),
       h("h3", null, h("label", { for: embedId }, "Embed")),
-      h("p", { class: "muted" }, "HLS where the browser plays it (Safari, iOS, Android), the MP4 elsewhere."),
+      h("p", { class: "muted" }, `HLS where the browser plays it (Safari, iOS, Android), the ${audioOnly ? "M4A" : "MP4"} elsewhere.`),
       embed,
       h("div", { class: "actions" }, copyButton(() => embed.value, "embed snippet")),
     );
@@ -184,7 +253,7 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
       ["Asset id", h("code", { class: "wrap" }, asset.assetId)],
     ];
     if (session.admin || asset.uploaderId !== session.uploaderId) facts.splice(1, 0, ["Uploader", asset.uploaderId]);
-    const remove = h("button", { type: "button", class: "button button-danger" }, "Delete video…");
+    const remove = h("button", { type: "button", class: "button button-danger" }, `Delete ${noun(asset)}…`);
     remove.addEventListener("click", () => confirmDelete(asset, remove));
     return h(
       "aside",
@@ -194,7 +263,7 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
         "section",
         { class: "panel" },
         h("h2", null, "Delete"),
-        h("p", { class: "muted" }, "Removes the renditions, the poster, the previews and the upload."),
+        h("p", { class: "muted" }, `Removes the renditions, the ${isAudio(asset) ? "waveform, the M4A" : "poster, the previews"} and the upload.`),
         remove,
       ),
     );
@@ -208,7 +277,7 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
     const dialog = h(
       "dialog",
       { class: "dialog", "aria-labelledby": titleId },
-      h("h2", { id: titleId }, "Delete this video?"),
+      h("h2", { id: titleId }, `Delete this ${noun(asset)}?`),
       h("p", null, h("strong", { class: "wrap" }, asset.filename), " and everything made from it are removed. This cannot be undone."),
       problem,
       h("div", { class: "actions actions-end" }, cancel, confirm),
@@ -274,9 +343,16 @@ export function assetView(main: HTMLElement, { session, route }: Context): Mount
       controller.abort();
       unfollow?.();
       handle?.destroy();
+      panel?.destroy();
+      reloads += 1;
       document.querySelectorAll("dialog").forEach((d) => d.remove());
     },
   };
+}
+
+/** What the page calls it. */
+function noun(asset: Asset): string {
+  return isAudio(asset) ? "recording" : "video";
 }
 
 function attr(value: string): string {

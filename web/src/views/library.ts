@@ -1,10 +1,12 @@
 // The library: the uploader's videos (an admin's: everyone's), newest first, with live
-// status from server-sent events, a status filter and pages over the API's cursor.
+// status from server-sent events, a status filter and pages over the API's cursor. An audio
+// asset's card shows its waveform and says "Audio".
 
-import { api, type Asset, pendingAsset, STATUSES, type Status, terminal } from "../api";
+import { api, type Asset, isAudio, pendingAsset, STATUSES, type Status, terminal } from "../api";
 import { badge, errorBox, processing, retryable, shortReason, spinner, statusLabel } from "../components";
 import { announce, fill, h, safeUrl, uid } from "../dom";
 import { ago, bytes, clock, when } from "../format";
+import { icon } from "../icons";
 import { follow, seen } from "../live";
 import { assetHref, libraryHref, type Route } from "../router";
 import { uploads } from "../uploads";
@@ -267,8 +269,9 @@ export function library(main: HTMLElement, { session, route }: Context): Mounted
         "a",
         { class: "thumb", href, tabindex: -1, "aria-hidden": "true" },
         poster
-          ? h("img", { src: poster, alt: "", loading: "lazy", decoding: "async" })
+          ? h("img", { src: poster, alt: "", loading: "lazy", decoding: "async", class: isAudio(asset) ? "thumb-waveform" : null })
           : h("span", { class: `thumb-empty thumb-${asset.status.toLowerCase()}` }),
+        isAudio(asset) ? h("span", { class: "thumb-kind" }, icon("audio")) : null,
         length,
       ),
       h(
@@ -279,6 +282,7 @@ export function library(main: HTMLElement, { session, route }: Context): Mounted
           "p",
           { class: "card-meta" },
           badge(asset.status as Status),
+          isAudio(asset) ? h("span", { class: "kind-tag", "data-kind": "audio" }, icon("audio"), "Audio") : null,
           h("span", null, bytes(asset.fileSize)),
           h("time", { datetime: asset.createdAt, title: when(asset.createdAt) }, ago(asset.createdAt)),
           session.admin ? h("span", { class: "uploader" }, asset.uploaderId) : null,

@@ -11,7 +11,7 @@ import { assetHref } from "../router";
 import { type Interrupted, type UploadItem, uploads } from "../uploads";
 import type { Context, Mounted } from "./view";
 
-const ACCEPT = "video/*,.mp4,.m4v,.mov,.mkv,.webm,.ts,.mts,.avi,.flv";
+const ACCEPT = "video/*,audio/*,.mp4,.m4v,.mov,.mkv,.webm,.ts,.mts,.avi,.flv,.mp3,.m4a,.aac,.wav,.flac,.ogg,.opus";
 
 export function upload(main: HTMLElement, _context: Context): Mounted {
   const inputId = uid("files");
@@ -36,7 +36,7 @@ export function upload(main: HTMLElement, _context: Context): Mounted {
     h(
       "p",
       { id: hintId, class: "help" },
-      "Several at once. ",
+      "Several at once; audio files (MP3, M4A, WAV, FLAC, Ogg) too. ",
       limit,
       "Uploads resume where they stopped after a reload or a lost connection.",
     ),
