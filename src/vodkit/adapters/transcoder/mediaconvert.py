@@ -308,7 +308,9 @@ def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
                 "CodecSpecification": "RFC_6381",
                 "StreamInfResolution": "INCLUDE",
                 "ManifestDurationFormat": "FLOATING_POINT",
-                "MpdProfile": "ON_DEMAND_PROFILE",
+                # the on-demand profile requires SINGLE_FILE (botocore's model); segments
+                # shared by HLS and DASH are the main profile's
+                "MpdProfile": "MAIN_PROFILE",
                 "ClientCache": "ENABLED",
             },
         },
