@@ -20,6 +20,7 @@ from ...adapters.queue.sqs import SqsQueue
 from ...adapters.storage.s3 import S3ObjectStore
 from ...adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
 from ...adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
+from ...adapters.transcoder.pyav_text import PyavTextConverter
 from ...config import load_settings
 from ...domain.errors import ConfigError
 from ...domain.presets import Presets
@@ -28,6 +29,7 @@ from ...services.ingest import IngestOrchestrator, StoreAnnouncer
 from ...services.observers import watch_metrics
 from ...services.processing import RemoteProcessing, runs_on
 from ...services.status import StatusProcessor
+from ...services.text_conversion import TextConversion
 from ..base import (
     INGEST_QUEUE,
     App,
@@ -88,12 +90,19 @@ def _ports(settings: AwsSettings, presets: Presets) -> Ports:
 
 
 def ingest_orchestrator(settings: AwsSettings | None = None) -> IngestOrchestrator:
-    """The ingest function's service: S3, DynamoDB, SSM presets, MediaConvert, CloudWatch."""
+    """The ingest function's service: S3, DynamoDB, SSM presets, MediaConvert, CloudWatch;
+    PyAV, in a sandboxed child, for the text tracks MediaConvert cannot read (ASS/SSA)."""
     settings = settings or load_settings(AwsSettings)
     settings.require("catalog_table", "presets_parameter", "mediaconvert_role")
     ports = _ports(settings, load_presets_from_ssm(client("ssm"), settings.presets_parameter))
     watch_metrics(ports.bus, ports.metrics)
-    return orchestrator(settings, ports)
+    text = TextConversion(
+        uploads=ports.uploads,
+        outputs=ports.outputs,
+        converter=PyavTextConverter(settings.rules.track_limits),
+        max_source_bytes=settings.text_source_max_bytes,
+    )
+    return orchestrator(settings, ports, text_conversion=text)
 
 
 def lambda_status_processor(settings: AwsSettings | None = None) -> StatusProcessor:
