@@ -108,6 +108,6 @@ def test_the_ingest_has_time_room_and_disk_to_read_a_source_whole_for_its_text()
     ]
     assert mapping["BatchSize"] == 1
     # downloading MAX_SOURCE_BYTES at a slow 50 MB/s, then reading its text, then the job
-    assert MAX_SOURCE_BYTES / 50e6 + TIMEOUT + 60 < function["Timeout"]
+    assert function["Timeout"] > MAX_SOURCE_BYTES / 50e6 + TIMEOUT + 60
     queue = resources["ProcessingQueue"]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]  # as Lambda advises
