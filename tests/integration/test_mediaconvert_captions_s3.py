@@ -23,19 +23,24 @@ from vodkit.adapters.events.inprocess import InProcessEventBus
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.storage.s3 import S3ObjectStore
+from vodkit.adapters.transcoder.base import Finishers
 from vodkit.adapters.transcoder.mediaconvert import build_job
+from vodkit.adapters.transcoder.mediaconvert_manifests import MediaConvertManifests
+from vodkit.adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.adapters.transcoder.pyav_text import PyavTextConverter
 from vodkit.domain import layout
 from vodkit.domain.asset import Asset, AssetStatus, Job, JobState
 from vodkit.domain.captions import parse_captions
 from vodkit.domain.events import JobStateChanged, ObjectCreated
+from vodkit.domain.jobs import TranscodeJob
 from vodkit.domain.ladder import PlanningRules
 from vodkit.domain.plan import MEDIACONVERT
 from vodkit.domain.subtitles import MPD_NS
 from vodkit.domain.tracks import Tracks, TrackType
 from vodkit.services.captions import CaptionService, sidecar
 from vodkit.services.ingest import IngestOrchestrator
+from vodkit.services.status import StatusProcessor
 from vodkit.services.text_conversion import TextConversion, unconverted
 
 pytestmark = pytest.mark.integration
@@ -283,3 +288,61 @@ def test_an_upload_too_large_to_read_for_its_text_completes_without_the_track(
     assert [t.codec for t in [t for t in asset.tracks if t.type is TrackType.TEXT]] == ["subrip"]
     assert list(outputs.list(f"{asset.asset_id}/")) == []
     assert len(params["Settings"]["Inputs"][0]["CaptionSelectors"]) == 1
+
+
+def test_a_completed_job_s_manifests_get_vodkits_text_track_policy_once(
+    aws: AwsSession,
+) -> None:
+    client = aws.client("s3")
+    bucket = f"outputs-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    store, catalog = S3ObjectStore(client, bucket), dynamodb_catalog(aws)
+    plan = plan_of(MKV)  # English SubRip and French ASS (made WebVTT at ingest), no default
+    transcode = TranscodeJob("j-1", "a-1", "up", "uploads/u/a.mkv", plan)
+    asset = Asset.new(
+        asset_id="a-1", uploader_id="u", source_key="uploads/u/a.mkv", source_bucket="up",
+        source_version="v", filename="a.mkv", file_size=1, now=T0,
+    )  # fmt: skip
+    catalog.create(asset)
+    catalog.start_processing(
+        "a-1", [Job("j-1", JobState.SUBMITTED, request=transcode.to_dict())],
+        formats=["hls", "dash"], renditions=[], now=T0, duration=plan.duration,
+        tracks=Tracks(plan.tracks, plan.skipped),
+    )  # fmt: skip
+    # MediaConvert marks its first caption output DEFAULT=YES, whatever the source said
+    french = (
+        '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="fr",NAME="Français",'
+        'AUTOSELECT=YES,DEFAULT=NO,FORCED=NO,URI="master_fr.m3u8"\n'
+    )
+    master = MC_MASTER.replace("#EXT-X-STREAM-INF", french + "#EXT-X-STREAM-INF")
+    for key, text in (("stream/master.m3u8", master), ("stream/master.mpd", MC_MPD)):
+        store.put_stream(f"a-1/{key}", io.BytesIO(text.encode()))
+    for key in ("captions/en.vtt", "captions/fr.vtt"):
+        store.put_stream(f"a-1/{key}", io.BytesIO(b"WEBVTT\n"))
+    finisher = Finishers(MediaConvertThumbnails(store), MediaConvertManifests(store))
+    status = StatusProcessor(catalog=catalog, bus=InProcessEventBus(), finisher=finisher)
+    completed = JobStateChanged(
+        "j-1", JobState.COMPLETE, "a-1",
+        outputs={"hls": "a-1/stream/master.m3u8", "dash": "a-1/stream/master.mpd"},
+    )  # fmt: skip
+
+    status.handle(completed)
+
+    found = catalog.get("a-1")
+    assert found is not None and found.status is AssetStatus.COMPLETED
+    written = _read(store, "a-1/stream/master.m3u8")
+    subtitles = [line for line in written.splitlines() if "TYPE=SUBTITLES" in line]
+    assert [('URI="../captions/en.m3u8"' in s, "DEFAULT=NO" in s) for s in subtitles[:1]] == [
+        (True, True)
+    ]  # no text track is default in the source: none is in the master
+    assert 'LANGUAGE="fr"' in subtitles[1] and 'URI="../captions/fr.m3u8"' in subtitles[1]
+    assert len(subtitles) == 2 and "DEFAULT=YES" not in "".join(subtitles)
+    assert _text_sets(_read(store, "a-1/stream/master.mpd")) == [
+        ("en", "../captions/en.vtt"),
+        ("fr", "../captions/fr.vtt"),
+    ]
+    assert "#EXTINF:" in _read(store, "a-1/captions/fr.m3u8")
+    # idempotent: a redelivered event (or a later republish) writes the same manifests
+    (job,) = catalog.jobs("a-1")
+    MediaConvertManifests(store).finish("a-1", job)
+    assert _read(store, "a-1/stream/master.m3u8") == written

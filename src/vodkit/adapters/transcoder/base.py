@@ -72,6 +72,20 @@ class JobFinisher(Protocol):
         ...
 
 
+class Finishers:
+    """Several finishers, one after the other (manifests last); their outputs merged."""
+
+    def __init__(self, *finishers: JobFinisher) -> None:
+        self.finishers = finishers
+        self.makes = tuple(made for f in finishers for made in f.makes)
+
+    def finish(self, asset_id: str, job: Job) -> dict[str, str]:
+        made: dict[str, str] = {}
+        for finisher in self.finishers:
+            made |= finisher.finish(asset_id, job)
+        return made
+
+
 class NothingToFinish:
     """A runner that makes every output itself (FFmpeg)."""
 

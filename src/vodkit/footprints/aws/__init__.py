@@ -17,8 +17,11 @@ from ...adapters.presets.file import load_presets
 from ...adapters.presets.ssm import load_presets_from_ssm
 from ...adapters.queue.base import Queue
 from ...adapters.queue.sqs import SqsQueue
+from ...adapters.storage.base import ObjectStore
 from ...adapters.storage.s3 import S3ObjectStore
+from ...adapters.transcoder.base import Finishers
 from ...adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
+from ...adapters.transcoder.mediaconvert_manifests import MediaConvertManifests
 from ...adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
 from ...adapters.transcoder.pyav_text import PyavTextConverter
 from ...config import load_settings
@@ -105,9 +108,15 @@ def ingest_orchestrator(settings: AwsSettings | None = None) -> IngestOrchestrat
     return orchestrator(settings, ports, text_conversion=text)
 
 
+def _finisher(outputs: ObjectStore) -> Finishers:
+    """When a job completes: the poster and sprite, then vodkit's text tracks in its
+    manifests (``mediaconvert_manifests``)."""
+    return Finishers(MediaConvertThumbnails(outputs), MediaConvertManifests(outputs))
+
+
 def lambda_status_processor(settings: AwsSettings | None = None) -> StatusProcessor:
-    """The status function's service: DynamoDB, S3 (its thumbnails finished before an asset
-    completes), CloudWatch."""
+    """The status function's service: DynamoDB, S3 (its thumbnails finished and its manifests
+    given vodkit's text tracks before an asset completes), CloudWatch."""
     settings = settings or load_settings(AwsSettings)
     settings.require("catalog_table", "outputs_bucket")
     outputs = S3ObjectStore(client("s3"), settings.outputs_bucket)
@@ -115,7 +124,7 @@ def lambda_status_processor(settings: AwsSettings | None = None) -> StatusProces
         DynamoDbCatalog(client("dynamodb"), settings.catalog_table),
         InProcessEventBus(),
         _metrics(settings),
-        MediaConvertThumbnails(outputs),
+        _finisher(outputs),
     )
 
 
@@ -159,6 +168,6 @@ def bootstrap(settings: AwsSettings | None = None) -> App:
         ),
         make_sample=sample_maker(settings),
         serve_metrics=no_server,
-        finisher=MediaConvertThumbnails(ports.outputs),
+        finisher=_finisher(ports.outputs),
         watch=nothing_to_watch,  # the stack's rule announces every upload
     )
