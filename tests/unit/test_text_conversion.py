@@ -83,3 +83,7 @@ def test_an_ass_packet_becomes_an_events_line_vodkits_parser_reads() -> None:
     header = EVENTS
     assert parse_captions(header + line) == [Cue(61.23, 62.5, "Bonjour\nle monde")]
     assert dialogue(b"no commas", 0, 1) == b"Dialogue: no commas\n"  # the parser names it
+    # a hostile break cannot start a line of its own (a Format: line, another cue)
+    forged = dialogue(b"1,0,Default,,0,0,0,,hi\rFormat: Text\r\nDialogue: x", 1, 2)
+    assert forged.count(b"\n") == 1
+    assert [c.text for c in parse_captions(header + forged)] == ["hi\nFormat: Text\nDialogue: x"]

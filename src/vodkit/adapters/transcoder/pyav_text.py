@@ -109,9 +109,11 @@ def _ass_time(seconds: float) -> bytes:
 
 def dialogue(packet: bytes, start: float, end: float) -> bytes:
     """An ASS packet (``ReadOrder,Layer,Style,...,Text``) as an events file's line."""
-    parts = packet.replace(b"\r\n", b"\\N").replace(b"\n", b"\\N").split(b",", 2)
+    # one line: a break inside the text is ASS's own \N, never a line of the events file
+    one = packet.replace(b"\r\n", b"\\N").replace(b"\r", b"\\N").replace(b"\n", b"\\N")
+    parts = one.split(b",", 2)
     if len(parts) < 3:  # not libavcodec's form: kept whole, for the parser to name it
-        return b"Dialogue: " + packet.replace(b"\n", b" ") + b"\n"
+        return b"Dialogue: " + one + b"\n"
     _, layer, rest = parts
     return b"Dialogue: %s,%s,%s,%s\n" % (layer, _ass_time(start), _ass_time(end), rest)
 
