@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from typing import Any
 
 from tests.unit.test_mediaconvert_captions import MKV, PRESETS, plan_of
+from vodkit.adapters.catalog.memory import MemoryCatalog
+from vodkit.adapters.events.inprocess import InProcessEventBus
+from vodkit.adapters.probe.memory import MemoryProber
 from vodkit.adapters.storage.memory import MemoryObjectStore
-from vodkit.adapters.transcoder.memory import MemoryTextConverter
+from vodkit.adapters.transcoder.mediaconvert_captions import caption_selectors
+from vodkit.adapters.transcoder.memory import MemoryJobSubmitter, MemoryTextConverter
 from vodkit.adapters.transcoder.pyav_text import EVENTS, dialogue
+from vodkit.domain.asset import AssetStatus
 from vodkit.domain.captions import Cue, parse_captions
-from vodkit.domain.ladder import plan_transcode
+from vodkit.domain.events import ObjectCreated
+from vodkit.domain.ladder import NO_ASS_HERE, PlanningRules, plan_transcode
 from vodkit.domain.media import StreamInfo
+from vodkit.domain.plan import MEDIACONVERT
 from vodkit.domain.tracks import TrackType
+from vodkit.services.ingest import IngestOrchestrator
 from vodkit.services.text_conversion import TextConversion
 
 SOURCE = "uploads/alice/clip.mkv"
@@ -87,3 +96,35 @@ def test_an_ass_packet_becomes_an_events_line_vodkits_parser_reads() -> None:
     forged = dialogue(b"1,0,Default,,0,0,0,,hi\rFormat: Text\r\nDialogue: x", 1, 2)
     assert forged.count(b"\n") == 1
     assert [c.text for c in parse_captions(header + forged)] == ["hi\nFormat: Text\nDialogue: x"]
+
+
+def _orchestrator(conversion: TextConversion | None, uploads: MemoryObjectStore) -> Any:
+    return IngestOrchestrator(
+        uploads=uploads, catalog=MemoryCatalog(), prober=MemoryProber({b"the upload": MKV}),
+        submitter=MemoryJobSubmitter(), presets=PRESETS, bus=InProcessEventBus(),
+        rules=PlanningRules(encoder=MEDIACONVERT), text_conversion=conversion,
+    )  # fmt: skip
+
+
+def test_the_aws_ingest_submits_a_job_that_selects_the_webvtt_it_wrote() -> None:
+    conversion, _, outputs = _conversion({4: [CUE]})
+    orchestrator = _orchestrator(conversion, conversion.uploads)
+    info = conversion.uploads.head(SOURCE)
+    asset = orchestrator.handle(ObjectCreated("uploads", SOURCE, info.size, info.etag))
+    assert asset.status is AssetStatus.PROCESSING and asset.skipped == ()
+    (job,) = orchestrator.submitter.jobs.values()
+    selectors = caption_selectors(job.plan, f"s3://outputs/{asset.asset_id}/")
+    source = selectors["Captions Selector 2"]["SourceSettings"]
+    assert source["FileSourceSettings"]["SourceFile"] == (
+        f"s3://outputs/{asset.asset_id}/captions/fr.vtt"
+    )
+    assert [o.key for o in outputs.list()] == [f"{asset.asset_id}/captions/fr.vtt"]
+
+
+def test_an_ingest_with_no_converter_skips_ass_rather_than_select_a_missing_file() -> None:
+    uploads = MemoryObjectStore("uploads")
+    info = uploads.put_stream(SOURCE, io.BytesIO(b"the upload"))
+    orchestrator = _orchestrator(None, uploads)
+    asset = orchestrator.handle(ObjectCreated("uploads", SOURCE, info.size, info.etag))
+    assert asset.status is AssetStatus.PROCESSING
+    assert [(s.index, s.reason) for s in asset.skipped] == [(4, NO_ASS_HERE)]
