@@ -16,7 +16,7 @@ from tests.conftest import FFMPEG, real_clip
 from tests.unit.test_mediaconvert_captions import captions_in, job_of
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
-from vodkit.domain.ladder import NO_ASS_HERE, PlanningRules, plan_transcode
+from vodkit.domain.ladder import PlanningRules, plan_transcode
 from vodkit.domain.plan import MEDIACONVERT, TranscodePlan
 
 pytestmark = pytest.mark.integration
@@ -61,11 +61,18 @@ def test_the_issues_mkv(tmp_path: Path) -> None:
     plan = _plan(_issue_mkv(tmp_path))
     params = job_of(plan)  # validated against botocore's model, enums and patterns too
     assert len(params["Settings"]["Inputs"][0]["AudioSelectors"]) == 2
-    # stream 3 (video 0, audio 1 and 2): the file's fourth track
-    assert _sources(params) == [{"SourceType": "SRT", "TrackSourceSettings": {"StreamNumber": 4}}]
+    # stream 3 (video 0, audio 1 and 2): the file's fourth track; the ASS one (stream 4) is
+    # read from the WebVTT the ingest makes of it (test_mediaconvert_captions_s3)
+    assert _sources(params) == [
+        {"SourceType": "SRT", "TrackSourceSettings": {"StreamNumber": 4}},
+        {
+            "SourceType": "WEBVTT",
+            "FileSourceSettings": {"SourceFile": "s3://out/asset-1/captions/fr.vtt"},
+        },
+    ]
     _, outputs = captions_in(params)
-    assert [o["CaptionDescriptions"][0]["CustomLanguageCode"] for o in outputs] == ["en"]
-    assert [(s.language, s.index, s.reason) for s in plan.skipped] == [("fr", 4, NO_ASS_HERE)]
+    assert [o["CaptionDescriptions"][0]["CustomLanguageCode"] for o in outputs] == ["en", "fr"]
+    assert plan.skipped == ()
 
 
 def test_mov_text_and_cea_608(tmp_path: Path) -> None:

@@ -334,13 +334,15 @@ def test_a_language_read_back_from_a_message_is_never_a_path() -> None:
     assert Track.from_dict(forged).language == "und"
 
 
-def test_mediaconvert_keeps_the_text_tracks_it_can_select_and_skips_the_rest_with_why() -> None:
-    from vodkit.domain.ladder import NO_ASS_HERE
+def test_mediaconvert_keeps_the_text_tracks_it_can_select_and_those_vodkit_converts() -> None:
+    from vodkit.domain.ladder import converted_text
     from vodkit.domain.plan import MEDIACONVERT
 
     media = replace(HD, streams=(audio(1, "en"), text(2, language="en"), text(3, "ass", "fr")))
     plan = plan_transcode(media, PRESETS, PlanningRules(encoder=MEDIACONVERT))
     assert [(t.type, t.codec) for t in plan.tracks] == [
-        (TrackType.AUDIO, "aac"), (TrackType.TEXT, "subrip"),
+        (TrackType.AUDIO, "aac"), (TrackType.TEXT, "subrip"), (TrackType.TEXT, "ass"),
     ]  # fmt: skip
-    assert [(s.type, s.language, s.reason) for s in plan.skipped] == [("text", "fr", NO_ASS_HERE)]
+    assert plan.skipped == ()
+    assert [t.index for t in converted_text(plan)] == [3]  # the ingest makes it WebVTT
+    assert converted_text(plan_transcode(media, PRESETS)) == []  # FFmpeg reads ASS itself

@@ -21,6 +21,7 @@ from vodkit.domain.media import MediaInfo, StreamInfo
 from vodkit.domain.plan import MEDIACONVERT, TranscodePlan
 from vodkit.domain.tracks import TextKind, TrackType
 from vodkit.services.captions import sidecar
+from vodkit.services.text_conversion import unconverted
 
 PRESETS = load_presets(default_presets_path())
 CREATE_JOB = (
@@ -93,29 +94,51 @@ def downloads(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_the_mkv_gets_two_audio_selectors_and_its_subrip_track_ass_is_skipped_with_why() -> None:
+def test_the_mkv_gets_two_audio_and_two_caption_selectors_and_a_webvtt_output_per_language() -> (
+    None
+):
     plan = plan_of(MKV)
-    params = job_of(plan)
+    assert plan.skipped == ()
+    params = job_of(plan)  # validated against botocore's model, enums and patterns too
     assert len(params["Settings"]["Inputs"][0]["AudioSelectors"]) == 2
     selectors, outputs = captions_in(params)
     assert selectors == {
+        # libavformat's index 3: the file's fourth stream
         "Captions Selector 1": {
             "SourceSettings": {"SourceType": "SRT", "TrackSourceSettings": {"StreamNumber": 4}}
-        }
-    }  # libavformat's index 3: the file's fourth stream
-    (english,) = outputs
-    assert english["ContainerSettings"] == {"Container": "CMFC"}
-    (description,) = english["CaptionDescriptions"]
-    assert description["DestinationSettings"]["DestinationType"] == "WEBVTT"
-    assert description["CustomLanguageCode"] == "en"
-    assert description["LanguageDescription"] == "English"
+        },
+        # ASS, which MediaConvert cannot read: the WebVTT the ingest made of it
+        "Captions Selector 2": {
+            "SourceSettings": {
+                "SourceType": "WEBVTT",
+                "FileSourceSettings": {"SourceFile": "s3://out/asset-1/captions/fr.vtt"},
+            }
+        },
+    }
+    assert [o["ContainerSettings"] for o in outputs] == [{"Container": "CMFC"}] * 2
+    descriptions = [d for o in outputs for d in o["CaptionDescriptions"]]
+    assert [(d["CaptionSelectorName"], d["CustomLanguageCode"]) for d in descriptions] == [
+        ("Captions Selector 1", "en"),
+        ("Captions Selector 2", "fr"),
+    ]
+    assert {d["DestinationSettings"]["DestinationType"] for d in descriptions} == {"WEBVTT"}
+    assert [d.get("LanguageDescription") for d in descriptions] == ["English", "Français"]
+    # the SubRip track's download is the job's; the French one is already the ingest's file
+    assert list(downloads(params)) == ["s3://out/asset-1/captions/en"]
+
+
+def test_where_no_converter_runs_the_ass_track_is_skipped_with_why() -> None:
+    plan = unconverted(plan_of(MKV))
+    selectors, outputs = captions_in(job_of(plan))
+    assert [s["SourceSettings"]["SourceType"] for s in selectors.values()] == ["SRT"]
+    assert len(outputs) == 1
     assert [(s.language, s.codec, s.reason) for s in plan.skipped] == [("fr", "ass", NO_ASS_HERE)]
 
 
 def test_the_mkv_with_its_french_track_added_as_a_sidecar_has_a_webvtt_output_per_language() -> (
     None
 ):
-    plan = plan_of(MKV)
+    plan = unconverted(plan_of(MKV))  # its ASS track not read: French comes as a sidecar
     french = sidecar("fr", label="Français")
     params = job_of(replace(plan, tracks=(*plan.tracks, french)))
     assert len(params["Settings"]["Inputs"][0]["AudioSelectors"]) == 2

@@ -99,6 +99,20 @@ def test_one_job_cmaf_for_hls_and_dash_an_mp4_preview_a_poster_and_sprite_tiles(
             )
 
 
+def test_the_dash_profile_is_the_one_the_model_allows_with_segmented_files() -> None:
+    cmaf_shape = CREATE_JOB.input_shape.members["Settings"].members["OutputGroups"].member
+    cmaf_shape = cmaf_shape.members["OutputGroupSettings"].members["CmafGroupSettings"]
+    rule = cmaf_shape.members["MpdProfile"].documentation
+    assert "When you choose On-demand, you must also set" in rule and "Single file" in rule
+    settings = groups(job_for(HD))["CMAF_GROUP_SETTINGS"]["OutputGroupSettings"]
+    settings = settings["CmafGroupSettings"]
+    # segments shared by HLS and DASH: segmented files, so DASH's main profile
+    assert (settings["SegmentControl"], settings["MpdProfile"]) == (
+        "SEGMENTED_FILES",
+        "MAIN_PROFILE",
+    )
+
+
 def test_the_ladder_follows_the_source() -> None:
     def sizes(media: MediaInfo) -> list[tuple[int, int]]:
         cmaf = groups(job_for(media))["CMAF_GROUP_SETTINGS"]

@@ -44,9 +44,12 @@ from .tracks import Skipped, Track, TrackLimits, Tracks, TrackType, plan_tracks
 # codecs its caption source types name, by stream number. The rest is skipped, with why.
 MEDIACONVERT_608_DEMUXERS = frozenset({"mov", "mpegts"})
 MEDIACONVERT_TEXT_CODECS = frozenset({"subrip", "srt", "webvtt", "mov_text", "eia_608"})
+# Text MediaConvert has no source type for, which vodkit turns into WebVTT itself before the
+# job (``services.text_conversion``); the job reads that file as it reads a sidecar's.
+MEDIACONVERT_CONVERTED_CODECS = frozenset({"ass", "ssa"})
 NO_ASS_HERE = (
-    "MediaConvert has no ASS/SSA captions source; add the track as a sidecar caption "
-    "(PUT /v1/assets/{id}/captions/{lang})"
+    "MediaConvert has no ASS/SSA captions source and this ingest converts none; add the "
+    "track as a sidecar caption (PUT /v1/assets/{id}/captions/{lang})"
 )
 NO_608_HERE = (
     "MediaConvert reads CEA-608 captions only from MP4, QuickTime, MPEG-TS and MXF sources"
@@ -257,17 +260,16 @@ def source_h264_bitrate(media: MediaInfo) -> int | None:
 
 
 def mediaconvert_text(tracks: Tracks, demuxer: str) -> Tracks:
-    """``tracks`` with the text tracks MediaConvert cannot select moved to ``skipped``."""
+    """``tracks`` with the text tracks MediaConvert cannot select moved to ``skipped``; ASS/SSA
+    stay, to be converted before the job (``converted_text``)."""
     kept, skipped = [], list(tracks.skipped)
     for track in tracks.kept:
         reason = ""
         if track.type is TrackType.TEXT and track.index is not None:
-            if track.codec not in MEDIACONVERT_TEXT_CODECS:
-                reason = (
-                    NO_ASS_HERE
-                    if track.codec in ("ass", "ssa")
-                    else (f"MediaConvert has no captions source for {track.codec} text tracks")
-                )
+            if track.codec in MEDIACONVERT_CONVERTED_CODECS:
+                pass
+            elif track.codec not in MEDIACONVERT_TEXT_CODECS:
+                reason = f"MediaConvert has no captions source for {track.codec} text tracks"
             elif track.codec == "eia_608" and demuxer not in MEDIACONVERT_608_DEMUXERS:
                 reason = f"{NO_608_HERE}, not {demuxer}"
         if reason:
@@ -275,6 +277,20 @@ def mediaconvert_text(tracks: Tracks, demuxer: str) -> Tracks:
         else:
             kept.append(track)
     return Tracks(tuple(kept), tuple(skipped))
+
+
+def converted_text(plan: TranscodePlan) -> list[Track]:
+    """The embedded text tracks a MediaConvert job reads from vodkit's WebVTT of them (none
+    for FFmpeg, whose text helper reads them all)."""
+    if plan.encoder == X264:
+        return []
+    return [
+        t
+        for t in plan.tracks
+        if t.type is TrackType.TEXT
+        and t.index is not None
+        and t.codec in MEDIACONVERT_CONVERTED_CODECS
+    ]
 
 
 def plan_transcode(

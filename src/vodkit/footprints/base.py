@@ -46,6 +46,7 @@ from ..services.processing import LocalProcessing, Processing
 from ..services.retries import DEFAULT, Retries
 from ..services.sessions import Sessions
 from ..services.status import StatusProcessor
+from ..services.text_conversion import TextConversion
 from ..services.transcode import TranscodeService, remove_stale_workdirs
 from ..services.uploads import ResumableUploads
 from ..services.webhooks import WebhookService
@@ -155,7 +156,12 @@ def sample_maker(settings: Settings) -> Callable[[Path], Path]:
     return lambda target: make_sample(ffmpeg_executable(settings.ffmpeg), target)
 
 
-def orchestrator(settings: Settings, ports: Ports, clock: Clock = utcnow) -> IngestOrchestrator:
+def orchestrator(
+    settings: Settings,
+    ports: Ports,
+    clock: Clock = utcnow,
+    text_conversion: TextConversion | None = None,
+) -> IngestOrchestrator:
     return IngestOrchestrator(
         uploads=ports.uploads,
         catalog=ports.catalog,
@@ -165,6 +171,7 @@ def orchestrator(settings: Settings, ports: Ports, clock: Clock = utcnow) -> Ing
         bus=ports.bus,
         clock=clock,
         rules=settings.rules,
+        text_conversion=text_conversion,
     )
 
 

@@ -47,6 +47,7 @@ from ..domain.media import MediaInfo
 from ..domain.presets import Presets
 from ..domain.tracks import Tracks
 from .messages import decode
+from .text_conversion import TextConversion, unconverted
 
 log = logging.getLogger(__name__)
 UNKNOWN_UPLOADER = "unknown"
@@ -91,6 +92,7 @@ class IngestOrchestrator:
         clock: Clock = utcnow,
         rules: PlanningRules | None = None,
         sample_edge: int = SAMPLE_EDGE,
+        text_conversion: TextConversion | None = None,
     ) -> None:
         self.uploads = uploads
         self.catalog = catalog
@@ -101,6 +103,7 @@ class IngestOrchestrator:
         self.bus = bus
         self.clock = clock
         self.sample_edge = sample_edge
+        self.text_conversion = text_conversion  # AWS: ASS/SSA as WebVTT before the job
 
     def handle_message(self, body: str) -> Asset:
         return self.handle(ObjectCreated.from_eventbridge(decode(body)))
@@ -156,6 +159,12 @@ class IngestOrchestrator:
                 )
             media = self._probe(asset.source_key, stored.size)
             plan = plan_transcode(media, self.presets, self.rules)
+            if self.text_conversion is None:
+                plan = unconverted(plan)
+            else:
+                plan = self.text_conversion.apply(
+                    plan, asset.asset_id, asset.source_key, stored.size
+                )
         except ObjectNotFound:
             return self._fail(
                 asset, InvalidInput("the upload no longer exists", code=ErrorCode.SOURCE_MISSING)

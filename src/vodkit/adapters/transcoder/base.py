@@ -6,20 +6,22 @@ embedded and cluster footprints put it on a queue that a worker drains with a
 ``Transcoder``; the AWS footprint submits it to MediaConvert. Submitting the
 same job id twice must not run the job twice. ``JobFinisher`` makes what a
 runner could not, when its job completes (MediaConvert: judging the poster,
-sheeting the sprite).
+sheeting the sprite). ``TextConverter`` reads text tracks a runner cannot
+(MediaConvert and ASS/SSA) as cues, for vodkit to write their WebVTT first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ...domain.asset import Job
+from ...domain.captions import Cue
 from ...domain.jobs import TranscodeJob
 from ...domain.plan import TranscodePlan
-from ...domain.tracks import Skipped
+from ...domain.tracks import Skipped, Track
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,20 @@ class JobFinisher(Protocol):
         ...
 
 
+class Finishers:
+    """Several finishers, one after the other (manifests last); their outputs merged."""
+
+    def __init__(self, *finishers: JobFinisher) -> None:
+        self.finishers = finishers
+        self.makes = tuple(made for f in finishers for made in f.makes)
+
+    def finish(self, asset_id: str, job: Job) -> dict[str, str]:
+        made: dict[str, str] = {}
+        for finisher in self.finishers:
+            made |= finisher.finish(asset_id, job)
+        return made
+
+
 class NothingToFinish:
     """A runner that makes every output itself (FFmpeg)."""
 
@@ -77,3 +93,16 @@ class NothingToFinish:
 
     def finish(self, asset_id: str, job: Job) -> dict[str, str]:
         return {}
+
+
+@dataclass(frozen=True)
+class TextCues:
+    cues: dict[int, list[Cue]]  # by the source stream's index: the tracks that were read
+    skipped: tuple[Skipped, ...]  # the tracks that could not be, each with its reason
+
+
+class TextConverter(Protocol):
+    def convert(self, source: Path, demuxer: str, tracks: Sequence[Track]) -> TextCues:
+        """The cues of ``tracks`` (embedded text streams) of the local file ``source``, read
+        with its probed ``demuxer``; a track that cannot be read is skipped, never raised."""
+        ...

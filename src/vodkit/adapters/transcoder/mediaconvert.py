@@ -43,6 +43,7 @@ from ...domain.plan import QVBR, AudioRendition, TranscodePlan, VideoRendition
 from ...domain.tracks import UNDETERMINED, Role, Track, TrackType, language_alpha3
 from ..aws import aws_call
 from .mediaconvert_captions import caption_selectors, cmaf_caption_outputs, download_groups
+from .mediaconvert_manifests import DESTINATION
 
 log = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)  # between this host's clock and MediaConvert's
@@ -308,7 +309,9 @@ def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
                 "CodecSpecification": "RFC_6381",
                 "StreamInfResolution": "INCLUDE",
                 "ManifestDurationFormat": "FLOATING_POINT",
-                "MpdProfile": "ON_DEMAND_PROFILE",
+                # the on-demand profile requires SINGLE_FILE (botocore's model); segments
+                # shared by HLS and DASH are the main profile's
+                "MpdProfile": "MAIN_PROFILE",
                 "ClientCache": "ENABLED",
             },
         },
@@ -407,7 +410,7 @@ def build_job(
     }
     if plan.audio:
         source["AudioSelectors"] = _audio_selectors(plan)
-    cmaf = _cmaf_group(plan, f"{base}{layout.STREAM}master")
+    cmaf = _cmaf_group(plan, f"{base}{layout.STREAM}{DESTINATION}")
     if captions := caption_selectors(plan, base):  # text tracks: mediaconvert_captions
         source["CaptionSelectors"] = captions
         cmaf["Outputs"] += cmaf_caption_outputs(plan)

@@ -7,15 +7,16 @@ plan's order):
   track;
 - a text stream of the source (SubRip, WebVTT, MP4's ``mov_text``): its source type
   (``SRT``, ``WEBVTT``, ``TT_3GPP``) and its stream number (libavformat's index + 1: both
-  count every stream of the file in order). ASS/SSA has no source type in MediaConvert;
-  planning skips it, with that reason (``domain.ladder.mediaconvert_text``);
+  count every stream of the file in order);
 - a caption added by the asset's owner (a sidecar track): ``FileSourceSettings`` on the
-  sanitised WebVTT vodkit stored at ``captions/{lang}.vtt`` (``services.captions``).
+  sanitised WebVTT vodkit stored at ``captions/{lang}.vtt`` (``services.captions``); so is
+  an ASS/SSA stream of the source, which MediaConvert has no source type for: the ingest
+  converted it to WebVTT at that key before the job (``services.text_conversion``).
 
 Out, every track is WebVTT twice: an output of the CMAF group (MediaConvert writes its
 subtitle playlist into the HLS master and its text AdaptationSet into the MPD, with the
 language and the label; ``Accessibility`` for SDH, which adds HLS's CHARACTERISTICS and
-DASH's ``caption`` role), and an embedded track's plain download, ``captions/{lang}.vtt``
+DASH's ``caption`` role), and a selected stream's plain download, ``captions/{lang}.vtt``
 (``layout.captions``), each in a FILE group of its own (a FILE group names its one output
 after its destination: the exact key). Styles are not passed through: cue text is
 untrusted and MediaConvert writes it plain.
@@ -27,6 +28,7 @@ import re
 from typing import Any
 
 from ...domain import layout
+from ...domain.ladder import MEDIACONVERT_CONVERTED_CODECS
 from ...domain.plan import TranscodePlan
 from ...domain.tracks import UNDETERMINED, TextKind, Track, TrackSource, TrackType
 
@@ -50,7 +52,12 @@ def text_tracks(plan: TranscodePlan) -> list[Track]:
 
 
 def _selectable(track: Track) -> bool:
-    return track.codec == CEA608 or track.codec in SOURCE_TYPES
+    return track.codec == CEA608 or track.codec in SOURCE_TYPES or _from_file(track)
+
+
+def _from_file(track: Track) -> bool:
+    """Whether the job reads the track from vodkit's WebVTT of it, at its caption key."""
+    return track.source is TrackSource.SIDECAR or track.codec in MEDIACONVERT_CONVERTED_CODECS
 
 
 def _keys(plan: TranscodePlan) -> list[str]:
@@ -65,7 +72,7 @@ def caption_selectors(plan: TranscodePlan, outputs_base: str) -> dict[str, dict[
     selectors: dict[str, dict[str, Any]] = {}
     for n, (track, key) in enumerate(zip(text_tracks(plan), _keys(plan), strict=True), 1):
         source: dict[str, Any]
-        if track.source is TrackSource.SIDECAR:
+        if _from_file(track):
             file = {"SourceFile": outputs_base + key}
             source = {"SourceType": "WEBVTT", "FileSourceSettings": file}
         elif track.codec == CEA608:
@@ -141,11 +148,11 @@ def _stem(key: str) -> str:
 
 
 def download_groups(plan: TranscodePlan, outputs_base: str) -> list[dict[str, Any]]:
-    """Each embedded track's plain download, ``captions/{lang}.vtt``: a FILE group of one
-    output named by its destination. A sidecar track's file is already there."""
+    """Each selected stream's plain download, ``captions/{lang}.vtt``: a FILE group of one
+    output named by its destination. A file the job reads is already there."""
     groups = []
     for n, (track, key) in enumerate(zip(text_tracks(plan), _keys(plan), strict=True), 1):
-        if track.source is TrackSource.SIDECAR:
+        if _from_file(track):
             continue
         destination = f"{outputs_base}{layout.CAPTIONS}{_stem(key)}"  # + ".vtt": the key
         groups.append(

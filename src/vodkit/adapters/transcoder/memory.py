@@ -1,14 +1,18 @@
-"""Fakes for unit tests: a transcoder that writes placeholder outputs, a submitter that records."""
+"""Fakes for unit tests: a transcoder that writes placeholder outputs, a submitter that
+records, a text converter that answers given cues."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ...domain import layout
+from ...domain.captions import Cue
 from ...domain.errors import TranscodeFailed
 from ...domain.jobs import TranscodeJob
 from ...domain.plan import TranscodePlan
-from .base import Progress, ProgressCallback, TranscodeOutput
+from ...domain.tracks import Skipped, Track
+from .base import Progress, ProgressCallback, TextCues, TranscodeOutput
 
 
 class MemoryTranscoder:
@@ -54,3 +58,21 @@ class MemoryJobSubmitter:
 
     def find(self, job: TranscodeJob) -> str | None:
         return f"memory-{job.job_id}" if job.job_id in self.jobs else None
+
+
+class MemoryTextConverter:
+    """Answers ``cues`` by stream index; any other track is skipped as unreadable."""
+
+    def __init__(self, cues: dict[int, list[Cue]]) -> None:
+        self.cues = cues
+        self.reads: list[tuple[bytes, str, list[int | None]]] = []
+
+    def convert(self, source: Path, demuxer: str, tracks: Sequence[Track]) -> TextCues:
+        self.reads.append((source.read_bytes(), demuxer, [t.index for t in tracks]))
+        found = {t.index: self.cues[t.index] for t in tracks if t.index in self.cues}
+        skipped = tuple(
+            Skipped("text", t.codec, t.language, "its text could not be read", t.index)
+            for t in tracks
+            if t.index not in self.cues
+        )
+        return TextCues({i: c for i, c in found.items() if i is not None}, skipped)

@@ -17,9 +17,13 @@ from ...adapters.presets.file import load_presets
 from ...adapters.presets.ssm import load_presets_from_ssm
 from ...adapters.queue.base import Queue
 from ...adapters.queue.sqs import SqsQueue
+from ...adapters.storage.base import ObjectStore
 from ...adapters.storage.s3 import S3ObjectStore
+from ...adapters.transcoder.base import Finishers
 from ...adapters.transcoder.mediaconvert import MediaConvertJobSubmitter
+from ...adapters.transcoder.mediaconvert_manifests import MediaConvertManifests
 from ...adapters.transcoder.mediaconvert_thumbs import MediaConvertThumbnails
+from ...adapters.transcoder.pyav_text import PyavTextConverter
 from ...config import load_settings
 from ...domain.errors import ConfigError
 from ...domain.presets import Presets
@@ -28,6 +32,7 @@ from ...services.ingest import IngestOrchestrator, StoreAnnouncer
 from ...services.observers import watch_metrics
 from ...services.processing import RemoteProcessing, runs_on
 from ...services.status import StatusProcessor
+from ...services.text_conversion import TextConversion
 from ..base import (
     INGEST_QUEUE,
     App,
@@ -88,17 +93,30 @@ def _ports(settings: AwsSettings, presets: Presets) -> Ports:
 
 
 def ingest_orchestrator(settings: AwsSettings | None = None) -> IngestOrchestrator:
-    """The ingest function's service: S3, DynamoDB, SSM presets, MediaConvert, CloudWatch."""
+    """The ingest function's service: S3, DynamoDB, SSM presets, MediaConvert, CloudWatch;
+    PyAV, in a sandboxed child, for the text tracks MediaConvert cannot read (ASS/SSA)."""
     settings = settings or load_settings(AwsSettings)
     settings.require("catalog_table", "presets_parameter", "mediaconvert_role")
     ports = _ports(settings, load_presets_from_ssm(client("ssm"), settings.presets_parameter))
     watch_metrics(ports.bus, ports.metrics)
-    return orchestrator(settings, ports)
+    text = TextConversion(
+        uploads=ports.uploads,
+        outputs=ports.outputs,
+        converter=PyavTextConverter(settings.rules.track_limits),
+        max_source_bytes=settings.text_source_max_bytes,
+    )
+    return orchestrator(settings, ports, text_conversion=text)
+
+
+def _finisher(outputs: ObjectStore) -> Finishers:
+    """When a job completes: the poster and sprite, then vodkit's text tracks in its
+    manifests (``mediaconvert_manifests``)."""
+    return Finishers(MediaConvertThumbnails(outputs), MediaConvertManifests(outputs))
 
 
 def lambda_status_processor(settings: AwsSettings | None = None) -> StatusProcessor:
-    """The status function's service: DynamoDB, S3 (its thumbnails finished before an asset
-    completes), CloudWatch."""
+    """The status function's service: DynamoDB, S3 (its thumbnails finished and its manifests
+    given vodkit's text tracks before an asset completes), CloudWatch."""
     settings = settings or load_settings(AwsSettings)
     settings.require("catalog_table", "outputs_bucket")
     outputs = S3ObjectStore(client("s3"), settings.outputs_bucket)
@@ -106,7 +124,7 @@ def lambda_status_processor(settings: AwsSettings | None = None) -> StatusProces
         DynamoDbCatalog(client("dynamodb"), settings.catalog_table),
         InProcessEventBus(),
         _metrics(settings),
-        MediaConvertThumbnails(outputs),
+        _finisher(outputs),
     )
 
 
@@ -150,6 +168,6 @@ def bootstrap(settings: AwsSettings | None = None) -> App:
         ),
         make_sample=sample_maker(settings),
         serve_metrics=no_server,
-        finisher=MediaConvertThumbnails(ports.outputs),
+        finisher=_finisher(ports.outputs),
         watch=nothing_to_watch,  # the stack's rule announces every upload
     )

@@ -14,6 +14,7 @@ from pydantic import Field
 from ...config import Settings
 from ...domain.errors import ConfigError
 from ...domain.plan import MEDIACONVERT
+from ...services.text_conversion import MAX_SOURCE_BYTES
 
 
 class AwsSettings(Settings):
@@ -29,6 +30,12 @@ class AwsSettings(Settings):
     processing_dlq_url: str = Field("", description="its dead-letter queue (CLI)")
     job_events_queue_url: str = Field("", description="job-state events queue (CLI)")
     job_events_dlq_url: str = Field("", description="its dead-letter queue (CLI)")
+    text_source_max_bytes: int = Field(
+        MAX_SOURCE_BYTES,
+        ge=0,
+        description="the largest upload the ingest reads whole to make its ASS/SSA tracks "
+        "WebVTT (MediaConvert reads no ASS); larger, they are skipped with the reason",
+    )
 
     def require(self, *names: str) -> None:
         missing = [n for n in names if not getattr(self, n)]
