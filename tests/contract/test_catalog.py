@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -337,6 +339,27 @@ def test_an_assets_tracks_are_set_at_any_status_but_deleted(catalog: Catalog) ->
         catalog.set_tracks("a", [], T0)
     with pytest.raises(AssetNotFound):
         catalog.set_tracks("nope", [], T0)
+
+
+def test_caption_changes_at_once_are_all_kept(catalog: Catalog) -> None:
+    """Each writer changes the tracks the catalog holds, never a copy it read before."""
+    catalog.create(new("a"))
+    start(catalog, "a", tracks=TRACKS)
+    languages = ["de", "fr", "es", "it", "nl", "pt", "sv", "da"]
+
+    def add(language: str) -> None:
+        track = replace(SIDECAR, language=language, name=language)
+        catalog.update_tracks("a", lambda stored: (*stored.tracks, track), T0)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(add, languages))
+    stored = catalog.get("a")
+    assert stored is not None and stored.tracks[: len(TRACKS.kept)] == TRACKS.kept
+    assert sorted(t.language for t in stored.tracks[len(TRACKS.kept) :]) == sorted(languages)
+    # a transcode's tracks replace the source's own only
+    catalog.record_renditions("a", "a-j0", [], T0, Tracks(TRACKS.kept[:1]))
+    stored = catalog.get("a")
+    assert stored is not None and len(stored.tracks) == 1 + len(languages)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

@@ -4,6 +4,7 @@
 stream/master.m3u8   stream/manifest.mpd   stream/<rung>/init.mp4, seg_NNNNN.m4s, index.m3u8
 mp4/<name>.mp4       thumbs/poster.jpg     thumbs/sprite.jpg (sprite-2.jpg...) + sprite.vtt
 captions/<lang>.vtt (a second track of one language: <lang>.2.vtt) + <lang>.m3u8 (its HLS playlist)
+captions/sidecar/<lang>.vtt + <lang>.m3u8   (a caption added by the owner: one per language)
 ```
 
 MediaConvert names its manifests after the CMAF destination (``stream/master.m3u8`` and
@@ -28,6 +29,9 @@ MPD = "stream/manifest.mpd"
 MP4 = "mp4/"
 THUMBS = "thumbs/"
 CAPTIONS = "captions/"  # each text track's WebVTT (a plain download) and its HLS playlist
+# the captions the owner adds: apart from the source's, whose keys the transcode picks (and
+# may write while a caption is added), so neither ever overwrites the other
+SIDECAR_CAPTIONS = "captions/sidecar/"
 POSTER = "thumbs/poster.jpg"
 SPRITE_VTT = "thumbs/sprite.vtt"
 # MediaConvert's frame captures, judged and sheeted before its job may complete
@@ -69,6 +73,11 @@ def captions(languages: list[str]) -> list[str]:
         ordinal = f".{seen[language]}" if seen[language] > 1 else ""
         keys.append(f"{CAPTIONS}{language}{ordinal}.vtt")
     return keys
+
+
+def sidecar_caption(language: str) -> str:
+    """The WebVTT of the caption added in ``language`` (an asset has one per language)."""
+    return f"{SIDECAR_CAPTIONS}{language}.vtt"
 
 
 def caption_playlist(key: str) -> str:
