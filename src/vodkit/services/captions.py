@@ -28,7 +28,14 @@ from ..domain import layout, sidecars
 from ..domain.asset import Asset, AssetStatus
 from ..domain.captions import parse_captions, to_webvtt
 from ..domain.clock import Clock, utcnow
-from ..domain.errors import AssetNotFound, InvalidInput, NotFound, ObjectNotFound, TransientError
+from ..domain.errors import (
+    AssetNotFound,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ObjectNotFound,
+    TransientError,
+)
 from ..domain.subtitles import CMAF_MPEGTS, TextRendition, with_text_tracks
 from ..domain.tracks import (
     Role,
@@ -142,8 +149,15 @@ class CaptionService:
             tracks, created = sidecars.added(stored.tracks, track, limit)
             return tracks
 
-        changed = self.catalog.update_tracks(asset.asset_id, add, self.clock())
-        self.settle(changed.asset_id)
+        try:
+            self.catalog.update_tracks(asset.asset_id, add, self.clock())
+        except Conflict:  # deleted meanwhile (its outputs removed: this one too), or full
+            self.outputs.delete(key)
+            stored = self.catalog.get(asset.asset_id)
+            if stored is None or stored.status is AssetStatus.DELETED:
+                raise AssetNotFound(f"no asset {asset.asset_id}") from None
+            raise
+        self.settle(asset.asset_id)
         return Added(track, created)
 
     def remove(self, asset: Asset, language: str) -> None:
@@ -155,7 +169,10 @@ class CaptionService:
         def remove(stored: Asset) -> tuple[Track, ...]:  # NotFound: nothing written
             return sidecars.removed(stored.tracks, language)[0]
 
-        self.catalog.update_tracks(asset.asset_id, remove, self.clock())
+        try:
+            self.catalog.update_tracks(asset.asset_id, remove, self.clock())
+        except Conflict:  # deleted meanwhile
+            raise AssetNotFound(f"no asset {asset.asset_id}") from None
         self.settle(asset.asset_id)
         gone = layout.prefix(asset.asset_id) + layout.sidecar_caption(language.lower())
         for key in (gone, layout.caption_playlist(gone)):
