@@ -20,23 +20,10 @@ from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
 from vodkit.domain.ladder import PlanningRules, plan_transcode
-from vodkit.domain.tracks import TextKind, Track, TrackType
 
 __all__ = ["browser"]  # the real-player harness's Chromium, shared
 pytestmark = pytest.mark.e2e
 SHAKA = PLAYER / "node_modules/shaka-player/dist/shaka-player.compiled.js"
-TRACKS = [
-    Track(
-        TrackType.TEXT,
-        "en",
-        "English",
-        default=True,
-        kind=TextKind.SUBTITLES,
-        codec="subrip",
-        index=2,
-    ),
-    Track(TrackType.TEXT, "fr", "Français", kind=TextKind.CAPTIONS, codec="ass", index=3),
-]
 TOLERANCE = 0.25
 
 
