@@ -1,5 +1,6 @@
 """Text tracks in real players (hls.js, dash.js, Shaka Player) in headless Chromium: each
-lists them with their languages and shows a cue at its source time (within 0.25 s)."""
+lists them with their languages (and both audio languages) and shows a cue at its source
+time (within 0.25 s)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,7 @@ def test_a_real_player_lists_the_text_tracks_and_shows_a_cue_at_its_source_time(
     result = _page_result(browser, f"{site}/captions.html?{query}")
     assert result.get("ok"), result
     assert sorted(lang for lang, _ in result["listed"]) == ["en", "fr"], result
+    assert sorted(result["audio"]) == ["en", "fr"], result  # the MKV's two audio languages
     assert abs(result["cueStart"] - start) <= TOLERANCE, result
     assert any(first_line in cue for cue in result["after"]), result  # shown 0.2 s after
     assert not any(first_line in cue for cue in result["before"]), result  # not 0.3 s before

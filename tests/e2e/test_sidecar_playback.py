@@ -1,7 +1,7 @@
-"""Captions added through the API in real players (hls.js, dash.js, Shaka Player on DASH and
-HLS) in headless Chromium, through the signed ``/play/...`` URLs: one PUT after the asset
-completed, one PUT while it was processing. Each player lists it beside the source's own
-tracks and shows its cue at its time (within 0.25 s)."""
+"""Captions in real players (hls.js, dash.js, Shaka Player on DASH and HLS) in headless
+Chromium, through the signed ``/play/...`` URLs: one PUT through the API after the asset
+completed, one PUT while it was processing, and the source's own English. Each player lists
+the text tracks and both audio languages, and shows the cue at its time (within 0.25 s)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.api_server import serve
-from tests.captioned import captioned_sources
+from tests.captioned import EXPECTED, captioned_sources
 from tests.conftest import IN_CI
 from tests.e2e.test_caption_playback import SHAKA, TOLERANCE
 from tests.e2e.test_playback import LIBRARIES, PLAYER, _page_result, _require_browser, browser
@@ -87,20 +87,36 @@ def streams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         yield roots
 
 
-@pytest.mark.parametrize("added", ["completed", "processing"])
+# (stream, language, the cue's time, its text): each added caption, and the source's own
+CASES = [
+    ("completed", "de", START, TEXT["completed"]),
+    ("processing", "de", START, TEXT["processing"]),
+    ("completed", "en", EXPECTED["en"][0], "Hello"),  # embedded, through /play as well
+]
+
+
+@pytest.mark.parametrize(("stream", "language", "start", "text"), CASES)
 @pytest.mark.parametrize(
     ("player", "manifest"),
     [("hls", ""), ("dash", ""), ("shaka", "manifest.mpd"), ("shaka", "master.m3u8")],
 )
-def test_a_real_player_shows_an_added_caption_at_its_time(
-    browser: Any, pages: str, streams: dict[str, str], player: str, manifest: str, added: str
+def test_a_real_player_shows_a_caption_at_its_time_through_the_signed_urls(
+    browser: Any,
+    pages: str,
+    streams: dict[str, str],
+    player: str,
+    manifest: str,
+    stream: str,
+    language: str,
+    start: float,
+    text: str,
 ) -> None:
-    text = TEXT[added]
-    query = {"player": player, "manifest": manifest, "lang": "de", "start": START, "text": text,
-             "base": streams[added]}  # fmt: skip
+    query = {"player": player, "manifest": manifest, "lang": language, "start": start,
+             "text": text, "base": streams[stream]}  # fmt: skip
     result = _page_result(browser, f"{pages}/captions.html?{urlencode(query)}")
     assert result.get("ok"), result
     assert sorted(lang for lang, _ in result["listed"]) == ["de", "en", "fr"], result
-    assert abs(result["cueStart"] - START) <= TOLERANCE, result
+    assert sorted(result["audio"]) == ["en", "fr"], result  # the MKV's two audio languages
+    assert abs(result["cueStart"] - start) <= TOLERANCE, result
     assert any(text in cue for cue in result["after"]), result  # shown 0.2 s after
     assert not any(text in cue for cue in result["before"]), result  # not 0.3 s before
