@@ -4,12 +4,14 @@ publish and COMPLETED; two changes at once both kept."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import BinaryIO
 
 import pytest
 
 from tests.unit.test_caption_service import EMBEDDED, SRT, T0, Recording, _asset, _read
+from tests.unit.test_subtitles import MASTER as SOURCE_MASTER
 from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.events.memory import RecordingEventBus
 from vodkit.adapters.storage.base import ObjectInfo
@@ -152,7 +154,11 @@ def test_sidecars_outlive_a_failure_a_retry_and_a_redelivered_job() -> None:
     processor.handle(
         JobStateChanged(job_id="j2", status=JobState.COMPLETE, asset_id="a", outputs=OUTPUTS)
     )
-    _complete(processor)  # a late duplicate of the first attempt's: changes nothing
+    assert _read(store, MASTER).count("TYPE=SUBTITLES") == 3
+    # a duplicate run of the first job (its lease had expired) publishes its manifests, with
+    # no sidecar, over the COMPLETED asset's, then reports COMPLETE: that repairs them
+    store.put_stream(MASTER, io.BytesIO(SOURCE_MASTER.encode()))
+    _complete(processor)
     master = _read(store, MASTER)
     assert master.count("TYPE=SUBTITLES") == 3 and "es.m3u8" not in master
 
