@@ -101,8 +101,9 @@ class Catalog(Protocol):
         ...
 
     def set_tracks(self, asset_id: str, tracks: Sequence[Track], now: datetime) -> Asset:
-        """Replace the asset's tracks (sidecar captions added or removed) at any status but
-        DELETED (Conflict); a change of its sidecar tracks records ``asset.updated``."""
+        """Replace the asset's tracks outright at any status but DELETED (Conflict); a change
+        of its sidecar tracks records ``asset.updated``. A change made from tracks read
+        earlier would drop another writer's: such changes go through ``update_tracks``."""
         ...
 
     def update_tracks(
