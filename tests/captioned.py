@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import FFMPEG, real_clip
+from tests.multitrack import FRENCH_TONE
 
 SECONDS = 4
 SRT = """1
@@ -41,8 +42,9 @@ def _ffmpeg(*args: str) -> None:
 
 
 def captioned_sources(directory: Path) -> dict[str, Path]:
-    """``mkv``: H.264, AAC, SubRip (eng, stream 2), ASS (fra, SDH, stream 3); ``mp4``: H.264,
-    AAC, mov_text (eng, stream 2). 640x360, ``SECONDS`` long."""
+    """``mkv``: H.264, AAC eng (the film's, default), AAC fra (a ``FRENCH_TONE`` tone),
+    SubRip (eng, flagged default, stream 3), ASS (fra, SDH, stream 4); ``mp4``: H.264, AAC,
+    mov_text (eng, stream 2). 640x360, ``SECONDS`` long."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "en.srt").write_text(SRT)
     (directory / "fr.ass").write_text(ASS)
@@ -53,10 +55,14 @@ def captioned_sources(directory: Path) -> dict[str, Path]:
     ]  # fmt: skip
     mkv, mp4 = directory / "captioned.mkv", directory / "captioned.mp4"
     _ffmpeg(
-        *picture[:4], "-i", str(directory / "en.srt"), "-i", str(directory / "fr.ass"),
-        "-map", "0:v", "-map", "0:a", "-map", "1", "-map", "2", *picture[4:],
+        *picture[:4], "-f", "lavfi", "-t", str(SECONDS), "-i", f"sine=frequency={FRENCH_TONE:g}",
+        "-i", str(directory / "en.srt"), "-i", str(directory / "fr.ass"),
+        "-map", "0:v", "-map", "0:a", "-map", "1:a", "-map", "2", "-map", "3", *picture[4:],
         "-c:s", "copy",  # the text as written: FFmpeg's decoders drop unknown tags
+        "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra",
+        "-disposition:a:0", "default", "-disposition:a:1", "0",
         "-metadata:s:s:0", "language=eng", "-metadata:s:s:1", "language=fra",
+        # MKV muxers flag the first subtitle default: vodkit still shows none unasked
         "-disposition:s:0", "default", "-disposition:s:1", "hearing_impaired",  # SDH: "captions"
         str(mkv),
     )  # fmt: skip

@@ -90,13 +90,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A real moto server process (S3, DynamoDB, SQS, SSM, CloudWatch, CloudFormation...)."""
+    """A real moto server process (S3, DynamoDB, SQS, SSM, CloudWatch, CloudFormation...),
+    its DynamoDB writes atomic (``tests/moto_server.py``)."""
     import time
     import urllib.request
 
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "tests.moto_server", "127.0.0.1", str(port)],
+        cwd=Path(__file__).parent.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 
 from tests.aws_stack import dynamodb_catalog
 from vodkit.adapters.catalog.base import Catalog, SourceIndex
+from vodkit.adapters.catalog.dynamodb import DynamoDbCatalog
 from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.catalog.postgres import PostgresCatalog
 from vodkit.adapters.catalog.postgres import catalog_database as postgres_database
@@ -351,6 +354,41 @@ def test_an_assets_tracks_are_set_at_any_status_but_deleted(catalog: Catalog) ->
         catalog.set_tracks("a", [], T0)
     with pytest.raises(AssetNotFound):
         catalog.set_tracks("nope", [], T0)
+
+
+def test_caption_changes_at_once_are_all_kept(catalog: Catalog) -> None:
+    """Each writer changes the tracks the catalog holds, never a copy it read before."""
+    catalog.create(new("a"))
+    start(catalog, "a", tracks=TRACKS)
+    languages = ["de", "fr", "es", "it", "nl", "pt", "sv", "da"]
+
+    def add(language: str) -> None:
+        track = replace(SIDECAR, language=language, name=language)
+        catalog.update_tracks("a", lambda stored: (*stored.tracks, track), T0)
+
+    if isinstance(catalog, DynamoDbCatalog):
+        # moto's server checks a condition and writes apart (two writers at once may both
+        # pass): the other writer lands between this one's read and write, deterministically
+        first, raced = replace(SIDECAR, language="first", name="first"), []
+
+        def interleaved(stored: Asset) -> tuple[Track, ...]:
+            if not raced:
+                raced.append(True)
+                add("da")  # after the read, before the conditional write
+            return (*stored.tracks, first)
+
+        catalog.update_tracks("a", interleaved, T0)
+        languages = ["da", "first"]
+    else:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(add, languages))
+    stored = catalog.get("a")
+    assert stored is not None and stored.tracks[: len(TRACKS.kept)] == TRACKS.kept
+    assert sorted(t.language for t in stored.tracks[len(TRACKS.kept) :]) == sorted(languages)
+    # a transcode's tracks replace the source's own only
+    catalog.record_renditions("a", "a-j0", [], T0, Tracks(TRACKS.kept[:1]))
+    stored = catalog.get("a")
+    assert stored is not None and len(stored.tracks) == 1 + len(languages)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

@@ -15,7 +15,7 @@ from vodkit.adapters.transcoder.pyav_text import PyavTextConverter
 from vodkit.domain.captions import Cue
 from vodkit.domain.tracks import Track, TrackType
 
-FRENCH = Track(TrackType.TEXT, "fr", "Français", codec="ass", index=3)
+FRENCH = Track(TrackType.TEXT, "fr", "Français", codec="ass", index=4)
 ABSENT = Track(TrackType.TEXT, "de", "Deutsch", codec="ass", index=9)  # no such stream
 
 
@@ -24,7 +24,7 @@ def converter(request: pytest.FixtureRequest) -> TextConverter:
     if request.param == "pyav":
         return PyavTextConverter()
     start, text = EXPECTED["fr"]
-    return MemoryTextConverter({3: [Cue(start, 3.0, text)]})
+    return MemoryTextConverter({4: [Cue(start, 3.0, text)]})
 
 
 def test_a_track_is_read_and_one_that_cannot_be_is_skipped(
@@ -32,7 +32,7 @@ def test_a_track_is_read_and_one_that_cannot_be_is_skipped(
 ) -> None:
     mkv = captioned_sources(tmp_path)["mkv"]
     found = converter.convert(mkv, "matroska", [FRENCH, ABSENT])
-    assert list(found.cues) == [3]
+    assert list(found.cues) == [4]
     ((cue,),) = found.cues.values()
     assert (cue.start, cue.text) == EXPECTED["fr"]
     assert [(s.index, s.language, s.codec) for s in found.skipped] == [(9, "de", "ass")]

@@ -1,5 +1,6 @@
 """Text tracks in real players (hls.js, dash.js, Shaka Player) in headless Chromium: each
-lists them with their languages and shows a cue at its source time (within 0.25 s)."""
+lists them with their languages (and both audio languages) and shows a cue at its source
+time (within 0.25 s)."""
 
 from __future__ import annotations
 
@@ -20,23 +21,10 @@ from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
 from vodkit.domain.ladder import PlanningRules, plan_transcode
-from vodkit.domain.tracks import TextKind, Track, TrackType
 
 __all__ = ["browser"]  # the real-player harness's Chromium, shared
 pytestmark = pytest.mark.e2e
 SHAKA = PLAYER / "node_modules/shaka-player/dist/shaka-player.compiled.js"
-TRACKS = [
-    Track(
-        TrackType.TEXT,
-        "en",
-        "English",
-        default=True,
-        kind=TextKind.SUBTITLES,
-        codec="subrip",
-        index=2,
-    ),
-    Track(TrackType.TEXT, "fr", "Français", kind=TextKind.CAPTIONS, codec="ass", index=3),
-]
 TOLERANCE = 0.25
 
 
@@ -93,6 +81,7 @@ def test_a_real_player_lists_the_text_tracks_and_shows_a_cue_at_its_source_time(
     result = _page_result(browser, f"{site}/captions.html?{query}")
     assert result.get("ok"), result
     assert sorted(lang for lang, _ in result["listed"]) == ["en", "fr"], result
+    assert sorted(result["audio"]) == ["en", "fr"], result  # the MKV's two audio languages
     assert abs(result["cueStart"] - start) <= TOLERANCE, result
     assert any(first_line in cue for cue in result["after"]), result  # shown 0.2 s after
     assert not any(first_line in cue for cue in result["before"]), result  # not 0.3 s before

@@ -181,17 +181,17 @@ def test_a_sidecar_on_a_completed_mediaconvert_asset_republishes_its_own_manifes
     assert [('LANGUAGE="en"' in s, "../captions/en.m3u8" in s) for s in subtitles[:1]] == [
         (True, True)
     ]  # MediaConvert's own track, now served from its download beside the sidecar's
-    assert 'LANGUAGE="fr"' in subtitles[1] and 'URI="../captions/fr.m3u8"' in subtitles[1]
+    assert 'LANGUAGE="fr"' in subtitles[1] and 'URI="../captions/sidecar/fr.m3u8"' in subtitles[1]
     assert len(subtitles) == 2 and "master_en.m3u8" not in master
     (variant,) = [line for line in master.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
     assert variant.count("SUBTITLES=") == 1 and 'AUDIO="audio_128k"' in variant
     assert master.count("TYPE=AUDIO") == 2  # the audio renditions untouched
     mpd = _read(store, "a-1/stream/master.mpd")
-    assert _text_sets(mpd) == [("en", "../captions/en.vtt"), ("fr", "../captions/fr.vtt")]
+    assert _text_sets(mpd) == [("en", "../captions/en.vtt"), ("fr", "../captions/sidecar/fr.vtt")]
     assert "master_720p_$Number%09d$.cmfv" in mpd  # the media's templates kept
-    assert "WEBVTT" in _read(store, "a-1/captions/fr.vtt")
-    assert "&lt;img" in _read(store, "a-1/captions/fr.vtt")  # the cue text is inert
-    assert "#EXTINF:" in _read(store, "a-1/captions/fr.m3u8")
+    assert "WEBVTT" in _read(store, "a-1/captions/sidecar/fr.vtt")
+    assert "&lt;img" in _read(store, "a-1/captions/sidecar/fr.vtt")  # the cue text is inert
+    assert "#EXTINF:" in _read(store, "a-1/captions/sidecar/fr.m3u8")
     assert {key: store.head(f"a-1/{key}") for key in MEDIA} == before  # no re-encode
 
     changed = service.catalog.get("a-1")

@@ -12,7 +12,7 @@ from vodkit.adapters.transcoder.pyav_text import PyavTextConverter
 from vodkit.domain.tracks import TextKind, Track, TrackLimits, TrackType
 
 pytestmark = pytest.mark.integration
-FRENCH = Track(TrackType.TEXT, "fr", "Français", kind=TextKind.CAPTIONS, codec="ass", index=3)
+FRENCH = Track(TrackType.TEXT, "fr", "Français", kind=TextKind.CAPTIONS, codec="ass", index=4)
 
 
 def test_the_ass_track_is_read_at_its_times_and_its_text_stripped(tmp_path: Path) -> None:
@@ -36,4 +36,4 @@ def test_a_file_that_is_not_matroska_skips_its_tracks_and_raises_nothing(tmp_pat
     found = PyavTextConverter().convert(junk, "matroska", [FRENCH])
     assert found.cues == {}
     ((index, reason),) = [(s.index, s.reason) for s in found.skipped]
-    assert index == 3 and reason.startswith("its text could not be read (the reader stopped")
+    assert index == 4 and reason.startswith("its text could not be read (the reader stopped")

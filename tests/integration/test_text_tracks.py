@@ -23,9 +23,9 @@ from vodkit.domain.subtitles import MPD_NS
 from vodkit.domain.tracks import TextKind, Track, TrackType
 
 pytestmark = pytest.mark.integration
-ENGLISH = Track(TrackType.TEXT, "en", "English", default=True, kind=TextKind.SUBTITLES,
-                codec="subrip", index=2)  # fmt: skip
-FRENCH = Track(TrackType.TEXT, "fr", "Français", kind=TextKind.CAPTIONS, codec="ass", index=3)
+# the MKV flags its English default: not forced, so not shown unasked (README)
+ENGLISH = Track(TrackType.TEXT, "en", "English", kind=TextKind.SUBTITLES, codec="subrip", index=3)
+FRENCH = Track(TrackType.TEXT, "fr", "Français", kind=TextKind.CAPTIONS, codec="ass", index=4)
 
 
 def _plan(source: Path) -> TranscodePlan:
@@ -72,7 +72,8 @@ def test_each_text_track_is_a_webvtt_download_with_its_cues_at_their_source_time
 def test_the_manifests_name_the_text_tracks(output: tuple[Path, list[str]]) -> None:
     work, _ = output
     master = (work / layout.MASTER).read_text()
-    assert 'TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="en",NAME="English",DEFAULT=YES' in master
+    assert 'TYPE=SUBTITLES,GROUP-ID="subs",LANGUAGE="en",NAME="English",DEFAULT=NO' in master
+    assert "DEFAULT=YES,AUTOSELECT=YES,FORCED" not in master  # subtitles off unless asked
     assert 'LANGUAGE="fr",NAME="Français",DEFAULT=NO' in master
     assert "public.accessibility.transcribes-spoken-dialog" in master
     assert 'SUBTITLES="subs"' in master.split("#EXT-X-STREAM-INF:", 1)[1]
@@ -115,7 +116,7 @@ def test_mov_text_becomes_webvtt_and_what_cannot_is_skipped_with_its_reason(
         ("ja", SKIP_BITMAP), ("de", "FFmpeg could not extract this text track"), ("en", NO_CUES),
     ]  # fmt: skip
     master = (work / layout.MASTER).read_text()
-    assert master.count("TYPE=SUBTITLES") == 2 and 'LANGUAGE="fr"' not in master  # replaced
+    assert master.count("TYPE=SUBTITLES") == 2 and "fr.m3u8" not in master  # replaced
 
 
 def test_cea608_captions_in_the_h264_become_webvtt_through_subcc_in_the_cage(
@@ -166,7 +167,8 @@ def test_a_track_found_empty_at_extraction_is_listed_skipped_on_the_asset(
     assert asset is not None and asset.status is AssetStatus.COMPLETED, asset
     shown = app.assets.view(asset).public()
     assert [(t["type"], t["language"]) for t in shown["tracks"]] == [
-        ("audio", "und"),
+        ("audio", "en"),
+        ("audio", "fr"),
         ("text", "en"),
     ]
     assert [(s["type"], s["language"], s["reason"]) for s in shown["skipped"]] == [

@@ -146,14 +146,14 @@ def test_the_mkv_with_its_french_track_added_as_a_sidecar_has_a_webvtt_output_pe
     assert selectors["Captions Selector 2"] == {
         "SourceSettings": {
             "SourceType": "WEBVTT",
-            "FileSourceSettings": {"SourceFile": "s3://out/asset-1/captions/fr.vtt"},
+            "FileSourceSettings": {"SourceFile": "s3://out/asset-1/captions/sidecar/fr.vtt"},
         }
     }  # the sanitised WebVTT the captions service stored
     assert len(selectors) == 2
     by_language = {d["CustomLanguageCode"]: d for o in outputs for d in o["CaptionDescriptions"]}
     assert set(by_language) == {"en", "fr"}
     assert {d["DestinationSettings"]["DestinationType"] for d in by_language.values()} == {"WEBVTT"}
-    assert [o["NameModifier"] for o in outputs] == ["_en", "_fr"]
+    assert [o["NameModifier"] for o in outputs] == ["_en", "_sidecar_fr"]
     # the embedded track's download is made by the job; the sidecar's is already stored
     assert list(downloads(params)) == ["s3://out/asset-1/captions/en"]
 
@@ -218,9 +218,9 @@ def test_two_tracks_of_one_language_keep_distinct_names_and_a_sidecar_caption_is
     params = job_of(replace(plan, tracks=(*plan.tracks, sdh)))
     selectors, outputs = captions_in(params)
     assert selectors["Captions Selector 2"]["SourceSettings"]["FileSourceSettings"] == {
-        "SourceFile": "s3://out/asset-1/captions/en.2.vtt"
+        "SourceFile": "s3://out/asset-1/captions/sidecar/en.vtt"
     }
-    assert [o["NameModifier"] for o in outputs] == ["_en", "_en_2"]
+    assert [o["NameModifier"] for o in outputs] == ["_en", "_sidecar_en"]
     sdh_output = outputs[1]["CaptionDescriptions"][0]
     assert sdh_output["DestinationSettings"]["WebvttDestinationSettings"]["Accessibility"] == (
         "ENABLED"
@@ -228,7 +228,7 @@ def test_two_tracks_of_one_language_keep_distinct_names_and_a_sidecar_caption_is
     defaulted = replace(sdh, default=True)
     _, outputs = captions_in(job_of(replace(plan, tracks=(*plan.tracks, defaulted))))
     # MediaConvert signals its first caption output as HLS's default: the default one
-    assert [o["NameModifier"] for o in outputs] == ["_en_2", "_en"]
+    assert [o["NameModifier"] for o in outputs] == ["_sidecar_en", "_en"]
 
 
 def test_the_ffmpeg_footprint_still_keeps_ass() -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.test_subtitles import MASTER
+from vodkit.domain.media import StreamInfo
+from vodkit.domain.subtitles import TextRendition, hls_master
 from vodkit.domain.tracks import (
     Role,
     Skipped,
@@ -14,6 +17,7 @@ from vodkit.domain.tracks import (
     is_language_tag,
     language_name,
     language_tag,
+    plan_tracks,
 )
 
 
@@ -52,3 +56,19 @@ def test_tracks_round_trip() -> None:
     skipped = Skipped("text", "hdmv_pgs_subtitle", "en", "a bitmap subtitle", index=3)
     assert Skipped.from_dict(skipped.to_dict()) == skipped
     assert "index" not in skipped.public()
+
+
+def test_a_subtitle_is_shown_by_default_only_if_forced() -> None:
+    """MKV often flags its first subtitle default: subtitles stay off unless forced."""
+    flagged = StreamInfo(index=2, type="subtitle", codec="subrip", language="en", default=True)
+    forced = StreamInfo(index=3, type="subtitle", codec="ass", language="fr", forced=True)
+    tracks = plan_tracks((flagged, forced)).kept
+    assert [(t.language, t.default, t.forced) for t in tracks] == [
+        ("en", False, False),
+        ("fr", True, True),
+    ]
+    keys = ["captions/en.vtt", "captions/fr.vtt"]
+    master = hls_master(MASTER, [TextRendition(t, k) for t, k in zip(tracks, keys, strict=True)])
+    media = [line for line in master.splitlines() if "TYPE=SUBTITLES" in line]
+    assert "DEFAULT=NO,AUTOSELECT=YES,FORCED=NO" in media[0]
+    assert "DEFAULT=YES,AUTOSELECT=YES,FORCED=YES" in media[1]

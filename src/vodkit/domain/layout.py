@@ -4,6 +4,7 @@
 stream/master.m3u8   stream/manifest.mpd   stream/<rung>/init.mp4, seg_NNNNN.m4s, index.m3u8
 mp4/<name>.mp4       thumbs/poster.jpg     thumbs/sprite.jpg (sprite-2.jpg...) + sprite.vtt
 captions/<lang>.vtt (a second track of one language: <lang>.2.vtt) + <lang>.m3u8 (its HLS playlist)
+captions/sidecar/<lang>.vtt + <lang>.m3u8   (a caption added by the owner: one per language)
 ```
 
 An audio-only asset has the same ``stream/`` (audio renditions only), ``mp4/<name>.m4a`` in
@@ -16,7 +17,10 @@ what it reports (``format_of``), not assumed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .plan import SpritePlan, TranscodePlan
+from .tracks import Track, TrackSource
 
 FORMATS = ("hls", "dash", "mp4", "m4a", "poster", "sprite")
 DIRECTORIES = (
@@ -31,6 +35,9 @@ MPD = "stream/manifest.mpd"
 MP4 = "mp4/"
 THUMBS = "thumbs/"
 CAPTIONS = "captions/"  # each text track's WebVTT (a plain download) and its HLS playlist
+# the captions the owner adds: apart from the source's, whose keys the transcode picks (and
+# may write while a caption is added), so neither ever overwrites the other
+SIDECAR_CAPTIONS = "captions/sidecar/"
 POSTER = "thumbs/poster.jpg"
 WAVEFORM = "thumbs/poster.png"  # an audio-only asset's poster
 SPRITE_VTT = "thumbs/sprite.vtt"
@@ -84,6 +91,21 @@ def captions(languages: list[str]) -> list[str]:
         ordinal = f".{seen[language]}" if seen[language] > 1 else ""
         keys.append(f"{CAPTIONS}{language}{ordinal}.vtt")
     return keys
+
+
+def sidecar_caption(language: str) -> str:
+    """The WebVTT of the caption added in ``language`` (an asset has one per language)."""
+    return f"{SIDECAR_CAPTIONS}{language}.vtt"
+
+
+def text_keys(texts: Sequence[Track]) -> list[str]:
+    """Each text track's WebVTT key, in order: the source's own as ``captions`` names them,
+    each sidecar at its ``sidecar_caption``."""
+    own = iter(captions([t.language for t in texts if t.source is not TrackSource.SIDECAR]))
+    return [
+        sidecar_caption(t.language.lower()) if t.source is TrackSource.SIDECAR else next(own)
+        for t in texts
+    ]
 
 
 def caption_playlist(key: str) -> str:

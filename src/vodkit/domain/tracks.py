@@ -204,7 +204,8 @@ def plan_tracks(streams: tuple[StreamInfo, ...], limits: TrackLimits | None = No
 
     Bitmap subtitles, unknown text formats, data and attachments are skipped, and so is
     every track past the limits, each with its reason. One kept audio track is the
-    default: the first the source marks so, else the first kept.
+    default: the first the source marks so, else the first kept. A text track is default
+    (shown without asking) only if it is forced, whatever the source's default flag says.
     """
     limits = limits or TrackLimits()
     keep: list[tuple[StreamInfo, TrackType]] = []
@@ -271,7 +272,9 @@ def _track(stream: StreamInfo, kind: TrackType, *, default: bool, main: str) -> 
         type=kind,
         language=stream.language,
         name=name,
-        default=stream.default,
+        # shown without asking only if forced: a source's default flag (MKV's FlagDefault,
+        # often set on the first subtitle) would switch subtitles on for every viewer
+        default=stream.forced,
         forced=stream.forced,
         kind=TextKind.CAPTIONS if sdh else TextKind.SUBTITLES,
         roles=roles,

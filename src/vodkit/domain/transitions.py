@@ -10,11 +10,12 @@ duplicate or late events leave it exactly as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from . import sidecars
 from .asset import Asset, AssetError, AssetStatus, Job, JobState
 from .clock import isoformat
 from .errors import Conflict
@@ -44,8 +45,8 @@ def start(
     tracks: Tracks | None = None,
     kind: str = "video",
 ) -> AssetRecord:
-    """PENDING -> PROCESSING with the jobs (and the kind and tracks planned) recorded; Conflict from
-    any other status."""
+    """PENDING -> PROCESSING with the jobs (the kind, and the tracks planned followed by the
+    captions added meanwhile) recorded; Conflict from any other status."""
     asset = record.asset
     if asset.status is not AssetStatus.PENDING:
         raise Conflict(f"asset {asset.asset_id} is {asset.status}, not PENDING")
@@ -57,7 +58,7 @@ def start(
             formats=tuple(formats),
             renditions=tuple(dict(r) for r in renditions),
             duration=duration,
-            tracks=tracks.kept if tracks else (),
+            tracks=sidecars.merged(tracks.kept if tracks else (), asset.tracks),
             skipped=tracks.skipped if tracks else (),
             kind=kind,
         ),
@@ -163,15 +164,16 @@ def renditions(
     tracks: Tracks | None = None,
 ) -> AssetRecord | None:
     """Replace the planned renditions with what the job made of them (its chosen rates
-    and measured bitrates), and the planned tracks with those it kept, while the job is
-    open."""
+    and measured bitrates), and the planned tracks with those it kept (the sidecar captions
+    stay), while the job is open."""
     if _open_job(record, job_id) is None:
         return None
     asset = replace(
         record.asset, renditions=tuple(dict(r) for r in rows), updated_at=isoformat(now)
     )
     if tracks is not None:
-        asset = replace(asset, tracks=tracks.kept, skipped=tracks.skipped)
+        kept = sidecars.merged(tracks.kept, record.asset.tracks)
+        asset = replace(asset, tracks=kept, skipped=tracks.skipped)
     return replace(record, asset=asset)
 
 
@@ -183,6 +185,21 @@ def tracks_set(
     if asset.status is AssetStatus.DELETED:
         raise Conflict(f"asset {asset.asset_id} is deleted")
     changed = replace(asset, tracks=tuple(tracks), updated_at=isoformat(now))
+    return replace(record, asset=changed), changed
+
+
+def tracks_changed(
+    record: AssetRecord, change: Callable[[Asset], Sequence[Track]], now: datetime
+) -> tuple[AssetRecord | None, Asset]:
+    """The asset with the tracks ``change`` makes of the stored asset's (a caption added or
+    removed), at any status but DELETED; nothing written if they are the same."""
+    asset = record.asset
+    if asset.status is AssetStatus.DELETED:
+        raise Conflict(f"asset {asset.asset_id} is deleted")
+    tracks = tuple(change(asset))
+    if tracks == asset.tracks:
+        return None, asset
+    changed = replace(asset, tracks=tracks, updated_at=isoformat(now))
     return replace(record, asset=changed), changed
 
 

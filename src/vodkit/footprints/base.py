@@ -181,9 +181,13 @@ def status_processor(
     metrics: Metrics,
     finisher: JobFinisher | None = None,
     clock: Clock = utcnow,
+    captions: CaptionService | None = None,
 ) -> StatusProcessor:
-    """The status processor, subscribed to the job events on the bus, and metrics with it."""
-    status = StatusProcessor(catalog=catalog, bus=bus, clock=clock, finisher=finisher)
+    """The status processor, subscribed to the job events on the bus, and metrics with it
+    (``captions``: publishes the captions added while an asset was processing)."""
+    status = StatusProcessor(
+        catalog=catalog, bus=bus, clock=clock, finisher=finisher, captions=captions
+    )
     bus.subscribe(JobStateChanged, status.handle)
     watch_metrics(bus, metrics)
     return status
@@ -295,7 +299,16 @@ def wire(
         bus=ports.bus,
         metrics=ports.metrics,
         orchestrator=ingest,
-        status=status_processor(ports.catalog, ports.bus, ports.metrics, finisher, clock),
+        status=status_processor(
+            ports.catalog,
+            ports.bus,
+            ports.metrics,
+            finisher,
+            clock,
+            CaptionService(
+                ports.outputs, ports.catalog, limits=settings.rules.track_limits, clock=clock
+            ),
+        ),
         assets=assets,
         processing=processing(ports, ingest, assets),
         make_sample=make_sample,

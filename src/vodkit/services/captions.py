@@ -1,29 +1,41 @@
 """Captions an asset's owner adds (sidecar tracks): added or replaced, listed, read, removed.
 
 The body is told by its content (``domain.captions``), sanitised and stored as WebVTT at
-``captions/{lang}.vtt`` (``layout.captions``: after the source's own text tracks, so a
-sidecar's key never moves another track's). On a COMPLETED asset only the manifests are
-published again, no re-encode: the WebVTT and its playlist first, the master and the MPD
-last (as ``layout.publish_order``), and a removed track's files are deleted only once the
-manifests no longer name them. The catalog then records the tracks (``asset.updated``).
+``captions/sidecar/{lang}.vtt`` (``layout.sidecar_caption``: apart from the source's own
+tracks, which the transcode writes, so neither overwrites the other). The catalog records
+the change atomically on the tracks it holds (``domain.sidecars``; ``asset.updated``).
 
-An asset still PENDING or PROCESSING is refused (Conflict) for now: its manifests are
-written by the transcode, which does not yet merge sidecar captions in.
+At any status but DELETED: an asset still PENDING or PROCESSING (or FAILED, to be retried)
+keeps the caption and publishes it when it completes (``settle``, which the status
+processor runs on every COMPLETE event). On a COMPLETED asset only the manifests are
+published again, no re-encode: the subtitle playlists first, the master and the MPD last
+(as ``layout.publish_order``); a removed track's files are deleted once the manifests no
+longer name them.
+
+Whoever writes the manifests (a caption change, the completion) reads the tracks, writes,
+then reads them again, and writes again if they changed meanwhile: whatever the
+interleaving, the last write names the tracks the catalog holds.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..adapters.catalog.base import Catalog
 from ..adapters.storage.base import ObjectStore
-from ..domain import layout
+from ..domain import layout, sidecars
 from ..domain.asset import Asset, AssetStatus
 from ..domain.captions import parse_captions, to_webvtt
 from ..domain.clock import Clock, utcnow
-from ..domain.errors import AssetNotFound, Conflict, InvalidInput, NotFound
+from ..domain.errors import (
+    AssetNotFound,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ObjectNotFound,
+    TransientError,
+)
 from ..domain.subtitles import CMAF_MPEGTS, TextRendition, with_text_tracks
 from ..domain.tracks import (
     Role,
@@ -36,14 +48,16 @@ from ..domain.tracks import (
     language_name,
 )
 
+ROUNDS = 5  # manifests rewritten while the tracks keep changing, before a retry is asked
+
 MAX_LABEL = 100
 
 
 def renditions(asset: Asset) -> list[TextRendition]:
-    """The asset's text tracks with their WebVTT keys (relative to its prefix), in order."""
+    """The asset's text tracks with their WebVTT keys (relative to its prefix), in order: the
+    source's own where the transcode wrote them, then the sidecars."""
     text = [t for t in asset.tracks if t.type is TrackType.TEXT]
-    keys = layout.captions([t.language for t in text])
-    return [TextRendition(t, k) for t, k in zip(text, keys, strict=True)]
+    return [TextRendition(t, key) for t, key in zip(text, layout.text_keys(text), strict=True)]
 
 
 def by_language(asset: Asset) -> dict[str, str]:
@@ -95,66 +109,101 @@ class CaptionService:
         return [r.track for r in renditions(asset)]
 
     def text(self, asset: Asset, language: str) -> bytes:
-        """The WebVTT of the language's track (its sidecar one, if any)."""
-        key = by_language(asset).get(_tag(language))
-        if key is None or asset.status is not AssetStatus.COMPLETED:
+        """The WebVTT of the language's track (its sidecar one, if any): a sidecar's at any
+        status, a source's own once the asset is COMPLETED."""
+        tag = _tag(language)
+        found = next((r for r in renditions(asset) if r.key == by_language(asset).get(tag)), None)
+        embedded = found is not None and found.track.source is not TrackSource.SIDECAR
+        if found is None or (embedded and asset.status is not AssetStatus.COMPLETED):
             raise NotFound(f"asset {asset.asset_id} has no {language} captions")
-        with self.outputs.open(layout.prefix(asset.asset_id) + key) as stream:
-            return stream.read()
+        try:
+            with self.outputs.open(layout.prefix(asset.asset_id) + found.key) as stream:
+                return stream.read()
+        except ObjectNotFound:  # removed a moment ago
+            raise NotFound(f"asset {asset.asset_id} has no {language} captions") from None
 
     def put(self, asset: Asset, track: Track, data: bytes) -> Added:
         """Add ``track`` with the captions in ``data``, or replace its language's sidecar;
-        InvalidCaptions (the first bad line) or LimitExceeded before anything is written."""
+        InvalidCaptions (the first bad line) or LimitExceeded before anything is written.
+        Published now if the asset is COMPLETED, else when it completes."""
         _tag(track.language)
         webvtt = to_webvtt(parse_captions(data, self.limits), mpegts=CMAF_MPEGTS)
-        _publishable(asset)
-        tracks = list(asset.tracks)
-        at = _sidecar_at(tracks, track.language)
-        if at is None:
-            text = sum(t.type is TrackType.TEXT for t in tracks)
-            if text >= self.limits.max_text_tracks:
-                raise Conflict(f"asset {asset.asset_id} has {text} text tracks, the limit")
-            tracks.append(track)
-        else:
-            tracks[at] = track
-        if track.default:  # one default text track
-            tracks = [_undefault(t) if t is not track else t for t in tracks]
-        changed = _with(asset, tracks)
-        key = next(r.key for r in renditions(changed) if r.track is track)
-        prefix = layout.prefix(asset.asset_id)
-        self.outputs.put_stream(prefix + key, io.BytesIO(webvtt.encode()))
-        self._republish(changed)
-        self.catalog.set_tracks(asset.asset_id, tracks, self.clock())
-        return Added(track, at is None)
+        _present(asset)
+        limit = self.limits.max_text_tracks
+        sidecars.added(asset.tracks, track, limit)  # the limit, before the file is written
+        key = layout.prefix(asset.asset_id) + layout.sidecar_caption(track.language.lower())
+        self.outputs.put_stream(key, io.BytesIO(webvtt.encode()))
+        created = False
+
+        def add(stored: Asset) -> tuple[Track, ...]:
+            nonlocal created
+            tracks, created = sidecars.added(stored.tracks, track, limit)
+            return tracks
+
+        try:
+            self.catalog.update_tracks(asset.asset_id, add, self.clock())
+        except Conflict:  # deleted meanwhile (its outputs removed: this one too), or full
+            self.outputs.delete(key)
+            stored = self.catalog.get(asset.asset_id)
+            if stored is None or stored.status is AssetStatus.DELETED:
+                raise AssetNotFound(f"no asset {asset.asset_id}") from None
+            raise
+        self.settle(asset.asset_id)
+        return Added(track, created)
 
     def remove(self, asset: Asset, language: str) -> None:
         """Remove the language's sidecar track; NotFound if it has none (a source's own
-        tracks stay)."""
-        tracks = list(asset.tracks)
-        at = _sidecar_at(tracks, _tag(language))
-        if at is None:
-            raise NotFound(f"asset {asset.asset_id} has no {language} captions added to it")
-        _publishable(asset)
-        gone = next(r.key for r in renditions(asset) if r.track is tracks[at])
-        del tracks[at]
-        self._republish(_with(asset, tracks))
-        self.catalog.set_tracks(asset.asset_id, tracks, self.clock())
-        prefix = layout.prefix(asset.asset_id)
-        for key in (gone, layout.caption_playlist(gone)):  # no manifest names them now
-            self.outputs.delete(prefix + key)
+        tracks stay). Its files go once the manifests no longer name them."""
+        _tag(language)
+        _present(asset)
 
-    def _republish(self, asset: Asset) -> None:
+        def remove(stored: Asset) -> tuple[Track, ...]:  # NotFound: nothing written
+            return sidecars.removed(stored.tracks, language)[0]
+
+        try:
+            self.catalog.update_tracks(asset.asset_id, remove, self.clock())
+        except Conflict:  # deleted meanwhile
+            raise AssetNotFound(f"no asset {asset.asset_id}") from None
+        self.settle(asset.asset_id)
+        gone = layout.prefix(asset.asset_id) + layout.sidecar_caption(language.lower())
+        for key in (gone, layout.caption_playlist(gone)):
+            self.outputs.delete(key)
+
+    def settle(self, asset_id: str, manifests: dict[str, str] | None = None) -> None:
+        """Make the asset's manifests name exactly the text tracks the catalog holds, if it
+        has added captions now or had some: those of a COMPLETED asset, or those a finishing
+        job just published (``manifests``: its outputs, before the asset completes). Reads
+        the tracks again after writing, and writes again if they changed meanwhile."""
+        for _ in range(ROUNDS):
+            asset = self.catalog.get(asset_id)
+            if asset is None:
+                return
+            keys = manifests if asset.status is AssetStatus.PROCESSING else asset.outputs
+            if asset.status not in (AssetStatus.PROCESSING, AssetStatus.COMPLETED) or not keys:
+                return
+            if not self._republish(asset, keys):
+                return
+            again = self.catalog.get(asset_id)
+            if again is None or again.tracks == asset.tracks:
+                return
+        raise TransientError(f"asset {asset_id}: its captions keep changing, try again")
+
+    def _republish(self, asset: Asset, keys: dict[str, str]) -> bool:
         """The subtitle playlists, then the master and the MPD, naming exactly the asset's
-        text tracks."""
-        master, mpd = asset.outputs["hls"], asset.outputs["dash"]
-        manifests = with_text_tracks(
-            self._read(master), self._read(mpd), renditions(asset), asset.duration or 0.0
-        )
+        text tracks; False (nothing written) if there are no manifests, or no sidecar in
+        the catalog or in them (a transcode's manifests are then already right)."""
+        if "hls" not in keys or "dash" not in keys:
+            return False
+        master, mpd = self._read(keys["hls"]), self._read(keys["dash"])
+        if not sidecars.of(asset.tracks) and layout.SIDECAR_CAPTIONS not in master:
+            return False
+        manifests = with_text_tracks(master, mpd, renditions(asset), asset.duration or 0.0)
         prefix = layout.prefix(asset.asset_id)
         for key, text in manifests.playlists.items():
             self.outputs.put_stream(prefix + key, io.BytesIO(text.encode()))
-        self.outputs.put_stream(master, io.BytesIO(manifests.master.encode()))
-        self.outputs.put_stream(mpd, io.BytesIO(manifests.mpd.encode()))
+        self.outputs.put_stream(keys["hls"], io.BytesIO(manifests.master.encode()))
+        self.outputs.put_stream(keys["dash"], io.BytesIO(manifests.mpd.encode()))
+        return True
 
     def _read(self, key: str) -> str:
         with self.outputs.open(key) as stream:
@@ -167,35 +216,6 @@ def _tag(language: str) -> str:
     return language
 
 
-def _publishable(asset: Asset) -> None:
+def _present(asset: Asset) -> None:
     if asset.status is AssetStatus.DELETED:
         raise AssetNotFound(f"no asset {asset.asset_id}")
-    if asset.status is not AssetStatus.COMPLETED:
-        raise Conflict(
-            f"asset {asset.asset_id} is {asset.status}: captions can be added once it is COMPLETED"
-        )
-    if "hls" not in asset.outputs or "dash" not in asset.outputs:
-        raise Conflict(f"asset {asset.asset_id} has no HLS and DASH manifests to list captions")
-
-
-def _sidecar_at(tracks: Sequence[Track], language: str) -> int | None:
-    return next(
-        (
-            i
-            for i, t in enumerate(tracks)
-            if t.type is TrackType.TEXT
-            and t.source is TrackSource.SIDECAR
-            and t.language.lower() == language.lower()
-        ),
-        None,
-    )
-
-
-def _undefault(track: Track) -> Track:
-    if track.type is not TrackType.TEXT or not track.default:
-        return track
-    return replace(track, default=False)
-
-
-def _with(asset: Asset, tracks: Sequence[Track]) -> Asset:
-    return replace(asset, tracks=tuple(tracks))

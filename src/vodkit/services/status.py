@@ -4,6 +4,10 @@ Each event is one atomic catalog call; the catalog decides transitions with
 conditional writes, so the asset turns COMPLETED exactly once and an ERROR is
 never overwritten. Errors propagate (the original returned a 500 and lost the
 update): the transport retries, then dead-letters.
+
+Captions added while the asset was processing are published with it (``CaptionService.
+settle``): into the job's manifests before the asset completes, and again after, for one
+added in between; on every COMPLETE event, so a redelivery repairs what a crash left.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ..domain.asset import AssetError, AssetStatus, JobState
 from ..domain.clock import Clock, utcnow
 from ..domain.errors import AssetNotFound, ErrorCode
 from ..domain.events import AssetStatusChanged, JobStateChanged
+from .captions import CaptionService
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +34,10 @@ class StatusProcessor:
         bus: EventBus,
         clock: Clock = utcnow,
         finisher: JobFinisher | None = None,
+        captions: CaptionService | None = None,
     ) -> None:
         self.catalog = catalog
+        self.captions = captions
         self.bus = bus
         self.clock = clock
         self.finisher: JobFinisher = finisher or NothingToFinish()
@@ -48,8 +55,12 @@ class StatusProcessor:
             )
         elif event.status is JobState.COMPLETE:
             outputs = {**event.outputs, **self._finish(event)}
+            if self.captions:
+                self.captions.settle(event.asset_id, outputs)
             if self.catalog.complete_job(event.asset_id, event.job_id, outputs, now):
                 self._announce(event.asset_id, AssetStatus.COMPLETED)
+            if self.captions:
+                self.captions.settle(event.asset_id)
         elif event.status in (JobState.ERROR, JobState.CANCELED):
             error = AssetError(
                 code=event.error_code or ErrorCode.INTERNAL_ERROR,

@@ -8,7 +8,7 @@ happens exactly once whatever the order, duplication or concurrency of events.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -102,8 +102,18 @@ class Catalog(Protocol):
         ...
 
     def set_tracks(self, asset_id: str, tracks: Sequence[Track], now: datetime) -> Asset:
-        """Replace the asset's tracks (sidecar captions added or removed) at any status but
-        DELETED (Conflict); a change of its sidecar tracks records ``asset.updated``."""
+        """Replace the asset's tracks outright at any status but DELETED (Conflict); a change
+        of its sidecar tracks records ``asset.updated``. A change made from tracks read
+        earlier would drop another writer's: such changes go through ``update_tracks``."""
+        ...
+
+    def update_tracks(
+        self, asset_id: str, change: Callable[[Asset], Sequence[Track]], now: datetime
+    ) -> Asset:
+        """Replace the asset's tracks with what ``change`` makes of the stored asset's, in one
+        atomic step (``change`` may run again if another writer came first: two captions
+        changed at once both stay); at any status but DELETED (Conflict), the stored asset
+        after it. A change of its sidecar tracks records ``asset.updated``."""
         ...
 
     def complete_job(

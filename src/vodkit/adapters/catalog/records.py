@@ -102,6 +102,11 @@ class RecordCatalog:
     def set_tracks(self, asset_id: str, tracks: Sequence[Track], now: datetime) -> Asset:
         return self._apply(asset_id, lambda r: transitions.tracks_set(r, tracks, now))
 
+    def update_tracks(
+        self, asset_id: str, change: Callable[[Asset], Sequence[Track]], now: datetime
+    ) -> Asset:
+        return self._apply(asset_id, lambda r: transitions.tracks_changed(r, change, now))
+
     def complete_job(
         self, asset_id: str, job_id: str, outputs: dict[str, str], now: datetime
     ) -> bool:

@@ -63,7 +63,7 @@ def _from_file(track: Track) -> bool:
 def _keys(plan: TranscodePlan) -> list[str]:
     """Each selected track's WebVTT key, as the catalog's captions name it (the asset's text
     tracks in the plan's order: ``services.captions.renditions``)."""
-    return layout.captions([t.language for t in text_tracks(plan)])
+    return layout.text_keys(text_tracks(plan))
 
 
 def caption_selectors(plan: TranscodePlan, outputs_base: str) -> dict[str, dict[str, Any]]:
@@ -134,7 +134,7 @@ def cmaf_caption_outputs(plan: TranscodePlan) -> list[dict[str, Any]]:
             (
                 not (track.default or track.forced),
                 {
-                    "NameModifier": "_" + _stem(key).replace(".", "_"),  # en, en_2...
+                    "NameModifier": "_" + re.sub(r"[./]", "_", _stem(key)),  # en, en_2, sidecar_en
                     "ContainerSettings": {"Container": "CMFC"},
                     "CaptionDescriptions": [_description(track, SELECTOR.format(n=n))],
                 },

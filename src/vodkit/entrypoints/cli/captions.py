@@ -31,8 +31,9 @@ def captions_add(
     default: Annotated[bool, typer.Option("--default", help="Shown unless turned off.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a caption file to a COMPLETED asset, or replace its language's; the manifests are
-    published again, with no re-encode."""
+    """Add a caption file to an asset, or replace its language's: a COMPLETED asset's
+    manifests are published again, with no re-encode; one still processing publishes it
+    when it completes."""
     app_ = footprint()
     service = app_.captions
     if file.stat().st_size > service.limits.max_caption_bytes:  # before it is read

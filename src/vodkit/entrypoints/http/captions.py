@@ -55,8 +55,10 @@ async def put_caption(
     default: bool = False,
 ) -> TrackOut:
     """Add the language's captions (a SubRip or WebVTT body; ``kind=captions``: for the deaf
-    and hard of hearing), or replace them (200). The manifests are published again at once,
-    with no re-encode; an ``asset.updated`` webhook follows."""
+    and hard of hearing), or replace them (200). On a COMPLETED asset the manifests are
+    published again at once, with no re-encode; one still processing (or FAILED, to be
+    retried) keeps them and publishes them when it completes. An ``asset.updated`` webhook
+    follows; 409 past the limit of text tracks."""
     _language(lang)
     api = _api(request)
     asset = await to_thread.run_sync(lambda: visible(request, who, asset_id))
@@ -81,7 +83,8 @@ async def put_caption(
     responses={200: {"content": {"text/vtt": {"schema": {"type": "string"}}}}},
 )
 def get_caption(request: Request, who: Caller, asset_id: str, lang: Lang) -> Response:
-    """The language's captions as WebVTT (its added ones, if any)."""
+    """The language's captions as WebVTT (its added ones, if any: at any status; the
+    source's own once the asset is COMPLETED)."""
     _language(lang)
     asset = visible(request, who, asset_id)
     text = _api(request).app.captions.text(asset, lang)
@@ -90,7 +93,8 @@ def get_caption(request: Request, who: Caller, asset_id: str, lang: Lang) -> Res
 
 @router.delete("/{lang}", status_code=204, response_class=Response, responses=documented(409))
 def delete_caption(request: Request, who: Caller, asset_id: str, lang: Lang) -> Response:
-    """Remove the language's added captions (a source's own stay); manifests republished."""
+    """Remove the language's added captions (a source's own stay), at any status; a
+    COMPLETED asset's manifests are published again."""
     _language(lang)
     asset = visible(request, who, asset_id)
     _api(request).app.captions.remove(asset, lang)

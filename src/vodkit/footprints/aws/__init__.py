@@ -27,6 +27,7 @@ from ...adapters.transcoder.pyav_text import PyavTextConverter
 from ...config import load_settings
 from ...domain.errors import ConfigError
 from ...domain.presets import Presets
+from ...services.captions import CaptionService
 from ...services.follow import Follower
 from ...services.ingest import IngestOrchestrator, StoreAnnouncer
 from ...services.observers import watch_metrics
@@ -120,11 +121,14 @@ def lambda_status_processor(settings: AwsSettings | None = None) -> StatusProces
     settings = settings or load_settings(AwsSettings)
     settings.require("catalog_table", "outputs_bucket")
     outputs = S3ObjectStore(client("s3"), settings.outputs_bucket)
+    catalog = DynamoDbCatalog(client("dynamodb"), settings.catalog_table)
+    limits = settings.rules.track_limits
     return status_processor(
-        DynamoDbCatalog(client("dynamodb"), settings.catalog_table),
+        catalog,
         InProcessEventBus(),
         _metrics(settings),
         _finisher(outputs),
+        captions=CaptionService(outputs, catalog, limits=limits),
     )
 
 
