@@ -21,6 +21,7 @@ from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.base import Progress
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
+from vodkit.adapters.transcoder.waveform import draw_waveform
 from vodkit.config import load_settings
 from vodkit.domain.asset import Asset, AssetStatus
 from vodkit.domain.errors import InvalidInput
@@ -170,6 +171,25 @@ def test_the_poster_is_a_png_waveform_of_the_sound(done: Done, name: str) -> Non
     assert drawn.any(axis=0).mean() > 0.5
     heights = drawn.sum(axis=0)
     assert heights.std() > 5 and heights.max() < 240
+
+
+def test_the_aws_status_function_draws_the_same_waveform_from_the_m4a(
+    done: Done, tmp_path: Path
+) -> None:
+    """MediaConvert draws no waveform: its status function runs the same filter chain
+    through PyAV (``waveform``), in a sandboxed child, on the job's M4A."""
+    png = tmp_path / "poster.png"
+    draw_waveform(done.path("song.mp3", "m4a"), png, (1280, 240), 5.3)
+    pictures = []
+    for path in (png, done.path("song.mp3", "poster")):
+        with av.open(str(path)) as container:
+            pictures.append(next(container.decode(video=0)).to_ndarray(format="rgba"))
+    ours, ffmpegs = pictures
+    assert ours.shape == ffmpegs.shape == (240, 1280, 4)
+    # one chain, two FFmpeg builds (PyAV's libraries, the CLI): the same picture, give or
+    # take the odd pixel of a column's peak
+    differs = (ours[..., 3] > 0) != (ffmpegs[..., 3] > 0)
+    assert differs.mean() < 0.01 and (ours[..., 3] > 0).any(axis=0).mean() > 0.5
 
 
 def test_a_still_image_is_refused_as_one(done: Done) -> None:

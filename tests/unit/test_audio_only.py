@@ -19,7 +19,6 @@ from vodkit.adapters.transcoder.ffmpeg import build_command, filter_graph, wavef
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.domain import layout
 from vodkit.domain.asset import AssetStatus
-from vodkit.domain.errors import ErrorCode, UnsupportedMedia
 from vodkit.domain.events import ObjectCreated
 from vodkit.domain.ladder import PlanningRules, plan_transcode
 from vodkit.domain.media import AudioInfo, MediaInfo, StreamInfo

@@ -77,9 +77,9 @@ class MediaConvertThumbnails:
         with tempfile.TemporaryDirectory(prefix="vodkit-waveform-") as tmp:
             m4a, png = Path(tmp) / "sound.m4a", Path(tmp) / "poster.png"
             try:
-                with self.outputs.open(prefix + layout.m4a(plan.downloads[0].name)) as source:
-                    with m4a.open("wb") as sink:
-                        shutil.copyfileobj(source, sink)
+                key = prefix + layout.m4a(plan.downloads[0].name)
+                with self.outputs.open(key) as source, m4a.open("wb") as sink:
+                    shutil.copyfileobj(source, sink)
                 draw_waveform(m4a, png, (plan.poster.width, plan.poster.height), plan.duration)
             except (ObjectNotFound, TranscodeFailed) as exc:
                 # as for a video whose captures are missing: the asset completes without it
