@@ -11,6 +11,7 @@ import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 
+from tests.aws_stack import template
 from vodkit.adapters.presets.file import load_presets
 from vodkit.adapters.storage.memory import MemoryObjectStore
 from vodkit.adapters.transcoder import mediaconvert_thumbs
@@ -207,3 +208,11 @@ def test_without_its_m4a_or_a_drawing_the_asset_completes_without_a_poster(
     assert MediaConvertThumbnails(outputs).finish("asset-1", completed(plan)) == {}
     assert "could not be drawn" in caplog.text
     assert "asset-1/thumbs/poster.png" not in outputs.objects
+
+
+def test_the_status_function_has_room_for_an_hours_waveform() -> None:
+    """showwavespic holds the sound whole: 16-bit mono at 48 kHz is 350 MB an hour, beside
+    the function's own Python and the child's PyAV."""
+    status = template()["Resources"]["JobStatusProcessorFunction"]["Properties"]
+    assert status["MemorySize"] >= 1024
+    assert status["Timeout"] >= 120  # draw_waveform's own floor
