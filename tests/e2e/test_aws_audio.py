@@ -5,14 +5,23 @@ from it (PyAV's showwavespic, in a sandboxed child) before the asset turns COMPL
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import av
 
 from tests.aws_stack import FakeMediaConvert
 from tests.conftest import FFMPEG
-from tests.e2e.test_aws_stack import Stack, packaged, stack  # noqa: F401 (fixtures)
+from tests.e2e.test_aws_stack import (  # noqa: F401 (fixtures)
+    LAMBDA_BOOTSTRAP,
+    Stack,
+    lambda_task,
+    packaged,
+    stack,
+)
 from vodkit.domain.asset import AssetStatus
 from vodkit.entrypoints import aws_lambda
 
@@ -28,11 +37,9 @@ def tone(path: Path, codec: str, seconds: int = 6) -> Path:
     return path
 
 
-def test_a_sound_upload_goes_through_the_stack_to_completed_with_its_waveform(
-    stack: tuple[Stack, FakeMediaConvert],  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    st, mediaconvert = stack
+def submitted(st: Stack, mediaconvert: FakeMediaConvert, tmp_path: Path) -> tuple[Any, Any, Any]:
+    """An MP3 uploaded, planned and submitted by the ingest handler; the M4A its job writes
+    put where MediaConvert would; (the asset, the job, the COMPLETE event's group details)."""
     song = tone(tmp_path / "song.mp3", "-c:a libmp3lame -b:a 128k")
     event = st.upload(song, "uploads/alice/song.mp3")
     st.emit(event.to_eventbridge())
@@ -55,6 +62,16 @@ def test_a_sound_upload_goes_through_the_stack_to_completed_with_its_waveform(
          "playlistFilePaths": [f"{base}/stream/master.m3u8", f"{base}/stream/master.mpd"]},
         {"type": "FILE_GROUP", "outputDetails": [{"outputFilePaths": [written]}]},
     ]  # fmt: skip
+    return asset, job, details
+
+
+def test_a_sound_upload_goes_through_the_stack_to_completed_with_its_waveform(
+    stack: tuple[Stack, FakeMediaConvert],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    st, mediaconvert = stack
+    asset, job, details = submitted(st, mediaconvert, tmp_path)
+    bucket = st.outputs["OutputsBucketName"]
     st.emit(st.job_event(job, "COMPLETE", outputGroupDetails=details))
     while st.depth("JobEventsQueueUrl"):
         assert st.deliver("JobEventsQueueUrl", aws_lambda.status) == []
@@ -74,3 +91,36 @@ def test_a_sound_upload_goes_through_the_stack_to_completed_with_its_waveform(
     assert pixels.shape == (240, 1280, 4)
     heights = (pixels[..., 3] > 0).sum(axis=0)
     assert heights[:300].mean() > 2 * heights[-300:].mean()  # loud, then fading out
+
+
+def test_the_packaged_status_function_draws_the_waveform_on_lambdas_python(
+    stack: tuple[Stack, FakeMediaConvert],  # noqa: F811
+    lambda_task: tuple[str, Path, Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The artifact as Lambda runs it (python3.12, its own PyAV, no FFmpeg program)."""
+    python, task, runtime = lambda_task
+    st, mediaconvert = stack
+    assert not list(task.glob("imageio_ffmpeg*")), "the functions carry no FFmpeg program"
+    asset, job, details = submitted(st, mediaconvert, tmp_path)
+    st.emit(st.job_event(job, "COMPLETE", outputGroupDetails=details))
+    url = st.outputs["JobEventsQueueUrl"]
+    messages = st.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
+    environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} | st.status_env
+    environment |= {
+        "PYTHONPATH": str(runtime),
+        "LAMBDA_TASK_ROOT": str(task),
+        "PATH": "/usr/bin:/bin",
+    }
+    ran = subprocess.run(
+        [python, "-s", "-c", LAMBDA_BOOTSTRAP, str(task), "status"],
+        input=json.dumps(batch), env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert json.loads(ran.stdout.splitlines()[-1])["batchItemFailures"] == []
+    done = st.catalog.get(asset.asset_id)
+    assert done is not None and done.status is AssetStatus.COMPLETED, ran.stderr[-3000:]
+    assert done.outputs["poster"] == f"{asset.asset_id}/thumbs/poster.png"
+    head = st.s3.get_object(Bucket=st.outputs["OutputsBucketName"], Key=done.outputs["poster"])
+    assert head["Body"].read(8) == b"\x89PNG\r\n\x1a\n"
