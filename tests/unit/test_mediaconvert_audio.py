@@ -4,6 +4,7 @@ records, and the waveform poster the status function adds (drawing faked here)."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +217,25 @@ def test_the_status_function_has_room_for_an_hours_waveform() -> None:
     status = template()["Resources"]["JobStatusProcessorFunction"]["Properties"]
     assert status["MemorySize"] >= 1024
     assert status["Timeout"] >= 120  # draw_waveform's own floor
+
+
+def test_each_download_is_a_file_group_of_its_own_landing_on_its_m4a() -> None:
+    (preview,) = PRESETS.mp4.outputs
+    small = replace(
+        preview,
+        name_modifier="_small",
+        audio=replace(preview.audio, bitrate=96_000) if preview.audio else None,
+    )
+    presets = replace(PRESETS, mp4=replace(PRESETS.mp4, outputs=(preview, small)))
+    plan = plan_transcode(MP3, presets, RULES)
+    request = TranscodeJob("job-1", "asset-1", "uploads", "uploads/alice/song.mp3", plan)
+    built = build_job(request, role_arn="arn:aws:iam::123456789012:role/mc", outputs_bucket="out")
+    validate_parameters(built, CREATE_JOB.input_shape)
+    files = built["Settings"]["OutputGroups"][1:]
+    assert [
+        (
+            g["OutputGroupSettings"]["FileGroupSettings"]["Destination"],
+            g["Outputs"][0]["AudioDescriptions"][0]["CodecSettings"]["AacSettings"]["Bitrate"],
+        )
+        for g in files
+    ] == [("s3://out/asset-1/mp4/preview", 128_000), ("s3://out/asset-1/mp4/small", 96_000)]
