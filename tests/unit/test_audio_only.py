@@ -3,6 +3,7 @@ its HLS master and the FFmpeg command that makes them (no FFmpeg run here)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,8 @@ from vodkit.adapters.transcoder.ffmpeg import build_command, filter_graph, wavef
 from vodkit.adapters.transcoder.memory import MemoryJobSubmitter
 from vodkit.domain import layout
 from vodkit.domain.asset import AssetStatus
-from vodkit.domain.errors import ErrorCode, UnsupportedMedia
 from vodkit.domain.events import ObjectCreated
-from vodkit.domain.ladder import AUDIO_ONLY_ELSEWHERE, PlanningRules, plan_transcode
+from vodkit.domain.ladder import PlanningRules, plan_transcode
 from vodkit.domain.media import AudioInfo, MediaInfo, StreamInfo
 from vodkit.domain.plan import AUDIO, MEDIACONVERT, TranscodePlan
 from vodkit.services.ingest import IngestOrchestrator
@@ -86,11 +86,47 @@ def test_every_container_without_pictures_is_planned_as_sound() -> None:
         assert plan_transcode(song(container), PRESETS).kind == AUDIO
 
 
-def test_mediaconvert_refuses_audio_only_with_the_reason() -> None:
-    with pytest.raises(UnsupportedMedia, match="not supported on this footprint") as refused:
-        plan_transcode(song(), PRESETS, PlanningRules(encoder=MEDIACONVERT))
-    assert str(refused.value) == AUDIO_ONLY_ELSEWHERE
-    assert refused.value.code == ErrorCode.UNSUPPORTED_MEDIA
+def test_mediaconvert_plans_audio_only_as_ffmpeg_does() -> None:
+    plan = plan_transcode(song(), PRESETS, PlanningRules(encoder=MEDIACONVERT))
+    assert plan.audio_only and plan.encoder == MEDIACONVERT
+    assert replace(plan, encoder="x264") == plan_transcode(song(), PRESETS)
+
+
+def low_rate(codec: str = "mp3float", bitrate: int | None = 64_000) -> MediaInfo:
+    media = song()
+    audio = replace(media.audio, codec=codec, bitrate=bitrate) if media.audio else None
+    return replace(media, audio=audio, bitrate=None)
+
+
+def test_audio_rungs_above_the_sources_bitrate_are_dropped_but_one_stays() -> None:
+    plan = plan_transcode(low_rate(bitrate=64_000), PRESETS)
+    assert [a.name for a in plan.audio] == ["audio_96k"]  # all above 64k: the lowest stays
+    (download,) = plan.downloads
+    assert download.audio.bitrate == 96_000  # the kept rung's, not the preset's 128k
+    assert plan.audio_encodes == plan.audio  # one encode still serves both
+    assert [a.name for a in plan_transcode(low_rate(bitrate=112_000), PRESETS).audio] == [
+        "audio_96k"
+    ]
+    # a VBR "128k" MP3 averages a little under it: it keeps its rung
+    assert [a.name for a in plan_transcode(low_rate(bitrate=126_500), PRESETS).audio] == [
+        "audio_128k", "audio_96k",
+    ]  # fmt: skip
+
+
+def test_the_containers_rate_stands_in_when_the_stream_does_not_say() -> None:
+    media = replace(low_rate(bitrate=None), bitrate=100_000)
+    assert [a.name for a in plan_transcode(media, PRESETS).audio] == ["audio_96k"]
+    unknown = low_rate(bitrate=None)
+    assert [a.name for a in plan_transcode(unknown, PRESETS).audio] == [
+        "audio_128k", "audio_96k",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("codec", ["flac", "pcm_s16le", "pcm_s24le", "alac"])
+def test_a_lossless_source_keeps_every_rung_whatever_its_rate(codec: str) -> None:
+    plan = plan_transcode(low_rate(codec=codec, bitrate=64_000), PRESETS)
+    assert [a.name for a in plan.audio] == ["audio_128k", "audio_96k"]
+    assert plan.downloads[0].audio.bitrate == 128_000
 
 
 def test_every_audio_track_is_kept_and_text_is_skipped() -> None:
@@ -185,7 +221,7 @@ def test_ingest_records_an_audio_asset(tmp_path: Path) -> None:
     assert done.outputs["poster"].endswith("/thumbs/poster.png")
 
 
-def test_the_aws_footprint_fails_an_audio_upload_with_the_reason() -> None:
+def test_the_aws_footprint_submits_an_audio_upload() -> None:
     uploads = MemoryObjectStore("uploads")
     catalog = MemoryCatalog()
     submitter = MemoryJobSubmitter()
@@ -203,6 +239,5 @@ def test_the_aws_footprint_fails_an_audio_upload_with_the_reason() -> None:
         ObjectCreated(bucket="uploads", key="uploads/alice/song.mp3", size=info.size,
                       etag=info.etag)
     )  # fmt: skip
-    assert asset.status is AssetStatus.FAILED and submitter.submissions == 0
-    (error,) = asset.errors
-    assert (error.code, error.message) == ("UnsupportedMedia", AUDIO_ONLY_ELSEWHERE)
+    assert asset.status is not AssetStatus.FAILED and submitter.submissions == 1
+    assert asset.kind == AUDIO

@@ -61,12 +61,10 @@ SPRITE_ROWS = 10  # per sheet: 100 tiles, 1600x900 pixels at most, 500 s at the 
 POSTER_CANDIDATES = 10
 WAVEFORM = (1280, 240)  # an audio-only asset's poster: its waveform, this size
 NO_TEXT_WITHOUT_PICTURE = "an audio-only asset publishes no text tracks"
-# MediaConvert could encode the ladder and the M4A, but draws no waveform (the poster):
-# refused there with the reason rather than published without one.
-AUDIO_ONLY_ELSEWHERE = (
-    "audio-only uploads are not supported on this footprint (MediaConvert) yet; "
-    "the embedded and cluster footprints take them"
-)
+# Sources whose bitrate says nothing of their quality: every audio rung is worth encoding.
+LOSSLESS_AUDIO = frozenset({"flac", "alac", "wavpack", "ape", "tta", "mlp", "truehd"})
+# A VBR source's average sits a little under its nominal rate (a "128k" MP3 at 126 kb/s).
+SOURCE_BITRATE_SLACK = 1.05
 
 # How many H.264 bits one bit of a source's codec is worth at equal VMAF: x264 (vodkit's
 # encoder, at a cap) against each codec at a camera's or an editor's settings, on real
@@ -440,24 +438,48 @@ def _audio_ladder(presets: Presets) -> list[AudioSettings]:
     return sorted(found.values(), key=lambda a: -a.bitrate)
 
 
+def source_audio_bitrate(media: MediaInfo) -> int | None:
+    """What the source's sound carries, in bits per second: None when unknown or lossless
+    (PCM, FLAC...: no rung is above it). A file without pictures that does not say its
+    stream's rate is all sound: its container's rate (an MP3's cover art only adds)."""
+    audio = media.audio
+    if audio is None:
+        return None
+    if audio.codec.startswith("pcm_") or audio.codec in LOSSLESS_AUDIO:
+        return None
+    return audio.bitrate or media.bitrate or None
+
+
+def cap_audio_ladder(ladder: list[AudioSettings], source: int | None) -> list[AudioSettings]:
+    """The rungs (highest first) at or under the source's bitrate: re-encoding a 64 kb/s MP3
+    at 128 kb/s spends bits on nothing. The lowest rung stays when all are above it."""
+    if source is None or not ladder:
+        return ladder
+    kept = [a for a in ladder if a.bitrate <= source * SOURCE_BITRATE_SLACK]
+    return kept or ladder[-1:]
+
+
 def plan_audio_only(media: MediaInfo, presets: Presets, rules: PlanningRules) -> TranscodePlan:
     """A source without pictures (MP3, M4A, WAV, FLAC, Ogg): an audio-only ladder at the
-    presets' audio bitrates (every kept track, as for video), an M4A download per MP4
-    preset (its audio settings) and a waveform for the poster; no sprite."""
-    if rules.encoder != X264:
-        raise UnsupportedMedia(AUDIO_ONLY_ELSEWHERE, code=ErrorCode.UNSUPPORTED_MEDIA)
+    presets' audio bitrates up to the source's (every kept track, as for video), an M4A
+    download per MP4 preset (its audio settings, capped likewise) and a waveform for the
+    poster; no sprite."""
     tracks = plan_tracks(media.other_streams, rules.track_limits)
     tracks = tracks.without_text(NO_TEXT_WITHOUT_PICTURE)
     audio_tracks = tracks.of(TrackType.AUDIO)
     default_audio = next((t for t in audio_tracks if t.default), None)
-    ladder = _audio_ladder(presets)
+    source_bitrate = source_audio_bitrate(media)
+    ladder = cap_audio_ladder(_audio_ladder(presets), source_bitrate)
     if default_audio is None or not ladder:
         reason = "no audio track can be decoded" if ladder else "the presets have no audio"
         raise UnsupportedMedia(f"nothing to play: {reason}", code=ErrorCode.NO_VIDEO)
     groups = [a for a in (_audio_for(s, default_audio) for s in ladder) if a is not None]
     downloads: list[AudioFile] = []
     for output in presets.mp4.outputs:
-        a = _audio_for(output.audio or ladder[0], default_audio)
+        settings = output.audio or ladder[0]
+        if source_bitrate and settings.bitrate > source_bitrate * SOURCE_BITRATE_SLACK:
+            settings = ladder[0]  # above the source: the ladder's top (the same encode)
+        a = _audio_for(settings, default_audio)
         name = re.sub(r"[^a-z0-9_-]", "", output.name_modifier.lower()).strip("_-") or "preview"
         if a is not None and all(d.name != name for d in downloads):
             downloads.append(AudioFile(name=name, audio=a))

@@ -301,24 +301,35 @@ def build_command(
     return args
 
 
+def waveform_filters(width: int, height: int) -> list[tuple[str, str]]:
+    """The waveform's filter chain, as (filter, options): mixed to one channel, padded with
+    silence to a sample a column (``showwavespic`` draws nothing from fewer), one PNG of
+    the whole sound, square-root scaled so quiet speech still shows. FFmpeg runs it here
+    (``waveform_command``); on AWS, PyAV's libavfilter does (``waveform``)."""
+    return [
+        ("aformat", "channel_layouts=mono"),
+        ("apad", f"whole_len={width}"),
+        (
+            "showwavespic",
+            f"s={width}x{height}:colors={WAVEFORM_COLOUR}:scale=sqrt:filter=peak",
+        ),
+    ]
+
+
 def waveform_command(plan: TranscodePlan, source: Path, workdir: Path, *, ffmpeg: str) -> list[str]:
     """An audio-only asset's poster: the waveform of its M4A (vodkit's own file), else of
-    the source (forced to its demuxer, as the transcode read it), drawn by ``showwavespic``:
-    one PNG of the whole sound, mixed to one channel, square-root scaled so quiet speech
-    still shows."""
+    the source (forced to its demuxer, as the transcode read it), drawn by
+    ``waveform_filters``."""
     if plan.downloads:
         demuxer, path = "mov", workdir / layout.m4a(plan.downloads[0].name)
     else:
         demuxer, path = plan.demuxer, source
-    poster = plan.poster
+    chain = ",".join(f"{name}={options}" for name, options in
+                     waveform_filters(plan.poster.width, plan.poster.height))  # fmt: skip
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
         "-protocol_whitelist", "file", "-f", demuxer, "-i", f"file:{path}",
-        "-filter_complex",
-        # padded with silence to a sample a column: showwavespic draws nothing from fewer
-        f"[0:a:0]aformat=channel_layouts=mono,apad=whole_len={poster.width},"
-        f"showwavespic=s={poster.width}x{poster.height}"
-        f":colors={WAVEFORM_COLOUR}:scale=sqrt:filter=peak[w]",
+        "-filter_complex", f"[0:a:0]{chain}[w]",
         "-map", "[w]", "-frames:v", "1", "-c:v", "png", "-f", "image2", "-update", "1",
         str(workdir / layout.WAVEFORM),
     ]  # fmt: skip

@@ -6,6 +6,8 @@ rung, and the audio renditions, in CMFC), a FILE group writes the MP4
 preview, and frame-capture groups the poster's candidates and the sprite's
 tiles (judged and sheeted when the job completes, by ``MediaConvertThumbnails``); text
 tracks are WebVTT in the CMAF group and FILE groups of their own (``mediaconvert_captions``).
+An audio-only plan makes the CMAF group's audio renditions and an M4A FILE group per
+download, nothing else: its waveform poster is drawn from that M4A when the job completes.
 Rungs carry the plan's sizes (display aspect kept, never upscaled, portrait
 for rotated phone video with ``Rotate: AUTO``), a fixed GOP without scene-cut
 keyframes so rungs switch cleanly, and 5.1/7.1 sources are remixed to stereo.
@@ -255,6 +257,53 @@ def _audio_cmfc(plan: TranscodePlan, audio: AudioRendition, grouped: bool) -> di
     }
 
 
+def _audio_only_cmfc(plan: TranscodePlan, audio: AudioRendition, _grouped: bool) -> dict[str, Any]:
+    """An audio-only asset's HLS master: the default track's renditions are the variants
+    (``EXT-X-STREAM-INF``, one per bitrate, as FFmpeg's master has them); another track's
+    are alternates in their bitrate's group. MediaConvert documents linking groups to
+    video variants only (``AudioRenditionSets``): its DASH manifest lists every track, its
+    HLS master may offer only the default one."""
+    track = plan.track(audio)
+    if track is None or track.default:
+        return {"CmfcSettings": {"AudioTrackType": "AUDIO_ONLY_VARIANT_STREAM"}}
+    return {
+        "CmfcSettings": {
+            "AudioGroupId": audio.group_id,
+            "AudioTrackType": "ALTERNATE_AUDIO_AUTO_SELECT",
+            "DescriptiveVideoServiceFlag": "DONT_FLAG",
+        }
+    }
+
+
+def _m4a_groups(plan: TranscodePlan, base: str) -> list[dict[str, Any]]:
+    """An audio-only asset's downloads: audio-only MP4 files (MediaConvert's MP4 container
+    takes AAC alone) named ``.m4a``, one FILE group each so that each lands exactly on
+    ``layout.m4a`` (a group's single output needs no name modifier, and MediaConvert would
+    otherwise name the file after the source)."""
+    return [
+        {
+            "Name": f"M4A {download.name}",
+            "OutputGroupSettings": {
+                "Type": "FILE_GROUP_SETTINGS",
+                "FileGroupSettings": {
+                    "Destination": f"{base}{layout.m4a(download.name).removesuffix('.m4a')}"
+                },
+            },
+            "Outputs": [
+                {
+                    "Extension": "m4a",
+                    "ContainerSettings": {
+                        "Container": "MP4",
+                        "Mp4Settings": {"MoovPlacement": "PROGRESSIVE_DOWNLOAD"},
+                    },
+                    "AudioDescriptions": [_audio(plan, download.audio)],
+                }
+            ],
+        }
+        for download in plan.downloads
+    ]
+
+
 def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
     automated = plan.automated_abr
     outputs: list[dict[str, Any]] = [
@@ -278,10 +327,11 @@ def _cmaf_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
         for output, rung in zip(outputs, plan.video, strict=True):
             if rung.audio:
                 output["ContainerSettings"]["CmfcSettings"] = {"AudioRenditionSets": rung.audio}
+    cmfc = _audio_only_cmfc if plan.audio_only else _audio_cmfc
     outputs += [
         {
             "NameModifier": f"_{audio.name}",
-            "ContainerSettings": {"Container": "CMFC", **_audio_cmfc(plan, audio, grouped)},
+            "ContainerSettings": {"Container": "CMFC", **cmfc(plan, audio, grouped)},
             "AudioDescriptions": [_audio(plan, audio)],
         }
         for audio in plan.audio
@@ -386,7 +436,7 @@ def _poster_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
 def _tiles_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
     # The scrub sprite's tiles, one every interval; MediaConvertThumbnails sheets them.
     sprite = plan.sprite
-    assert sprite is not None  # audio-only plans never reach MediaConvert (ladder)
+    assert sprite is not None  # audio-only plans have no tiles group (build_job)
     return _frame_capture_group(
         "Sprite tiles",
         destination,
@@ -405,22 +455,26 @@ def build_job(
     base = f"s3://{outputs_bucket}/{job.output_prefix}"
     source: dict[str, Any] = {
         "FileInput": f"s3://{job.source_bucket}/{job.source_key}",
-        "VideoSelector": _video_selector(plan),
         "TimecodeSource": "ZEROBASED",
     }
+    if not plan.audio_only:
+        source["VideoSelector"] = _video_selector(plan)
     if plan.audio:
         source["AudioSelectors"] = _audio_selectors(plan)
     cmaf = _cmaf_group(plan, f"{base}{layout.STREAM}{DESTINATION}")
     if captions := caption_selectors(plan, base):  # text tracks: mediaconvert_captions
         source["CaptionSelectors"] = captions
         cmaf["Outputs"] += cmaf_caption_outputs(plan)
-    groups = [
-        cmaf,
-        _preview_group(plan, f"{base}{layout.MP4}"),
-        _poster_group(plan, f"{base}{layout.POSTER_CANDIDATES}poster"),
-        _tiles_group(plan, f"{base}{layout.SPRITE_TILES}tile"),
-        *download_groups(plan, base),
-    ]
+    if plan.audio_only:  # no pictures: the waveform is drawn when the job completes
+        groups = [cmaf, *_m4a_groups(plan, base)]
+    else:
+        groups = [
+            cmaf,
+            _preview_group(plan, f"{base}{layout.MP4}"),
+            _poster_group(plan, f"{base}{layout.POSTER_CANDIDATES}poster"),
+            _tiles_group(plan, f"{base}{layout.SPRITE_TILES}tile"),
+            *download_groups(plan, base),
+        ]
     metadata = {"assetId": job.asset_id, "jobId": job.job_id}
     if stack:
         metadata["stack"] = stack
