@@ -155,3 +155,36 @@ def test_a_title_that_is_not_utf8_is_read_and_made_safe(tmp_path: Path) -> None:
     french = streams[1]
     assert french.language == "fr" and len(french.title) == MAX_TITLE
     assert french.title.startswith('\ufffdt\ufffd "x" AAA')
+
+
+def test_a_dvb_bitmap_track_in_mpeg_ts_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    """Broadcast's bitmap subtitles (DVB, in MPEG-TS; MP4 carries neither PGS nor DVB): the
+    asset completes, its English audio kept, the DVB track listed as skipped and why."""
+    from tests.conftest import real_clip
+    from tests.multitrack import pgs
+
+    source = tmp_path / "broadcast.ts"
+    subprocess.run(
+        [FFMPEG, "-hide_banner", "-loglevel", "error", "-y",
+         "-t", "3", "-i", str(real_clip("bigbuckbunny.mp4")), "-i", str(pgs(tmp_path / "s.sup")),
+         "-map", "0:v", "-map", "0:a", "-map", "1", "-vf", "scale=320:180",
+         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-ac", "2",
+         "-c:s", "dvbsub", "-metadata:s:a:0", "language=eng", "-metadata:s:s:0", "language=deu",
+         str(source)],
+        check=True,
+    )  # fmt: skip
+    app = bootstrap(load_settings(EmbeddedSettings, data_dir=tmp_path / "data", retry_backoff=0))
+    asset_id = app.assets.upload_file(source, "alice", source.name).asset_id
+    app.processing.worker().drain()
+    asset = app.catalog.get(asset_id)
+    assert asset is not None and asset.status is AssetStatus.COMPLETED, asset
+    shown = app.assets.view(asset).public()
+    assert [(t["type"], t["language"]) for t in shown["tracks"]] == [("audio", "en")]
+    assert shown["skipped"] == [
+        {
+            "type": "text",
+            "codec": "dvb_subtitle",
+            "language": "de",
+            "reason": "bitmap subtitles (pictures of text) cannot become WebVTT without OCR",
+        }
+    ]
