@@ -23,11 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import layout
-from .tracks import TAG_SHAPE, UNDETERMINED, TextKind, Track
+from .tracks import TextKind, Track, manifest_text, quoted, shaped_tag
 
 CMAF_MPEGTS = 0  # the 90 kHz time of vodkit's CMAF media time 0, as hls.js and Safari read it
 GROUP = "subs"
-MAX_NAME = 100
 SDH = (
     "public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound"
 )
@@ -75,25 +74,11 @@ def media_playlist(vtt: str, duration: float) -> str:
     )
 
 
-def _clean(value: str) -> str:
-    """An untrusted name on one line, bounded: control characters become spaces."""
-    return "".join(" " if ord(c) < 32 or c == "\x7f" else c for c in value).strip()[:MAX_NAME]
-
-
-def _quoted(value: str) -> str:
-    """An untrusted name as an HLS quoted-string: no quote, no line break."""
-    return '"' + _clean(value).replace('"', "'") + '"'
-
-
-def _language(track: Track) -> str:
-    return track.language if TAG_SHAPE.fullmatch(track.language) else UNDETERMINED
-
-
 def _names(renditions: Sequence[TextRendition]) -> list[str]:
     """Each track's name, made unique in the group as HLS requires ("English (2)")."""
     names: list[str] = []
     for r in renditions:
-        name = _clean(r.track.name).replace('"', "'") or _language(r.track)
+        name = manifest_text(r.track.name) or shaped_tag(r.track.language)
         candidate, n = name, 1
         while candidate in names:
             n += 1
@@ -113,8 +98,8 @@ def hls_master(master: str, renditions: Sequence[TextRendition]) -> str:
     for i, (r, name) in enumerate(zip(renditions, _names(renditions), strict=True)):
         uri = posixpath.relpath(layout.caption_playlist(r.key), posixpath.dirname(layout.MASTER))
         attributes = [
-            "TYPE=SUBTITLES", f'GROUP-ID="{GROUP}"', f'LANGUAGE="{_language(r.track)}"',
-            f"NAME={_quoted(name)}", f"DEFAULT={'YES' if i == default else 'NO'}",
+            "TYPE=SUBTITLES", f'GROUP-ID="{GROUP}"', f'LANGUAGE="{shaped_tag(r.track.language)}"',
+            f"NAME={quoted(name)}", f"DEFAULT={'YES' if i == default else 'NO'}",
             "AUTOSELECT=YES", f"FORCED={'YES' if r.track.forced else 'NO'}",
         ]  # fmt: skip
         if r.track.kind is TextKind.CAPTIONS:
@@ -167,7 +152,7 @@ def dash_mpd(mpd: str, renditions: Sequence[TextRendition]) -> str:
         adaptation = ET.SubElement(
             period, f"{{{MPD_NS}}}AdaptationSet",
             {"id": str(next_id + i), "contentType": "text", "mimeType": "text/vtt",
-             "lang": _language(r.track)},
+             "lang": shaped_tag(r.track.language)},
         )  # fmt: skip
         ET.SubElement(adaptation, f"{{{MPD_NS}}}Label").text = name  # before Role: the schema
         role = "caption" if r.track.kind is TextKind.CAPTIONS else "subtitle"

@@ -24,6 +24,7 @@ TEXT_CODECS = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "e
 BITMAP_CODECS = frozenset({"hdmv_pgs_subtitle", "dvb_subtitle", "dvd_subtitle", "xsub"})
 MAX_TAG_LENGTH = 35  # RFC 5646's practical limit for a well-formed tag
 # langcodes also reads "en_US" and other spellings; a tag in a URL must be the real form
+MAX_NAME = 120  # characters of a track's name in a manifest
 TAG_SHAPE = re.compile(r"[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*")
 
 
@@ -66,8 +67,22 @@ def language_tag(value: str | None) -> str:
         return UNDETERMINED
 
 
-def _shaped(tag: str) -> str:
+def shaped_tag(tag: str) -> str:
+    """``tag`` if it has a tag's shape (keys and manifests are made of it), else ``und``."""
     return tag if len(tag) <= MAX_TAG_LENGTH and TAG_SHAPE.fullmatch(tag) else UNDETERMINED
+
+
+def manifest_text(value: str, limit: int = MAX_NAME) -> str:
+    """An untrusted name for a manifest's attribute: one line with no control character (C0,
+    DEL, C1) and no double quote (an HLS quoted-string, RFC 8216 4.2), spaces collapsed,
+    bounded."""
+    cleaned = "".join(" " if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c for c in value)
+    return " ".join(cleaned.replace('"', "'").split())[:limit]
+
+
+def quoted(value: str) -> str:
+    """``value`` as an HLS quoted-string attribute value."""
+    return '"' + manifest_text(value) + '"'
 
 
 def is_language_tag(value: str) -> bool:
@@ -124,7 +139,7 @@ class Track:
         kind = data.get("kind")
         return cls(
             type=TrackType(data["type"]),
-            language=_shaped(str(data["language"])),  # keys are made of it: never a path
+            language=shaped_tag(str(data["language"])),  # keys are made of it: never a path
             name=str(data["name"]),
             default=bool(data.get("default", False)),
             forced=bool(data.get("forced", False)),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ...domain import layout
 from ...domain.plan import AudioRendition, Measured, TranscodePlan, segment_rates
-from ...domain.tracks import Role, Track
+from ...domain.tracks import MAX_NAME, Role, Track, manifest_text, quoted
 
 MPD_NS = "urn:mpeg:dash:schema:mpd:2011"
 ET.register_namespace("", MPD_NS)
@@ -40,7 +40,6 @@ AFTER_ROLES = {f"{{{MPD_NS}}}{tag}" for tag in (
     "SegmentTemplate", "Representation",
 )}  # fmt: skip
 AFTER_LABEL = AFTER_ROLES | {f"{{{MPD_NS}}}{tag}" for tag in ("Accessibility", "Role")}
-MAX_NAME = 120
 
 
 @dataclass(frozen=True)
@@ -181,13 +180,6 @@ def finalize_stream(plan: TranscodePlan, workdir: Path) -> None:
     (workdir / layout.MASTER).write_text(master_playlist(plan, stats))
 
 
-def quoted(text: str) -> str:
-    """An HLS quoted-string attribute's value: no ``"``, CR or LF may reach it (RFC 8216
-    4.2), nor other control characters; bounded, since it may be an upload's tag."""
-    cleaned = "".join(" " if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c for c in text)
-    return '"' + " ".join(cleaned.replace('"', "'").split())[:MAX_NAME] + '"'
-
-
 def _audio_media(plan: TranscodePlan, *, in_variant: frozenset[str] = frozenset()) -> list[str]:
     """The EXT-X-MEDIA lines: in each group (a bitrate), one per kept audio track, the
     source's default track DEFAULT=YES; names unique within a group, as HLS requires.
@@ -198,7 +190,7 @@ def _audio_media(plan: TranscodePlan, *, in_variant: frozenset[str] = frozenset(
         track = plan.track(audio)
         group = audio.group_id
         taken = names.setdefault(group, set())
-        base = quoted(track.name if track else audio.name)[1:-1][: MAX_NAME - 6]
+        base = manifest_text(track.name if track else audio.name, MAX_NAME - 6)
         name, n = base, 2
         while name in taken:  # as written: two names that differ by a quote collide
             name, n = f"{base} ({n})", n + 1
