@@ -80,6 +80,15 @@ class LeasedRuns:
             beat.join()
         return True
 
+    def hand_over(self, job: TranscodeJob, owner: str, seconds: float) -> bool:
+        """Lease the job to ``owner`` for ``seconds``, once this worker's run of it is over
+        but not the job: a chunked job's pieces run on as tasks of their own, redelivered
+        by the broker if their worker dies, and the reaper must not start the job again."""
+        self._release(job)
+        return LeasedRuns(
+            self.catalog, owner=owner, lease=seconds, now=self.now, clock=self.clock
+        )._claim(job)
+
     def _release(self, job: TranscodeJob) -> None:
         try:
             self.catalog.release_job(job.asset_id, job.job_id, self.owner, self.clock())

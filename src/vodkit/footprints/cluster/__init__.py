@@ -11,6 +11,13 @@ worker's reaper hands the job out again. RabbitMQ's ``consumer_timeout`` must st
 exceed the longest transcode (``VODKIT_TRANSCODE_TIMEOUT``; deploy/rabbitmq sets 7 h):
 a busy worker holds the next message of its queue, prefetched and unacknowledged,
 until its transcode ends, and RabbitMQ 3.10 has no per-queue timeout.
+
+A source longer than two chunks (``VODKIT_CHUNK_SECONDS``, 60 by default, a multiple of
+the segment length) is split and stitched (``services.chunked``): its transcode task
+analyses it, queues its pieces on the ``chunks`` queue, one task per chunk, its audio and
+its thumbnails, and hands the job's lease to them; the last to finish queues the stitch.
+A chunk's retry costs that chunk: its task is acknowledged once done, so a worker that
+dies mid-chunk hands it back to the broker.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from pydantic import Field
 
 from ...adapters.aws import client
 from ...adapters.catalog.postgres import PostgresCatalog, catalog_database
+from ...adapters.chunks.postgres import PostgresChunkLedger
 from ...adapters.events.inprocess import InProcessEventBus
 from ...adapters.metrics.prometheus import PrometheusMetrics
 from ...adapters.postgresdb import PostgresDatabase
@@ -36,10 +44,14 @@ from ...adapters.queue.celery import DELIVERIES, CeleryQueue, celery_app, dead_l
 from ...adapters.signing.sql import SqlSigningSecret
 from ...adapters.storage.s3 import S3ObjectStore
 from ...adapters.transcoder.base import NothingToFinish
+from ...adapters.transcoder.chunk import ChunkEncoder
+from ...adapters.transcoder.pieces import FfmpegPieces
 from ...adapters.transcoder.queued import QueuedJobSubmitter
 from ...config import load_settings
+from ...domain.chunks import DEFAULT_CHUNK_SECONDS, check_chunk_seconds
 from ...domain.clock import Clock, utcnow
 from ...domain.jobs import TranscodeJob
+from ...services.chunked import ChunkedTranscoding
 from ...services.follow import Follower
 from ...services.health import Health
 from ...services.ingest import QueueAnnouncer
@@ -68,7 +80,9 @@ from ..base import (
 from ..served import sql_api, webhook_service
 
 log = logging.getLogger(__name__)
-QUEUES = (INGEST_QUEUE, TRANSCODE_QUEUE)
+CHUNKS_QUEUE = "chunks"  # the pieces of chunked transcodes, and their stitches
+QUEUES = (INGEST_QUEUE, TRANSCODE_QUEUE, CHUNKS_QUEUE)
+CHUNKS_OWNER = "chunks"  # who holds a chunked job's lease while its pieces run
 __all__ = ["SETTINGS", "ClusterSettings", "api", "bootstrap", "presets", "upgrade"]
 
 
@@ -88,6 +102,12 @@ class ClusterSettings(WorkerSettings):
         600.0, gt=0, description="an unclaimed job, nothing queued: its message is lost after, s"
     )
     delivery_grace: float = Field(60.0, ge=0, description="--wait: an upload's time to show up")
+    chunk_seconds: int = Field(
+        DEFAULT_CHUNK_SECONDS,
+        ge=1,
+        description="split a source longer than twice this into chunks of this many seconds "
+        "(a multiple of the segment length), encoded by many workers at once",
+    )
 
 
 SETTINGS = ClusterSettings
@@ -133,7 +153,11 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         CeleryQueue(broker, INGEST_QUEUE),
         CeleryQueue(broker, TRANSCODE_QUEUE),
     )
-    queues = {INGEST_QUEUE: ingest_queue, TRANSCODE_QUEUE: transcode_queue}
+    queues = {
+        INGEST_QUEUE: ingest_queue,
+        TRANSCODE_QUEUE: transcode_queue,
+        CHUNKS_QUEUE: CeleryQueue(broker, CHUNKS_QUEUE),
+    }
     bus = InProcessEventBus()
     submitter = QueuedJobSubmitter(transcode_queue)
     ports = Ports(
@@ -218,6 +242,32 @@ def _work(settings: ClusterSettings, built: _Built) -> BrokerWork:
         work_root=root,
         prepare=prepare,
         finish=lambda: shutil.rmtree(metrics_dir, ignore_errors=True),
+        gave_up=_gave_up,
+    )
+
+
+_CHILD: dict[str, ChunkedTranscoding] = {}  # a pool child's, once its handlers are built
+
+
+def _gave_up(queue: str, body: str, error: str) -> None:
+    if queue == CHUNKS_QUEUE and CHUNKS_QUEUE in _CHILD:
+        _CHILD[CHUNKS_QUEUE].gave_up(body, error)
+
+
+def chunked(settings: ClusterSettings, built: _Built) -> ChunkedTranscoding:
+    """Split-and-stitch over this cluster's ledger and chunks queue."""
+    check_chunk_seconds(settings.chunk_seconds, built.app.presets.segment_seconds)
+    ffmpeg = transcoder(settings).ffmpeg
+    timeout, memory = settings.transcode_timeout, settings.transcode_memory_mb * 1024 * 1024
+    return ChunkedTranscoding(
+        built.transcode,
+        PostgresChunkLedger(built.db),
+        encoder=ChunkEncoder(
+            ffmpeg, x264_preset=settings.x264_preset, timeout=timeout, memory_bytes=memory
+        ),
+        pieces=FfmpegPieces(ffmpeg, timeout=timeout, memory_bytes=memory),
+        send=CeleryQueue(built.celery, CHUNKS_QUEUE).send,
+        chunk_seconds=settings.chunk_seconds,
     )
 
 
@@ -228,11 +278,20 @@ def _handlers(settings: ClusterSettings) -> dict[str, Handler]:
     owner = f"{socket.gethostname()}:{os.getpid()}"
     leased = LeasedRuns(built.catalog, owner=owner, lease=settings.lease_seconds)
 
+    split = _CHILD[CHUNKS_QUEUE] = chunked(settings, built)
+
     def run_transcode(body: str) -> None:
         job = TranscodeJob.from_dict(decode(body))
-        leased.run(job, lambda: built.transcode.run(job))
+        if not split.applies(job):
+            leased.run(job, lambda: built.transcode.run(job))
+        elif leased.run(job, lambda: split.fan_out(job)):
+            leased.hand_over(job, CHUNKS_OWNER, settings.transcode_timeout)
 
-    return {INGEST_QUEUE: built.app.orchestrator.handle_message, TRANSCODE_QUEUE: run_transcode}
+    return {
+        INGEST_QUEUE: built.app.orchestrator.handle_message,
+        TRANSCODE_QUEUE: run_transcode,
+        CHUNKS_QUEUE: split.handle_message,
+    }
 
 
 def bootstrap(settings: ClusterSettings | None = None, *, clock: Clock = utcnow) -> App:

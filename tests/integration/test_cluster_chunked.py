@@ -1,0 +1,140 @@
+"""Split-and-stitch on the cluster (issue 28), end to end: PostgreSQL, moto's S3 server,
+Celery workers on RabbitMQ, real FFmpeg, a 20 s clip in chunks of 6 s (3 chunks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import boto3
+import m3u8
+import pytest
+
+from tests.cluster import Cluster
+from tests.conftest import FFMPEG, make_clip
+from tests.media_checks import dash_tracks, decode, joined
+from vodkit.adapters.chunks.base import AUDIO, THUMBS, Piece
+from vodkit.adapters.chunks.postgres import PostgresChunkLedger
+
+pytestmark = pytest.mark.integration
+SECONDS, RATE = 20, 30
+CHUNKS = 3  # 6 s, 6 s and the last 8 s (a 2 s remainder joins it)
+
+
+def _s3(cluster: Cluster) -> Any:
+    return boto3.client(
+        "s3", endpoint_url=cluster.env["VODKIT_S3_ENDPOINT_URL"], region_name="us-east-1"
+    )
+
+
+def _keys(cluster: Cluster) -> list[str]:
+    listed = _s3(cluster).list_objects_v2(Bucket=cluster.env["VODKIT_OUTPUTS_BUCKET"])
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def _pieces(cluster: Cluster, asset_id: str) -> tuple[list[Piece], int]:
+    db = cluster.app.catalog.db  # type: ignore[attr-defined]
+    ledger = PostgresChunkLedger(db)
+    job = ledger.latest(asset_id)
+    assert job is not None, "the asset was not chunked"
+    with db.reading() as conn:
+        stitches = conn.execute("SELECT stitches FROM chunk_jobs WHERE job_id = ?", (job,))
+        return ledger.pieces(job), int(stitches.fetchone()["stitches"])
+
+
+def _download(cluster: Cluster, asset_id: str, target: Path) -> Path:
+    s3 = _s3(cluster)
+    for key in _keys(cluster):
+        if key.startswith(f"{asset_id}/"):
+            path = target / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(cluster.env["VODKIT_OUTPUTS_BUCKET"], key, str(path))
+    return target / asset_id
+
+
+def _chunked(cluster: Cluster) -> None:
+    cluster.env["VODKIT_CHUNK_SECONDS"] = "6"
+
+
+def test_a_long_source_is_chunked_over_two_workers_and_stitched_once(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", seconds=SECONDS, rate=RATE)
+    _chunked(cluster)
+    cluster.start_worker("w1")
+    cluster.start_worker("w2")
+    done = cluster.vodkit("ingest", str(clip), "--uploader", "alice", "--wait", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr + cluster.tail()
+    asset = json.loads(done.stdout)
+    assert asset["status"] == "COMPLETED", asset
+    pieces, stitches = _pieces(cluster, asset["assetId"])
+    assert [p.piece for p in pieces] == [*range(CHUNKS), AUDIO, THUMBS]
+    assert all(p.state == "done" and p.runs == 1 for p in pieces), pieces
+    assert stitches == 1
+    keys = _keys(cluster)
+    assert not [k for k in keys if k.startswith("scratch/")]  # the chunks' runs are gone
+    out = _download(cluster, asset["assetId"], tmp_path / "out")
+    stream = out / "stream"
+    master = m3u8.load(str(stream / "master.m3u8"))
+    assert master.is_variant and master.playlists
+    _, dash = dash_tracks(stream / "manifest.mpd")  # a third-party parser reads it
+    assert dash
+    for variant in master.playlists:
+        rung = stream / variant.uri.split("/")[0]
+        playlist = m3u8.load(str(rung / "index.m3u8"))
+        segments = [rung / s.uri for s in playlist.segments]
+        assert segments[0].name == "seg_00001.m4s" and playlist.is_endlist
+        whole = decode(joined(rung / "init.mp4", segments, tmp_path / f"{rung.name}.mp4"))
+        assert whole.frames == SECONDS * RATE, rung.name  # as the one pass: every frame once
+        assert whole.duration == pytest.approx(SECONDS, abs=0.05)
+    preview = next(iter((out / "mp4").glob("*.mp4")))
+    data = preview.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")  # +faststart
+    made = decode(preview)
+    assert made.frames == SECONDS * RATE and made.audio_channels == 2
+    assert (out / "thumbs" / "poster.jpg").is_file() and (out / "thumbs" / "sprite.vtt").is_file()
+    shown = cluster.vodkit("assets", "show", asset["assetId"], "--json")
+    assert json.loads(shown.stdout)["status"] == "COMPLETED", shown.stderr
+    cluster.stop_workers()
+    assert cluster.scratch_left() == []
+
+
+def _slow_ffmpeg(path: Path) -> Path:
+    """The real FFmpeg, but a chunk's encode waits first: a worker to kill mid-chunk."""
+    path.write_text(
+        f'#!/bin/sh\ncase "$*" in *-start_at_zero*) sleep 120;; esac\nexec {FFMPEG} "$@"\n'
+    )
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_a_worker_killed_mid_chunk_costs_that_chunk_only(cluster: Cluster, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", seconds=SECONDS, rate=RATE)
+    _chunked(cluster)
+    doomed = cluster.start_worker("doomed", VODKIT_FFMPEG=str(_slow_ffmpeg(tmp_path / "ff")))
+    queued = cluster.vodkit("ingest", str(clip), "--uploader", "alice")
+    assert queued.returncode == 0, queued.stderr
+    asset_id = queued.stdout.strip()
+
+    def running() -> bool:
+        ledger = PostgresChunkLedger(cluster.app.catalog.db)  # type: ignore[attr-defined]
+        job = ledger.latest(asset_id)
+        return job is not None and any(
+            p.piece >= 0 and p.state == "running" for p in ledger.pieces(job)
+        )
+
+    cluster.wait_until(running, 120, "a chunk to start")
+    cluster.kill(doomed)  # its whole process group: Celery's pool and FFmpeg
+    cluster.start_worker("survivor")
+    (asset,) = cluster.wait_ended([asset_id], timeout=180)
+    assert asset.status.value == "COMPLETED", asset.errors
+    pieces, stitches = _pieces(cluster, asset_id)
+    reruns = [p.piece for p in pieces if p.runs > 1]
+    assert len(reruns) == 1 and reruns[0] >= 0, pieces  # the killed chunk, and only it
+    assert all(p.runs == 1 for p in pieces if p.piece not in reruns)
+    assert stitches == 1
+    assert not [k for k in _keys(cluster) if k.startswith("scratch/")]
+    assert os.environ.get("VODKIT_FFMPEG") != str(tmp_path / "ff")
