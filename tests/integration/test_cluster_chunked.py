@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import m3u8
 import pytest
 
-from tests.cluster import Cluster
+from tests.cluster import Cluster, free_port
 from tests.conftest import FFMPEG, make_clip
 from tests.media_checks import dash_tracks, decode, joined
 from vodkit.adapters.chunks.base import AUDIO, THUMBS, Piece
 from vodkit.adapters.chunks.postgres import PostgresChunkLedger
+from vodkit.entrypoints.http.schemas import AssetOut
 
 pytestmark = pytest.mark.integration
 SECONDS, RATE = 20, 30
@@ -133,9 +135,24 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(cluster: Cluster, tmp_p
         )
 
     cluster.wait_until(running, 120, "a chunk to start")
+    # while it runs, every front door shows the chunks
+    shown = cluster.vodkit("assets", "show", asset_id, "--json")
+    progress = json.loads(shown.stdout)["progress"]
+    assert progress["chunks"] == {"count": CHUNKS, "done": 0, "running": 1, "retried": 0}
+    assert progress["phase"] == "encoding", progress
+    text = cluster.vodkit("assets", "show", asset_id).stdout
+    assert "chunks    0 of 3 done, 1 running, 0 retried" in text, text
+    app = cluster.app
+    public = app.assets.view(app.assets.get(asset_id), internal=False).public()
+    api = AssetOut.model_validate(public)  # the API's schema takes it
+    assert api.progress is not None and api.progress.chunks is not None
+    assert api.progress.chunks.count == CHUNKS
     cluster.kill(doomed)  # its whole process group: Celery's pool and FFmpeg
-    cluster.start_worker("survivor")
+    port = free_port()
+    cluster.start_worker("survivor", "--metrics-port", str(port))
     (asset,) = cluster.wait_ended([asset_id], timeout=180)
+    again = cluster.vodkit("assets", "show", asset_id, "--json")
+    assert json.loads(again.stdout)["progress"] is None  # the chunks only while it runs
     assert asset.status.value == "COMPLETED", asset.errors
     pieces, stitches = _pieces(cluster, asset_id)
     reruns = [p.piece for p in pieces if p.runs > 1]
@@ -143,3 +160,6 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(cluster: Cluster, tmp_p
     assert all(p.runs == 1 for p in pieces if p.piece not in reruns)
     assert stitches == 1
     _no_scratch_left(cluster)
+    # the survivor ran every piece: its children's counts, served by its main process
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert 'vodkit_chunk_runs_total{outcome="done"} 5.0' in metrics, metrics

@@ -40,7 +40,7 @@ class ChunkProgress:
     seconds_done: float
     eta_seconds: float | None  # from the finished chunks' measured speed
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, int]:
         return {
             "count": self.count,
             "done": self.done,

@@ -36,6 +36,7 @@ from pydantic import Field
 
 from ...adapters.aws import client
 from ...adapters.catalog.postgres import PostgresCatalog, catalog_database
+from ...adapters.chunks.base import progress_of
 from ...adapters.chunks.postgres import PostgresChunkLedger
 from ...adapters.events.inprocess import InProcessEventBus
 from ...adapters.metrics.prometheus import PrometheusMetrics
@@ -201,6 +202,8 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         period=settings.reap_period,
         clock=clock,
     )
+    ledger = PostgresChunkLedger(db)
+    app.assets.chunks = lambda asset_id: chunk_counts(ledger, asset_id)
     holder.append(_Built(app, db, catalog, metrics, broker, transcode, reaper, playback, webhooks))
     return holder[0]
 
@@ -244,6 +247,13 @@ def _work(settings: ClusterSettings, built: _Built) -> BrokerWork:
         finish=lambda: shutil.rmtree(metrics_dir, ignore_errors=True),
         gave_up=_gave_up,
     )
+
+
+def chunk_counts(ledger: PostgresChunkLedger, asset_id: str) -> dict[str, int] | None:
+    """The asset's chunks as its view shows them, if its transcode is chunked."""
+    job = ledger.latest(asset_id)
+    pieces = ledger.pieces(job) if job else []
+    return progress_of(pieces, time.time()).to_dict() if pieces else None
 
 
 _CHILD: dict[str, ChunkedTranscoding] = {}  # a pool child's, once its handlers are built
