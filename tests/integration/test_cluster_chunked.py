@@ -110,13 +110,26 @@ def test_a_long_source_is_chunked_over_two_workers_and_stitched_once(
     assert cluster.scratch_left() == []
 
 
-def _slow_ffmpeg(path: Path) -> Path:
-    """The real FFmpeg, but a chunk's encode waits first: a worker to kill mid-chunk."""
+def _ffmpeg(path: Path, on_chunk: str) -> Path:
+    """The real FFmpeg, but a chunk's encode (only chunks seek with -start_at_zero) runs
+    ``on_chunk`` first: a worker to kill mid-chunk, a chunk that fails."""
     path.write_text(
-        f'#!/bin/sh\ncase "$*" in *-start_at_zero*) sleep 120;; esac\nexec {FFMPEG} "$@"\n'
+        f'#!/bin/sh\ncase "$*" in *-start_at_zero*) {on_chunk};; esac\nexec {FFMPEG} "$@"\n'
     )
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
+
+
+def _slow_ffmpeg(path: Path, seconds: int = 120) -> Path:
+    return _ffmpeg(path, f"sleep {seconds}")
+
+
+def _running(cluster: Cluster, asset_id: str) -> bool:
+    ledger = PostgresChunkLedger(cluster.app.catalog.db)  # type: ignore[attr-defined]
+    job = ledger.latest(asset_id)
+    return job is not None and any(
+        p.piece >= 0 and p.state == "running" for p in ledger.pieces(job)
+    )
 
 
 def test_a_worker_killed_mid_chunk_costs_that_chunk_only(cluster: Cluster, tmp_path: Path) -> None:
@@ -127,14 +140,7 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(cluster: Cluster, tmp_p
     assert queued.returncode == 0, queued.stderr
     asset_id = queued.stdout.strip()
 
-    def running() -> bool:
-        ledger = PostgresChunkLedger(cluster.app.catalog.db)  # type: ignore[attr-defined]
-        job = ledger.latest(asset_id)
-        return job is not None and any(
-            p.piece >= 0 and p.state == "running" for p in ledger.pieces(job)
-        )
-
-    cluster.wait_until(running, 120, "a chunk to start")
+    cluster.wait_until(lambda: _running(cluster, asset_id), 120, "a chunk to start")
     # while it runs, every front door shows the chunks
     shown = cluster.vodkit("assets", "show", asset_id, "--json")
     progress = json.loads(shown.stdout)["progress"]
@@ -163,3 +169,43 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(cluster: Cluster, tmp_p
     # the survivor ran every piece: its children's counts, served by its main process
     metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
     assert 'vodkit_chunk_runs_total{outcome="done"} 5.0' in metrics, metrics
+
+
+def test_a_chunk_out_of_retries_fails_the_asset_with_its_reason_and_is_dead_lettered(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", seconds=SECONDS, rate=RATE)
+    _chunked(cluster)
+    full = _ffmpeg(tmp_path / "ff", "echo 'No space left on device' >&2; exit 1")
+    cluster.start_worker("w1", VODKIT_FFMPEG=str(full))
+    done = cluster.vodkit("ingest", str(clip), "--uploader", "alice", "--wait", "--json")
+    asset = json.loads(done.stdout)
+    assert asset["status"] == "FAILED", done.stdout + cluster.tail()
+    (error,) = asset["errors"]
+    assert error["message"].startswith("piece 0 failed: "), error  # the chunk's reason
+    assert "No space left on device" in error["message"], error
+    letters = json.loads(cluster.vodkit("dlq", "list", "--json").stdout)["deadLetters"]
+    assert [letter["queue"] for letter in letters] == ["chunks"], letters
+    _no_scratch_left(cluster)
+
+
+def test_deleting_an_asset_while_its_chunks_run_leaves_nothing_behind(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", seconds=SECONDS, rate=RATE)
+    _chunked(cluster)
+    cluster.start_worker("w1", VODKIT_FFMPEG=str(_slow_ffmpeg(tmp_path / "ff", 4)))
+    queued = cluster.vodkit("ingest", str(clip), "--uploader", "alice")
+    asset_id = queued.stdout.strip()
+    cluster.wait_until(lambda: _running(cluster, asset_id), 120, "a chunk to start")
+    cluster.app.assets.delete(asset_id)
+    log = cluster.root / "w1.log"
+
+    def stopped() -> bool:  # the four queued pieces see the tombstone, the running one too
+        return log.read_text().count("abandoned, its chunks' outputs removed") >= 5
+
+    cluster.wait_until(stopped, 60, "every piece to stop")
+    assert _keys(cluster) == []  # no scratch, no outputs
+    ledger = PostgresChunkLedger(cluster.app.catalog.db)  # type: ignore[attr-defined]
+    assert ledger.latest(asset_id) is None  # nor the job's rows
+    assert "stitching" not in log.read_text()  # no piece finished: none was last

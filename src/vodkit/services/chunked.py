@@ -144,8 +144,11 @@ class ChunkedTranscoding:
         return record is None or record.state.terminal
 
     def abandon(self, job: TranscodeJob) -> None:
+        """The job ended without a stitch (its asset deleted or failed): its pieces' outputs
+        and rows go, and a piece still queued or running finds nothing to continue."""
+        self.ledger.forget(job.job_id)
         delete_prefix(self.service.outputs, scratch_root(job.asset_id, job.job_id))
-        log.info("job %s: its asset went away, its chunks' outputs with it", job.job_id)
+        log.info("job %s: abandoned, its chunks' outputs removed", job.job_id)
 
     def run_piece(self, task: ChunkTask) -> None:
         job, piece = task.job, task.piece
