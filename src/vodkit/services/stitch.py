@@ -56,8 +56,9 @@ class Stitcher:
         if asset is None or asset.status is not AssetStatus.PROCESSING or record is None:
             self._drop_scratch(task)
             return
-        if record.state.terminal:
-            return  # stitched already (this message was redelivered)
+        if record.state.terminal:  # stitched already: this message was redelivered
+            self._drop_scratch(task)  # in case its worker died before it removed it
+            return
         pieces = self.ledger.pieces(job.job_id)
         if not pieces or any(p.state != "done" for p in pieces):
             raise TransientError(f"job {job.job_id}: a piece is not done yet")
