@@ -90,14 +90,27 @@ def test_a_long_source_is_chunked_over_two_workers_and_stitched_once(
     assert master.is_variant and master.playlists
     _, dash = dash_tracks(stream / "manifest.mpd")  # a third-party parser reads it
     assert dash
+    # the same clip in one pass (the embedded footprint's `vodkit transcode`), to compare
+    single = tmp_path / "single"
+    one = cluster.vodkit("transcode", str(clip), "--out", str(single), VODKIT_BACKEND="embedded")
+    assert one.returncode == 0, one.stderr
     for variant in master.playlists:
         rung = stream / variant.uri.split("/")[0]
         playlist = m3u8.load(str(rung / "index.m3u8"))
         segments = [rung / s.uri for s in playlist.segments]
         assert segments[0].name == "seg_00001.m4s" and playlist.is_endlist
         whole = decode(joined(rung / "init.mp4", segments, tmp_path / f"{rung.name}.mp4"))
-        assert whole.frames == SECONDS * RATE, rung.name  # as the one pass: every frame once
-        assert whole.duration == pytest.approx(SECONDS, abs=0.05)
+        theirs = single / "stream" / rung.name
+        reference = decode(
+            joined(
+                theirs / "init.mp4",
+                [theirs / s.uri for s in m3u8.load(str(theirs / "index.m3u8")).segments],
+                tmp_path / f"one-{rung.name}.mp4",
+            )
+        )
+        assert whole.frames == reference.frames == SECONDS * RATE, rung.name
+        assert whole.keyframes == reference.keyframes, rung.name  # the same GOP grid
+        assert whole.duration == pytest.approx(reference.duration, abs=0.001)
     preview = next(iter((out / "mp4").glob("*.mp4")))
     data = preview.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")  # +faststart
