@@ -11,6 +11,7 @@ import pytest
 from tests.fakes import HD
 from vodkit.adapters.chunks.base import Piece, progress_of
 from vodkit.adapters.presets.file import load_presets
+from vodkit.adapters.transcoder.ffmpeg import adaptation_sets
 from vodkit.domain.chunks import ChunkTask, scratch_prefix, scratch_root
 from vodkit.domain.errors import InvalidEvent
 from vodkit.domain.jobs import TranscodeJob
@@ -90,3 +91,12 @@ def test_progress_is_the_share_of_chunk_seconds_with_an_eta_from_their_speed() -
     assert shown.seconds_done / shown.seconds == pytest.approx(60 / 150)
     assert shown.eta_seconds == pytest.approx(90 * 30 / 60)  # 60 s of media in 30 s
     assert progress_of(pieces[1:], now=130.0).eta_seconds is None  # nothing done: no speed
+
+
+def test_the_one_pass_cuts_video_a_frame_early_where_segments_are_not_whole_frames(
+    sample_plan: TranscodePlan,
+) -> None:
+    ntsc = replace(sample_plan, fps=29.97)
+    assert adaptation_sets(ntsc).startswith("id=0,seg_duration=5.966633,streams=v")
+    assert adaptation_sets(replace(sample_plan, fps=30.0)).startswith("id=0,streams=v")
+    assert adaptation_sets(replace(sample_plan, fps=25.0)).startswith("id=0,streams=v")

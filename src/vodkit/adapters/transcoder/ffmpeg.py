@@ -16,6 +16,7 @@ neutral link, with only the ``file`` protocol allowed.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -206,9 +207,22 @@ def _tee_slave(path: str, **options: str) -> str:
     return _escaped(f"[{spec}]{path}", TEE_LIST_SPECIAL)
 
 
+def video_cut(plan: TranscodePlan) -> str:
+    """The video set's ``seg_duration``: the DASH muxer cuts at the first keyframe this long
+    after its previous cut. Where a segment is not whole frames (30000/1001), the keyframe
+    of each boundary falls up to a frame after it, so the cuts would drift off the grid (an
+    8 s segment); one frame less finds each boundary's keyframe, as the chunks do."""
+    segment = plan.segment_seconds
+    if (segment * plan.frame_rate).denominator == 1:
+        return ""
+    return f"{math.floor((segment - 1 / plan.frame_rate) * 1_000_000) / 1_000_000:.6f}"
+
+
 def adaptation_sets(plan: TranscodePlan) -> str:
     """The DASH muxer's adaptation sets: the video, then one per audio track (its bitrates);
     cmaf.py labels them (``lang``, ``Label``, ``Role``)."""
+    cut = video_cut(plan)
+    video = f"id=0,seg_duration={cut},streams=v" if cut else "id=0,streams=v"
     sets: dict[int | None, list[int]] = {}
     for j, audio in enumerate(plan.audio):
         sets.setdefault(audio_set_key(plan, audio), []).append(len(plan.video) + j)
@@ -216,7 +230,7 @@ def adaptation_sets(plan: TranscodePlan) -> str:
         f"id={k + 1},streams={','.join(map(str, streams))}"
         for k, streams in enumerate(sets.values())
     ]
-    return " ".join(["id=0,streams=v", *audio_sets])
+    return " ".join([video, *audio_sets])
 
 
 def build_command(
