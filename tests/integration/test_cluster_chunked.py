@@ -222,3 +222,12 @@ def test_deleting_an_asset_while_its_chunks_run_leaves_nothing_behind(
     ledger = PostgresChunkLedger(cluster.app.catalog.db)  # type: ignore[attr-defined]
     assert ledger.latest(asset_id) is None  # nor the job's rows
     assert "stitching" not in log.read_text()  # no piece finished: none was last
+
+
+def test_a_chunk_length_that_would_cut_segments_stops_the_worker_with_why(
+    cluster: Cluster,
+) -> None:
+    worker = cluster.start_worker("w1", VODKIT_CHUNK_SECONDS="7")
+    assert worker.wait(60) != 0
+    log = (cluster.root / "w1.log").read_text()
+    assert "chunkSeconds: 7 s is not a multiple of the 6 s segment length" in log, log

@@ -230,6 +230,9 @@ def _work(settings: ClusterSettings, built: _Built) -> BrokerWork:
                 return
             remove_stale_workdirs(root)  # a killed child's, once gone
 
+    # a chunk length that cuts segments is refused as the worker starts, not by every task
+    check_chunk_seconds(settings.chunk_seconds, built.app.presets.segment_seconds)
+
     def prepare() -> None:
         declare(built.celery, QUEUES)
         remove_stale_workdirs(root)
