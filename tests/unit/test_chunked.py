@@ -11,7 +11,7 @@ import pytest
 from tests.fakes import HD
 from vodkit.adapters.chunks.base import Piece, progress_of
 from vodkit.adapters.presets.file import load_presets
-from vodkit.adapters.transcoder.ffmpeg import adaptation_sets
+from vodkit.adapters.transcoder.ffmpeg import adaptation_sets, with_video_cut
 from vodkit.domain.chunks import ChunkTask, scratch_prefix, scratch_root
 from vodkit.domain.errors import InvalidEvent
 from vodkit.domain.jobs import TranscodeJob
@@ -96,7 +96,9 @@ def test_progress_is_the_share_of_chunk_seconds_with_an_eta_from_their_speed() -
 def test_the_one_pass_cuts_video_a_frame_early_where_segments_are_not_whole_frames(
     sample_plan: TranscodePlan,
 ) -> None:
-    ntsc = replace(sample_plan, fps=29.97)
-    assert adaptation_sets(ntsc).startswith("id=0,seg_duration=5.966633,streams=v")
-    assert adaptation_sets(replace(sample_plan, fps=30.0)).startswith("id=0,streams=v")
-    assert adaptation_sets(replace(sample_plan, fps=25.0)).startswith("id=0,streams=v")
+    def video_set(fps: float) -> str:
+        plan = replace(sample_plan, fps=fps)
+        return with_video_cut(plan, adaptation_sets(plan)).split(" ")[0]
+
+    assert video_set(29.97) == "id=0,seg_duration=5.966633,streams=v"
+    assert video_set(30.0) == video_set(25.0) == "id=0,streams=v"

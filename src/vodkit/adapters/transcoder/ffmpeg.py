@@ -128,6 +128,24 @@ def colour_tags(plan: TranscodePlan) -> list[str]:
     return BT709 if plan.tonemap in TONEMAP_TRANSFER else []
 
 
+def video_cut(plan: TranscodePlan) -> str:
+    """The video set's ``seg_duration``: the DASH muxer cuts at the first keyframe this long
+    after its previous cut. Where a segment is not whole frames (30000/1001), the keyframe
+    of each boundary falls up to a frame after it, so the cuts would drift off the grid (an
+    8 s segment); one frame less finds each boundary's keyframe, as the chunks do. "": the
+    segment length, as every set has it."""
+    segment = plan.segment_seconds
+    if (segment * plan.frame_rate).denominator == 1:
+        return ""
+    return f"{math.floor((segment - 1 / plan.frame_rate) * 1_000_000) / 1_000_000:.6f}"
+
+
+def with_video_cut(plan: TranscodePlan, sets: str) -> str:
+    """``adaptation_sets`` with the video set's own ``seg_duration`` where it needs one."""
+    cut = video_cut(plan)
+    return sets.replace("id=0,streams=v", f"id=0,seg_duration={cut},streams=v", 1) if cut else sets
+
+
 def filter_graph(plan: TranscodePlan) -> str:
     """Decode once, scale once to the largest output, derive every smaller one from it.
 
@@ -207,22 +225,9 @@ def _tee_slave(path: str, **options: str) -> str:
     return _escaped(f"[{spec}]{path}", TEE_LIST_SPECIAL)
 
 
-def video_cut(plan: TranscodePlan) -> str:
-    """The video set's ``seg_duration``: the DASH muxer cuts at the first keyframe this long
-    after its previous cut. Where a segment is not whole frames (30000/1001), the keyframe
-    of each boundary falls up to a frame after it, so the cuts would drift off the grid (an
-    8 s segment); one frame less finds each boundary's keyframe, as the chunks do."""
-    segment = plan.segment_seconds
-    if (segment * plan.frame_rate).denominator == 1:
-        return ""
-    return f"{math.floor((segment - 1 / plan.frame_rate) * 1_000_000) / 1_000_000:.6f}"
-
-
 def adaptation_sets(plan: TranscodePlan) -> str:
     """The DASH muxer's adaptation sets: the video, then one per audio track (its bitrates);
     cmaf.py labels them (``lang``, ``Label``, ``Role``)."""
-    cut = video_cut(plan)
-    video = f"id=0,seg_duration={cut},streams=v" if cut else "id=0,streams=v"
     sets: dict[int | None, list[int]] = {}
     for j, audio in enumerate(plan.audio):
         sets.setdefault(audio_set_key(plan, audio), []).append(len(plan.video) + j)
@@ -230,7 +235,7 @@ def adaptation_sets(plan: TranscodePlan) -> str:
         f"id={k + 1},streams={','.join(map(str, streams))}"
         for k, streams in enumerate(sets.values())
     ]
-    return " ".join([video, *audio_sets])
+    return " ".join(["id=0,streams=v", *audio_sets])
 
 
 def build_command(
@@ -273,7 +278,7 @@ def build_command(
             use_template="1",
             use_timeline="1",
             hls_playlist="1",
-            adaptation_sets=adaptation_sets(plan),
+            adaptation_sets=with_video_cut(plan, adaptation_sets(plan)),
             init_seg_name=INIT_NAME,
             media_seg_name=SEGMENT_NAME,
         )
