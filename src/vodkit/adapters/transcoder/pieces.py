@@ -18,8 +18,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from ...domain import layout
-from ...domain.errors import ErrorCode, TranscodeFailed
-from ...domain.plan import TranscodePlan, segment_rates
+from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed
+from ...domain.plan import SpritePlan, TranscodePlan, segment_rates
 from ...domain.tracks import language_alpha3
 from .. import sandbox
 from .cmaf import MPD_NS, RungStats, _label_audio_set, audio_set_key, master_playlist
@@ -104,9 +104,17 @@ def audio_command(plan: TranscodePlan, source: Path, workdir: Path, ffmpeg: str)
     ]  # fmt: skip
 
 
+def sprite_of(plan: TranscodePlan) -> SpritePlan:
+    """The plan's sprite: a chunked plan is a video's, which always has one."""
+    sprite: SpritePlan | None = plan.sprite
+    if sprite is None:
+        raise ConfigError("a chunked transcode needs a video: this plan has no sprite")
+    return sprite
+
+
 def thumbs_command(plan: TranscodePlan, source: Path, workdir: Path, ffmpeg: str) -> list[str]:
     """The poster's candidates and the sprite's tiles, from one decode, as the one pass's."""
-    poster, sprite = plan.poster, plan.sprite
+    poster, sprite = plan.poster, sprite_of(plan)
     window = max(plan.duration / poster.candidates, 0.1)
     graph = (
         f"[0:v:0]{conditioning(plan)}format=yuv420p,split=2[p][s];"
@@ -154,19 +162,18 @@ class FfmpegPieces:
         _run(command, self.limits, "poster and sprite", workdir)
         linked.unlink(missing_ok=True)
         choose_poster(workdir / CANDIDATES, workdir / layout.POSTER)
-        tiles = min(len(list((workdir / TILES).glob("*.jpg"))), plan.sprite.count)
+        sprite = sprite_of(plan)
+        tiles = min(len(list((workdir / TILES).glob("*.jpg"))), sprite.count)
         sheet = sprite_command(plan, workdir, tiles, ffmpeg=self.ffmpeg)
         if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
             raise TranscodeFailed(
                 "the scrub sprite could not be made", code=ErrorCode.VERIFICATION_FAILED
             )
-        for index in range(plan.sprite.sheets(tiles)):
+        for index in range(sprite.sheets(tiles)):
             written = workdir / SHEETS / f"{index:03d}.jpg"
             if written.is_file():
                 os.replace(written, workdir / layout.sprite_sheet(index))
-        (workdir / layout.SPRITE_VTT).write_text(
-            sprite_vtt(plan.sprite, plan.duration, count=tiles)
-        )
+        (workdir / layout.SPRITE_VTT).write_text(sprite_vtt(sprite, plan.duration, count=tiles))
         for directory in (CANDIDATES, TILES, SHEETS):
             shutil.rmtree(workdir / directory)
 
