@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ import httpx
 import m3u8
 import pytest
 
-from tests.cluster import Cluster, free_port
-from tests.conftest import FFMPEG, make_clip
+from tests.cluster import Cluster, PrivateRabbit, cluster_env, free_port, make_buckets
+from tests.conftest import FFMPEG, AwsSession, make_clip
 from tests.media_checks import dash_tracks, decode, joined
 from vodkit.adapters.chunks.base import AUDIO, THUMBS, Piece
 from vodkit.adapters.chunks.postgres import PostgresChunkLedger
@@ -231,3 +232,51 @@ def test_a_chunk_length_that_would_cut_segments_stops_the_worker_with_why(
     assert worker.wait(60) != 0
     log = (cluster.root / "w1.log").read_text()
     assert "chunkSeconds: 7 s is not a multiple of the 6 s segment length" in log, log
+
+
+@pytest.fixture
+def own_broker_cluster(tmp_path: Path, postgres_dsn: str, aws: AwsSession) -> Iterator[Cluster]:
+    """A cluster on a RabbitMQ node of the test's own (its default consumer_timeout), which
+    the test restarts."""
+    broker = PrivateRabbit(tmp_path / "rabbit")
+    broker.start()
+    try:
+        with broker.vhost() as url:
+            schema = postgres_dsn.rsplit("search_path=", 1)[1].rstrip("'")
+            env = cluster_env(
+                database_url=f"{postgres_dsn} application_name={schema}",
+                broker_url=url,
+                s3_endpoint=aws.endpoint,
+            )
+            make_buckets(env)
+            running = Cluster(tmp_path, env)
+            running.broker = broker  # type: ignore[attr-defined]
+            try:
+                yield running
+            finally:
+                running.close()
+    finally:
+        broker.stop()
+
+
+def test_a_broker_restart_while_chunks_run_loses_nothing(
+    own_broker_cluster: Cluster, tmp_path: Path
+) -> None:
+    cluster = own_broker_cluster
+    clip = make_clip(tmp_path / "clip.mp4", seconds=SECONDS, rate=RATE)
+    _chunked(cluster)
+    slow = str(_slow_ffmpeg(tmp_path / "ff", 3))  # chunks still run when the broker goes
+    cluster.start_worker("w1", VODKIT_FFMPEG=slow)
+    cluster.start_worker("w2", VODKIT_FFMPEG=slow)
+    asset_id = cluster.app.assets.upload_file(clip, "alice", "clip.mp4").asset_id
+    cluster.wait_until(lambda: _running(cluster, asset_id), 120, "a chunk to start")
+    cluster.broker.restart()  # type: ignore[attr-defined]
+    (asset,) = cluster.wait_ended([asset_id], timeout=240)
+    assert asset.status.value == "COMPLETED", asset.errors
+    completions = [
+        e for e in cluster.app.catalog.events_after(0, limit=1000) if e.type == "asset.completed"
+    ]
+    assert len(completions) == 1
+    _no_scratch_left(cluster)
+    cluster.stop_workers()
+    assert cluster.scratch_left() == []
