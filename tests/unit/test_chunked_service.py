@@ -24,6 +24,7 @@ from vodkit.domain.events import JobStateChanged
 from vodkit.domain.jobs import TranscodeJob
 from vodkit.footprints.base import App
 from vodkit.services.chunked import ChunkedTranscoding
+from vodkit.services.leases import LeasedRuns
 from vodkit.services.messages import decode
 from vodkit.services.transcode import TranscodeService
 
@@ -60,6 +61,7 @@ class Rig:
     ledger: MemoryChunkLedger
     writer: Writer
     sent: list[str]
+    renewed: list[str]
     bus: RecordingEventBus
     metrics: MemoryMetrics
 
@@ -83,13 +85,14 @@ def rig(tmp_path: Path) -> Rig:
         transcoder=MemoryTranscoder(), bus=bus, metrics=metrics, work_root=tmp_path / "work",
     )  # fmt: skip
     (tmp_path / "work").mkdir()
-    ledger, writer, sent = MemoryChunkLedger(), Writer(), []
+    ledger, writer, sent, renewed = MemoryChunkLedger(), Writer(), [], []
     chunked = ChunkedTranscoding(
         service, ledger, encoder=writer, pieces=writer,  # type: ignore[arg-type]
         send=sent.append, chunk_seconds=6, now=lambda: 100.0,
+        renew=lambda job: renewed.append(job.job_id),
     )  # fmt: skip
     ledger.start(job.asset_id, job.job_id, {0: 12.0, AUDIO: 0.0, THUMBS: 0.0})  # 12 s: 1 chunk
-    return Rig(app, job, chunked, ledger, writer, sent, bus, metrics)
+    return Rig(app, job, chunked, ledger, writer, sent, renewed, bus, metrics)
 
 
 def test_each_piece_writes_under_its_run_and_the_last_queues_the_stitch(rig: Rig) -> None:
@@ -104,6 +107,7 @@ def test_each_piece_writes_under_its_run_and_the_last_queues_the_stitch(rig: Rig
         f"{root}audio/a1/audio.bin", f"{root}chunks/0/a1/chunk0.bin", f"{root}thumbs/a1/thumbs.bin"
     ]  # fmt: skip
     assert rig.metrics.value("ChunkRuns", outcome="done") == 3
+    assert rig.renewed == [rig.job.job_id] * 6  # the job's lease, as each piece began and ended
     # the share of chunk-seconds done, as each piece ends (99 at most before the stitch)
     progress = [e for e in rig.bus.of_type(JobStateChanged) if e.phase == "encoding"]  # type: ignore[attr-defined]
     assert [e.percent for e in progress] == [0.0, 99.0]
@@ -145,3 +149,18 @@ def test_a_piece_out_of_retries_fails_the_asset_with_its_reason(rig: Rig) -> Non
     assert error.error_message == "piece 0 failed: TransientError: the disk is full"  # type: ignore[attr-defined]
     assert rig.scratch() == []
     assert rig.metrics.value("ChunkRuns", outcome="failed") == 1
+
+
+def test_the_transcode_hands_the_job_s_lease_to_its_pieces(rig: Rig) -> None:
+    at = [1000.0]
+    worker = LeasedRuns(rig.app.catalog, owner="host:1", lease=60, now=lambda: at[0])
+    pieces = LeasedRuns(rig.app.catalog, owner="chunks", lease=3600, now=lambda: at[0])
+    assert worker.run(rig.job, lambda: None)
+    assert worker.hand_over(rig.job, pieces)
+    (job,) = rig.app.catalog.jobs(rig.job.asset_id)
+    assert (job.lease_owner, job.lease_until) == ("chunks", 4600.0)
+    at[0] = 2000.0
+    assert pieces.renew(rig.job)  # a piece began: the lease runs an hour from now
+    (job,) = rig.app.catalog.jobs(rig.job.asset_id)
+    assert job.lease_until == 5600.0
+    assert not worker.run(rig.job, lambda: None)  # a second delivery of the transcode waits

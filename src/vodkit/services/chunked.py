@@ -71,6 +71,7 @@ class ChunkedTranscoding:
         send: Callable[[str], object],
         chunk_seconds: int,
         now: Callable[[], float] = time.time,
+        renew: Callable[[TranscodeJob], object] = lambda job: None,
     ) -> None:
         self.service = service
         self.ledger = ledger
@@ -79,6 +80,7 @@ class ChunkedTranscoding:
         self.send = send  # a task body onto the chunks' queue
         self.chunk_seconds = chunk_seconds
         self.now = now
+        self.renew = renew  # the job's lease, held for its pieces (leases.LeasedRuns.renew)
         self.stitcher = Stitcher(service, ledger, pieces)
 
     def applies(self, job: TranscodeJob) -> bool:
@@ -159,6 +161,7 @@ class ChunkedTranscoding:
         attempt = self.ledger.begin(job.job_id, piece, self.now())
         if attempt is None:  # done already (a redelivery), or its job forgotten
             return
+        self.renew(job)
         prefix = scratch_prefix(job.asset_id, job.job_id, piece, attempt)
         outputs = self.service.outputs
         try:
@@ -190,6 +193,7 @@ class ChunkedTranscoding:
             self.abandon(job)
             return
         last = self.ledger.finish(job.job_id, piece, attempt, self.now())
+        self.renew(job)
         self.service.metrics.increment("ChunkRuns", outcome="done")
         pieces = self.ledger.pieces(job.job_id)
         mine = next((p for p in pieces if p.piece == piece), None)

@@ -80,14 +80,17 @@ class LeasedRuns:
             beat.join()
         return True
 
-    def hand_over(self, job: TranscodeJob, owner: str, seconds: float) -> bool:
-        """Lease the job to ``owner`` for ``seconds``, once this worker's run of it is over
-        but not the job: a chunked job's pieces run on as tasks of their own, redelivered
-        by the broker if their worker dies, and the reaper must not start the job again."""
+    def renew(self, job: TranscodeJob) -> bool:
+        """Take or extend the job's lease for ``owner`` without running anything here: a
+        chunked job's pieces renew it as each begins and ends, so the reaper starts the job
+        again (its unfinished pieces) only once none has moved for a whole lease."""
+        return self._claim(job)
+
+    def hand_over(self, job: TranscodeJob, to: LeasedRuns) -> bool:
+        """Hand the job's lease to ``to`` once this worker's run of it is over but not the
+        job (a chunked job's pieces run on as tasks of their own)."""
         self._release(job)
-        return LeasedRuns(
-            self.catalog, owner=owner, lease=seconds, now=self.now, clock=self.clock
-        )._claim(job)
+        return to.renew(job)
 
     def _release(self, job: TranscodeJob) -> None:
         try:

@@ -28,6 +28,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,10 @@ from ..served import sql_api, webhook_service
 log = logging.getLogger(__name__)
 CHUNKS_QUEUE = "chunks"  # the pieces of chunked transcodes, and their stitches
 QUEUES = (INGEST_QUEUE, TRANSCODE_QUEUE, CHUNKS_QUEUE)
-CHUNKS_OWNER = "chunks"  # who holds a chunked job's lease while its pieces run
+# who holds a chunked job's lease while its pieces run: each piece renews it for
+# VODKIT_TRANSCODE_TIMEOUT as it begins and ends; a job none of whose pieces moved for that
+# long (its chunk dead-lettered by the broker after killing 3 workers) is started again
+CHUNKS_OWNER = "chunks"
 __all__ = ["SETTINGS", "ClusterSettings", "api", "bootstrap", "presets", "upgrade"]
 
 
@@ -267,7 +271,9 @@ def _gave_up(queue: str, body: str, error: str) -> None:
         _CHILD[CHUNKS_QUEUE].gave_up(body, error)
 
 
-def chunked(settings: ClusterSettings, built: _Built) -> ChunkedTranscoding:
+def chunked(
+    settings: ClusterSettings, built: _Built, renew: Callable[[TranscodeJob], object]
+) -> ChunkedTranscoding:
     """Split-and-stitch over this cluster's ledger and chunks queue."""
     check_chunk_seconds(settings.chunk_seconds, built.app.presets.segment_seconds)
     ffmpeg = transcoder(settings).ffmpeg
@@ -281,6 +287,7 @@ def chunked(settings: ClusterSettings, built: _Built) -> ChunkedTranscoding:
         pieces=FfmpegPieces(ffmpeg, timeout=timeout, memory_bytes=memory),
         send=CeleryQueue(built.celery, CHUNKS_QUEUE).send,
         chunk_seconds=settings.chunk_seconds,
+        renew=renew,
     )
 
 
@@ -291,14 +298,15 @@ def _handlers(settings: ClusterSettings) -> dict[str, Handler]:
     owner = f"{socket.gethostname()}:{os.getpid()}"
     leased = LeasedRuns(built.catalog, owner=owner, lease=settings.lease_seconds)
 
-    split = _CHILD[CHUNKS_QUEUE] = chunked(settings, built)
+    pieces = LeasedRuns(built.catalog, owner=CHUNKS_OWNER, lease=settings.transcode_timeout)
+    split = _CHILD[CHUNKS_QUEUE] = chunked(settings, built, renew=pieces.renew)
 
     def run_transcode(body: str) -> None:
         job = TranscodeJob.from_dict(decode(body))
         if not split.applies(job):
             leased.run(job, lambda: built.transcode.run(job))
         elif leased.run(job, lambda: split.fan_out(job)):
-            leased.hand_over(job, CHUNKS_OWNER, settings.transcode_timeout)
+            leased.hand_over(job, pieces)
 
     return {
         INGEST_QUEUE: built.app.orchestrator.handle_message,
