@@ -164,3 +164,22 @@ def test_the_transcode_hands_the_job_s_lease_to_its_pieces(rig: Rig) -> None:
     (job,) = rig.app.catalog.jobs(rig.job.asset_id)
     assert job.lease_until == 5600.0
     assert not worker.run(rig.job, lambda: None)  # a second delivery of the transcode waits
+
+
+def test_the_fan_out_analyses_once_and_a_restart_requeues_only_unfinished_pieces(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig.ledger.forget(rig.job.job_id)
+    assert rig.chunked.fan_out(rig.job)
+    queued = [ChunkTask.from_dict(json.loads(body)) for body in rig.sent]
+    assert [t.piece for t in queued] == [0, AUDIO, THUMBS]
+    assert all(t.job.job_id == rig.job.job_id and t.chunk_seconds == 6 for t in queued)
+    rig.chunked.run_piece(queued[0])
+    rig.sent.clear()
+
+    def again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the title was analysed again")
+
+    monkeypatch.setattr(rig.chunked.service.analysis, "prepare", again)
+    assert rig.chunked.fan_out(rig.job)  # the reaper started the job again
+    assert [ChunkTask.from_dict(json.loads(b)).piece for b in rig.sent] == [AUDIO, THUMBS]

@@ -12,6 +12,8 @@ reason; a deleted asset's pieces stop and remove what they wrote.
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from ..adapters.transcoder.chunk import ChunkEncoder
 from ..adapters.transcoder.pieces import FfmpegPieces
 from ..domain.asset import AssetStatus, JobState
 from ..domain.chunks import ChunkTask, check_chunk_seconds, scratch_prefix, scratch_root
-from ..domain.errors import ConfigError, ErrorCode, Failure, ObjectNotFound
+from ..domain.errors import ConfigError, ErrorCode, Failure, InvalidEvent, ObjectNotFound
 from ..domain.jobs import TranscodeJob
 from ..domain.plan import TranscodePlan
 from ..domain.tracks import TrackType
@@ -33,6 +35,7 @@ from .stitch import Stitcher
 from .transcode import TranscodeService
 
 log = logging.getLogger(__name__)
+PLANNED = "task.json"  # the chunked plan, beside the pieces' runs in the scratch
 
 
 def chunkable(plan: TranscodePlan, chunk_seconds: int) -> bool:
@@ -105,6 +108,9 @@ class ChunkedTranscoding:
         def report(phase: str, percent: float, eta: float | None = None) -> None:
             service._emit(job, JobState.PROGRESSING, percent=percent, eta=eta, phase=phase)
 
+        planned = self._planned(job)
+        if planned is not None:  # the job started again: its pieces keep their plan
+            return self._queue(planned)
         report("probing", 0.0)
         try:
             with (
@@ -122,15 +128,34 @@ class ChunkedTranscoding:
             service._emit(job, JobState.ERROR, code=exc.code, message=str(exc))
             return False
         task = ChunkTask(replace(job, plan=plan), self.chunk_seconds, None)
+        # kept before the pieces are recorded: whenever they are, their plan can be read
+        key = scratch_root(job.asset_id, job.job_id) + PLANNED
+        self.service.outputs.put_stream(key, io.BytesIO(task.to_json().encode()))
         pieces = {c.index: c.seconds for c in task.chunks} | {AUDIO: 0.0, THUMBS: 0.0}
         self.ledger.start(job.asset_id, job.job_id, pieces)
-        # Again after a crash before every piece was sent: a piece run twice at once is
-        # wasted work, never a wrong output (the first to finish counts, see run_piece).
+        return self._queue(task)
+
+    def _planned(self, job: TranscodeJob) -> ChunkTask | None:
+        """The job's chunked plan (analysed, cut) if its pieces were recorded already."""
+        if not self.ledger.pieces(job.job_id):
+            return None
+        key = scratch_root(job.asset_id, job.job_id) + PLANNED
+        try:
+            with self.service.outputs.open(key) as stream:
+                return ChunkTask.from_dict(json.loads(stream.read()))
+        except (ObjectNotFound, InvalidEvent, ValueError):
+            return None
+
+    def _queue(self, task: ChunkTask) -> bool:
+        """Queue every unfinished piece: again after a crash before all were sent, or after
+        the reaper started the job again. A piece run twice at once is wasted work, never a
+        wrong output (the first run to finish counts, see run_piece)."""
+        job = task.job
         unfinished = [p.piece for p in self.ledger.pieces(job.job_id) if p.state != "done"]
         for piece in unfinished:
             self.send(replace(task, piece=piece).to_json())
-        report("encoding", 0.0)
-        log.info("job %s: %d chunks queued", job.job_id, len(task.chunks))
+        self.service._emit(job, JobState.PROGRESSING, percent=0.0, phase="encoding")
+        log.info("job %s: %d of its pieces queued", job.job_id, len(unfinished))
         return True
 
     # -- one piece ---------------------------------------------------------------------------
