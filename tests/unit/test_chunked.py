@@ -78,6 +78,9 @@ def test_only_long_constant_rate_videos_without_text_tracks_are_chunked(
     assert not chunkable(replace(long, fps=0.0), 30)
     text = Track(TrackType.TEXT, "en", "English", codec="subrip", index=3)
     assert not chunkable(replace(long, tracks=(text,)), 30)
+    preview = long.files[0]
+    twin = replace(preview, video=replace(preview.video, name=long.video[0].name))
+    assert not chunkable(replace(long, files=(twin,)), 30)  # a file's video named as a rung
 
 
 def test_progress_is_the_share_of_chunk_seconds_with_an_eta_from_their_speed() -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..adapters.chunks.base import AUDIO, THUMBS, ChunkLedger, progress_of
 from ..adapters.storage.base import ObjectStore
-from ..adapters.transcoder.chunk import ChunkEncoder
+from ..adapters.transcoder.chunk import SAFE_NAME, ChunkEncoder, encodes
 from ..adapters.transcoder.pieces import FfmpegPieces
 from ..domain.asset import AssetStatus, JobState
 from ..domain.chunks import ChunkTask, check_chunk_seconds, scratch_prefix, scratch_root
@@ -41,10 +41,13 @@ PLANNED = "task.json"  # the chunked plan, beside the pieces' runs in the scratc
 def chunkable(plan: TranscodePlan, chunk_seconds: int) -> bool:
     """Whether a plan is worth chunking and can be: a video with a constant rate, longer
     than two chunks, without text tracks (their extraction needs the whole source: they
-    keep the single pass for now)."""
+    keep the single pass for now), its rungs and files named apart in plain names."""
     if not plan.video or not plan.fps or plan.automated_abr:
         return False
     if any(t.type is TrackType.TEXT for t in plan.tracks):
+        return False
+    names = [video.name for video in encodes(plan)]  # as the chunk encoder can name them
+    if len(set(names)) != len(names) or not all(map(SAFE_NAME.fullmatch, names)):
         return False
     try:
         check_chunk_seconds(chunk_seconds, plan.segment_seconds)
