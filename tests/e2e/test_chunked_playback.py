@@ -1,7 +1,9 @@
-"""A rung stitched from chunks plays across each join in hls.js (issue 28)."""
+"""Rungs stitched from chunks play across each join (issue 28): hls.js on a video rung,
+and dash.js, Shaka and hls.js on a stitched stream with audio and vodkit's own manifests."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.chunk import ChunkEncoder, stitch_rung
 from vodkit.adapters.transcoder.cmaf import RungStats, master_playlist
 from vodkit.adapters.transcoder.ffmpeg import rfc6381
+from vodkit.adapters.transcoder.pieces import ENCODE, FfmpegPieces, write_manifests
 from vodkit.domain.chunks import plan_chunks
 from vodkit.domain.ladder import plan_transcode
 
@@ -56,4 +59,43 @@ def test_the_stitched_stream_plays_across_every_join(
         url = f"{site[0]}/index.html?player=hls&base=/chunked&seek={join - 0.3}"
         result = _page_result(browser, url)
         assert result.get("ok"), result
+        assert result["time"] >= join + 0.2
+
+
+@pytest.fixture(scope="module")
+def stitched_with_audio(
+    site: tuple[str, Path],  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> list[int]:
+    """A 38 s clip with audio in three chunks, made as the cluster's stitch makes it: the
+    rungs joined, the audio encoded once, whole, and vodkit's own master and MPD."""
+    work = tmp_path_factory.mktemp("stitched-av")
+    clip = make_clip(work / "clip.mp4", size="640x360", seconds=38)
+    plan = replace(
+        plan_transcode(PyavProber().probe(clip), load_presets(default_presets_path())), files=()
+    )
+    chunks = plan_chunks(plan.duration, plan.segment_seconds, CHUNK_SECONDS)
+    written = [ChunkEncoder(FFMPEG).encode(plan, c, clip, work / str(c.index)) for c in chunks]
+    out = site[1] / "stitched"
+    for rung in plan.video:
+        stitch_rung([rungs[rung.name] for rungs in written], out / "stream" / rung.name)
+    FfmpegPieces(FFMPEG).audio(plan, clip, work / "audio")
+    for j, audio in enumerate(plan.audio):
+        shutil.move(work / "audio" / ENCODE.format(index=j), out / "stream" / audio.name)
+    write_manifests(plan, out)
+    return [c.start for c in chunks[1:]]
+
+
+@pytest.mark.parametrize("player", ["dash", "shaka", "hls"])
+def test_the_stitched_stream_with_its_manifests_plays_across_every_join(
+    browser: Any,  # noqa: F811
+    site: tuple[str, Path],  # noqa: F811
+    stitched_with_audio: list[int],
+    player: str,
+) -> None:
+    assert stitched_with_audio == [12, 24]
+    for join in stitched_with_audio:
+        url = f"{site[0]}/index.html?player={player}&base=/stitched&seek={join - 0.3}"
+        result = _page_result(browser, url)
+        assert result.get("ok"), (player, join, result)
         assert result["time"] >= join + 0.2

@@ -243,12 +243,6 @@ def test_at_a_fractional_rate_frames_keyframes_and_decode_times_are_the_one_pass
     assert played.returncode == 0 and not played.stderr.strip(), played.stderr[-500:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the one pass's DASH muxer (use_timeline=1) measures each segment from the "
-    "previous cut, so at 30000/1001 its cuts drift off the 6 s grid and one segment is 8 s; "
-    "the chunks keep to the grid (issue 28's report)",
-)
 def test_at_a_fractional_rate_the_segments_are_the_one_pass_s(ntsc: Encoded) -> None:
     (rung,) = ntsc.plan.video
     one, ours = ntsc.one_pass / rung.name, ntsc.stitched / rung.name

@@ -7,32 +7,26 @@ single pass). ``chunk_seconds`` is a multiple of the segment length, so every ch
 on a segment boundary (and so on a forced keyframe). A remainder shorter than half a chunk
 joins the last chunk rather than making a short one that costs a process for little work.
 
-The stitch is triggered exactly once, by the last chunk to finish, whichever it is, with a
-conditional update in PostgreSQL (not a count read and then written, which two chunks
-finishing together would both see as "all done"). The statements below are the design for
-the next step (a catalog adapter and the cluster's tasks; nothing in vodkit runs them yet),
-proven by ``tests/integration/test_stitch_trigger.py`` racing the last two chunks:
+The stitch is triggered exactly once, by the last piece to finish, whichever it is, with a
+conditional update in PostgreSQL (``adapters/chunks/postgres.py``: one row per piece, so
+any number of chunks up to ``MAX_CHUNKS``), not a count read and then written. The
+statements below are the first design, a bitmask of 62 chunks at most (``MAX_TRACKED``),
+kept as ``tests/integration/test_stitch_trigger.py`` proves them; the ledger replaced them.
 
-1. ``CHUNKS_TABLE``: one row per (asset, attempt), made when the chunks are queued.
-2. ``MARK_DONE``: a chunk's task, once its outputs are stored under (asset, chunk, attempt)
-   keys, sets its bit and learns whether every bit is set.
-3. ``CLAIM_STITCH``: if so, it claims the stitch; exactly one caller gets a row back.
-
-A bit per chunk, not ``done = done + 1``: a redelivered chunk (its worker died after the
-update, before the ack) sets its bit again and counts once. Each UPDATE takes the row lock,
-so the second of two racing chunks sees the first one's bit; the claim's ``stitching =
-false`` guard makes the stitch exactly-once even when both see ``complete``. A bigint holds
-62 chunks (``1 << 63`` overflows it; ``MAX_TRACKED``); beyond that (an hour at 60 s), a
-``chunk_done`` table with one row per (asset, attempt, index), ``INSERT ... ON CONFLICT DO
-NOTHING``, then the same claim with ``(SELECT count(*) ...) = total`` in its WHERE.
+A chunked job's pieces are its chunks (their index), its audio and its thumbnails
+(``AUDIO``, ``THUMBS`` in ``adapters/chunks/base.py``); each is a message (``ChunkTask``)
+whose outputs go to keys of its own run (``scratch_prefix``), seen by nobody but the stitch.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from .errors import ConfigError, ErrorCode, InvalidInput, LimitExceeded
+from .errors import ConfigError, ErrorCode, InvalidEvent, InvalidInput, LimitExceeded
+from .jobs import TranscodeJob
 
 DEFAULT_CHUNK_SECONDS = 60
 MAX_CHUNKS = 10_000  # a bound on hostile durations: 10,000 minutes at the default
@@ -108,3 +102,52 @@ def plan_chunks(
         )
         for i in range(count)
     )
+
+
+SCRATCH = "scratch/"  # in the outputs' store, never under an asset's published prefix
+STITCH = "stitch"
+
+
+def scratch_root(asset_id: str, job_id: str) -> str:
+    return f"{SCRATCH}{asset_id}/{job_id}/"
+
+
+def scratch_prefix(asset_id: str, job_id: str, piece: int, attempt: int) -> str:
+    """Where one run of one piece puts its outputs: a rerun never mixes with a lost run."""
+    name = f"chunks/{piece}" if piece >= 0 else {-1: "audio", -2: "thumbs"}[piece]
+    return f"{scratch_root(asset_id, job_id)}{name}/a{attempt}/"
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """A message of the chunks' queue: one piece of a job (``piece``) or its stitch
+    (``piece`` None). The job carries the plan as the per-title analysis left it."""
+
+    job: TranscodeJob
+    chunk_seconds: int
+    piece: int | None
+
+    def to_json(self) -> str:
+        data = {"job": self.job.to_dict(), "chunkSeconds": self.chunk_seconds}
+        data["piece"] = STITCH if self.piece is None else self.piece
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChunkTask:
+        try:
+            piece = data["piece"]
+            if piece != STITCH and (type(piece) is not int or not -2 <= piece < MAX_CHUNKS):
+                raise ValueError(f"no piece {piece!r}")
+            seconds = data["chunkSeconds"]
+            if type(seconds) is not int or seconds < 1:
+                raise ValueError(f"chunkSeconds {seconds!r}")
+            return cls(
+                TranscodeJob.from_dict(data["job"]), seconds, None if piece == STITCH else piece
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidEvent(f"malformed chunk task: {exc!r}") from exc
+
+    @property
+    def chunks(self) -> tuple[Chunk, ...]:
+        plan = self.job.plan
+        return plan_chunks(plan.duration, plan.segment_seconds, self.chunk_seconds)

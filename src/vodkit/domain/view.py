@@ -20,6 +20,7 @@ class AssetView:
     jobs: tuple[Job, ...] = ()
     locations: dict[str, str] = field(default_factory=dict)  # format -> where it is stored
     playback: dict[str, Any] | None = None  # format -> URL (captions: lang -> URL), if signed
+    chunks: dict[str, int] | None = None  # a chunked transcode's: count, done, running, retried
 
     @property
     def progress(self) -> dict[str, Any] | None:
@@ -31,6 +32,7 @@ class AssetView:
             "percent": round(percent, 1),
             "etaSeconds": None if eta is None else round(eta, 1),
             "phase": phase_of(self.jobs),
+            **({"chunks": dict(self.chunks)} if self.chunks else {}),
         }
 
     def public(self) -> dict[str, Any]:

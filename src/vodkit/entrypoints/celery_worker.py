@@ -2,13 +2,14 @@
 
 ``vodkit worker`` on the cluster runs it (``CeleryWorker``): a prefork pool, one job per
 child, on the chosen queues; in its main process, the footprint's background work (the
-reaper, the webhook sender). The tasks, ``vodkit.ingest`` and ``vodkit.transcode``, call
-the footprint's handlers under the one retry policy (``services.retries``): a failed
-task is tried again after its backoff (its message requeued, counted by the broker),
-and dead-lettered by the task itself with the error as its reason on its last failure;
-bad input is no failure here (the asset ends FAILED with the reason, the message is
-acknowledged). ``ingest`` is acknowledged once done; ``transcode`` as it starts, its
-job held by a lease in the catalog instead (``services.leases``).
+reaper, the webhook sender). The tasks, ``vodkit.ingest``, ``vodkit.transcode`` and
+``vodkit.chunk``, call the footprint's handlers under the one retry policy
+(``services.retries``): a failed task is tried again after its backoff (its message
+requeued, counted by the broker), and dead-lettered by the task itself with the error as its
+reason on its last failure; bad input is no failure here (the asset ends FAILED with the
+reason, the message is acknowledged). ``ingest`` and ``chunk`` are acknowledged once done;
+``transcode`` as it starts, its job held by a lease in the catalog instead
+(``services.leases``).
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def register(work: BrokerWork) -> None:
             error = retries.failed(queue, task.request.id, attempt, exc)
             if retries.exhausted(attempt):
                 work.dead_letter(queue, task.request.id, body, error, attempt)
+                work.gave_up(queue, body, error)
                 return
             raise Retry(error, retries.delay(attempt)) from exc
 
@@ -131,6 +133,18 @@ def register(work: BrokerWork) -> None:
         # acknowledged once the catalog has it: a worker that dies hands it back, counted
         try:
             run(self, "ingest", body, int(self.request.get("x-delivery-count") or 0) + 1)
+        except Retry as again:
+            time.sleep(again.delay)
+            raise Reject(again.error, requeue=True) from again
+
+    @app.task(
+        name="vodkit.chunk", bind=True, shared=False, acks_late=True, reject_on_worker_lost=True
+    )
+    def chunk(self: Any, body: str) -> None:
+        # a piece of a chunked transcode: acknowledged once done, so a worker that dies
+        # mid-chunk hands that chunk back (counted: the queue's delivery limit holds)
+        try:
+            run(self, "chunks", body, int(self.request.get("x-delivery-count") or 0) + 1)
         except Retry as again:
             time.sleep(again.delay)
             raise Reject(again.error, requeue=True) from again

@@ -75,6 +75,7 @@ class AssetService:
         announcer: Announcer,
         register: Callable[[ObjectCreated], object] = lambda event: None,
         clock: Clock = utcnow,
+        chunks: Callable[[str], dict[str, int] | None] = lambda asset_id: None,
     ) -> None:
         self.uploads = uploads
         self.outputs = outputs
@@ -83,6 +84,7 @@ class AssetService:
         self.announcer = announcer
         self.register = register  # records the asset PENDING at once
         self.clock = clock
+        self.chunks = chunks  # a chunked transcode's chunks, by asset (the cluster's ledger)
 
     def upload_file(self, path: Path, uploader_id: str, filename: str | None = None) -> Upload:
         """Store a local file for ``uploader_id`` and announce it."""
@@ -145,13 +147,16 @@ class AssetService:
     def view(self, asset: Asset, *, internal: bool = True) -> AssetView:
         """The asset as shown; ``internal=False`` (the HTTP API): without the jobs but for
         the progress they give, and without the outputs' locations in the store."""
+        processing = asset.status is AssetStatus.PROCESSING
+        chunks = self.chunks(asset.asset_id) if processing else None
         if not internal:
-            processing = asset.status is AssetStatus.PROCESSING
-            return AssetView(asset, tuple(self.catalog.jobs(asset.asset_id)) if processing else ())
+            jobs = tuple(self.catalog.jobs(asset.asset_id)) if processing else ()
+            return AssetView(asset, jobs, chunks=chunks)
         return AssetView(
             asset=asset,
             jobs=tuple(self.catalog.jobs(asset.asset_id)),
             locations={kind: self.outputs.locate(key) for kind, key in asset.outputs.items()},
+            chunks=chunks,
         )
 
     def page(

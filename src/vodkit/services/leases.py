@@ -80,6 +80,18 @@ class LeasedRuns:
             beat.join()
         return True
 
+    def renew(self, job: TranscodeJob) -> bool:
+        """Take or extend the job's lease for ``owner`` without running anything here: a
+        chunked job's pieces renew it as each begins and ends, so the reaper starts the job
+        again (its unfinished pieces) only once none has moved for a whole lease."""
+        return self._claim(job)
+
+    def hand_over(self, job: TranscodeJob, to: LeasedRuns) -> bool:
+        """Hand the job's lease to ``to`` once this worker's run of it is over but not the
+        job (a chunked job's pieces run on as tasks of their own)."""
+        self._release(job)
+        return to.renew(job)
+
     def _release(self, job: TranscodeJob) -> None:
         try:
             self.catalog.release_job(job.asset_id, job.job_id, self.owner, self.clock())

@@ -49,6 +49,8 @@ class BrokerWork:
     work_root: Path  # this machine's scratch
     prepare: Callable[[], object]  # before the pool starts (the queues exist, stale work gone)
     finish: Callable[[], object]  # once it stopped
+    # a message's retries are spent (queue, body, error): what it was for fails with it
+    gave_up: Callable[[str, str, str], object] = lambda queue, body, error: None
 
 
 # an entrypoint's; handed how to build the work, so nothing is built where none can run

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..chunks.postgres import TABLES as CHUNK_TABLES
 from ..postgresdb import PostgresDatabase
 from .sql import Connection, SqlCatalog
 
@@ -111,6 +112,7 @@ MIGRATIONS = (
     ALTER TABLE assets ADD COLUMN tracks TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE assets ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]'
     """,
+    CHUNK_TABLES,  # a chunked transcode's pieces and its stitch trigger (issue 28)
 )
 
 

@@ -66,6 +66,9 @@ METRICS: dict[str, Metric] = {
         "histogram", "Seconds an HTTP request took, by method and route", "Seconds", FAST_SECONDS
     ),
     "WebhookDeliveries": Metric("counter", "Webhook delivery attempts, by outcome"),
+    "ChunkRuns": Metric(
+        "counter", "Runs of a chunked transcode's pieces, by outcome (done, retried, failed)"
+    ),
 }
 
 

@@ -1,11 +1,11 @@
 """Celery tasks on RabbitMQ (cluster footprint): quorum queues, a dead-letter queue each.
 
-Each queue (``ingest``, ``transcode``) is a quorum queue whose messages are dead-lettered
-(at least once) to ``{queue}.dlq`` by the broker after 3 deliveries: RabbitMQ 3.10's
-``x-delivery-limit`` of N allows N+1 (measured), and sets no limit by default, so
-without one a message that kills its worker would loop forever. A task that fails
-three times in a row dead-letters its message itself, with the error as the reason
-(``dead_letter``); the broker's limit catches workers that die on a message.
+Each queue (``ingest``, ``transcode``, ``chunks``: a chunked transcode's pieces) is a quorum
+queue whose messages are dead-lettered (at least once) to ``{queue}.dlq`` by the broker
+after 3 deliveries: RabbitMQ 3.10's ``x-delivery-limit`` of N allows N+1 (measured), and
+sets no limit by default, so without one a message that kills its worker would loop forever.
+A task that fails three times in a row dead-letters its message itself, with the error as
+the reason (``dead_letter``); the broker's limit catches workers that die on a message.
 
 ``celery_app`` makes the Celery app and holds its settings; the tasks, the worker
 process and its hooks are an entrypoint's (``entrypoints.celery_worker``).
@@ -25,7 +25,7 @@ from .base import DeadLetter, QueueDepth
 DELIVERIES = 3  # a message's deliveries before it is dead-lettered
 EXCHANGE = "vodkit"
 DLX = "vodkit.dlx"
-TASKS = {"ingest": "vodkit.ingest", "transcode": "vodkit.transcode"}
+TASKS = {"ingest": "vodkit.ingest", "transcode": "vodkit.transcode", "chunks": "vodkit.chunk"}
 ERROR_HEADER = "vodkit-error"
 PEEK_TIMEOUT = 5.0
 

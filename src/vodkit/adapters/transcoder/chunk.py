@@ -25,10 +25,10 @@ bits differ (each chunk's rate control starts afresh). How, measured on FFmpeg 9
 
 ``stitch_rung`` joins the chunks' segments into one rung directory with its media playlist.
 
-Known limits (issue 28's report): at rates where 6 s is not whole frames (30000/1001) the
-frames, keyframes and ``tfdt`` are the one pass's but its DASH muxer lets segment cuts drift
-off the 6 s grid (an 8 s segment) where the chunks keep to it; a source whose video starts
-after its audio is not yet handled (the first chunk keeps the offset, the one pass does not).
+At rates where 6 s is not whole frames (30000/1001) the one pass cuts its video a frame
+early too (``ffmpeg.video_cut``), so its segments are the chunks' there as well. Known
+limit (issue 28's report): a source whose video starts after its audio is not yet
+handled (the first chunk keeps the offset, the one pass does not).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ neutral link, with only the ``file`` protocol allowed.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -128,6 +129,24 @@ def conditioning(plan: TranscodePlan) -> str:
 def colour_tags(plan: TranscodePlan) -> list[str]:
     """Tone-mapped pictures are BT.709: every output says so."""
     return BT709 if plan.tonemap in TONEMAP_TRANSFER else []
+
+
+def video_cut(plan: TranscodePlan) -> str:
+    """The video set's ``seg_duration``: the DASH muxer cuts at the first keyframe this long
+    after its previous cut. Where a segment is not whole frames (30000/1001), the keyframe
+    of each boundary falls up to a frame after it, so the cuts would drift off the grid (an
+    8 s segment); one frame less finds each boundary's keyframe, as the chunks do. "": the
+    segment length, as every set has it."""
+    segment = plan.segment_seconds
+    if (segment * plan.frame_rate).denominator == 1:
+        return ""
+    return f"{math.floor((segment - 1 / plan.frame_rate) * 1_000_000) / 1_000_000:.6f}"
+
+
+def with_video_cut(plan: TranscodePlan, sets: str) -> str:
+    """``adaptation_sets`` with the video set's own ``seg_duration`` where it needs one."""
+    cut = video_cut(plan)
+    return sets.replace("id=0,streams=v", f"id=0,seg_duration={cut},streams=v", 1) if cut else sets
 
 
 def filter_graph(plan: TranscodePlan) -> str:
@@ -272,7 +291,7 @@ def build_command(
             use_template="1",
             use_timeline="1",
             hls_playlist="1",
-            adaptation_sets=adaptation_sets(plan),
+            adaptation_sets=with_video_cut(plan, adaptation_sets(plan)),
             init_seg_name=INIT_NAME,
             media_seg_name=SEGMENT_NAME,
         )

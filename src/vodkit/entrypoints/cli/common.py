@@ -143,6 +143,13 @@ def print_asset(data: dict[str, Any], as_json: bool) -> None:
         )
     for job in data.get("jobs") or ():
         out.print(f"job       {_job_line(job)}", markup=False)
+    chunks = (data.get("progress") or {}).get("chunks")
+    if chunks:  # a chunked transcode (cluster), while it runs
+        out.print(
+            f"chunks    {chunks['done']} of {chunks['count']} done, {chunks['running']} running, "
+            f"{chunks['retried']} retried",
+            markup=False,
+        )
     for (code, message), times in Counter(
         (e["code"], e["message"]) for e in data["errors"]
     ).items():  # one line per reason, however many attempts met it

@@ -26,7 +26,8 @@ def worker(
         int | None, typer.Option(help="Serve Prometheus /metrics here.")
     ] = None,
     queues: Annotated[
-        str, typer.Option(help="Only these queues, comma-separated (cluster: ingest,transcode).")
+        str,
+        typer.Option(help="Only these queues, comma-separated (cluster: ingest,transcode,chunks)."),
     ] = "",
 ) -> None:
     """Process uploads until interrupted (Ctrl-C finishes nothing half-way: the message returns)."""

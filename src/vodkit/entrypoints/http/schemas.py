@@ -14,10 +14,20 @@ class Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class Chunks(Out):
+    """A chunked transcode's chunks (cluster): how many, finished, running, run again."""
+
+    count: int
+    done: int
+    running: int
+    retried: int
+
+
 class Progress(Out):
     percent: float  # of the phase
     etaSeconds: float | None = None
     phase: str = ""  # probing, analysing, encoding or packaging ("" before the first report)
+    chunks: Chunks | None = None  # a chunked transcode's, while it runs
 
 
 class Rendition(Out):

@@ -11,6 +11,13 @@ worker's reaper hands the job out again. RabbitMQ's ``consumer_timeout`` must st
 exceed the longest transcode (``VODKIT_TRANSCODE_TIMEOUT``; deploy/rabbitmq sets 7 h):
 a busy worker holds the next message of its queue, prefetched and unacknowledged,
 until its transcode ends, and RabbitMQ 3.10 has no per-queue timeout.
+
+A source longer than two chunks (``VODKIT_CHUNK_SECONDS``, 60 by default, a multiple of
+the segment length) is split and stitched (``services.chunked``): its transcode task
+analyses it, queues its pieces on the ``chunks`` queue, one task per chunk, its audio and
+its thumbnails, and hands the job's lease to them; the last to finish queues the stitch.
+A chunk's retry costs that chunk: its task is acknowledged once done, so a worker that
+dies mid-chunk hands it back to the broker.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +37,8 @@ from pydantic import Field
 
 from ...adapters.aws import client
 from ...adapters.catalog.postgres import PostgresCatalog, catalog_database
+from ...adapters.chunks.base import progress_of
+from ...adapters.chunks.postgres import PostgresChunkLedger
 from ...adapters.events.inprocess import InProcessEventBus
 from ...adapters.metrics.prometheus import PrometheusMetrics
 from ...adapters.postgresdb import PostgresDatabase
@@ -36,10 +46,14 @@ from ...adapters.queue.celery import DELIVERIES, CeleryQueue, celery_app, dead_l
 from ...adapters.signing.sql import SqlSigningSecret
 from ...adapters.storage.s3 import S3ObjectStore
 from ...adapters.transcoder.base import NothingToFinish
+from ...adapters.transcoder.chunk import ChunkEncoder
+from ...adapters.transcoder.pieces import FfmpegPieces
 from ...adapters.transcoder.queued import QueuedJobSubmitter
 from ...config import load_settings
+from ...domain.chunks import DEFAULT_CHUNK_SECONDS, check_chunk_seconds
 from ...domain.clock import Clock, utcnow
 from ...domain.jobs import TranscodeJob
+from ...services.chunked import ChunkedTranscoding
 from ...services.follow import Follower
 from ...services.health import Health
 from ...services.ingest import QueueAnnouncer
@@ -68,7 +82,12 @@ from ..base import (
 from ..served import sql_api, webhook_service
 
 log = logging.getLogger(__name__)
-QUEUES = (INGEST_QUEUE, TRANSCODE_QUEUE)
+CHUNKS_QUEUE = "chunks"  # the pieces of chunked transcodes, and their stitches
+QUEUES = (INGEST_QUEUE, TRANSCODE_QUEUE, CHUNKS_QUEUE)
+# who holds a chunked job's lease while its pieces run: each piece renews it for
+# VODKIT_TRANSCODE_TIMEOUT as it begins and ends; a job none of whose pieces moved for that
+# long (its chunk dead-lettered by the broker after killing 3 workers) is started again
+CHUNKS_OWNER = "chunks"
 __all__ = ["SETTINGS", "ClusterSettings", "api", "bootstrap", "presets", "upgrade"]
 
 
@@ -88,6 +107,12 @@ class ClusterSettings(WorkerSettings):
         600.0, gt=0, description="an unclaimed job, nothing queued: its message is lost after, s"
     )
     delivery_grace: float = Field(60.0, ge=0, description="--wait: an upload's time to show up")
+    chunk_seconds: int = Field(
+        DEFAULT_CHUNK_SECONDS,
+        ge=1,
+        description="split a source longer than twice this into chunks of this many seconds "
+        "(a multiple of the segment length), encoded by many workers at once",
+    )
 
 
 SETTINGS = ClusterSettings
@@ -133,7 +158,11 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         CeleryQueue(broker, INGEST_QUEUE),
         CeleryQueue(broker, TRANSCODE_QUEUE),
     )
-    queues = {INGEST_QUEUE: ingest_queue, TRANSCODE_QUEUE: transcode_queue}
+    queues = {
+        INGEST_QUEUE: ingest_queue,
+        TRANSCODE_QUEUE: transcode_queue,
+        CHUNKS_QUEUE: CeleryQueue(broker, CHUNKS_QUEUE),
+    }
     bus = InProcessEventBus()
     submitter = QueuedJobSubmitter(transcode_queue)
     ports = Ports(
@@ -177,6 +206,8 @@ def _build(settings: ClusterSettings, clock: Clock = utcnow) -> _Built:
         period=settings.reap_period,
         clock=clock,
     )
+    ledger = PostgresChunkLedger(db)
+    app.assets.chunks = lambda asset_id: chunk_counts(ledger, asset_id)
     holder.append(_Built(app, db, catalog, metrics, broker, transcode, reaper, playback, webhooks))
     return holder[0]
 
@@ -203,6 +234,9 @@ def _work(settings: ClusterSettings, built: _Built) -> BrokerWork:
                 return
             remove_stale_workdirs(root)  # a killed child's, once gone
 
+    # a chunk length that cuts segments is refused as the worker starts, not by every task
+    check_chunk_seconds(settings.chunk_seconds, built.app.presets.segment_seconds)
+
     def prepare() -> None:
         declare(built.celery, QUEUES)
         remove_stale_workdirs(root)
@@ -218,6 +252,42 @@ def _work(settings: ClusterSettings, built: _Built) -> BrokerWork:
         work_root=root,
         prepare=prepare,
         finish=lambda: shutil.rmtree(metrics_dir, ignore_errors=True),
+        gave_up=_gave_up,
+    )
+
+
+def chunk_counts(ledger: PostgresChunkLedger, asset_id: str) -> dict[str, int] | None:
+    """The asset's chunks as its view shows them, if its transcode is chunked."""
+    job = ledger.latest(asset_id)
+    pieces = ledger.pieces(job) if job else []
+    return progress_of(pieces, time.time()).to_dict() if pieces else None
+
+
+_CHILD: dict[str, ChunkedTranscoding] = {}  # a pool child's, once its handlers are built
+
+
+def _gave_up(queue: str, body: str, error: str) -> None:
+    if queue == CHUNKS_QUEUE and CHUNKS_QUEUE in _CHILD:
+        _CHILD[CHUNKS_QUEUE].gave_up(body, error)
+
+
+def chunked(
+    settings: ClusterSettings, built: _Built, renew: Callable[[TranscodeJob], object]
+) -> ChunkedTranscoding:
+    """Split-and-stitch over this cluster's ledger and chunks queue."""
+    check_chunk_seconds(settings.chunk_seconds, built.app.presets.segment_seconds)
+    ffmpeg = transcoder(settings).ffmpeg
+    timeout, memory = settings.transcode_timeout, settings.transcode_memory_mb * 1024 * 1024
+    return ChunkedTranscoding(
+        built.transcode,
+        PostgresChunkLedger(built.db),
+        encoder=ChunkEncoder(
+            ffmpeg, x264_preset=settings.x264_preset, timeout=timeout, memory_bytes=memory
+        ),
+        pieces=FfmpegPieces(ffmpeg, timeout=timeout, memory_bytes=memory),
+        send=CeleryQueue(built.celery, CHUNKS_QUEUE).send,
+        chunk_seconds=settings.chunk_seconds,
+        renew=renew,
     )
 
 
@@ -228,11 +298,21 @@ def _handlers(settings: ClusterSettings) -> dict[str, Handler]:
     owner = f"{socket.gethostname()}:{os.getpid()}"
     leased = LeasedRuns(built.catalog, owner=owner, lease=settings.lease_seconds)
 
+    pieces = LeasedRuns(built.catalog, owner=CHUNKS_OWNER, lease=settings.transcode_timeout)
+    split = _CHILD[CHUNKS_QUEUE] = chunked(settings, built, renew=pieces.renew)
+
     def run_transcode(body: str) -> None:
         job = TranscodeJob.from_dict(decode(body))
-        leased.run(job, lambda: built.transcode.run(job))
+        if not split.applies(job):
+            leased.run(job, lambda: built.transcode.run(job))
+        elif leased.run(job, lambda: split.fan_out(job)):
+            leased.hand_over(job, pieces)
 
-    return {INGEST_QUEUE: built.app.orchestrator.handle_message, TRANSCODE_QUEUE: run_transcode}
+    return {
+        INGEST_QUEUE: built.app.orchestrator.handle_message,
+        TRANSCODE_QUEUE: run_transcode,
+        CHUNKS_QUEUE: split.handle_message,
+    }
 
 
 def bootstrap(settings: ClusterSettings | None = None, *, clock: Clock = utcnow) -> App:
