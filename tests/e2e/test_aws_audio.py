@@ -118,7 +118,7 @@ def test_the_packaged_status_function_draws_the_waveform_on_lambdas_python(
         input=json.dumps(batch), env=environment, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr[-3000:]
-    assert json.loads(ran.stdout.splitlines()[-1])["batchItemFailures"] == []
+    assert json.loads(ran.stdout.splitlines()[-1])["batchItemFailures"] == [], ran.stderr[-3000:]
     done = st.catalog.get(asset.asset_id)
     assert done is not None and done.status is AssetStatus.COMPLETED, ran.stderr[-3000:]
     assert done.outputs["poster"] == f"{asset.asset_id}/thumbs/poster.png"

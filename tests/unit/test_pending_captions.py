@@ -16,6 +16,7 @@ from vodkit.adapters.catalog.memory import MemoryCatalog
 from vodkit.adapters.events.memory import RecordingEventBus
 from vodkit.adapters.storage.base import ObjectInfo
 from vodkit.domain.asset import AssetError, AssetStatus, Job, JobState
+from vodkit.domain.errors import ObjectNotFound
 from vodkit.domain.events import AssetStatusChanged, JobStateChanged
 from vodkit.domain.tracks import Track, Tracks, TrackSource
 from vodkit.services.captions import CaptionService, sidecar
@@ -172,3 +173,24 @@ def test_a_sidecar_default_stays_the_only_default_text_track_through_a_transcode
     stored = catalog.get("a")
     assert stored is not None
     assert [(t.language, t.default) for t in stored.tracks] == [("en", False), ("fr", True)]
+
+
+def test_a_job_without_manifests_or_sidecars_completes_and_one_with_sidecars_waits() -> None:
+    """Settling reads no manifest it has no sidecar for: a job that wrote none (a runner's
+    outputs elsewhere) completes; an added caption with no manifest to go in is an error."""
+    catalog, store, _, processor = _parts()
+    _asset(catalog, store, complete=False)
+    for key in (MASTER, "a/stream/manifest.mpd"):
+        store.delete(key)
+    _complete(processor)
+    done = catalog.get("a")
+    assert done is not None and done.status is AssetStatus.COMPLETED
+
+    catalog, store, service, processor = _parts()
+    asset = _asset(catalog, store, complete=False)
+    service.put(asset, sidecar("fr"), FR)
+    store.delete(MASTER)
+    with pytest.raises(ObjectNotFound):
+        _complete(processor)
+    waiting = catalog.get("a")
+    assert waiting is not None and waiting.status is AssetStatus.PROCESSING

@@ -194,9 +194,16 @@ class CaptionService:
         the catalog or in them (a transcode's manifests are then already right)."""
         if "hls" not in keys or "dash" not in keys:
             return False
-        master, mpd = self._read(keys["hls"]), self._read(keys["dash"])
-        if not sidecars.of(asset.tracks) and layout.SIDECAR_CAPTIONS not in master:
+        added = sidecars.of(asset.tracks)
+        try:
+            master = self._read(keys["hls"])
+        except ObjectNotFound:
+            if added:
+                raise
+            return False  # the job wrote no manifest: none can name a sidecar
+        if not added and layout.SIDECAR_CAPTIONS not in master:
             return False
+        mpd = self._read(keys["dash"])
         manifests = with_text_tracks(master, mpd, renditions(asset), asset.duration or 0.0)
         prefix = layout.prefix(asset.asset_id)
         for key, text in manifests.playlists.items():
