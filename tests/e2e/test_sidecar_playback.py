@@ -1,7 +1,8 @@
 """Captions in real players (hls.js, dash.js, Shaka Player on DASH and HLS) in headless
 Chromium, through the signed ``/play/...`` URLs: one PUT through the API after the asset
 completed, one PUT while it was processing, and the source's own English. Each player lists
-the text tracks and both audio languages, and shows the cue at its time (within 0.25 s)."""
+the text tracks and both audio languages, and shows the cue at its time (within 0.25 s); each
+switches to the French audio there and keeps playing."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name, path in {**LIBRARIES, SHAKA.name: SHAKA}.items():
         shutil.copy(path, root / "lib" / name)
     shutil.copy(PLAYER / "captions.html", root / "captions.html")
+    shutil.copy(PLAYER / "index.html", root / "index.html")
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -120,3 +122,19 @@ def test_a_real_player_shows_a_caption_at_its_time_through_the_signed_urls(
     assert abs(result["cueStart"] - start) <= TOLERANCE, result
     assert any(text in cue for cue in result["after"]), result  # shown 0.2 s after
     assert not any(text in cue for cue in result["before"]), result  # not 0.3 s before
+
+
+@pytest.mark.parametrize(
+    ("player", "manifest"),
+    [("hls", ""), ("dash", ""), ("shaka", "manifest.mpd"), ("shaka", "master.m3u8")],
+)
+def test_a_real_player_switches_to_french_through_the_signed_urls(
+    browser: Any, pages: str, streams: dict[str, str], player: str, manifest: str
+) -> None:
+    query = {"player": player, "switch": "fr", "base": streams["completed"]}
+    if manifest:
+        query["manifest"] = manifest
+    result = _page_result(browser, f"{pages}/index.html?{urlencode(query)}")
+    assert result.get("ok"), result  # still playing after the switch
+    assert (result["initial"], result["active"]) == ("en", "fr"), result
+    assert sorted(t["lang"] for t in result["tracks"]) == ["en", "fr"], result
