@@ -190,3 +190,8 @@ def cluster(tmp_path: Path, postgres_dsn: str, aws: AwsSession) -> Iterator[Any]
             yield running
         finally:
             running.close()
+
+
+# Three minutes of footage chunked and in one pass, made once for the session's tests that
+# judge the seams (integration and e2e): here, so both share one instance.
+from tests.seams import seams  # noqa: E402, F401

@@ -4,6 +4,8 @@ Celery workers on RabbitMQ, real FFmpeg, a 20 s clip in chunks of 6 s (3 chunks)
 from __future__ import annotations
 
 import json
+import os
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from tests.conftest import FFMPEG, AwsSession, make_clip
 from tests.media_checks import dash_tracks, decode, joined
 from vodkit.adapters.chunks.base import AUDIO, THUMBS, Piece
 from vodkit.adapters.chunks.postgres import PostgresChunkLedger
+from vodkit.domain.asset import Asset
 from vodkit.entrypoints.http.schemas import AssetOut
 
 pytestmark = pytest.mark.integration
@@ -185,6 +188,106 @@ def test_a_worker_killed_mid_chunk_costs_that_chunk_only(cluster: Cluster, tmp_p
     assert 'vodkit_chunk_runs_total{outcome="done"} 5.0' in metrics, metrics
 
 
+def _published(cluster: Cluster, asset: Asset) -> set[str]:
+    """Every key the published asset names: its manifests, what they list (init segments,
+    segments), its sprite's sheets and its recorded outputs (the preview, the poster)."""
+    s3, bucket = _s3(cluster), cluster.env["VODKIT_OUTPUTS_BUCKET"]
+
+    def read(key: str) -> str:
+        return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+
+    stream = f"{asset.asset_id}/stream/"
+    keys = {f"{stream}master.m3u8", f"{stream}manifest.mpd"}
+    master = m3u8.loads(read(f"{stream}master.m3u8"))
+    for uri in [p.uri for p in master.playlists] + [m.uri for m in master.media if m.uri]:
+        key = stream + uri
+        base = key.rsplit("/", 1)[0] + "/"
+        media = m3u8.loads(read(key))
+        keys |= {key, base + media.segment_map[0].uri, *(base + s.uri for s in media.segments)}
+    vtt = f"{asset.asset_id}/thumbs/sprite.vtt"
+    sheets = re.findall(r"^(\S+\.jpg)#xywh=", read(vtt), re.MULTILINE)
+    keys |= {vtt, *(f"{asset.asset_id}/thumbs/{sheet}" for sheet in sheets)}
+    return keys | set(asset.outputs.values())
+
+
+def _only_published_left(cluster: Cluster, asset: Asset) -> None:
+    """Once the scratch is gone, the bucket holds exactly what the asset published."""
+    _no_scratch_left(cluster)
+    assert sorted(_keys(cluster)) == sorted(_published(cluster, asset))
+
+
+def _chunk_on(marker: Path) -> tuple[int, int]:
+    """The FFmpeg pid and the chunk that a worker's FFmpeg wrapper (``_marking_ffmpeg``)
+    wrote it began; 6 s chunks of 6 s segments: chunk i starts at segment i + 1."""
+    pid, args = marker.read_text().split(" ", 1)
+    first = re.search(r"-start_number (\d+)", args)
+    assert first is not None, args
+    return int(pid), int(first.group(1)) - 1
+
+
+def _encoding(pid: int) -> bool:
+    """The process runs FFmpeg itself now (the wrapper's shell exec'ed it), not its shell."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe") == os.path.realpath(FFMPEG)
+    except OSError:
+        return False
+
+
+def _marking_ffmpeg(path: Path, marker: Path) -> Path:
+    """A chunk's FFmpeg that writes its pid and arguments to ``marker``, then encodes at a
+    quarter of real time: a 6 s chunk takes 24 s, a kill lands mid-chunk for sure."""
+    return _ffmpeg(path, f'echo "$$ $*" > {marker}; exec {FFMPEG} -readrate 0.25 "$@"')
+
+
+def test_two_workers_killed_mid_chunk_cost_those_two_chunks_only(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Two workers; each is SIGKILLed, whole process group, while its FFmpeg encodes a chunk,
+    and replaced: the asset completes once, only the two chunks killed ran twice, and the
+    bucket holds only the published outputs."""
+    clip = make_clip(tmp_path / "clip.mp4", seconds=SECONDS, rate=RATE)
+    _chunked(cluster)
+    markers = [tmp_path / "doomed1.chunk", tmp_path / "doomed2.chunk"]
+    doomed = [
+        cluster.start_worker(
+            f"doomed{n}", VODKIT_FFMPEG=str(_marking_ffmpeg(tmp_path / f"ff{n}", marker))
+        )
+        for n, marker in enumerate(markers, 1)
+    ]
+    asset_id = cluster.app.assets.upload_file(clip, "alice", "clip.mp4").asset_id
+
+    def encoding() -> bool:  # both workers' FFmpeg encode a chunk of their own
+        return all(m.exists() and _encoding(_chunk_on(m)[0]) for m in markers)
+
+    cluster.wait_until(encoding, 180, "both doomed workers to encode a chunk", poll=0.1)
+    killed = []
+    for n, (worker, marker) in enumerate(zip(doomed, markers, strict=True), 1):
+        pid, chunk = _chunk_on(marker)
+        assert _encoding(pid), f"doomed{n}'s FFmpeg ended before its kill"
+        cluster.kill(worker)  # its whole process group: Celery's pool and FFmpeg
+        assert not Path(f"/proc/{pid}").exists()  # FFmpeg died with it
+        killed.append(chunk)
+        cluster.start_worker(f"replacement{n}")  # two workers again
+    assert len(set(killed)) == 2, killed  # two chunks at once, so never the same one
+    (asset,) = cluster.wait_ended([asset_id], timeout=300)
+    assert asset.status.value == "COMPLETED", asset.errors
+    completions = [
+        e
+        for e in cluster.app.catalog.events_after(0, limit=1000)
+        if e.type == "asset.completed" and e.asset_id == asset_id
+    ]
+    assert len(completions) == 1, completions
+    pieces, stitches = _pieces(cluster, asset_id)
+    assert stitches == 1
+    assert all(p.state == "done" for p in pieces), pieces
+    runs = {p.piece: p.runs for p in pieces}
+    assert runs == {p: 2 if p in killed else 1 for p in runs}, (killed, pieces)
+    _only_published_left(cluster, asset)
+    cluster.stop_workers()
+    dead = [cluster.root / "workers" / f"doomed{n}" for n in (1, 2)]  # no time to clean up
+    assert [p for p in cluster.scratch_left() if not any(p.is_relative_to(d) for d in dead)] == []
+
+
 def test_a_chunk_out_of_retries_fails_the_asset_with_its_reason_and_is_dead_lettered(
     cluster: Cluster, tmp_path: Path
 ) -> None:
@@ -277,6 +380,9 @@ def test_a_broker_restart_while_chunks_run_loses_nothing(
         e for e in cluster.app.catalog.events_after(0, limit=1000) if e.type == "asset.completed"
     ]
     assert len(completions) == 1
-    _no_scratch_left(cluster)
+    pieces, stitches = _pieces(cluster, asset_id)  # every piece done, stitched once
+    assert [p.piece for p in pieces] == [*range(CHUNKS), AUDIO, THUMBS]
+    assert all(p.state == "done" for p in pieces) and stitches == 1, pieces
+    _only_published_left(cluster, asset)
     cluster.stop_workers()
     assert cluster.scratch_left() == []

@@ -91,8 +91,10 @@ def audio_command(plan: TranscodePlan, source: Path, workdir: Path, ffmpeg: str)
         track = plan.track(audio)
         if track is not None:
             args += [f"-metadata:s:a:{j}", f"language={language_alpha3(track.language)}"]
+    # Keep the AAC encoder's priming at negative times: the init's edit list then skips it,
+    # as the one pass's DASH muxer does (shifted to 0, it would play 21 ms late).
     return [
-        *args,
+        *args, "-avoid_negative_ts", "disabled",
         "-f", "hls", "-hls_segment_type", "fmp4", "-hls_playlist_type", "vod",
         "-hls_time", str(plan.segment_seconds), "-start_number", "1",
         "-hls_fmp4_init_filename", layout.RUNG_INIT,
