@@ -99,6 +99,7 @@ bench: dev wrk  ## speed and memory, as ratios against baselines run alongside
 	$(BIN)/python bench/transcode.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cluster.py
+	$(BIN)/python bench/chunked.py
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/codec_factors.py
 

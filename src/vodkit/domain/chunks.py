@@ -78,6 +78,11 @@ def check_chunk_seconds(chunk_seconds: int, segment_seconds: int) -> None:
         )
 
 
+def worth_chunking(duration: float, chunk_seconds: int = DEFAULT_CHUNK_SECONDS) -> bool:
+    """A title longer than two chunks: the cluster splits it, MediaConvert accelerates it."""
+    return duration > chunk_seconds * 2
+
+
 def plan_chunks(
     duration: float, segment_seconds: int, chunk_seconds: int = DEFAULT_CHUNK_SECONDS
 ) -> tuple[Chunk, ...]:
@@ -85,7 +90,7 @@ def plan_chunks(
     check_chunk_seconds(chunk_seconds, segment_seconds)
     if not math.isfinite(duration) or duration <= 0:
         raise InvalidInput("the video has no usable duration", code=ErrorCode.NO_DURATION)
-    if duration <= chunk_seconds * 2:
+    if not worth_chunking(duration, chunk_seconds):
         return (Chunk(0, 0, duration, 1),)
     count = int(duration // chunk_seconds)
     if duration - count * chunk_seconds >= chunk_seconds / 2:

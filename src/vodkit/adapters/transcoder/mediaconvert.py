@@ -22,6 +22,8 @@ peak; ``VIBRANT``, AWS's advice for HDR10); sources that declare themselves inte
 were found woven) go through its deinterlacer in ADAPTIVE mode; progressive ones never do.
 Every output is at the plan's constant rate, which keeps every frame of a variable-rate
 source (``domain.frame_rate``).
+A long source (over ``chunk_seconds`` x 2, as the cluster chunks) asks for accelerated
+transcoding, MediaConvert's own split-and-stitch, in ``PREFERRED`` mode (``_acceleration``).
 ``ClientRequestToken`` is the job id, but MediaConvert honours a token for one
 minute only: a redelivery later than that would create (and bill) a second
 job. The orchestrator records the id ``CreateJob`` returns and never submits a
@@ -39,6 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ...domain import layout
+from ...domain.chunks import DEFAULT_CHUNK_SECONDS, worth_chunking
 from ...domain.interlace import declared
 from ...domain.jobs import TranscodeJob
 from ...domain.plan import QVBR, AudioRendition, TranscodePlan, VideoRendition
@@ -447,8 +450,26 @@ def _tiles_group(plan: TranscodePlan, destination: str) -> dict[str, Any]:
     )
 
 
+def _acceleration(plan: TranscodePlan, chunk_seconds: int) -> dict[str, Any]:
+    """Accelerated transcoding for a long video, as the cluster would chunk it. ``PREFERRED``:
+    MediaConvert checks the job against its documented requirements (supported input and
+    output codecs and containers, zero-based timecodes, which ``build_job`` sets, an
+    on-demand queue, which ``Default`` is) and runs an ineligible one at standard speed
+    instead of failing it (``ENABLED`` would fail it). An audio-only job never qualifies
+    (MediaConvert needs a video output), so it does not ask. It bills at the professional
+    tier, which is why a short video, quick anyway, does not ask either."""
+    if plan.audio_only or not worth_chunking(plan.duration, chunk_seconds):
+        return {}
+    return {"AccelerationSettings": {"Mode": "PREFERRED"}}
+
+
 def build_job(
-    job: TranscodeJob, *, role_arn: str, outputs_bucket: str, stack: str = ""
+    job: TranscodeJob,
+    *,
+    role_arn: str,
+    outputs_bucket: str,
+    stack: str = "",
+    chunk_seconds: int = DEFAULT_CHUNK_SECONDS,
 ) -> dict[str, Any]:
     """CreateJob's parameters for ``job``: what botocore's MediaConvert model accepts."""
     plan = job.plan
@@ -483,6 +504,7 @@ def build_job(
         "ClientRequestToken": job.job_id,
         "UserMetadata": metadata,
         "StatusUpdateInterval": "SECONDS_10",
+        **_acceleration(plan, chunk_seconds),
         "Settings": {
             "TimecodeConfig": {"Source": "ZEROBASED"},
             "Inputs": [source],
@@ -492,16 +514,29 @@ def build_job(
 
 
 class MediaConvertJobSubmitter:
-    def __init__(self, client: Any, *, role_arn: str, outputs_bucket: str, stack: str = "") -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        role_arn: str,
+        outputs_bucket: str,
+        stack: str = "",
+        chunk_seconds: int = DEFAULT_CHUNK_SECONDS,
+    ) -> None:
         self.client = client
         self.role_arn = role_arn
         self.outputs_bucket = outputs_bucket
         self.stack = stack
+        self.chunk_seconds = chunk_seconds
 
     @aws_call
     def submit(self, job: TranscodeJob) -> str:
         params = build_job(
-            job, role_arn=self.role_arn, outputs_bucket=self.outputs_bucket, stack=self.stack
+            job,
+            role_arn=self.role_arn,
+            outputs_bucket=self.outputs_bucket,
+            stack=self.stack,
+            chunk_seconds=self.chunk_seconds,
         )
         runner_id = str(self.client.create_job(**params)["Job"]["Id"])
         log.info("asset %s: MediaConvert job %s", job.asset_id, runner_id)

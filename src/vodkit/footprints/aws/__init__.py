@@ -67,6 +67,7 @@ def _submitter(settings: AwsSettings) -> MediaConvertJobSubmitter:
         role_arn=settings.mediaconvert_role,
         outputs_bucket=settings.outputs_bucket,
         stack=settings.stack_name,
+        chunk_seconds=settings.chunk_seconds,
     )
 
 

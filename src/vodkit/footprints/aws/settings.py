@@ -12,6 +12,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ...config import Settings
+from ...domain.chunks import DEFAULT_CHUNK_SECONDS
 from ...domain.errors import ConfigError
 from ...domain.plan import MEDIACONVERT
 from ...services.text_conversion import MAX_SOURCE_BYTES
@@ -30,6 +31,12 @@ class AwsSettings(Settings):
     processing_dlq_url: str = Field("", description="its dead-letter queue (CLI)")
     job_events_queue_url: str = Field("", description="job-state events queue (CLI)")
     job_events_dlq_url: str = Field("", description="its dead-letter queue (CLI)")
+    chunk_seconds: int = Field(
+        DEFAULT_CHUNK_SECONDS,
+        ge=1,
+        description="a source longer than twice this asks MediaConvert for accelerated "
+        "transcoding (PREFERRED), as the cluster would split it into chunks of this length",
+    )
     text_source_max_bytes: int = Field(
         MAX_SOURCE_BYTES,
         ge=0,
