@@ -28,7 +28,7 @@ from typing import Any
 
 from ...domain import layout
 from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed, TransientError
-from ...domain.plan import QVBR, Measured, TranscodePlan, VideoRendition
+from ...domain.plan import QVBR, Measured, SpritePlan, TranscodePlan, VideoRendition
 from ...domain.tracks import TrackType, language_alpha3
 from .. import sandbox
 from .base import Progress, ProgressCallback, TranscodeOutput
@@ -494,20 +494,8 @@ class FfmpegTranscoder:
 
     def _pictures(self, plan: TranscodePlan, workdir: Path) -> None:
         """The poster (the most telling candidate) and the sprite's sheets and cues."""
-        sprite = plan.sprite
-        assert sprite is not None
-        choose_poster(workdir / CANDIDATES, workdir / layout.POSTER)
-        tiles = min(len(list((workdir / TILES).glob("*.jpg"))), sprite.count)
-        sheet = sprite_command(plan, workdir, tiles, ffmpeg=self.ffmpeg)
-        if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
-            raise TranscodeFailed(
-                "the scrub sprite could not be made", code=ErrorCode.VERIFICATION_FAILED
-            )
-        for index in range(sprite.sheets(tiles)):
-            written = workdir / SHEETS / f"{index:03d}.jpg"
-            if written.is_file():  # a missing one fails verification below
-                os.replace(written, workdir / layout.sprite_sheet(index))
-        (workdir / layout.SPRITE_VTT).write_text(sprite_vtt(sprite, plan.duration, count=tiles))
+        assert plan.sprite is not None
+        poster_and_sprite(plan, plan.sprite, workdir, self.ffmpeg)
 
     def _waveform(self, plan: TranscodePlan, source: Path, workdir: Path) -> None:
         command = waveform_command(plan, source, workdir, ffmpeg=self.ffmpeg)
@@ -582,3 +570,20 @@ def rfc6381(stream: Any) -> str:
     if context.name == "aac" and extradata:  # AudioSpecificConfig: the object type first
         return f"mp4a.40.{extradata[0] >> 3}"
     return ""
+
+
+def poster_and_sprite(plan: TranscodePlan, sprite: SpritePlan, workdir: Path, ffmpeg: str) -> None:
+    """From the frames captured under ``workdir``: the poster (the most telling candidate),
+    the sprite's sheets and its WebVTT cues."""
+    choose_poster(workdir / CANDIDATES, workdir / layout.POSTER)
+    tiles = min(len(list((workdir / TILES).glob("*.jpg"))), sprite.count)
+    sheet = sprite_command(plan, workdir, tiles, ffmpeg=ffmpeg)
+    if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
+        raise TranscodeFailed(
+            "the scrub sprite could not be made", code=ErrorCode.VERIFICATION_FAILED
+        )
+    for index in range(sprite.sheets(tiles)):
+        written = workdir / SHEETS / f"{index:03d}.jpg"
+        if written.is_file():  # a missing one fails verification
+            os.replace(written, workdir / layout.sprite_sheet(index))
+    (workdir / layout.SPRITE_VTT).write_text(sprite_vtt(sprite, plan.duration, count=tiles))

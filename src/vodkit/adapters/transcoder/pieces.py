@@ -25,16 +25,14 @@ from .. import sandbox
 from .cmaf import MPD_NS, RungStats, _label_audio_set, audio_set_key, master_playlist
 from .ffmpeg import (
     CANDIDATES,
-    SHEET_LIMITS,
     SHEETS,
     TILES,
     _every,
     colour_tags,
     conditioning,
+    poster_and_sprite,
     rfc6381,
-    sprite_command,
 )
-from .thumbs import choose_poster, sprite_vtt
 
 ENCODE = "enc{index}"  # the audio piece's directory of ``plan.audio_encodes[index]``
 CHANNELS_SCHEME = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
@@ -163,19 +161,7 @@ class FfmpegPieces:
         command = thumbs_command(plan, linked, workdir, self.ffmpeg)
         _run(command, self.limits, "poster and sprite", workdir)
         linked.unlink(missing_ok=True)
-        choose_poster(workdir / CANDIDATES, workdir / layout.POSTER)
-        sprite = sprite_of(plan)
-        tiles = min(len(list((workdir / TILES).glob("*.jpg"))), sprite.count)
-        sheet = sprite_command(plan, workdir, tiles, ffmpeg=self.ffmpeg)
-        if not tiles or not sandbox.run(sheet, SHEET_LIMITS).ok:
-            raise TranscodeFailed(
-                "the scrub sprite could not be made", code=ErrorCode.VERIFICATION_FAILED
-            )
-        for index in range(sprite.sheets(tiles)):
-            written = workdir / SHEETS / f"{index:03d}.jpg"
-            if written.is_file():
-                os.replace(written, workdir / layout.sprite_sheet(index))
-        (workdir / layout.SPRITE_VTT).write_text(sprite_vtt(sprite, plan.duration, count=tiles))
+        poster_and_sprite(plan, sprite_of(plan), workdir, self.ffmpeg)
         for directory in (CANDIDATES, TILES, SHEETS):
             shutil.rmtree(workdir / directory)
 
