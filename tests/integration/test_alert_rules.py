@@ -37,6 +37,7 @@ COUNTERS = {
     "vodkit_failed_jobs_total",
     "vodkit_webhook_deliveries_total",
     "vodkit_http_requests_total",
+    "vodkit_chunk_runs_total",
 }
 HISTOGRAMS = {
     "vodkit_job_processing_seconds",
