@@ -314,3 +314,39 @@ def make_buckets(env: dict[str, str]) -> None:
     )
     for name in ("VODKIT_UPLOADS_BUCKET", "VODKIT_OUTPUTS_BUCKET"):
         s3.create_bucket(Bucket=env[name])
+
+
+@contextmanager
+def running_cluster(
+    root: Path, postgres_dsn: str, s3_endpoint: str, broker_url: str
+) -> Iterator[Cluster]:
+    """A cluster footprint on the test's schema (``postgres_dsn``), broker URL and buckets
+    of its own (no workers yet), closed after."""
+    schema = postgres_dsn.rsplit("search_path=", 1)[1].rstrip("'")
+    env = cluster_env(
+        database_url=f"{postgres_dsn} application_name={schema}",
+        broker_url=broker_url,
+        s3_endpoint=s3_endpoint,
+    )
+    make_buckets(env)
+    running = Cluster(root, env)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@contextmanager
+def private_broker_cluster(
+    root: Path, postgres_dsn: str, s3_endpoint: str, **broker: Any
+) -> Iterator[Cluster]:
+    """``running_cluster`` on a RabbitMQ node of the test's own (``PrivateRabbit(**broker)``,
+    as ``cluster.broker``), which the test may restart."""
+    node = PrivateRabbit(root / "rabbit", **broker)
+    node.start()
+    try:
+        with node.vhost() as url, running_cluster(root, postgres_dsn, s3_endpoint, url) as running:
+            running.broker = node  # type: ignore[attr-defined]
+            yield running
+    finally:
+        node.stop()

@@ -175,21 +175,13 @@ def postgres_dsn() -> Iterator[str]:
 @pytest.fixture
 def cluster(tmp_path: Path, postgres_dsn: str, aws: AwsSession) -> Iterator[Any]:
     """An isolated cluster footprint: its own schema, vhost and buckets (no workers yet)."""
-    from tests.cluster import Cluster, cluster_env, make_buckets, vhost
+    from tests.cluster import running_cluster, vhost
 
-    schema = postgres_dsn.rsplit("search_path=", 1)[1].rstrip("'")
-    with vhost() as broker:
-        env = cluster_env(
-            database_url=f"{postgres_dsn} application_name={schema}",
-            broker_url=broker,
-            s3_endpoint=aws.endpoint,
-        )
-        make_buckets(env)
-        running = Cluster(tmp_path, env)
-        try:
-            yield running
-        finally:
-            running.close()
+    with (
+        vhost() as broker,
+        running_cluster(tmp_path, postgres_dsn, aws.endpoint, broker) as running,
+    ):
+        yield running
 
 
 # Three minutes of footage chunked and in one pass, made once for the session's tests that

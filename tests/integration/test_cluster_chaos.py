@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.cluster import Cluster, PrivateRabbit, cluster_env, make_buckets
+from tests.cluster import Cluster, PrivateRabbit, private_broker_cluster
 from tests.conftest import POSTGRES, AwsSession, make_clip
 from vodkit.adapters.queue.base import DeadLetter
 from vodkit.domain.asset import AssetStatus
@@ -154,25 +154,10 @@ def test_workers_killed_at_random_lose_nothing_and_complete_each_asset_once(
 @pytest.fixture
 def private_cluster(tmp_path: Path, postgres_dsn: str, aws: AwsSession) -> Iterator[Cluster]:
     """A cluster on a RabbitMQ node of the test's own, which it may restart."""
-    broker = PrivateRabbit(tmp_path / "rabbit", consumer_timeout_ms=3000)
-    broker.start()
-    try:
-        with broker.vhost() as url:
-            schema = postgres_dsn.rsplit("search_path=", 1)[1].rstrip("'")
-            env = cluster_env(
-                database_url=f"{postgres_dsn} application_name={schema}",
-                broker_url=url,
-                s3_endpoint=aws.endpoint,
-            )
-            make_buckets(env)
-            running = Cluster(tmp_path, env)
-            running.broker = broker  # type: ignore[attr-defined]
-            try:
-                yield running
-            finally:
-                running.close()
-    finally:
-        broker.stop()
+    with private_broker_cluster(
+        tmp_path, postgres_dsn, aws.endpoint, consumer_timeout_ms=3000
+    ) as running:
+        yield running
 
 
 def test_a_broker_restart_mid_run_loses_nothing(private_cluster: Cluster, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import httpx
 import m3u8
 import pytest
 
-from tests.cluster import Cluster, PrivateRabbit, cluster_env, free_port, make_buckets
+from tests.cluster import Cluster, free_port, private_broker_cluster
 from tests.conftest import FFMPEG, AwsSession, make_clip
 from tests.media_checks import dash_tracks, decode, joined
 from vodkit.adapters.chunks.base import AUDIO, THUMBS, Piece
@@ -341,25 +341,8 @@ def test_a_chunk_length_that_would_cut_segments_stops_the_worker_with_why(
 def own_broker_cluster(tmp_path: Path, postgres_dsn: str, aws: AwsSession) -> Iterator[Cluster]:
     """A cluster on a RabbitMQ node of the test's own (its default consumer_timeout), which
     the test restarts."""
-    broker = PrivateRabbit(tmp_path / "rabbit")
-    broker.start()
-    try:
-        with broker.vhost() as url:
-            schema = postgres_dsn.rsplit("search_path=", 1)[1].rstrip("'")
-            env = cluster_env(
-                database_url=f"{postgres_dsn} application_name={schema}",
-                broker_url=url,
-                s3_endpoint=aws.endpoint,
-            )
-            make_buckets(env)
-            running = Cluster(tmp_path, env)
-            running.broker = broker  # type: ignore[attr-defined]
-            try:
-                yield running
-            finally:
-                running.close()
-    finally:
-        broker.stop()
+    with private_broker_cluster(tmp_path, postgres_dsn, aws.endpoint) as running:
+        yield running
 
 
 def test_a_broker_restart_while_chunks_run_loses_nothing(
