@@ -4,19 +4,14 @@ time (within 0.25 s)."""
 
 from __future__ import annotations
 
-import functools
-import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.captioned import EXPECTED, captioned_sources
-from tests.conftest import IN_CI
-from tests.e2e.test_playback import LIBRARIES, PLAYER, _page_result, _require_browser, browser
+from tests.e2e.test_playback import _page_result, _require_browser, browser, player_site
 from vodkit.adapters.presets.file import default_presets_path, load_presets
 from vodkit.adapters.probe.pyav import PyavProber
 from vodkit.adapters.transcoder.ffmpeg import FfmpegTranscoder
@@ -24,39 +19,21 @@ from vodkit.domain.ladder import PlanningRules, plan_transcode
 
 __all__ = ["browser"]  # the real-player harness's Chromium, shared
 pytestmark = pytest.mark.e2e
-SHAKA = PLAYER / "node_modules/shaka-player/dist/shaka-player.compiled.js"
 TOLERANCE = 0.25
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A loopback web server: the captions page, the players, and the MKV's outputs."""
-    _require_browser()
-    if not SHAKA.is_file():
-        message = f"{SHAKA} is missing: run `make test` (npm ci installs Shaka Player too)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    _require_browser()  # before the transcode
     root = tmp_path_factory.mktemp("site")
-    (root / "lib").mkdir()
-    for name, path in {**LIBRARIES, SHAKA.name: SHAKA}.items():
-        shutil.copy(path, root / "lib" / name)
-    shutil.copy(PLAYER / "captions.html", root / "captions.html")
     source = captioned_sources(tmp_path_factory.mktemp("captioned"))["mkv"]
     plan = plan_transcode(
         PyavProber().probe(source), load_presets(default_presets_path()), PlanningRules()
     )
     FfmpegTranscoder().transcode(plan, source, root / "media", lambda p: None)
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with player_site(root, "captions.html") as url:
+        yield url
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

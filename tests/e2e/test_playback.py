@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
@@ -44,15 +45,16 @@ def _require_browser() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A loopback web server: the test page, the players, and a media directory."""
+@contextmanager
+def player_site(root: Path, *pages: str) -> Iterator[str]:
+    """A loopback web server of ``root``, holding the players (``lib/``) and the test pages
+    named (from ``player/``); its URL."""
     _require_browser()
-    root = tmp_path_factory.mktemp("site")
     (root / "lib").mkdir()
     for name, path in LIBRARIES.items():
         shutil.copy(path, root / "lib" / name)
-    shutil.copy(PLAYER / "index.html", root / "index.html")
+    for page in pages:
+        shutil.copy(PLAYER / page, root / page)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -60,9 +62,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", root
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A loopback web server: the test page, the players, and a media directory."""
+    root = tmp_path_factory.mktemp("site")
+    with player_site(root, "index.html") as url:
+        yield url, root
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,7 @@ switches to the French audio there and keeps playing."""
 
 from __future__ import annotations
 
-import functools
-import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,9 +14,8 @@ import pytest
 
 from tests.api_server import serve
 from tests.captioned import EXPECTED, captioned_sources
-from tests.conftest import IN_CI
-from tests.e2e.test_caption_playback import SHAKA, TOLERANCE
-from tests.e2e.test_playback import LIBRARIES, PLAYER, _page_result, _require_browser, browser
+from tests.e2e.test_caption_playback import TOLERANCE
+from tests.e2e.test_playback import _page_result, _require_browser, browser, player_site
 from tests.integration.test_http_api import upload
 
 __all__ = ["browser"]  # the real-player harness's Chromium, shared
@@ -37,28 +32,8 @@ def _srt(text: str) -> bytes:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A loopback web server for the captions page and the players (the media come from
     vodkit's API, another origin: its playback routes allow any)."""
-    _require_browser()
-    if not SHAKA.is_file():
-        message = f"{SHAKA} is missing: run `make test` (npm ci installs Shaka Player too)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("pages")
-    (root / "lib").mkdir()
-    for name, path in {**LIBRARIES, SHAKA.name: SHAKA}.items():
-        shutil.copy(path, root / "lib" / name)
-    shutil.copy(PLAYER / "captions.html", root / "captions.html")
-    shutil.copy(PLAYER / "index.html", root / "index.html")
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with player_site(tmp_path_factory.mktemp("pages"), "captions.html", "index.html") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
