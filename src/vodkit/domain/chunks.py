@@ -9,9 +9,7 @@ joins the last chunk rather than making a short one that costs a process for lit
 
 The stitch is triggered exactly once, by the last piece to finish, whichever it is, with a
 conditional update in PostgreSQL (``adapters/chunks/postgres.py``: one row per piece, so
-any number of chunks up to ``MAX_CHUNKS``), not a count read and then written. The
-statements below are the first design, a bitmask of 62 chunks at most (``MAX_TRACKED``),
-kept as ``tests/integration/test_stitch_trigger.py`` proves them; the ledger replaced them.
+any number of chunks up to ``MAX_CHUNKS``), not a count read and then written.
 
 A chunked job's pieces are its chunks (their index), its audio and its thumbnails
 (``AUDIO``, ``THUMBS`` in ``adapters/chunks/base.py``); each is a message (``ChunkTask``)
@@ -30,29 +28,6 @@ from .jobs import TranscodeJob
 
 DEFAULT_CHUNK_SECONDS = 60
 MAX_CHUNKS = 10_000  # a bound on hostile durations: 10,000 minutes at the default
-MAX_TRACKED = 62  # chunks one bigint of done bits holds
-
-CHUNKS_TABLE = """
-CREATE TABLE IF NOT EXISTS chunks (
-    asset_id  text    NOT NULL,
-    attempt   integer NOT NULL,           -- the transcode's attempt: a retry starts over
-    total     integer NOT NULL CHECK (total BETWEEN 1 AND 62),
-    done      bigint  NOT NULL DEFAULT 0, -- bit i set: chunk i finished (idempotent)
-    stitching boolean NOT NULL DEFAULT false,
-    PRIMARY KEY (asset_id, attempt)
-)
-"""
-MARK_DONE = """
-UPDATE chunks SET done = done | (1::bigint << %(index)s)
- WHERE asset_id = %(asset)s AND attempt = %(attempt)s AND %(index)s < total
-RETURNING done = (1::bigint << total) - 1 AS complete
-"""
-CLAIM_STITCH = """
-UPDATE chunks SET stitching = true
- WHERE asset_id = %(asset)s AND attempt = %(attempt)s
-   AND NOT stitching AND done = (1::bigint << total) - 1
-RETURNING asset_id
-"""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ not (so a redelivered piece counts once), and only then is its job's ``remaining
 decremented, in the same statement. Two pieces finishing together update different piece
 rows, then take turns on the job's row: each sees the other's decrement, and exactly one
 sees ``remaining`` reach 0. No count is read and then written. One row per piece, so a
-job may have as many chunks as ``domain.chunks.MAX_CHUNKS`` allows (a bitmask held 62).
+job may have as many chunks as ``domain.chunks.MAX_CHUNKS`` allows.
 """
 
 from __future__ import annotations
