@@ -126,6 +126,18 @@ def _rewrite_media_playlist(source: Path, target: Path, old_dir: str) -> list[tu
     return segments
 
 
+def segment_entries(playlist: Path) -> list[tuple[float, str]]:
+    """A media playlist's (duration, segment) entries, in order."""
+    entries: list[tuple[float, str]] = []
+    duration = 0.0
+    for line in playlist.read_text().splitlines():
+        if line.startswith("#EXTINF:"):
+            duration = float(line[8:].split(",")[0])
+        elif line and not line.startswith("#"):
+            entries.append((duration, line))
+    return entries
+
+
 def _rates(directory: Path, segments: list[tuple[float, str]]) -> tuple[int, int]:
     return segment_rates([(d, (directory / name).stat().st_size) for d, name in segments])
 
@@ -140,12 +152,7 @@ def measured_rungs(plan: TranscodePlan, workdir: Path) -> dict[str, Measured]:
         playlist = directory / layout.RUNG_PLAYLIST
         if not playlist.is_file():
             continue
-        segments, duration = [], 0.0
-        for line in playlist.read_text().splitlines():
-            if line.startswith("#EXTINF:"):
-                duration = float(line[8:].split(",")[0])
-            elif line and not line.startswith("#") and (directory / line).is_file():
-                segments.append((duration, line))
+        segments = [(d, n) for d, n in segment_entries(playlist) if (directory / n).is_file()]
         if segments:
             found[rung.name] = Measured(*_rates(directory, segments), codecs.get(rung.name, ""))
     return found

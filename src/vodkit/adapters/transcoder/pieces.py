@@ -22,7 +22,14 @@ from ...domain.errors import ConfigError, ErrorCode, TranscodeFailed
 from ...domain.plan import SpritePlan, TranscodePlan, segment_rates
 from ...domain.tracks import language_alpha3
 from .. import sandbox
-from .cmaf import MPD_NS, RungStats, _label_audio_set, audio_set_key, master_playlist
+from .cmaf import (
+    MPD_NS,
+    RungStats,
+    _label_audio_set,
+    audio_set_key,
+    master_playlist,
+    segment_entries,
+)
 from .ffmpeg import (
     CANDIDATES,
     SHEETS,
@@ -188,22 +195,14 @@ class FfmpegPieces:
             (work / f"joined{n}.mp4").unlink(missing_ok=True)
 
 
-def _entries(playlist: Path) -> list[tuple[float, str]]:
-    entries: list[tuple[float, str]] = []
-    duration = 0.0
-    for line in playlist.read_text().splitlines():
-        if line.startswith("#EXTINF:"):
-            duration = float(line[8:].split(",")[0])
-        elif line and not line.startswith("#"):
-            entries.append((duration, line))
-    return entries
-
-
 def join_fragments(directory: Path, target: Path) -> None:
     """A rung's init segment and its media segments, in playlist order, as one fragmented
     MP4 (what a player appends to its buffer, in a file)."""
     with target.open("wb") as out:
-        for name in [layout.RUNG_INIT, *(n for _, n in _entries(directory / layout.RUNG_PLAYLIST))]:
+        for name in [
+            layout.RUNG_INIT,
+            *(n for _, n in segment_entries(directory / layout.RUNG_PLAYLIST)),
+        ]:
             with (directory / name).open("rb") as part:
                 shutil.copyfileobj(part, out)
 
@@ -216,7 +215,7 @@ def _codecs(directory: Path) -> str:
 
 
 def _stats(directory: Path) -> RungStats:
-    entries = _entries(directory / layout.RUNG_PLAYLIST)
+    entries = segment_entries(directory / layout.RUNG_PLAYLIST)
     peak, average = segment_rates([(d, (directory / n).stat().st_size) for d, n in entries])
     return RungStats(_codecs(directory), peak, average)
 
@@ -259,7 +258,7 @@ def _representation(
             "startNumber": "1",
         },
     )
-    _timeline(template, _entries(stream / name / layout.RUNG_PLAYLIST))
+    _timeline(template, segment_entries(stream / name / layout.RUNG_PLAYLIST))
     return stats
 
 
