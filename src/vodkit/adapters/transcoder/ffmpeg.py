@@ -335,6 +335,12 @@ def waveform_filters(width: int, height: int) -> list[tuple[str, str]]:
     ]
 
 
+def waveform_limits(duration: float) -> sandbox.Limits:
+    """The waveform's run: it decodes the whole sound (AAC at >100x real time: a long one
+    takes a while) and ``showwavespic`` holds it all (16-bit mono) until it draws."""
+    return sandbox.Limits(timeout=max(120.0, duration / 20), memory_bytes=2 * 1024**3)
+
+
 def waveform_command(plan: TranscodePlan, source: Path, workdir: Path, *, ffmpeg: str) -> list[str]:
     """An audio-only asset's poster: the waveform of its M4A (vodkit's own file), else of
     the source (forced to its demuxer, as the transcode read it), drawn by
@@ -499,9 +505,7 @@ class FfmpegTranscoder:
 
     def _waveform(self, plan: TranscodePlan, source: Path, workdir: Path) -> None:
         command = waveform_command(plan, source, workdir, ffmpeg=self.ffmpeg)
-        # decoding the whole sound: a long one takes a while (AAC decodes at >100x real time)
-        limits = sandbox.Limits(timeout=max(120.0, plan.duration / 20), memory_bytes=2 * 1024**3)
-        drawn = sandbox.run(command, limits)
+        drawn = sandbox.run(command, waveform_limits(plan.duration))
         if not drawn.ok:
             raise TranscodeFailed(
                 f"the waveform could not be drawn: {drawn.stderr.strip()[-300:]}",

@@ -17,17 +17,14 @@ from pathlib import Path
 
 from ...domain.errors import ErrorCode, TranscodeFailed
 from .. import sandbox
-from .ffmpeg import waveform_filters
-
-MEMORY_BYTES = 2 * 1024**3  # showwavespic holds the whole sound (16-bit mono) until it draws
+from .ffmpeg import waveform_filters, waveform_limits
 
 
 def draw_waveform(m4a: Path, png: Path, size: tuple[int, int], duration: float) -> None:
     """Draw ``m4a``'s waveform into ``png`` (``size``), in a sandboxed child."""
-    limits = sandbox.Limits(timeout=max(120.0, duration / 20), memory_bytes=MEMORY_BYTES)
     finished = sandbox.run(
         [sys.executable, "-m", __name__, str(m4a), str(png), str(size[0]), str(size[1])],
-        limits,
+        waveform_limits(duration),
         # the child imports what we import (on Lambda, /var/task is on sys.path only)
         env={"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
     )
