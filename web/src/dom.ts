@@ -58,6 +58,29 @@ export function uid(prefix: string): string {
   return `${prefix}-${ids}`;
 }
 
+/** Files dropped on ``zone`` go to ``take`` (none: not called); the zone is marked
+ * ``dropzone-over`` while something is dragged over it, children included. */
+export function onDrop(zone: HTMLElement, take: (files: File[]) => void): void {
+  let depth = 0;
+  zone.addEventListener("dragenter", (event) => {
+    event.preventDefault();
+    depth += 1;
+    zone.classList.add("dropzone-over");
+  });
+  zone.addEventListener("dragover", (event) => event.preventDefault());
+  zone.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) zone.classList.remove("dropzone-over");
+  });
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    depth = 0;
+    zone.classList.remove("dropzone-over");
+    const files = Array.from(event.dataTransfer?.files ?? []);
+    if (files.length) take(files);
+  });
+}
+
 /** Polite announcements for screen readers, and a visible toast. */
 export function announce(message: string, tone: "info" | "error" = "info"): void {
   const region = document.getElementById("toasts");

@@ -4,7 +4,7 @@
 // names the bad line, 413 the limit, 409 a state it refuses).
 
 import { api, type Asset, type AssetTrack } from "../api";
-import { announce, fill, h, uid } from "../dom";
+import { announce, fill, h, onDrop, uid } from "../dom";
 import { bytes } from "../format";
 
 const ACCEPT = ".srt,.vtt,text/vtt,application/x-subrip";
@@ -154,23 +154,7 @@ export function captionsPanel(asset: Asset, changed: () => void): CaptionsPanel 
     }
   }
   input.addEventListener("change", () => take(input.files));
-  let depth = 0;
-  zone.addEventListener("dragenter", (event) => {
-    event.preventDefault();
-    depth += 1;
-    zone.classList.add("dropzone-over");
-  });
-  zone.addEventListener("dragover", (event) => event.preventDefault());
-  zone.addEventListener("dragleave", () => {
-    depth = Math.max(0, depth - 1);
-    if (!depth) zone.classList.remove("dropzone-over");
-  });
-  zone.addEventListener("drop", (event) => {
-    event.preventDefault();
-    depth = 0;
-    zone.classList.remove("dropzone-over");
-    take(event.dataTransfer?.files);
-  });
+  onDrop(zone, take);
 
   function language(): string | null {
     if (select.value !== OTHER) return select.value;

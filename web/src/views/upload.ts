@@ -4,7 +4,7 @@
 
 import { api, type Asset, terminal } from "../api";
 import { badge, processing, reasons } from "../components";
-import { announce, fill, h, uid } from "../dom";
+import { announce, fill, h, onDrop, uid } from "../dom";
 import { bytes, left, speed } from "../format";
 import { follow } from "../live";
 import { assetHref } from "../router";
@@ -64,24 +64,7 @@ export function upload(main: HTMLElement, _context: Context): Mounted {
     if (input.files?.length) uploads.add(Array.from(input.files));
     input.value = "";
   });
-  let depth = 0;
-  zone.addEventListener("dragenter", (event) => {
-    event.preventDefault();
-    depth += 1;
-    zone.classList.add("dropzone-over");
-  });
-  zone.addEventListener("dragover", (event) => event.preventDefault());
-  zone.addEventListener("dragleave", () => {
-    depth = Math.max(0, depth - 1);
-    if (!depth) zone.classList.remove("dropzone-over");
-  });
-  zone.addEventListener("drop", (event) => {
-    event.preventDefault();
-    depth = 0;
-    zone.classList.remove("dropzone-over");
-    const files = Array.from(event.dataTransfer?.files ?? []);
-    if (files.length) uploads.add(files);
-  });
+  onDrop(zone, (files) => uploads.add(files));
 
   async function showInterrupted(): Promise<void> {
     const found = await uploads.interrupted();
