@@ -112,7 +112,8 @@ class CaptionService:
         """The WebVTT of the language's track (its sidecar one, if any): a sidecar's at any
         status, a source's own once the asset is COMPLETED."""
         tag = _tag(language)
-        found = next((r for r in renditions(asset) if r.key == by_language(asset).get(tag)), None)
+        key = by_language(asset).get(tag)
+        found = next((r for r in renditions(asset) if r.key == key), None)
         embedded = found is not None and found.track.source is not TrackSource.SIDECAR
         if found is None or (embedded and asset.status is not AssetStatus.COMPLETED):
             raise NotFound(f"asset {asset.asset_id} has no {language} captions")
